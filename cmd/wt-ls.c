@@ -1,0 +1,370 @@
+/* wt-ls: the source of a pipe: the registry's records, or the worktrees git knows. */
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wt.h"
+
+static struct wt_pool *pool;
+static long errors;
+
+static void noop(struct wt_rec *r, int worker, void *arg)
+{
+	(void)r;
+	(void)worker;
+	(void)arg;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: wt-ls [-g] [-d dir] [-i id] [-j jobs] [-r registry] [-s status]\n");
+	exit(WT_EXIT_FATAL);
+}
+
+/* Every record goes out through the pool (which does -g's work, if asked). */
+static int
+emit(struct wt_rec *r, void *arg)
+{
+	(void)arg;
+	wt_pool_push(pool, r);
+	return 0;
+}
+
+static int
+want_git(const struct wt_rec *r, void *arg)
+{
+	(void)arg;
+	return !wt_rec_has_error(r) && wt_rec_find(r, "path") >= 0;
+}
+
+/* -g: the git fields, computed per record on a worker with its own repository object. */
+static void
+add_git(struct wt_rec *r, int worker, void *arg)
+{
+	git_repository *repo = NULL;
+	git_status_list *st = NULL;
+	git_status_options so;
+	git_reference *head = NULL, *up = NULL;
+	size_t i, n, modified = 0, untracked = 0;
+	size_t ahead, behind;
+	char *path = wt_rec_str(r, "path"), *admin = NULL, *reason;
+	struct wt_buf b = WT_BUF_INIT;
+	struct stat sb;
+
+	(void)worker;
+	(void)arg;
+	if (stat(path, &sb) < 0) {
+		wt_rec_set_bool(r, "prunable", 1);
+		goto out;
+	}
+	if (git_repository_open(&repo, path) < 0) {
+		wt_rec_error(r, WT_E_BASE, NULL, "cannot open '%s': %s", path,
+			     wt_git_errmsg());
+		goto out;
+	}
+	git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
+	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
+		   GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+		   GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	if (git_status_list_new(&st, repo, &so) < 0) {
+		wt_rec_error(r, WT_E_BASE, NULL, "cannot get the status of '%s': %s",
+			     path, wt_git_errmsg());
+		goto out;
+	}
+	n = git_status_list_entrycount(st);
+	for (i = 0; i < n; i++) {
+		const git_status_entry *e = git_status_byindex(st, i);
+
+		if (e->status == GIT_STATUS_WT_NEW)
+			untracked++;
+		else if (e->status != GIT_STATUS_IGNORED && e->status != GIT_STATUS_CURRENT)
+			modified++;
+	}
+	wt_buf_addf(&b, "{\"modified\":%zu,\"untracked\":%zu}", modified, untracked);
+	wt_rec_set_raw(r, "dirty", b.s, b.len);
+	wt_git_fill_head(r, repo);
+	if (git_repository_head(&head, repo) == 0 && git_reference_is_branch(head) &&
+	    git_branch_upstream(&up, head) == 0 &&
+	    git_graph_ahead_behind(&ahead, &behind, repo, git_reference_target(head),
+				   git_reference_target(up)) == 0) {
+		wt_rec_set_str(r, "upstream", git_reference_shorthand(up));
+		wt_rec_set_int(r, "ahead", (long long)ahead);
+		wt_rec_set_int(r, "behind", (long long)behind);
+	}
+	/* git's lock is a file in the worktree's admin directory. */
+	if ((admin = wt_git_admin_dir(path))) {
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s/locked", admin);
+		if ((reason = wt_read_small(b.s, 4096)) && *reason)
+			wt_rec_set_str(r, "locked", reason);
+		else
+			wt_rec_set_bool(r, "locked", reason != NULL);
+		free(reason);
+	}
+	wt_rec_set_bool(r, "prunable", 0);
+out:
+	free(admin);
+	git_reference_free(head);
+	git_reference_free(up);
+	git_status_list_free(st);
+	git_repository_free(repo);
+	wt_buf_release(&b);
+	free(path);
+}
+
+/* Repositories found by -d, each once, by their common directory. */
+struct found {
+	char **common;
+	size_t n;
+	struct wt_rec *recs;   /* their linked worktrees */
+	size_t nrecs;
+	char *used;            /* recs already merged with a registry record */
+};
+
+static void
+add_repo(struct found *f, const char *gitpath)
+{
+	git_repository *repo;
+	size_t i;
+	char *c;
+
+	if (git_repository_open_ext(&repo, gitpath, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return;
+	c = wt_xstrdup(git_repository_commondir(repo));
+	git_repository_free(repo);
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->common[i], c) == 0) {
+			free(c);
+			return;
+		}
+	f->common = wt_xrealloc(f->common, (f->n + 1) * sizeof(char *));
+	f->common[f->n++] = c;
+}
+
+/* Walks dir for repositories: a .git entry, or a bare repository. Depth is bounded. */
+static void
+discover(struct found *f, const char *dir, int depth)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	wt_buf_addf(&b, "%s/.git", dir);
+	if (lstat(b.s, &st) == 0) {
+		add_repo(f, dir);
+		/* A worktree's own tree holds no other repository we want. */
+		wt_buf_release(&b);
+		return;
+	}
+	wt_buf_reset(&b);
+	wt_buf_addf(&b, "%s/HEAD", dir);
+	if (lstat(b.s, &st) == 0 && S_ISREG(st.st_mode)) {
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s/objects", dir);
+		if (lstat(b.s, &st) == 0 && S_ISDIR(st.st_mode)) {
+			add_repo(f, dir);
+			wt_buf_release(&b);
+			return;
+		}
+	}
+	wt_buf_release(&b);
+	if (depth <= 0 || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] ||
+		    (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if (strcmp(de->d_name, "node_modules") == 0)
+			continue;
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s/%s", dir, de->d_name);
+		if (lstat(b.s, &st) == 0 && S_ISDIR(st.st_mode))
+			discover(f, b.s, depth - 1);
+	}
+	wt_buf_release(&b);
+	closedir(d);
+}
+
+static int
+collect(struct wt_rec *r, void *arg)
+{
+	struct found *f = arg;
+	int m;
+
+	if (wt_rec_bool(r, "main", &m) == 0 && m)
+		return 0;
+	f->recs = wt_xrealloc(f->recs, (f->nrecs + 1) * sizeof(*f->recs));
+	memset(&f->recs[f->nrecs], 0, sizeof(*f->recs));
+	wt_rec_copy(&f->recs[f->nrecs++], r);
+	return 0;
+}
+
+/* A registry record whose path git also knows gets git's live fields. */
+static int
+merge(struct wt_rec *r, void *arg)
+{
+	static const char *const live[] = { "branch", "head", "locked", "prunable" };
+	struct found *f = arg;
+	char *path = wt_rec_str(r, "path"), *p;
+	size_t i, k, n;
+	const char *raw;
+
+	for (i = 0; path && i < f->nrecs; i++) {
+		if (f->used[i] || !(p = wt_rec_str(&f->recs[i], "path")))
+			continue;
+		if (strcmp(p, path) == 0) {
+			f->used[i] = 1;
+			for (k = 0; k < sizeof(live) / sizeof(live[0]); k++)
+				if ((raw = wt_rec_raw(&f->recs[i], live[k], &n)))
+					wt_rec_set_raw(r, live[k], raw, n);
+			if (wt_rec_find(r, "repo") < 0 &&
+			    (raw = wt_rec_raw(&f->recs[i], "repo", &n)))
+				wt_rec_set_raw(r, "repo", raw, n);
+			free(p);
+			break;
+		}
+		free(p);
+	}
+	free(path);
+	return emit(r, NULL);
+}
+
+static int
+list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
+{
+	struct found f;
+	git_repository *repo;
+	size_t i;
+	char *real = realpath(dir, NULL);
+
+	if (!real) {
+		warn("cannot read '%s'", dir);
+		return -1;
+	}
+	memset(&f, 0, sizeof(f));
+	discover(&f, real, 6);
+	free(real);
+	for (i = 0; i < f.n; i++) {
+		if (git_repository_open(&repo, f.common[i]) < 0)
+			continue;
+		wt_git_list_worktrees(repo, collect, &f);
+		git_repository_free(repo);
+	}
+	f.used = calloc(f.nrecs + 1, 1);
+	if (have_reg && wt_registry_each(reg, merge, &f) < 0)
+		warn("cannot read '%s'", reg->path);
+	for (i = 0; i < f.nrecs; i++)
+		if (!f.used[i])
+			emit(&f.recs[i], NULL);
+	for (i = 0; i < f.nrecs; i++)
+		wt_rec_release(&f.recs[i]);
+	for (i = 0; i < f.n; i++)
+		free(f.common[i]);
+	free(f.recs);
+	free(f.common);
+	free(f.used);
+	return 0;
+}
+
+static void
+not_found(const char *id)
+{
+	struct wt_rec r = WT_REC_INIT;
+
+	wt_rec_clear(&r);
+	wt_rec_set_str(&r, "id", id);
+	wt_rec_error(&r, WT_E_BASE, NULL, "no such worktree in the registry");
+	emit(&r, NULL);
+	wt_rec_release(&r);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct wt_config cfg;
+	struct wt_registry reg;
+	struct wt_rec r = WT_REC_INIT;
+	const char **ids = NULL, **statuses = NULL, *ropt = NULL, *dir = NULL;
+	size_t nids = 0, nstatuses = 0, i;
+	int c, gflag = 0, jobs = 0, have, rc, used;
+	git_repository *repo;
+
+	wt_setprogname(argv[0]);
+	while ((c = getopt(argc, argv, "d:ghi:j:r:s:")) != -1)
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'g': gflag = 1; break;
+		case 'i':
+			ids = wt_xrealloc(ids, (nids + 1) * sizeof(*ids));
+			ids[nids++] = optarg;
+			break;
+		case 'j': jobs = wt_parse_jobs(optarg); break;
+		case 'r': ropt = optarg; break;
+		case 's':
+			statuses = wt_xrealloc(statuses, (nstatuses + 1) * sizeof(*statuses));
+			statuses[nstatuses++] = optarg;
+			break;
+		default: usage();
+		}
+	if (optind != argc)
+		usage();
+
+	wt_config_load(&cfg);
+	if (!jobs)
+		jobs = cfg.jobs;
+	if ((have = wt_registry_open(&reg, &cfg, ropt)) < 0)
+		err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
+	if (!have && ropt)
+		errx(WT_EXIT_FATAL, "no registry at '%s'", reg.path);
+	if (gflag || dir || !have)
+		wt_git_init();
+	pool = wt_pool_new(gflag ? jobs : 1, want_git, gflag ? add_git : noop, NULL, stdout);
+
+	if (nids) {
+		for (i = 0; i < nids; i++) {
+			rc = have ? wt_registry_find(&reg, ids[i], &r, &used) : 0;
+			if (rc < 0)
+				err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
+			if (rc)
+				emit(&r, NULL);
+			else
+				not_found(ids[i]);
+		}
+	} else if (nstatuses) {
+		for (i = 0; have && i < nstatuses; i++)
+			if (wt_registry_each_status(&reg, statuses[i], emit, NULL, &used) < 0)
+				err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
+	} else if (dir) {
+		if (list_dir(dir, &reg, have) < 0)
+			errors++;
+	} else if (have) {
+		if (wt_registry_each(&reg, emit, NULL) < 0)
+			err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
+	} else {
+		/* No registry: the worktrees of the repository around us. */
+		if (git_repository_open_ext(&repo, ".", 0, NULL) < 0)
+			errx(WT_EXIT_FATAL, "no registry at '%s' and not in a git repository",
+			     reg.path);
+		if (wt_git_list_worktrees(repo, emit, NULL) < 0)
+			errors++;
+		git_repository_free(repo);
+	}
+	errors += wt_pool_finish(pool);
+	wt_flush_stdout();
+	wt_rec_release(&r);
+	wt_registry_release(&reg);
+	wt_config_release(&cfg);
+	free(ids);
+	free(statuses);
+	return errors ? WT_EXIT_RECORDS : WT_EXIT_OK;
+}

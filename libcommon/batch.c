@@ -1,0 +1,608 @@
+/* batch.c: batched registry writes: journal, lock, rewrite, rename. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wt.h"
+
+struct wt_batch {
+	struct wt_registry reg;
+	int jfd;
+	long patches;
+};
+
+enum op { OP_SET, OP_PUT, OP_DEL };
+
+struct patch {
+	char *id;
+	enum op op;
+	struct wt_rec rec;  /* the fields (set) or the record (put) */
+	long next;          /* the next patch of the same id, or -1 */
+	int applied;
+};
+
+struct patches {
+	struct patch *v;
+	long n, cap;
+	long *slots;        /* first patch index + 1 per slot */
+	size_t nslots;
+};
+
+static int
+mkdirs(const char *dir)
+{
+	char *p = wt_xstrdup(dir), *s;
+	int ret = 0;
+
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			ret = -1;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		ret = -1;
+	free(p);
+	return ret;
+}
+
+int
+wt_registry_lock(const struct wt_registry *reg, double timeout)
+{
+	char *path = wt_registry_file(reg, "lock");
+	struct timespec ts;
+	double waited = 0, step = 0.001;
+	int fd;
+
+	if (mkdirs(reg->dir) < 0 ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		warn("cannot open '%s'", path);
+		free(path);
+		return -1;
+	}
+	/* Exponential backoff, so many waiting writers do not spin. */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			warn("cannot lock '%s'", path);
+			goto fail;
+		}
+		if (waited >= timeout) {
+			warnx("cannot lock '%s': held by another writer for %.1fs",
+			      path, waited);
+			goto fail;
+		}
+		ts.tv_sec = (time_t)step;
+		ts.tv_nsec = (long)((step - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		waited += step;
+		step = step * 2 > 0.2 ? 0.2 : step * 2;
+	}
+	free(path);
+	return fd;
+fail:
+	close(fd);
+	free(path);
+	return -1;
+}
+
+struct wt_batch *
+wt_batch_open(const struct wt_registry *reg)
+{
+	struct wt_batch *b = wt_xmalloc(sizeof(*b));
+	char *path;
+
+	memset(b, 0, sizeof(*b));
+	b->reg.path = wt_xstrdup(reg->path);
+	b->reg.dir = wt_xstrdup(reg->dir);
+	if (mkdirs(reg->dir) < 0) {
+		warn("cannot create '%s'", reg->dir);
+		goto fail;
+	}
+	path = wt_registry_file(reg, "journal");
+	b->jfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (b->jfd < 0) {
+		warn("cannot open '%s'", path);
+		free(path);
+		goto fail;
+	}
+	free(path);
+	return b;
+fail:
+	wt_registry_release(&b->reg);
+	free(b);
+	return NULL;
+}
+
+/* Appends one patch line to the journal and syncs it: after this, a crash loses nothing. */
+static int
+journal(struct wt_batch *b, struct wt_buf *line)
+{
+	ssize_t n;
+	size_t off = 0;
+	int ret = 0;
+
+	wt_buf_addc(line, '\n');
+	if (flock(b->jfd, LOCK_EX) < 0)
+		return -1;
+	while (off < line->len) {
+		n = write(b->jfd, line->s + off, line->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -1;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (ret == 0 && fdatasync(b->jfd) < 0)
+		ret = -1;
+	flock(b->jfd, LOCK_UN);
+	if (ret == 0)
+		b->patches++;
+	return ret;
+}
+
+int
+wt_batch_set(struct wt_batch *b, const char *id, const char *fields)
+{
+	struct wt_buf line = WT_BUF_INIT;
+	const char *why;
+	int ret;
+
+	if (wt_json_check(fields, strlen(fields), 1, &why) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	wt_buf_adds(&line, "{\"op\":\"set\",\"id\":");
+	wt_json_strz(&line, id);
+	wt_buf_adds(&line, ",\"fields\":");
+	wt_buf_adds(&line, fields);
+	wt_buf_addc(&line, '}');
+	ret = journal(b, &line);
+	wt_buf_release(&line);
+	return ret;
+}
+
+int
+wt_batch_put(struct wt_batch *b, const struct wt_rec *rec)
+{
+	struct wt_buf line = WT_BUF_INIT;
+	char *id = wt_rec_str(rec, "id");
+	int ret;
+
+	if (!id) {
+		errno = EINVAL;
+		return -1;
+	}
+	free(id);
+	wt_buf_adds(&line, "{\"op\":\"put\",\"record\":");
+	wt_buf_add(&line, rec->line, rec->len);
+	wt_buf_addc(&line, '}');
+	ret = journal(b, &line);
+	wt_buf_release(&line);
+	return ret;
+}
+
+int
+wt_batch_del(struct wt_batch *b, const char *id)
+{
+	struct wt_buf line = WT_BUF_INIT;
+	int ret;
+
+	wt_buf_adds(&line, "{\"op\":\"del\",\"id\":");
+	wt_json_strz(&line, id);
+	wt_buf_addc(&line, '}');
+	ret = journal(b, &line);
+	wt_buf_release(&line);
+	return ret;
+}
+
+void
+wt_batch_abandon(struct wt_batch *b)
+{
+	if (!b)
+		return;
+	close(b->jfd);
+	wt_registry_release(&b->reg);
+	free(b);
+}
+
+static long
+patch_lookup(const struct patches *ps, const char *id)
+{
+	size_t i;
+	uint64_t h;
+
+	if (!ps->nslots)
+		return -1;
+	h = wt_index_hash(id, strlen(id));
+	for (i = h & (ps->nslots - 1); ps->slots[i]; i = (i + 1) & (ps->nslots - 1))
+		if (strcmp(ps->v[ps->slots[i] - 1].id, id) == 0)
+			return ps->slots[i] - 1;
+	return -1;
+}
+
+/* Reads the journal's patches (a torn last line from a crash is skipped). */
+static int
+load_journal(int jfd, struct patches *ps, const char *jpath)
+{
+	struct wt_reader *rd;
+	struct wt_rec r = WT_REC_INIT;
+	const char *line;
+	size_t n, i;
+	long k, last;
+	int toolong, rc, t;
+	struct patch *p;
+
+	if (lseek(jfd, 0, SEEK_SET) < 0)
+		return -1;
+	rd = wt_reader_new(jfd, 64 * WT_MAX_LINE_DEFAULT);
+	while ((rc = wt_reader_line(rd, &line, &n, &toolong)) > 0) {
+		if (!n)
+			continue;
+		if (toolong || wt_rec_parse(&r, line, n, NULL) < 0) {
+			warnx("%s: line %ld: torn or invalid patch skipped", jpath,
+			      wt_reader_lineno(rd));
+			continue;
+		}
+		if (ps->n == ps->cap) {
+			ps->cap = ps->cap ? ps->cap * 2 : 64;
+			ps->v = wt_xrealloc(ps->v, (size_t)ps->cap * sizeof(*ps->v));
+		}
+		p = &ps->v[ps->n];
+		memset(p, 0, sizeof(*p));
+		p->next = -1;
+		t = wt_rec_find(&r, "op");
+		if (t >= 0 && wt_rec_tokeq(&r, t, "set") &&
+		    (t = wt_rec_find(&r, "fields")) >= 0 && r.tok[t].type == JSMN_OBJECT) {
+			p->op = OP_SET;
+			p->id = wt_rec_str(&r, "id");
+			wt_rec_parse(&p->rec, r.line + r.tok[t].start,
+				     (size_t)(r.tok[t].end - r.tok[t].start), NULL);
+		} else if (t >= 0 && wt_rec_tokeq(&r, t, "del")) {
+			p->op = OP_DEL;
+			p->id = wt_rec_str(&r, "id");
+		} else if (t >= 0 && wt_rec_tokeq(&r, t, "put") &&
+			   (t = wt_rec_find(&r, "record")) >= 0 &&
+			   r.tok[t].type == JSMN_OBJECT) {
+			p->op = OP_PUT;
+			wt_rec_parse(&p->rec, r.line + r.tok[t].start,
+				     (size_t)(r.tok[t].end - r.tok[t].start), NULL);
+			p->id = wt_rec_str(&p->rec, "id");
+		}
+		if (!p->id) {
+			warnx("%s: line %ld: not a patch, skipped", jpath,
+			      wt_reader_lineno(rd));
+			wt_rec_release(&p->rec);
+			continue;
+		}
+		ps->n++;
+	}
+	wt_reader_free(rd);
+	wt_rec_release(&r);
+	if (rc < 0)
+		return -1;
+	/* Chain the patches of each id, in journal order. */
+	for (ps->nslots = 16; ps->nslots < (size_t)ps->n * 2; ps->nslots *= 2)
+		;
+	ps->slots = calloc(ps->nslots, sizeof(*ps->slots));
+	if (!ps->slots)
+		err(WT_EXIT_FATAL, "calloc");
+	for (k = 0; k < ps->n; k++) {
+		if ((last = patch_lookup(ps, ps->v[k].id)) < 0) {
+			uint64_t h = wt_index_hash(ps->v[k].id, strlen(ps->v[k].id));
+
+			for (i = h & (ps->nslots - 1); ps->slots[i];
+			     i = (i + 1) & (ps->nslots - 1))
+				;
+			ps->slots[i] = k + 1;
+			continue;
+		}
+		while (ps->v[last].next >= 0)
+			last = ps->v[last].next;
+		ps->v[last].next = k;
+	}
+	return 0;
+}
+
+static void
+patches_release(struct patches *ps)
+{
+	long k;
+
+	for (k = 0; k < ps->n; k++) {
+		free(ps->v[k].id);
+		wt_rec_release(&ps->v[k].rec);
+	}
+	free(ps->v);
+	free(ps->slots);
+}
+
+/*
+ * Applies the chain of patches starting at k to r; *live says whether the
+ * record exists (before: as read; after: as patched).
+ */
+static void
+apply(struct patches *ps, long k, struct wt_rec *r, int *live)
+{
+	struct patch *p;
+	char *key;
+	int i, v, end;
+
+	for (; k >= 0; k = p->next) {
+		p = &ps->v[k];
+		p->applied = 1;
+		switch (p->op) {
+		case OP_DEL:
+			*live = 0;
+			break;
+		case OP_PUT:
+			wt_rec_copy(r, &p->rec);
+			*live = 1;
+			break;
+		case OP_SET:
+			if (!*live)
+				break;
+			end = p->rec.tok[0].end;
+			for (i = 1; i < p->rec.ntok && p->rec.tok[i].start < end;) {
+				v = i + 1;
+				key = wt_rec_tokstr(&p->rec, i);
+				if (p->rec.tok[v].type == JSMN_PRIMITIVE &&
+				    p->rec.line[p->rec.tok[v].start] == 'n')
+					wt_rec_del(r, key);
+				else
+					wt_rec_set_raw(r, key,
+						p->rec.line + p->rec.tok[v].start -
+							(p->rec.tok[v].type == JSMN_STRING),
+						(size_t)(p->rec.tok[v].end - p->rec.tok[v].start) +
+							(p->rec.tok[v].type == JSMN_STRING ? 2 : 0));
+				free(key);
+				/* The next key is past the value's subtree. */
+				for (i = v + 1; i < p->rec.ntok &&
+				     p->rec.tok[i].start < p->rec.tok[v].end; i++)
+					;
+			}
+			break;
+		}
+	}
+}
+
+static int
+cmp_patch_id(const void *a, const void *b)
+{
+	const struct patch *const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+static int
+out_line(FILE *f, const char *s, size_t n)
+{
+	return fwrite(s, 1, n, f) != n || putc('\n', f) == EOF ? -1 : 0;
+}
+
+static int
+sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
+}
+
+/* 1 when the chain of patches at k puts a whole record. */
+static int
+chain_puts(const struct patches *ps, long k)
+{
+	for (; k >= 0; k = ps->v[k].next)
+		if (ps->v[k].op == OP_PUT)
+			return 1;
+	return 0;
+}
+
+/* Writes the record that the chain at head makes of nothing, if any. */
+static int
+emit_fresh(FILE *f, struct patches *ps, struct patch *head, struct wt_rec *r)
+{
+	int live = 0;
+
+	if (head->applied)
+		return 0;
+	apply(ps, head - ps->v, r, &live);
+	return live ? out_line(f, r->line, r->len) : 0;
+}
+
+/* Streams the registry through the patches into a new file; returns its fd. */
+static int
+rewrite(const struct wt_registry *reg, struct patches *ps, const char *tmp)
+{
+	struct wt_rec r = WT_REC_INIT, nr = WT_REC_INIT;
+	struct patch **fresh = NULL;
+	struct wt_reader *rd = NULL;
+	const char *line;
+	size_t n, nfresh = 0, fi = 0;
+	long k;
+	int fd = -1, in = -1, toolong, rc = 0, live, wfd;
+	char *id;
+	FILE *f;
+
+	if ((wfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	if (!(f = fdopen(dup(wfd), "w"))) {
+		close(wfd);
+		return -1;
+	}
+	/* Records that may be new go in at their place in id order. */
+	for (k = 0; k < ps->n; k++)
+		if (patch_lookup(ps, ps->v[k].id) == k && chain_puts(ps, k)) {
+			fresh = wt_xrealloc(fresh, (nfresh + 1) * sizeof(*fresh));
+			fresh[nfresh++] = &ps->v[k];
+		}
+	if (nfresh)
+		qsort(fresh, nfresh, sizeof(*fresh), cmp_patch_id);
+
+	in = open(reg->path, O_RDONLY | O_CLOEXEC);
+	if (in < 0 && errno != ENOENT)
+		goto fail;
+	if (in >= 0) {
+		rd = wt_reader_new(in, 64 * WT_MAX_LINE_DEFAULT);
+		while ((rc = wt_reader_line(rd, &line, &n, &toolong)) > 0) {
+			if (!n && !toolong)
+				continue;
+			/* A line we cannot read is kept as it is: never lose data. */
+			if (toolong || wt_rec_parse(&r, line, n, NULL) < 0 ||
+			    !(id = wt_rec_str(&r, "id"))) {
+				if (toolong) {
+					warnx("'%s': line %ld too long to rewrite",
+					      reg->path, wt_reader_lineno(rd));
+					errno = EFBIG;
+					goto fail;
+				}
+				if (out_line(f, line, n) < 0)
+					goto fail;
+				continue;
+			}
+			for (; fi < nfresh && strcmp(fresh[fi]->id, id) < 0; fi++)
+				if (emit_fresh(f, ps, fresh[fi], &nr) < 0)
+					goto fail;
+			live = 1;
+			k = patch_lookup(ps, id);
+			free(id);
+			/* Already written as a new record: the put replaced this one. */
+			if (k >= 0 && ps->v[k].applied)
+				continue;
+			if (k >= 0)
+				apply(ps, k, &r, &live);
+			if (live && out_line(f, r.line, r.len) < 0)
+				goto fail;
+		}
+		if (rc < 0)
+			goto fail;
+	}
+	for (; fi < nfresh; fi++)
+		if (emit_fresh(f, ps, fresh[fi], &nr) < 0)
+			goto fail;
+	if (fflush(f) == EOF || ferror(f) || fsync(wfd) < 0)
+		goto fail;
+	fd = wfd;
+	wfd = -1;
+fail:
+	fclose(f);
+	if (wfd >= 0)
+		close(wfd);
+	if (in >= 0)
+		close(in);
+	wt_reader_free(rd);
+	wt_rec_release(&r);
+	wt_rec_release(&nr);
+	free(fresh);
+	return fd;
+}
+
+/* The commit itself, under the lock; returns patches applied or -1. */
+static int
+commit_locked(const struct wt_registry *reg)
+{
+	struct patches ps;
+	char *jpath = wt_registry_file(reg, "journal");
+	char *tmp = NULL, *bak = NULL;
+	int jfd, fd = -1, ret = -1;
+	struct wt_buf t = WT_BUF_INIT;
+
+	memset(&ps, 0, sizeof(ps));
+	jfd = open(jpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (jfd < 0 || flock(jfd, LOCK_EX) < 0) {
+		warn("cannot open '%s'", jpath);
+		goto out;
+	}
+	if (load_journal(jfd, &ps, jpath) < 0) {
+		warn("cannot read '%s'", jpath);
+		goto out;
+	}
+	if (ps.n == 0) {
+		ret = 0;
+		goto out;
+	}
+	wt_buf_addf(&t, "%s.tmp.%ld", reg->path, (long)getpid());
+	tmp = wt_buf_detach(&t);
+	if ((fd = rewrite(reg, &ps, tmp)) < 0) {
+		warn("cannot write '%s'", tmp);
+		unlink(tmp);
+		goto out;
+	}
+	bak = wt_registry_file(reg, "bak");
+	if (strcmp(bak, reg->path) != 0) {
+		unlink(bak);
+		if (link(reg->path, bak) < 0 && errno != ENOENT)
+			warn("cannot keep '%s'", bak);
+	}
+	if (rename(tmp, reg->path) < 0) {
+		warn("cannot rename '%s'", tmp);
+		unlink(tmp);
+		goto out;
+	}
+	if (sync_dir(reg->dir) < 0)
+		warn("cannot sync '%s'", reg->dir);
+	if (wt_index_write(reg, fd) < 0)
+		warn("cannot write the index of '%s'", reg->path);
+	/* Only now may the journal go: its patches are in the registry. */
+	if (ftruncate(jfd, 0) < 0 || fsync(jfd) < 0)
+		warn("cannot truncate '%s'", jpath);
+	ret = (int)ps.n;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (jfd >= 0)
+		close(jfd);
+	patches_release(&ps);
+	free(jpath);
+	free(tmp);
+	free(bak);
+	return ret;
+}
+
+int
+wt_registry_replay(const struct wt_registry *reg, double timeout)
+{
+	int lock = wt_registry_lock(reg, timeout), ret;
+
+	if (lock < 0)
+		return -1;
+	ret = commit_locked(reg);
+	close(lock);
+	return ret;
+}
+
+int
+wt_batch_commit(struct wt_batch *b, double timeout)
+{
+	int ret = wt_registry_replay(&b->reg, timeout);
+
+	wt_batch_abandon(b);
+	return ret;
+}
+
+int
+wt_registry_reindex(const struct wt_registry *reg, double timeout)
+{
+	int lock = wt_registry_lock(reg, timeout), fd, ret = -1;
+
+	if (lock < 0)
+		return -1;
+	if ((fd = open(reg->path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		ret = wt_index_write(reg, fd);
+		close(fd);
+	}
+	close(lock);
+	return ret;
+}

@@ -1,0 +1,301 @@
+/* config.c: settings from the config file, the environment and options. */
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wt.h"
+
+long long
+wt_parse_size(const char *s)
+{
+	char *end;
+	double v;
+	long long mul = 1;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -1;
+	switch (toupper((unsigned char)*end)) {
+	case '\0': break;
+	case 'B': break;
+	case 'K': mul = 1LL << 10; break;
+	case 'M': mul = 1LL << 20; break;
+	case 'G': mul = 1LL << 30; break;
+	case 'T': mul = 1LL << 40; break;
+	default: return -1;
+	}
+	if (*end) {
+		end++;
+		/* Accept 500M, 500MB, 500MiB. */
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'b' || *end == 'B')
+			end++;
+	}
+	if (*end)
+		return -1;
+	if (v * (double)mul > 9e18)
+		return -1;
+	return (long long)(v * (double)mul);
+}
+
+long
+wt_parse_long(const char *s, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = s && *s ? strtol(s, &end, 10) : -1;
+	if (!s || !*s || errno || *end || v < 0)
+		errx(WT_EXIT_FATAL, "bad %s: '%s'", what, s ? s : "");
+	return v;
+}
+
+int
+wt_default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+}
+
+int
+wt_parse_jobs(const char *s)
+{
+	long v = wt_parse_long(s, "job count");
+
+	if (v < 1 || v > 256)
+		errx(WT_EXIT_FATAL, "bad job count: '%s' (1 to 256)", s);
+	return (int)v;
+}
+
+/* Seconds from 300, 300s, 5m, 2h, 1d; -1 when invalid. */
+static long
+parse_secs(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -1;
+	switch (*end) {
+	case '\0': case 's': break;
+	case 'm': v *= 60; break;
+	case 'h': v *= 3600; break;
+	case 'd': v *= 86400; break;
+	default: return -1;
+	}
+	return *end && end[1] ? -1 : v;
+}
+
+char *
+wt_home(void)
+{
+	const char *e = getenv("WT_HOME");
+	struct wt_buf b = WT_BUF_INIT;
+
+	if (e && *e)
+		return wt_xstrdup(e);
+	if ((e = getenv("XDG_STATE_HOME")) && *e)
+		wt_buf_addf(&b, "%s/wt", e);
+	else
+		wt_buf_addf(&b, "%s/.local/state/wt", getenv("HOME") ? getenv("HOME") : "/");
+	return wt_buf_detach(&b);
+}
+
+enum kind { K_SIZE, K_LONG, K_JOBS, K_SECS, K_PCT, K_STR, K_DSECS };
+
+static const struct key {
+	const char *name;
+	enum kind kind;
+	size_t off;
+} keys[] = {
+	{ "size_warning", K_SIZE, offsetof(struct wt_config, size_warning) },
+	{ "size_critical", K_SIZE, offsetof(struct wt_config, size_critical) },
+	{ "max_worktrees", K_SIZE, offsetof(struct wt_config, max_worktrees) },
+	{ "stale_days", K_LONG, offsetof(struct wt_config, stale_days) },
+	{ "archive_after_days", K_LONG, offsetof(struct wt_config, archive_after_days) },
+	{ "cache_ttl", K_SECS, offsetof(struct wt_config, cache_ttl) },
+	{ "retries", K_LONG, offsetof(struct wt_config, retries) },
+	{ "jobs", K_JOBS, offsetof(struct wt_config, jobs) },
+	{ "disk_threshold", K_PCT, offsetof(struct wt_config, disk_threshold) },
+	{ "compression", K_STR, offsetof(struct wt_config, compression) },
+	{ "worktree_root", K_STR, offsetof(struct wt_config, worktree_root) },
+	{ "registry", K_STR, offsetof(struct wt_config, registry) },
+	{ "lock_timeout", K_DSECS, offsetof(struct wt_config, lock_timeout) },
+};
+
+/* Sets key from its text; where names the source for messages. */
+static void
+set_key(struct wt_config *c, const struct key *k, const char *v, const char *where)
+{
+	char *p = (char *)c + k->off, *end;
+	long long n;
+	double d;
+
+	switch (k->kind) {
+	case K_SIZE:
+		if ((n = wt_parse_size(v)) < 0)
+			goto bad;
+		*(long long *)(void *)p = n;
+		return;
+	case K_LONG:
+		n = strtoll(v, &end, 10);
+		if (!*v || *end || n < 0 || n > LONG_MAX)
+			goto bad;
+		*(long *)(void *)p = (long)n;
+		return;
+	case K_JOBS:
+		n = strtoll(v, &end, 10);
+		if (!*v || *end || n < 1 || n > 256)
+			goto bad;
+		*(int *)(void *)p = (int)n;
+		return;
+	case K_SECS:
+		if ((n = parse_secs(v)) < 0)
+			goto bad;
+		*(long *)(void *)p = (long)n;
+		return;
+	case K_DSECS:
+		d = strtod(v, &end);
+		if (!*v || (*end && strcmp(end, "s")) || d < 0)
+			goto bad;
+		*(double *)(void *)p = d;
+		return;
+	case K_PCT:
+		d = strtod(v, &end);
+		if (!*v || (*end && strcmp(end, "%")) || d < 0 || d > 100)
+			goto bad;
+		*(double *)(void *)p = d;
+		return;
+	case K_STR:
+		free(*(char **)(void *)p);
+		*(char **)(void *)p = wt_xstrdup(v);
+		return;
+	}
+bad:
+	errx(WT_EXIT_FATAL, "%s: bad value for %s: '%s'", where, k->name, v);
+}
+
+static const struct key *
+lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static void
+load_file(struct wt_config *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, *k, *v, *eq;
+	size_t cap = 0;
+	long n = 0;
+	const struct key *key;
+	struct wt_buf where = WT_BUF_INIT;
+
+	if (!f) {
+		if (errno != ENOENT)
+			warn("cannot read '%s'", path);
+		return;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		n++;
+		k = trim(line);
+		if (!*k || *k == '#')
+			continue;
+		wt_buf_reset(&where);
+		wt_buf_addf(&where, "%s:%ld", path, n);
+		if (!(eq = strchr(k, '='))) {
+			warnx("%s: not a 'key = value' line", where.s);
+			continue;
+		}
+		*eq = '\0';
+		k = trim(k);
+		v = trim(eq + 1);
+		if (!(key = lookup(k))) {
+			warnx("%s: unknown key '%s'", where.s, k);
+			continue;
+		}
+		set_key(c, key, v, where.s);
+	}
+	free(line);
+	wt_buf_release(&where);
+	fclose(f);
+}
+
+void
+wt_config_load(struct wt_config *c)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	const char *e;
+	char env[64];
+	size_t i, j;
+
+	memset(c, 0, sizeof(*c));
+	c->size_warning = 500LL << 20;
+	c->size_critical = 1LL << 30;
+	c->stale_days = 30;
+	c->archive_after_days = 90;
+	c->cache_ttl = 300;
+	c->retries = 3;
+	c->jobs = wt_default_jobs();
+	c->disk_threshold = 90;
+	c->lock_timeout = 10;
+	c->compression = wt_xstrdup("zstd");
+
+	if ((e = getenv("WT_CONFIG")) && *e)
+		wt_buf_adds(&b, e);
+	else if ((e = getenv("XDG_CONFIG_HOME")) && *e)
+		wt_buf_addf(&b, "%s/wt/config", e);
+	else
+		wt_buf_addf(&b, "%s/.config/wt/config", getenv("HOME") ? getenv("HOME") : "/");
+	load_file(c, b.s);
+	wt_buf_release(&b);
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(env, sizeof(env), "WT_%s", keys[i].name);
+		for (j = 3; env[j]; j++)
+			env[j] = (char)toupper((unsigned char)env[j]);
+		if ((e = getenv(env)) && *e)
+			set_key(c, &keys[i], e, env);
+	}
+	c->home = wt_home();
+}
+
+void
+wt_config_release(struct wt_config *c)
+{
+	free(c->compression);
+	free(c->worktree_root);
+	free(c->registry);
+	free(c->home);
+	memset(c, 0, sizeof(*c));
+}

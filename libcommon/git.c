@@ -1,0 +1,190 @@
+/* git.c: what the programs ask of git, through libgit2. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <git2.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wt.h"
+
+static pthread_once_t git_once = PTHREAD_ONCE_INIT;
+
+static void
+git_init_once(void)
+{
+	git_libgit2_init();
+	/* Owner checks would refuse repositories a test or a root user makes. */
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+}
+
+void
+wt_git_init(void)
+{
+	pthread_once(&git_once, git_init_once);
+}
+
+/* path without trailing slashes (but "/" stays). */
+static char *
+strip_slash(const char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	return wt_xstrndup(path, n);
+}
+
+char *
+wt_git_admin_dir(const char *path)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct stat st;
+	char *s, *dir;
+
+	wt_buf_addf(&b, "%s/.git", path);
+	if (lstat(b.s, &st) < 0) {
+		wt_buf_release(&b);
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode))
+		return wt_buf_detach(&b);
+	s = S_ISREG(st.st_mode) ? wt_read_small(b.s, 4096) : NULL;
+	wt_buf_reset(&b);
+	if (!s || strncmp(s, "gitdir: ", 8) != 0) {
+		free(s);
+		wt_buf_release(&b);
+		return NULL;
+	}
+	if (s[8] == '/')
+		wt_buf_adds(&b, s + 8);
+	else
+		wt_buf_addf(&b, "%s/%s", path, s + 8);
+	free(s);
+	dir = strip_slash(b.s);
+	wt_buf_release(&b);
+	return dir;
+}
+
+/*
+ * Sets branch and head from the HEAD file in admin (the worktree's git dir):
+ * branch null when detached; head absent when the branch is unborn.
+ */
+static void
+fill_head(struct wt_rec *r, git_repository *repo, const char *admin)
+{
+	struct wt_buf p = WT_BUF_INIT;
+	git_oid oid;
+	char *head, hex[GIT_OID_HEXSZ + 1];
+
+	wt_buf_addf(&p, "%s/HEAD", admin);
+	head = wt_read_small(p.s, 4096);
+	wt_buf_release(&p);
+	if (!head)
+		return;
+	if (strncmp(head, "ref: ", 5) == 0) {
+		if (strncmp(head + 5, "refs/heads/", 11) == 0)
+			wt_rec_set_str(r, "branch", head + 16);
+		else
+			wt_rec_set_str(r, "branch", head + 5);
+		if (git_reference_name_to_id(&oid, repo, head + 5) == 0)
+			wt_rec_set_str(r, "head", git_oid_tostr(hex, sizeof(hex), &oid));
+	} else if (git_oid_fromstr(&oid, head) == 0) {
+		wt_rec_set_null(r, "branch");
+		wt_rec_set_str(r, "head", git_oid_tostr(hex, sizeof(hex), &oid));
+	}
+	free(head);
+}
+
+int
+wt_git_fill_head(struct wt_rec *r, git_repository *wtrepo)
+{
+	char *admin = strip_slash(git_repository_path(wtrepo));
+
+	fill_head(r, wtrepo, admin);
+	free(admin);
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+wt_git_list_worktrees(git_repository *repo, wt_rec_fn fn, void *arg)
+{
+	git_strarray names = { NULL, 0 };
+	git_worktree *wt;
+	git_buf reason = { NULL, 0, 0 };
+	struct wt_rec r = WT_REC_INIT;
+	struct wt_buf b = WT_BUF_INIT;
+	char *common = strip_slash(git_repository_commondir(repo)), *top, *base;
+	const char *wd;
+	git_repository *main = NULL;
+	size_t i;
+	int locked, ret = -1;
+	struct stat st;
+
+	/* The main worktree, unless the repository is bare. */
+	if (git_repository_open(&main, common) < 0)
+		goto out;
+	if (!git_repository_is_bare(main) && (wd = git_repository_workdir(main))) {
+		top = strip_slash(wd);
+		base = strrchr(top, '/');
+		wt_rec_clear(&r);
+		wt_rec_set_str(&r, "id", base && base[1] ? base + 1 : top);
+		wt_rec_set_str(&r, "path", top);
+		wt_rec_set_str(&r, "repo", common);
+		fill_head(&r, main, common);
+		wt_rec_set_bool(&r, "main", 1);
+		free(top);
+		if (fn(&r, arg)) {
+			ret = 0;
+			goto out;
+		}
+	}
+	if (git_worktree_list(&names, main) < 0)
+		goto out;
+	qsort(names.strings, names.count, sizeof(char *), cmp_str);
+	for (i = 0; i < names.count; i++) {
+		if (git_worktree_lookup(&wt, main, names.strings[i]) < 0)
+			continue;
+		wt_rec_clear(&r);
+		wt_rec_set_str(&r, "id", names.strings[i]);
+		top = strip_slash(git_worktree_path(wt));
+		wt_rec_set_str(&r, "path", top);
+		wt_rec_set_str(&r, "repo", common);
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s/worktrees/%s", common, names.strings[i]);
+		fill_head(&r, main, b.s);
+		locked = git_worktree_is_locked(&reason, wt);
+		while (locked > 0 && reason.size && strchr("\n\r ", reason.ptr[reason.size - 1]))
+			reason.ptr[--reason.size] = '\0';
+		if (locked > 0 && reason.size)
+			wt_rec_set_str(&r, "locked", reason.ptr);
+		else
+			wt_rec_set_bool(&r, "locked", locked > 0);
+		git_buf_dispose(&reason);
+		/* Prunable as git says: its directory is gone and it is not locked. */
+		wt_rec_set_bool(&r, "prunable", locked <= 0 && stat(top, &st) < 0);
+		free(top);
+		git_worktree_free(wt);
+		if (fn(&r, arg))
+			break;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		warnx("cannot list worktrees of '%s': %s", common, wt_git_errmsg());
+	git_strarray_dispose(&names);
+	git_repository_free(main);
+	wt_rec_release(&r);
+	wt_buf_release(&b);
+	free(common);
+	return ret;
+}

@@ -1,0 +1,357 @@
+/* record.c: reading and editing one record, a JSON object on one line. */
+#include <err.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wt.h"
+
+void
+wt_rec_release(struct wt_rec *r)
+{
+	free(r->line);
+	free(r->tok);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Tokenizes r->line (already checked) with jsmn, growing the token array. */
+static void
+tokenize(struct wt_rec *r)
+{
+	jsmn_parser p;
+	int n;
+
+	if (r->tokcap == 0) {
+		r->tokcap = 256;
+		r->tok = wt_xmalloc(sizeof(*r->tok) * (size_t)r->tokcap);
+	}
+	for (;;) {
+		jsmn_init(&p);
+		n = jsmn_parse(&p, r->line, r->len, r->tok, (unsigned)r->tokcap);
+		if (n != JSMN_ERROR_NOMEM)
+			break;
+		r->tokcap *= 2;
+		r->tok = wt_xrealloc(r->tok, sizeof(*r->tok) * (size_t)r->tokcap);
+	}
+	/* The validator accepted the text, so jsmn cannot fail here. */
+	if (n < 1)
+		errx(WT_EXIT_FATAL, "internal error: jsmn rejected checked JSON (%d)", n);
+	r->ntok = n;
+}
+
+static void
+set_text(struct wt_rec *r, const char *text, size_t n)
+{
+	if (n + 1 > r->cap) {
+		r->cap = n + 1 < 256 ? 256 : n + 1;
+		free(r->line);
+		r->line = wt_xmalloc(r->cap);
+	}
+	memmove(r->line, text, n);
+	r->line[n] = '\0';
+	r->len = n;
+}
+
+int
+wt_rec_parse(struct wt_rec *r, const char *text, size_t n, const char **why)
+{
+	const char *w;
+
+	/* Surrounding white space is not part of the record. */
+	while (n && (text[n - 1] == ' ' || text[n - 1] == '\t' ||
+		     text[n - 1] == '\r' || text[n - 1] == '\n'))
+		n--;
+	while (n && (*text == ' ' || *text == '\t')) {
+		text++;
+		n--;
+	}
+	if (wt_json_check(text, n, 1, &w)) {
+		if (why)
+			*why = w;
+		return -1;
+	}
+	set_text(r, text, n);
+	tokenize(r);
+	return 0;
+}
+
+void
+wt_rec_clear(struct wt_rec *r)
+{
+	set_text(r, "{}", 2);
+	tokenize(r);
+}
+
+void
+wt_rec_copy(struct wt_rec *dst, const struct wt_rec *src)
+{
+	set_text(dst, src->line, src->len);
+	dst->lineno = src->lineno;
+	tokenize(dst);
+}
+
+/* The index of the token after the subtree rooted at t. */
+static int
+skip(const struct wt_rec *r, int t)
+{
+	int end = r->tok[t].end, i = t + 1;
+
+	while (i < r->ntok && r->tok[i].start < end)
+		i++;
+	return i;
+}
+
+/* The text span of token t, quotes included for strings. */
+static void
+span(const struct wt_rec *r, int t, size_t *a, size_t *b)
+{
+	*a = (size_t)r->tok[t].start;
+	*b = (size_t)r->tok[t].end;
+	if (r->tok[t].type == JSMN_STRING) {
+		(*a)--;
+		(*b)++;
+	}
+}
+
+int
+wt_rec_tokeq(const struct wt_rec *r, int t, const char *s)
+{
+	const jsmntok_t *k = &r->tok[t];
+	size_t n = (size_t)(k->end - k->start);
+	const char *p = r->line + k->start;
+	char *u;
+	int eq;
+
+	if (k->type != JSMN_STRING)
+		return 0;
+	if (!memchr(p, '\\', n))
+		return strlen(s) == n && memcmp(p, s, n) == 0;
+	u = wt_json_unescape(p, n);
+	eq = strcmp(u, s) == 0;
+	free(u);
+	return eq;
+}
+
+int
+wt_rec_find_in(const struct wt_rec *r, int obj, const char *key)
+{
+	int i, end;
+
+	if (!r->ntok || obj < 0 || r->tok[obj].type != JSMN_OBJECT)
+		return -1;
+	end = r->tok[obj].end;
+	for (i = obj + 1; i < r->ntok && r->tok[i].start < end; i = skip(r, i + 1))
+		if (wt_rec_tokeq(r, i, key))
+			return i + 1;
+	return -1;
+}
+
+int
+wt_rec_find(const struct wt_rec *r, const char *key)
+{
+	return wt_rec_find_in(r, 0, key);
+}
+
+char *
+wt_rec_tokstr(const struct wt_rec *r, int t)
+{
+	if (t < 0 || r->tok[t].type != JSMN_STRING)
+		return NULL;
+	return wt_json_unescape(r->line + r->tok[t].start,
+				(size_t)(r->tok[t].end - r->tok[t].start));
+}
+
+char *
+wt_rec_str(const struct wt_rec *r, const char *key)
+{
+	return wt_rec_tokstr(r, wt_rec_find(r, key));
+}
+
+int
+wt_rec_num(const struct wt_rec *r, const char *key, double *v)
+{
+	int t = wt_rec_find(r, key);
+	char *end;
+
+	if (t < 0 || r->tok[t].type != JSMN_PRIMITIVE)
+		return -1;
+	if (!strchr("-0123456789", r->line[r->tok[t].start]))
+		return -1;
+	*v = strtod(r->line + r->tok[t].start, &end);
+	return 0;
+}
+
+int
+wt_rec_bool(const struct wt_rec *r, const char *key, int *v)
+{
+	int t = wt_rec_find(r, key);
+
+	if (t < 0 || r->tok[t].type != JSMN_PRIMITIVE)
+		return -1;
+	if (r->line[r->tok[t].start] == 't')
+		*v = 1;
+	else if (r->line[r->tok[t].start] == 'f')
+		*v = 0;
+	else
+		return -1;
+	return 0;
+}
+
+int
+wt_rec_is_null(const struct wt_rec *r, const char *key)
+{
+	int t = wt_rec_find(r, key);
+
+	return t >= 0 && r->tok[t].type == JSMN_PRIMITIVE &&
+	       r->line[r->tok[t].start] == 'n';
+}
+
+const char *
+wt_rec_raw(const struct wt_rec *r, const char *key, size_t *n)
+{
+	int t = wt_rec_find(r, key);
+	size_t a, b;
+
+	if (t < 0)
+		return NULL;
+	span(r, t, &a, &b);
+	*n = b - a;
+	return r->line + a;
+}
+
+/* Replaces line[a..b) with n bytes of s, then tokenizes again. */
+static void
+splice(struct wt_rec *r, size_t a, size_t b, const char *s, size_t n)
+{
+	size_t len = r->len - (b - a) + n;
+
+	if (len + 1 > r->cap) {
+		r->cap = len + 1 + len / 2;
+		r->line = wt_xrealloc(r->line, r->cap);
+	}
+	memmove(r->line + a + n, r->line + b, r->len - b + 1);
+	memcpy(r->line + a, s, n);
+	r->len = len;
+	tokenize(r);
+}
+
+int
+wt_rec_set_raw(struct wt_rec *r, const char *key, const char *raw, size_t n)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	const char *why;
+	size_t a, e;
+	int t;
+
+	if (wt_json_check(raw, n, 0, &why))
+		return -1;
+	if (!r->ntok)
+		wt_rec_clear(r);
+	if ((t = wt_rec_find(r, key)) >= 0) {
+		span(r, t, &a, &e);
+		splice(r, a, e, raw, n);
+		return 0;
+	}
+	if (r->tok[0].size > 0)
+		wt_buf_addc(&b, ',');
+	wt_json_strz(&b, key);
+	wt_buf_addc(&b, ':');
+	wt_buf_add(&b, raw, n);
+	/* Insert before the closing brace, after any white space before it. */
+	a = (size_t)r->tok[0].end - 1;
+	while (a > 1 && strchr(" \t", r->line[a - 1]) && r->tok[0].size > 0)
+		a--;
+	splice(r, a, a, b.s, b.len);
+	wt_buf_release(&b);
+	return 0;
+}
+
+void
+wt_rec_set_str(struct wt_rec *r, const char *key, const char *s)
+{
+	struct wt_buf b = WT_BUF_INIT;
+
+	wt_json_strz(&b, s);
+	wt_rec_set_raw(r, key, b.s, b.len);
+	wt_buf_release(&b);
+}
+
+void
+wt_rec_set_int(struct wt_rec *r, const char *key, long long v)
+{
+	char s[32];
+
+	wt_rec_set_raw(r, key, s, (size_t)snprintf(s, sizeof(s), "%lld", v));
+}
+
+void
+wt_rec_set_num(struct wt_rec *r, const char *key, double v)
+{
+	char s[64];
+
+	if (!isfinite(v)) {
+		wt_rec_set_null(r, key);
+		return;
+	}
+	if (v == (double)(long long)v && fabs(v) < 9e15) {
+		wt_rec_set_int(r, key, (long long)v);
+		return;
+	}
+	wt_rec_set_raw(r, key, s, (size_t)snprintf(s, sizeof(s), "%.17g", v));
+}
+
+void
+wt_rec_set_bool(struct wt_rec *r, const char *key, int v)
+{
+	wt_rec_set_raw(r, key, v ? "true" : "false", v ? 4 : 5);
+}
+
+void
+wt_rec_set_null(struct wt_rec *r, const char *key)
+{
+	wt_rec_set_raw(r, key, "null", 4);
+}
+
+void
+wt_rec_set_time(struct wt_rec *r, const char *key, time_t t)
+{
+	char s[40];
+
+	wt_rec_set_str(r, key, wt_time_fmt(t, s));
+}
+
+int
+wt_rec_del(struct wt_rec *r, const char *key)
+{
+	int t = wt_rec_find(r, key);
+	size_t a, b, k;
+
+	if (t < 0)
+		return -1;
+	span(r, t - 1, &a, &k);
+	span(r, t, &k, &b);
+	/* Take the comma after the pair, or failing that the one before it. */
+	k = b;
+	while (k < r->len && strchr(" \t", r->line[k]))
+		k++;
+	if (k < r->len && r->line[k] == ',') {
+		b = k + 1;
+		while (b < r->len && strchr(" \t", r->line[b]))
+			b++;
+	} else {
+		k = a;
+		while (k > 0 && strchr(" \t", r->line[k - 1]))
+			k--;
+		if (k > 0 && r->line[k - 1] == ',')
+			a = k - 1;
+	}
+	splice(r, a, b, "", 0);
+	return 0;
+}
+
+void
+wt_rec_write(const struct wt_rec *r, FILE *out)
+{
+	if (fwrite(r->line, 1, r->len, out) != r->len || putc('\n', out) == EOF)
+		err(WT_EXIT_FATAL, "write");
+}

@@ -1,0 +1,263 @@
+/* registry.c: the registry file read as a stream, its index, MoAI-ADK files. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wt.h"
+
+int
+wt_registry_open(struct wt_registry *reg, const struct wt_config *c,
+		 const char *opt)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	const char *p = opt ? opt : c->registry;
+	char *slash;
+	struct stat st;
+	int fd, n;
+	char head[4096];
+
+	memset(reg, 0, sizeof(*reg));
+	if (p && *p)
+		wt_buf_adds(&b, p);
+	else
+		wt_buf_addf(&b, "%s/registry.ndjson", c->home);
+	reg->path = wt_buf_detach(&b);
+	slash = strrchr(reg->path, '/');
+	reg->dir = slash ? wt_xstrndup(reg->path, (size_t)(slash - reg->path)) :
+			   wt_xstrdup(".");
+	if (!*reg->dir) {
+		free(reg->dir);
+		reg->dir = wt_xstrdup("/");
+	}
+	if ((fd = open(reg->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			errno = EISDIR;
+		close(fd);
+		return -1;
+	}
+	n = (int)read(fd, head, sizeof(head) - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	head[n] = '\0';
+	reg->moai = wt_moai_detect(head, (size_t)n);
+	return 1;
+}
+
+void
+wt_registry_release(struct wt_registry *reg)
+{
+	free(reg->path);
+	free(reg->dir);
+	memset(reg, 0, sizeof(*reg));
+}
+
+char *
+wt_registry_file(const struct wt_registry *reg, const char *name)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	const char *base = strrchr(reg->path, '/');
+
+	base = base ? base + 1 : reg->path;
+	/* registry.ndjson -> registry.idx; other names get a suffix instead. */
+	if (strcmp(base, "registry.ndjson") == 0)
+		wt_buf_addf(&b, "%s/registry.%s", reg->dir, name);
+	else
+		wt_buf_addf(&b, "%s.%s", reg->path, name);
+	return wt_buf_detach(&b);
+}
+
+/* A registry line that is not a valid record becomes a RegistryError. */
+static void
+registry_line_error(const struct wt_registry *reg, struct wt_rec *r, long lineno,
+		    const char *why)
+{
+	struct wt_buf ctx = WT_BUF_INIT;
+
+	wt_buf_adds(&ctx, "{\"registry_path\":");
+	wt_json_strz(&ctx, reg->path);
+	wt_buf_addf(&ctx, ",\"operation\":\"read\",\"line\":%ld}", lineno);
+	wt_rec_clear(r);
+	r->lineno = lineno;
+	wt_rec_error(r, WT_E_REGISTRY, ctx.s, "registry line %ld: %s", lineno, why);
+	wt_buf_release(&ctx);
+}
+
+int
+wt_registry_each(const struct wt_registry *reg, wt_rec_fn fn, void *arg)
+{
+	struct wt_reader *rd;
+	struct wt_rec r = WT_REC_INIT;
+	const char *line, *why;
+	size_t n;
+	int fd, toolong, rc, stop = 0;
+
+	if (reg->moai)
+		return wt_moai_each(reg->path, fn, arg);
+	if ((fd = open(reg->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	rd = wt_reader_new(fd, 0);
+	while (!stop && (rc = wt_reader_line(rd, &line, &n, &toolong)) > 0) {
+		if (!toolong && n == 0)
+			continue;
+		if (toolong)
+			registry_line_error(reg, &r, wt_reader_lineno(rd), "line too long");
+		else if (wt_rec_parse(&r, line, n, &why) < 0)
+			registry_line_error(reg, &r, wt_reader_lineno(rd), why);
+		else
+			r.lineno = wt_reader_lineno(rd);
+		stop = fn(&r, arg);
+	}
+	wt_reader_free(rd);
+	wt_rec_release(&r);
+	close(fd);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Reads the line at off in fd into r. Returns 1, or 0 at a bad line. */
+static int
+read_line_at(int fd, off_t off, struct wt_rec *r)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	char *nl;
+	ssize_t n;
+	int ok = 0;
+
+	for (;;) {
+		wt_buf_grow(&b, 4096);
+		n = pread(fd, b.s + b.len, 4096, off + (off_t)b.len);
+		if (n <= 0)
+			break;
+		nl = memchr(b.s + b.len, '\n', (size_t)n);
+		b.len += (size_t)n;
+		if (nl) {
+			b.len = (size_t)(nl - b.s);
+			break;
+		}
+		if (b.len > WT_MAX_LINE_DEFAULT * 16)
+			goto out;
+	}
+	ok = b.len > 0 && wt_rec_parse(r, b.s, b.len, NULL) == 0;
+out:
+	wt_buf_release(&b);
+	return ok;
+}
+
+struct find {
+	const char *id;
+	struct wt_rec *out;
+	int found;
+};
+
+static int
+find_cb(struct wt_rec *r, void *arg)
+{
+	struct find *f = arg;
+	int t = wt_rec_find(r, "id");
+
+	if (t >= 0 && wt_rec_tokeq(r, t, f->id)) {
+		wt_rec_copy(f->out, r);
+		f->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int
+wt_registry_find(const struct wt_registry *reg, const char *id,
+		 struct wt_rec *r, int *used_index)
+{
+	struct wt_index ix;
+	struct find f = { id, r, 0 };
+	uint64_t h, i, slot[2];
+	int fd, t, rc = 0;
+
+	if (used_index)
+		*used_index = 0;
+	if (!reg->moai && (fd = wt_index_open(reg, &ix)) >= 0) {
+		if (used_index)
+			*used_index = 1;
+		h = wt_index_hash(id, strlen(id));
+		for (i = h & (ix.nslots - 1);; i = (i + 1) & (ix.nslots - 1)) {
+			if (pread(ix.fd, slot, sizeof(slot), (off_t)(WT_IDX_HDR + i * 16)) !=
+			    sizeof(slot)) {
+				rc = -1;
+				break;
+			}
+			if (!slot[1])
+				break;
+			if (slot[0] != h || !read_line_at(fd, (off_t)(slot[1] - 1), r))
+				continue;
+			t = wt_rec_find(r, "id");
+			if (t >= 0 && wt_rec_tokeq(r, t, id)) {
+				rc = 1;
+				break;
+			}
+		}
+		close(ix.fd);
+		close(fd);
+		return rc;
+	}
+	if (wt_registry_each(reg, find_cb, &f) < 0)
+		return -1;
+	return f.found;
+}
+
+struct by_status {
+	const char *status;
+	wt_rec_fn fn;
+	void *arg;
+};
+
+static int
+status_cb(struct wt_rec *r, void *arg)
+{
+	struct by_status *s = arg;
+	int t = wt_rec_find(r, "status");
+
+	if (wt_rec_has_error(r) || (t >= 0 && wt_rec_tokeq(r, t, s->status)))
+		return s->fn(r, s->arg);
+	return 0;
+}
+
+int
+wt_registry_each_status(const struct wt_registry *reg, const char *status,
+			wt_rec_fn fn, void *arg, int *used_index)
+{
+	struct wt_index ix;
+	struct by_status s = { status, fn, arg };
+	struct wt_rec r = WT_REC_INIT;
+	uint64_t count, listoff, k, off;
+	int fd, rc = 0;
+
+	if (used_index)
+		*used_index = 0;
+	if (!reg->moai && (fd = wt_index_open(reg, &ix)) >= 0) {
+		if (wt_index_status(&ix, status, &count, &listoff) == 0) {
+			if (used_index)
+				*used_index = 1;
+			for (k = 0; k < count; k++) {
+				if (pread(ix.fd, &off, 8, (off_t)(listoff + k * 8)) != 8) {
+					rc = -1;
+					break;
+				}
+				if (read_line_at(fd, (off_t)off, &r) && fn(&r, arg))
+					break;
+			}
+			wt_rec_release(&r);
+			close(ix.fd);
+			close(fd);
+			return rc;
+		}
+		close(ix.fd);
+		close(fd);
+	}
+	return wt_registry_each(reg, status_cb, &s);
+}

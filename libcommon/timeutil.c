@@ -1,0 +1,114 @@
+/* timeutil.c: RFC 3339 times, parsed leniently and written in UTC. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wt.h"
+
+static int
+digits(const char **p, int n, int *v)
+{
+	int x = 0;
+
+	while (n--) {
+		if (!isdigit((unsigned char)**p))
+			return -1;
+		x = x * 10 + (*(*p)++ - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+int
+wt_time_parse(const char *s, int flags, time_t *t)
+{
+	struct tm tm;
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh, om, sign;
+	long off = 0;
+	int local = 0;
+	const char *p = s;
+
+	if (!s)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
+	    *p++ != '-' || digits(&p, 2, &d))
+		return -1;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		p++;
+		if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
+			return -1;
+		if (*p == ':') {
+			p++;
+			if (digits(&p, 2, &sec))
+				return -1;
+		}
+		if (*p == '.' || *p == ',') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return -1;
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+		local = flags & WT_TIME_LOCALZ;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (digits(&p, 2, &oh))
+			return -1;
+		if (*p == ':')
+			p++;
+		if (digits(&p, 2, &om))
+			return -1;
+		off = sign * (oh * 3600L + om * 60L);
+	} else if (*p == '\0' && (flags & WT_TIME_LOCALZ)) {
+		local = 1;
+	}
+	if (*p != '\0')
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if (local) {
+		tm.tm_isdst = -1;
+		*t = mktime(&tm);
+	} else {
+		*t = timegm(&tm) - off;
+	}
+	return 0;
+}
+
+char *
+wt_time_fmt(time_t t, char *buf)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+time_t
+wt_now(void)
+{
+	const char *e = getenv("WT_NOW");
+	char *end;
+	time_t t;
+	long long v;
+
+	if (e && *e) {
+		if (wt_time_parse(e, 0, &t) == 0)
+			return t;
+		v = strtoll(e, &end, 10);
+		if (*end == '\0')
+			return (time_t)v;
+	}
+	return time(NULL);
+}

@@ -1,0 +1,340 @@
+/* wt.h: the one header of libcommon, the library shared by the wt programs. */
+#ifndef WT_H
+#define WT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
+
+/*
+ * jsmn is header-only: json.c defines WT_JSMN_IMPL and compiles its code, every
+ * other file sees declarations only. Both see the same token layout.
+ */
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#ifndef WT_JSMN_IMPL
+#define JSMN_HEADER
+#endif
+#include <jsmn.h>
+
+/* Exit status shared by every program (DESIGN.md). */
+enum { WT_EXIT_OK = 0, WT_EXIT_RECORDS = 1, WT_EXIT_FATAL = 2 };
+
+#define WT_MAX_LINE_DEFAULT (1024 * 1024)
+#define WT_MAX_DEPTH 64
+
+/* buf.c: a growable byte buffer, always NUL-terminated */
+struct wt_buf {
+	char *s;
+	size_t len, cap;
+};
+#define WT_BUF_INIT { NULL, 0, 0 }
+void wt_buf_grow(struct wt_buf *b, size_t extra);
+void wt_buf_add(struct wt_buf *b, const void *p, size_t n);
+void wt_buf_adds(struct wt_buf *b, const char *s);
+void wt_buf_addc(struct wt_buf *b, int c);
+void wt_buf_addf(struct wt_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void wt_buf_reset(struct wt_buf *b);
+void wt_buf_release(struct wt_buf *b);
+/* Returns the string and leaves b empty; the caller frees it. */
+char *wt_buf_detach(struct wt_buf *b);
+void *wt_xmalloc(size_t n);
+void *wt_xrealloc(void *p, size_t n);
+char *wt_xstrdup(const char *s);
+char *wt_xstrndup(const char *s, size_t n);
+/* A small file's content without its final newline; a new string or NULL. */
+char *wt_read_small(const char *path, size_t max);
+
+/* json.c: validation, escaping and unescaping of JSON text */
+/* Appends s (n bytes of UTF-8) as a quoted JSON string. */
+void wt_json_str(struct wt_buf *b, const char *s, size_t n);
+void wt_json_strz(struct wt_buf *b, const char *s);
+/*
+ * Unescapes the body of a JSON string (without quotes) into a new
+ * NUL-terminated string; the caller frees it. A \u0000 or a lone surrogate
+ * becomes U+FFFD, so the result is always a C string of valid UTF-8.
+ */
+char *wt_json_unescape(const char *s, size_t n);
+/*
+ * Checks that s[0..n) is exactly one JSON value (an object when want_object)
+ * in valid UTF-8, nested at most WT_MAX_DEPTH deep, with surrounding white
+ * space only. Returns 0 or -1 with *why set to a static message.
+ */
+int wt_json_check(const char *s, size_t n, int want_object, const char **why);
+/* 1 when s[0..n) is valid UTF-8 (no overlong forms, no surrogates). */
+int wt_utf8_valid(const char *s, size_t n);
+
+/* record.c: one record, one JSON object on one line */
+struct wt_rec {
+	char *line;          /* the object's text, NUL-terminated, no newline */
+	size_t len, cap;
+	jsmntok_t *tok;      /* tokens of line; tok[0] is the object */
+	int ntok, tokcap;
+	long lineno;         /* input line number, 0 when made here */
+};
+#define WT_REC_INIT { NULL, 0, 0, NULL, 0, 0, 0 }
+void wt_rec_release(struct wt_rec *r);
+/*
+ * Parses text as the record's new content. Returns 0, or -1 with a message in
+ * *why (static storage) when the text is not one valid JSON object of bounded
+ * depth in valid UTF-8.
+ */
+int wt_rec_parse(struct wt_rec *r, const char *text, size_t n, const char **why);
+/* Token index of the value of top-level key, or -1. */
+int wt_rec_find(const struct wt_rec *r, const char *key);
+/* Token index of the value of key inside the object at token obj, or -1. */
+int wt_rec_find_in(const struct wt_rec *r, int obj, const char *key);
+/* A new string holding the value of key when it is a JSON string; else NULL. */
+char *wt_rec_str(const struct wt_rec *r, const char *key);
+char *wt_rec_tokstr(const struct wt_rec *r, int t);
+/* 0 and *v when key holds a number (or a bool/null for the others); else -1. */
+int wt_rec_num(const struct wt_rec *r, const char *key, double *v);
+int wt_rec_bool(const struct wt_rec *r, const char *key, int *v);
+int wt_rec_is_null(const struct wt_rec *r, const char *key);
+/* The raw JSON text of key's value and its length; NULL when absent. */
+const char *wt_rec_raw(const struct wt_rec *r, const char *key, size_t *n);
+/* 1 when the token is the string s (compared after unescaping). */
+int wt_rec_tokeq(const struct wt_rec *r, int t, const char *s);
+/*
+ * Editing keeps every other byte of the line. set_raw replaces the value of key
+ * in place, or appends "key":raw at the end of the object; raw must be valid
+ * JSON (it is checked). Return 0, or -1 when raw is not valid JSON.
+ */
+int wt_rec_set_raw(struct wt_rec *r, const char *key, const char *raw, size_t n);
+void wt_rec_set_str(struct wt_rec *r, const char *key, const char *s);
+void wt_rec_set_int(struct wt_rec *r, const char *key, long long v);
+void wt_rec_set_num(struct wt_rec *r, const char *key, double v);
+void wt_rec_set_bool(struct wt_rec *r, const char *key, int v);
+void wt_rec_set_null(struct wt_rec *r, const char *key);
+void wt_rec_set_time(struct wt_rec *r, const char *key, time_t t);
+/* Removes key and its value; 0 when removed, -1 when absent. */
+int wt_rec_del(struct wt_rec *r, const char *key);
+/* Appends the line and a newline to out; err(2) when out fails. */
+void wt_rec_write(const struct wt_rec *r, FILE *out);
+/* Makes r the empty object {}. */
+void wt_rec_clear(struct wt_rec *r);
+/* Copies src into dst (dst must be initialised). */
+void wt_rec_copy(struct wt_rec *dst, const struct wt_rec *src);
+
+/* reader.c: NDJSON records from a file descriptor, in large blocks */
+struct wt_reader;
+/* maxline 0 takes the default (WT_MAX_LINE or 1 MiB). */
+struct wt_reader *wt_reader_new(int fd, size_t maxline);
+void wt_reader_free(struct wt_reader *rd);
+/*
+ * Reads the next record into r. Returns 1 with a record (a line that is not a
+ * valid object becomes an InputError record naming its line number), 0 at end
+ * of input, -1 on a read error (errno set). Blank lines are skipped; CRLF and
+ * a missing final newline are accepted.
+ */
+int wt_reader_next(struct wt_reader *rd, struct wt_rec *r);
+/*
+ * Raw variant: the next line's bytes without parsing (CR and newline removed);
+ * *line points into the reader's buffer until the next call. A line over the
+ * limit is returned with *toolong set and its text cut. Used by readers that
+ * trust their input (the registry) for speed. Returns like wt_reader_next.
+ */
+int wt_reader_line(struct wt_reader *rd, const char **line, size_t *n, int *toolong);
+long wt_reader_lineno(const struct wt_reader *rd);
+/* Byte offset in the input where the line last returned starts. */
+off_t wt_reader_offset(const struct wt_reader *rd);
+
+/* error.c: error records and messages */
+extern const char *wt_progname;
+#define WT_E_BASE "WorktreeError"
+#define WT_E_CREATE "WorktreeCreationError"
+#define WT_E_SYNC "SynchronizationError"
+#define WT_E_REGISTRY "RegistryError"
+#define WT_E_INPUT "InputError"
+void wt_setprogname(const char *argv0);
+/*
+ * Adds {"error":{"kind":kind,"message":...,"tool":progname,"context":ctx}} to
+ * r (ctx is raw JSON or NULL) and prints "prog: id: message" on stderr.
+ */
+void wt_rec_error(struct wt_rec *r, const char *kind, const char *ctx,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* 1 when r carries an error object. */
+int wt_rec_has_error(const struct wt_rec *r);
+/* libgit2's last error message, never NULL. */
+const char *wt_git_errmsg(void);
+/* Checks stdout was written; err(2) otherwise. */
+void wt_flush_stdout(void);
+
+/* timeutil.c: RFC 3339 time */
+#define WT_TIME_LOCALZ 1  /* a trailing Z means local time (MoAI-ADK files) */
+/* Parses RFC 3339 (lenient: fractions, offsets, space for T, no zone = UTC). */
+int wt_time_parse(const char *s, int flags, time_t *t);
+/* Formats t in UTC as 2026-01-06T10:00:00Z into buf (at least 32 bytes). */
+char *wt_time_fmt(time_t t, char *buf);
+/* Now, or WT_NOW (RFC 3339 or seconds since the epoch) when set. */
+time_t wt_now(void);
+
+/* config.c: ${XDG_CONFIG_HOME:-~/.config}/wt/config, WT_* environment */
+struct wt_config {
+	long long size_warning, size_critical, max_worktrees;
+	long stale_days, archive_after_days, cache_ttl, retries;
+	int jobs;
+	double disk_threshold;
+	char *compression, *worktree_root, *registry, *home;
+	double lock_timeout;
+};
+/* Loads defaults, then the file, then the environment; exits 2 on a bad value. */
+void wt_config_load(struct wt_config *c);
+void wt_config_release(struct wt_config *c);
+/* Parses 500M, 1G, 1024 (bytes); -1 when invalid. */
+long long wt_parse_size(const char *s);
+/* Parses a positive job count; exits 2 when invalid. */
+int wt_parse_jobs(const char *s);
+/* Parses a non-negative integer; exits 2 with "bad NAME" when invalid. */
+long wt_parse_long(const char *s, const char *what);
+/* The default job count: min(CPUs, 4). */
+int wt_default_jobs(void);
+/* "$WT_HOME" resolved: a new string. */
+char *wt_home(void);
+
+/* registry.c: the registry, read streaming and written in batches */
+struct wt_registry {
+	char *path;      /* registry.ndjson */
+	char *dir;       /* its directory: lock, journal, index sit beside it */
+	int moai;        /* 1 when the file is a MoAI-ADK registry (read only) */
+};
+/*
+ * Resolves the registry from opt (-r), WT_REGISTRY, the config, or the
+ * default. Returns 1 when the file exists, 0 when it does not (reg is still
+ * filled), -1 when it exists but cannot be read.
+ */
+int wt_registry_open(struct wt_registry *reg, const struct wt_config *c,
+		     const char *opt);
+void wt_registry_release(struct wt_registry *reg);
+/* Callback for every record; borrowed r. Return nonzero to stop. */
+typedef int (*wt_rec_fn)(struct wt_rec *r, void *arg);
+/*
+ * Streams every record (in constant memory for NDJSON) to fn. A leftover
+ * journal is not applied by readers. Returns 0, or -1 when unreadable.
+ */
+int wt_registry_each(const struct wt_registry *reg, wt_rec_fn fn, void *arg);
+/*
+ * Finds by id through the index when it is valid (O(1)); falls back to a
+ * scan. Returns 1 with r filled, 0 when absent, -1 on error. *used_index
+ * tells which way was taken when not NULL.
+ */
+int wt_registry_find(const struct wt_registry *reg, const char *id,
+		     struct wt_rec *r, int *used_index);
+/* Streams the records whose status is status, through the index if valid. */
+int wt_registry_each_status(const struct wt_registry *reg, const char *status,
+			    wt_rec_fn fn, void *arg, int *used_index);
+/* Rebuilds the index from the registry under the lock. 0 or -1. */
+int wt_registry_reindex(const struct wt_registry *reg, double lock_timeout);
+/* 1 when the index matches the registry's generation. */
+int wt_registry_index_valid(const struct wt_registry *reg);
+/* Converts a MoAI-ADK registry file at path to records (sorted by id). */
+int wt_moai_each(const char *path, wt_rec_fn fn, void *arg);
+
+/* A file beside the registry: registry.NAME (or PATH.NAME). A new string. */
+char *wt_registry_file(const struct wt_registry *reg, const char *name);
+/* 1 when the head of a file looks like a MoAI-ADK registry, not NDJSON. */
+int wt_moai_detect(const char *head, size_t n);
+
+/* index.c: registry.idx, find by id in O(1) and records by status */
+/*
+ * The file: a header (magic, the registry's generation as device, inode,
+ * size and mtime, slot count, record count, where the status table is),
+ * an open-addressed hash table of (hash of id, offset + 1) slots, then the
+ * status table and its offset lists.
+ */
+#define WT_IDX_HDR 96
+struct wt_index {
+	int fd;
+	uint64_t nslots, nrecs, status_off, nstatus;
+};
+uint64_t wt_index_hash(const char *s, size_t n);
+/*
+ * Opens the index when it matches the registry's generation. Returns an open
+ * fd of the registry (the file the index describes) with ix->fd open too, or
+ * -1 when there is no valid index.
+ */
+int wt_index_open(const struct wt_registry *reg, struct wt_index *ix);
+/* Where the offsets of status's records are; -1 when not indexed. */
+int wt_index_status(struct wt_index *ix, const char *status, uint64_t *count,
+		    uint64_t *listoff);
+/* Writes the index of the registry open at regfd (atomically). 0 or -1. */
+int wt_index_write(const struct wt_registry *reg, int regfd);
+
+/* batch.c: the batched write protocol */
+struct wt_batch;
+/* Opens a batch; creates the registry directory when needed. NULL on error. */
+struct wt_batch *wt_batch_open(const struct wt_registry *reg);
+/*
+ * Patches, journaled (appended and synced) as they are made:
+ * set merges the fields of the JSON object fields into record id (a field
+ * whose value is null is removed); put inserts or replaces a whole record;
+ * del removes record id. Return 0 or -1 (errno set).
+ */
+int wt_batch_set(struct wt_batch *b, const char *id, const char *fields);
+int wt_batch_put(struct wt_batch *b, const struct wt_rec *rec);
+int wt_batch_del(struct wt_batch *b, const char *id);
+/*
+ * Takes the lock (waiting up to timeout seconds with backoff), applies every
+ * journaled patch to the registry as it is, writes it through a temporary
+ * file with fsync, keeps .bak, renames, syncs the directory, rewrites the
+ * index and truncates the journal. Returns the number of patches applied, or
+ * -1 (a message was printed). Frees b either way.
+ */
+int wt_batch_commit(struct wt_batch *b, double timeout);
+/* Forgets b without committing (its journaled patches stay for the next). */
+void wt_batch_abandon(struct wt_batch *b);
+/* Replays a leftover journal, if any. Returns patches applied or -1. */
+int wt_registry_replay(const struct wt_registry *reg, double timeout);
+/* Takes the registry lock; returns the fd or -1 after timeout seconds. */
+int wt_registry_lock(const struct wt_registry *reg, double timeout);
+
+/* pool.c: a worker pool that keeps input order */
+/*
+ * Runs fn(rec, worker, arg) for the records of rd on jobs workers (worker is
+ * 0..jobs-1, for per-thread state), writing every record to out in input
+ * order as soon as it and all before it are done. want(rec, arg), when not
+ * NULL, says whether a record needs work at all; others just pass in order.
+ * Fewer workers run when available memory is low. Returns the number of
+ * records written with an error object.
+ */
+typedef void (*wt_work_fn)(struct wt_rec *r, int worker, void *arg);
+typedef int (*wt_want_fn)(const struct wt_rec *r, void *arg);
+long wt_pool_run(struct wt_reader *rd, int jobs, wt_want_fn want, wt_work_fn fn,
+		 void *arg, FILE *out);
+/*
+ * The same for a source that pushes: push takes r's content (r is left
+ * and reusable) and blocks while the window is full; finish waits for the
+ * work, writes the rest, frees p and returns the count of error records.
+ */
+struct wt_pool;
+struct wt_pool *wt_pool_new(int jobs, wt_want_fn want, wt_work_fn fn, void *arg,
+			    FILE *out);
+void wt_pool_push(struct wt_pool *p, struct wt_rec *r);
+long wt_pool_finish(struct wt_pool *p);
+/* Jobs to use when memory is short: fewer when MemAvailable is low. */
+int wt_pool_jobs_for_memory(int jobs);
+
+/* git.c: helpers around libgit2 */
+struct git_repository;
+struct git_worktree;
+/* libgit2 initialised once per process. */
+void wt_git_init(void);
+/*
+ * The worktree's git admin directory (for a linked worktree,
+ * <common>/worktrees/<name>; for the main one, the git dir), from the .git
+ * entry at path. A new string, or NULL.
+ */
+char *wt_git_admin_dir(const char *path);
+/*
+ * Appends one record per worktree of repo (main first, then linked ones by
+ * name) to fn: id, path, repo, branch, head, locked, prunable, main.
+ */
+int wt_git_list_worktrees(struct git_repository *repo, wt_rec_fn fn, void *arg);
+/* Sets branch, head from the worktree at path (opened with libgit2). */
+int wt_git_fill_head(struct wt_rec *r, struct git_repository *wtrepo);
+
+#endif
