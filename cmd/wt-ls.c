@@ -14,11 +14,13 @@
 static struct wt_pool *pool;
 static long errors;
 
-static void noop(struct wt_rec *r, int worker, void *arg)
+static int
+noop(struct wt_rec *r, int worker, void *arg)
 {
 	(void)r;
 	(void)worker;
 	(void)arg;
+	return 0;
 }
 
 static void
@@ -45,7 +47,7 @@ want_git(const struct wt_rec *r, void *arg)
 }
 
 /* -g: the git fields, computed per record on a worker with its own repository object. */
-static void
+static int
 add_git(struct wt_rec *r, int worker, void *arg)
 {
 	git_repository *repo = NULL;
@@ -117,6 +119,7 @@ out:
 	git_repository_free(repo);
 	wt_buf_release(&b);
 	free(path);
+	return 0;
 }
 
 /* Repositories found by -d, each once, by their common directory. */

@@ -6,7 +6,7 @@
 
 #include "wt.h"
 
-enum { FREE, QUEUED, WORKING, DONE };
+enum { FREE, QUEUED, WORKING, DONE, DROP };
 
 struct slot {
 	struct wt_rec rec;
@@ -74,10 +74,12 @@ flush_locked(struct wt_pool *p)
 	struct slot *s;
 	int moved = 0;
 
-	while (p->head < p->tail && (s = &p->ring[p->head % p->win])->state == DONE) {
-		if (wt_rec_has_error(&s->rec))
+	while (p->head < p->tail &&
+	       (s = &p->ring[p->head % p->win])->state >= DONE) {
+		if (s->state == DONE && wt_rec_has_error(&s->rec))
 			p->errors++;
-		wt_rec_write(&s->rec, p->out);
+		if (s->state == DONE)
+			wt_rec_write(&s->rec, p->out);
 		s->state = FREE;
 		p->head++;
 		moved = 1;
@@ -95,6 +97,7 @@ work(void *a)
 	struct worker *w = a;
 	struct wt_pool *p = w->p;
 	struct slot *s;
+	int drop;
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
@@ -107,9 +110,9 @@ work(void *a)
 			continue;
 		s->state = WORKING;
 		pthread_mutex_unlock(&p->mu);
-		p->fn(&s->rec, w->id, p->arg);
+		drop = p->fn(&s->rec, w->id, p->arg);
 		pthread_mutex_lock(&p->mu);
-		s->state = DONE;
+		s->state = drop ? DROP : DONE;
 		flush_locked(p);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -167,8 +170,8 @@ wt_pool_push(struct wt_pool *p, struct wt_rec *r)
 	int avail;
 
 	if (p->jobs == 1) {
-		if (!p->want || p->want(r, p->arg))
-			p->fn(r, 0, p->arg);
+		if ((!p->want || p->want(r, p->arg)) && p->fn(r, 0, p->arg))
+			return;
 		if (wt_rec_has_error(r))
 			p->errors++;
 		wt_rec_write(r, p->out);

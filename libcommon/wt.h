@@ -296,12 +296,13 @@ int wt_registry_lock(const struct wt_registry *reg, double timeout);
 /*
  * Runs fn(rec, worker, arg) for the records of rd on jobs workers (worker is
  * 0..jobs-1, for per-thread state), writing every record to out in input
- * order as soon as it and all before it are done. want(rec, arg), when not
- * NULL, says whether a record needs work at all; others just pass in order.
- * Fewer workers run when available memory is low. Returns the number of
- * records written with an error object.
+ * order as soon as it and all before it are done; a record for which fn
+ * returns nonzero is dropped (filters). want(rec, arg), when not NULL, says
+ * whether a record needs work at all; others just pass in order. Fewer
+ * workers run when available memory is low. Returns the number of records
+ * written with an error object.
  */
-typedef void (*wt_work_fn)(struct wt_rec *r, int worker, void *arg);
+typedef int (*wt_work_fn)(struct wt_rec *r, int worker, void *arg);
 typedef int (*wt_want_fn)(const struct wt_rec *r, void *arg);
 long wt_pool_run(struct wt_reader *rd, int jobs, wt_want_fn want, wt_work_fn fn,
 		 void *arg, FILE *out);

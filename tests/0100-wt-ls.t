@@ -1,0 +1,94 @@
+#!/bin/sh
+# wt-ls: discovery from git, the registry, -i, -s, -d and -g.
+. "$(dirname "$0")/lib.sh"
+plan 22
+
+mkrepo "$T/r"
+cd "$T/r"
+git worktree add -q "$T/plain" -b plain
+git worktree add -q --detach "$T/detached"
+git worktree add -q "$T/locked wt" -b locked
+git worktree lock --reason "on a stick" "$T/locked wt"
+git worktree add -q "$T/gone" -b gone
+rm -rf "$T/gone"
+# Names that break careless code: quotes, a newline, non-ASCII.
+odd="$T/q\"uo'te
+line-é"
+git worktree add -q "$odd" -b odd
+
+out=$(wt-ls)
+ok $? "wt-ls lists the repository around the current directory"
+# git names a worktree after its directory, made safe: "locked wt" is locked-wt.
+check_same "one record per worktree, main first, then by name" \
+	"r detached gone locked-wt plain odd" \
+	"$(printf '%s\n' "$out" | jq -r 'if .branch == "odd" then "odd" else .id end' | tr '\n' ' ' | sed 's/ $//')"
+check_same "main worktree flagged" '{"id":"r","main":true}' \
+	"$(printf '%s\n' "$out" | jqf 'select(.main) | {id, main}')"
+check_same "branch and repo" "plain $T/r/.git" \
+	"$(printf '%s\n' "$out" | jq -r 'select(.id=="plain") | "\(.branch) \(.repo)"')"
+check_same "detached worktree has branch null" 'null' \
+	"$(printf '%s\n' "$out" | jqf 'select(.id=="detached") | .branch')"
+check_same "head is the commit" "$(git rev-parse HEAD)" \
+	"$(printf '%s\n' "$out" | jq -r 'select(.id=="detached") | .head')"
+check_same "locked with its reason" '"on a stick"' \
+	"$(printf '%s\n' "$out" | jqf 'select(.id=="locked-wt") | .locked')"
+check_same "a worktree whose directory is gone is prunable" 'true false' \
+	"$(printf '%s\n' "$out" | jq -r 'select(.id=="gone" or .id=="plain") | .prunable' | sort -r | tr '\n' ' ' | sed 's/ $//')"
+check_same "a path with quotes, a newline and non-ASCII survives" "$odd" \
+	"$(printf '%s\n' "$out" | jq -r 'select(.branch=="odd") | .path')"
+
+# -g: git fields on demand.
+echo change >> "$T/plain/a.txt"
+echo new > "$T/plain/new.txt"
+mkdir "$T/plain/d" && echo x > "$T/plain/d/x" && echo y > "$T/plain/d/y"
+(cd "$T/plain" && git commit -q --allow-empty -m ahead)
+g=$(wt-ls -g -j 3)
+check_same "-g counts modified and untracked files" '{"modified":1,"untracked":3}' \
+	"$(printf '%s\n' "$g" | jqf 'select(.id=="plain") | .dirty')"
+git -C "$T/plain" push -q -u origin plain 2>/dev/null
+git -C "$T/plain" commit -q --allow-empty -m more
+g=$(wt-ls -g)
+check_same "-g ahead and behind the upstream" '{"upstream":"origin/plain","ahead":1,"behind":0}' \
+	"$(printf '%s\n' "$g" | jqf 'select(.id=="plain") | {upstream, ahead, behind}')"
+check_same "-g keeps input order with workers" "$(printf '%s\n' "$out" | jq -r .id)" \
+	"$(printf '%s\n' "$g" | jq -r .id)"
+
+# The registry: streamed as it is, byte for byte.
+mkdir -p "$WT_HOME"
+cat > "$WT_HOME/registry.ndjson" <<'REG'
+{"id":"SPEC-1","path":"/nowhere/1","status":"active","x-unknown":{"keep":[1,2,{"a":"\u00e9"}]},"zz":1}
+{"id":"SPEC-2","path":"/nowhere/2","status":"stale"}
+{"id":"SPEC-3","path":"/nowhere/3","status":"active","n":1.5e3}
+REG
+check_same "registry records pass byte for byte" "$(cat "$WT_HOME/registry.ndjson")" "$(wt-ls)"
+check_same "-s selects by status (no index: a scan)" "SPEC-1 SPEC-3" \
+	"$(wt-ls -s active | jq -r .id | tr '\n' ' ' | sed 's/ $//')"
+check_same "-i finds by id" "$(sed -n 2p "$WT_HOME/registry.ndjson")" "$(wt-ls -i SPEC-2)"
+wt-ls -i NOPE > "$T/nope" 2> "$T/nope.err"
+check_same "-i of an unknown id: an error record and exit 1" '1 "WorktreeError"' \
+	"$? $(jqf '.error.kind' < "$T/nope")"
+wt-ls -r "$T/missing.ndjson" > /dev/null 2>&1
+check_same "-r naming a missing registry: exit 2" 2 $?
+printf '{"id":"A","path":"/a"}\nnot json\n' > "$T/bad.ndjson"
+wt-ls -r "$T/bad.ndjson" > "$T/bad.out" 2>/dev/null
+check_same "a corrupt registry line is a RegistryError record, exit 1" \
+	'1 "RegistryError" 2' "$? $(sed -n 2p "$T/bad.out" | jqf '.error.kind, .error.context.line' | tr '\n' ' ' | sed 's/ $//')"
+
+# -d: discovery under a directory, merged with the registry by path.
+cat > "$WT_HOME/registry.ndjson" <<REG
+{"id":"mine","path":"$T/plain","status":"active","note":"kept"}
+REG
+d=$(wt-ls -d "$T")
+check_same "-d merges by path: registry fields kept, git fields added" \
+	'{"id":"mine","note":"kept","branch":"plain"}' \
+	"$(printf '%s\n' "$d" | jqf 'select(.path=="'"$T/plain"'") | {id, note, branch}')"
+check_same "-d lists the other linked worktrees, not the main one" "detached gone locked-wt mine odd" \
+	"$(printf '%s\n' "$d" | jq -r 'if .branch == "odd" then "odd" else .id end' | sort | tr '\n' ' ' | sed 's/ $//')"
+cd /
+wt-ls -r /dev/null > "$T/empty.out"
+check_same "an empty registry lists nothing" "" "$(cat "$T/empty.out")"
+rm "$WT_HOME/registry.ndjson"
+wt-ls > /dev/null 2> "$T/err"
+check_same "no registry and no repository: exit 2 with a message" \
+	"2 wt-ls: no registry at '$WT_HOME/registry.ndjson' and not in a git repository" "$? $(cat "$T/err")"
+done_testing
