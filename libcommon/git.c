@@ -188,3 +188,20 @@ out:
 	free(common);
 	return ret;
 }
+
+int
+wt_git_tracks_under(git_index *idx, const char *relpath)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	size_t at;
+	int found;
+
+	if (git_index_find(&at, idx, relpath) == 0) {
+		wt_buf_release(&b);
+		return 1;
+	}
+	wt_buf_addf(&b, "%s/", relpath);
+	found = git_index_find_prefix(&at, idx, b.s) == 0;
+	wt_buf_release(&b);
+	return found;
+}

@@ -319,6 +319,25 @@ long wt_pool_finish(struct wt_pool *p);
 /* Jobs to use when memory is short: fewer when MemAvailable is low. */
 int wt_pool_jobs_for_memory(int jobs);
 
+/* artifact.c: the one table of recreatable artifacts */
+/*
+ * The kind of artifact that the directory name inside the open directory
+ * dirfd is (parent: dirfd's own name, for .yarn/cache and .idea/caches), or
+ * NULL. Kinds need their marker: node_modules only beside a package.json,
+ * build and dist beside a build file, target beside Cargo.toml or pom.xml,
+ * venv only with a pyvenv.cfg inside. The caller checks git tracks nothing
+ * inside (wt_git_tracks_under).
+ */
+const char *wt_artifact_dir(int dirfd, const char *parent, const char *name);
+/* "pyc" or "class" for a loose compiled file, else NULL. */
+const char *wt_artifact_file(const char *name);
+/* Every kind's name, NULL-terminated. */
+const char *const *wt_artifact_kinds(void);
+int wt_artifact_kind_valid(const char *kind);
+/* A mask of kinds from "a,b,c"; -1 with *bad naming an unknown kind. */
+long long wt_artifact_mask(const char *list, const char **bad);
+int wt_artifact_in_mask(const char *kind, long long mask);
+
 /* git.c: helpers around libgit2 */
 struct git_repository;
 struct git_worktree;
@@ -335,6 +354,12 @@ char *wt_git_admin_dir(const char *path);
  * name) to fn: id, path, repo, branch, head, locked, prunable, main.
  */
 int wt_git_list_worktrees(struct git_repository *repo, wt_rec_fn fn, void *arg);
+/*
+ * 1 when git's index of the worktree tracks a file at or under relpath
+ * (relative to the worktree's top, no trailing slash), else 0.
+ */
+struct git_index;
+int wt_git_tracks_under(struct git_index *idx, const char *relpath);
 /* Sets branch, head from the worktree at path (opened with libgit2). */
 int wt_git_fill_head(struct wt_rec *r, struct git_repository *wtrepo);
 
