@@ -299,7 +299,7 @@ main(int argc, char *argv[])
 	struct wt_rec r = WT_REC_INIT;
 	const char **ids = NULL, **statuses = NULL, *ropt = NULL, *dir = NULL;
 	size_t nids = 0, nstatuses = 0, i;
-	int c, gflag = 0, jobs = 0, have, rc, used;
+	int c, gflag = 0, jobs = 0, have, rc, used = 1;
 	git_repository *repo;
 
 	wt_setprogname(argv[0]);
@@ -362,6 +362,13 @@ main(int argc, char *argv[])
 			errors++;
 		git_repository_free(repo);
 	}
+	/*
+	 * A query that had to scan leaves an index behind for the next one, when
+	 * the registry is ours to write and no writer holds the lock.
+	 */
+	if (have && (nids || nstatuses) && !used && !reg.moai &&
+	    access(reg.dir, W_OK) == 0)
+		wt_registry_reindex(&reg, 0);
 	errors += wt_pool_finish(pool);
 	wt_flush_stdout();
 	wt_rec_release(&r);
