@@ -57,6 +57,8 @@ struct worker {
 	struct frame *fr;
 	size_t nfr, frcap;
 	struct wt_buf names;
+	struct dirent64 **v;        /* a getdents batch, sorted by inode */
+	size_t vcap;
 	int nopen, maxopen;
 	pthread_t th;
 };
@@ -83,6 +85,7 @@ struct links {
 };
 
 struct wt_walk {
+	struct wt_walker *wk;
 	struct wt_walk_ops ops;
 	dev_t dev;
 	int active;                 /* subtrees queued or walked, under wk->mu */
@@ -277,54 +280,84 @@ push(struct worker *wo, struct wt_walk_dir *d, int fd)
 		shed(wo);
 }
 
+/* One entry of the top directory: a subdirectory is kept for later. */
+static int
+one(struct worker *wo, struct wt_walk *w, struct frame *f, const struct dirent64 *d)
+{
+	const char *name = d->d_name;
+	unsigned char type = d->d_type;
+	struct stat st;
+	int stated = 0;
+
+	if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+		return WT_WALK_CONTINUE;
+	if (type == DT_DIR) {
+		wt_buf_add(&wo->names, name, strlen(name) + 1);
+		return WT_WALK_CONTINUE;
+	}
+	if (!(w->ops.flags & WT_WALK_NOSTAT) || type == DT_UNKNOWN) {
+		if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			/* Gone since it was listed: not an error. */
+			if (errno != ENOENT)
+				report(wo, w, f->dir, f->fd, name, type, "stat", errno);
+			return WT_WALK_CONTINUE;
+		}
+		stated = 1;
+		type = IFTODT(st.st_mode);
+		if (type == DT_DIR) {
+			wt_buf_add(&wo->names, name, strlen(name) + 1);
+			return WT_WALK_CONTINUE;
+		}
+	}
+	return call(wo, w, f->dir, f->fd, name, -1, type, stated ? &st : NULL, NULL);
+}
+
+static int
+by_ino(const void *a, const void *b)
+{
+	ino64_t x = (*(struct dirent64 *const *)a)->d_ino;
+	ino64_t y = (*(struct dirent64 *const *)b)->d_ino;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
  * Reads the top directory: every entry but a subdirectory goes to the
  * callback now, while it is hot in the dentry cache; subdirectories are
- * kept by name to be opened one by one.
+ * kept by name to be opened one by one. In inode order (WT_WALK_INODE_ORDER)
+ * the inode tables are read from disk mostly forwards, and the next inodes
+ * are often in the block the last read brought in.
  */
 static void
 read_dir(struct worker *wo, struct wt_walk *w)
 {
 	struct frame *f = &wo->fr[wo->nfr - 1];
-	struct stat st;
-	const char *name;
+	struct dirent64 *d;
+	size_t k, nv;
 	char *p, *end;
 	ssize_t n;
-	int nostat = w->ops.flags & WT_WALK_NOSTAT, stated;
-	unsigned char type;
 
 	while ((n = getdents64(f->fd, wo->dents, DENTS)) > 0) {
-		for (p = wo->dents, end = p + n; p < end;
-		     p += ((struct dirent64 *)(void *)p)->d_reclen) {
-			struct dirent64 *d = (struct dirent64 *)(void *)p;
-
-			name = d->d_name;
-			if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
-				continue;
-			type = d->d_type;
-			if (type == DT_DIR) {
-				wt_buf_add(&wo->names, name, strlen(name) + 1);
-				continue;
+		end = wo->dents + n;
+		if (!(w->ops.flags & WT_WALK_INODE_ORDER)) {
+			for (p = wo->dents; p < end; p += d->d_reclen) {
+				d = (struct dirent64 *)(void *)p;
+				if (one(wo, w, f, d) == WT_WALK_STOP)
+					break;
 			}
-			stated = 0;
-			if (!nostat || type == DT_UNKNOWN) {
-				if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-					/* Gone since it was listed: not an error. */
-					if (errno != ENOENT)
-						report(wo, w, f->dir, f->fd, name, type,
-						       "stat", errno);
-					continue;
+		} else {
+			for (nv = 0, p = wo->dents; p < end; p += d->d_reclen, nv++) {
+				d = (struct dirent64 *)(void *)p;
+				if (nv == wo->vcap) {
+					wo->vcap = wo->vcap ? 2 * wo->vcap : 1024;
+					wo->v = wt_xrealloc(wo->v, wo->vcap * sizeof(*wo->v));
 				}
-				stated = 1;
-				type = IFTODT(st.st_mode);
-				if (type == DT_DIR) {
-					wt_buf_add(&wo->names, name, strlen(name) + 1);
-					continue;
-				}
+				wo->v[nv] = d;
 			}
-			if (call(wo, w, f->dir, f->fd, name, -1, type,
-				 stated ? &st : NULL, NULL) == WT_WALK_STOP)
-				break;
+			qsort(wo->v, nv, sizeof(*wo->v), by_ino);
+			for (k = 0; k < nv; k++)
+				if (one(wo, w, f, wo->v[k]) == WT_WALK_STOP)
+					break;
 		}
 		if (atomic_load_explicit(&w->stop, memory_order_relaxed))
 			break;
@@ -575,6 +608,7 @@ static void
 worker_release(struct worker *wo)
 {
 	free(wo->dents);
+	free(wo->v);
 	free(wo->fr);
 	wt_buf_release(&wo->names);
 }
@@ -670,13 +704,22 @@ wt_walker_free(struct wt_walker *wk)
 }
 
 struct wt_walk *
-wt_walk_new(const struct wt_walk_ops *ops)
+wt_walk_new(struct wt_walker *wk, const struct wt_walk_ops *ops)
 {
 	struct wt_walk *w = wt_xmalloc(sizeof(*w));
 	int i;
 
 	memset(w, 0, sizeof(*w));
+	w->wk = wk;
 	w->ops = *ops;
+	/* One slot per worker and one for the caller, each on its own cache lines. */
+	w->nslots = wk->nthreads + 1;
+	w->stride = (w->ops.ctx_size + 63) & ~(size_t)63;
+	if (w->stride) {
+		if (posix_memalign((void **)&w->slots, 64, w->stride * (size_t)w->nslots))
+			err(WT_EXIT_FATAL, "posix_memalign");
+		memset(w->slots, 0, w->stride * (size_t)w->nslots);
+	}
 	atomic_init(&w->stop, 0);
 	atomic_init(&w->errors, 0);
 	for (i = 0; i < STRIPES; i++)
@@ -718,8 +761,9 @@ wt_walk_errors(const struct wt_walk *w)
 }
 
 int
-wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root)
+wt_walk_run(struct wt_walk *w, const char *root)
 {
+	struct wt_walker *wk = w->wk;
 	struct worker self;
 	struct wt_walk_dir *d;
 	struct item *it;
@@ -738,14 +782,6 @@ wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root)
 		return -1;
 	}
 	w->dev = st.st_dev;
-	/* One slot per worker and one for the caller, each on its own cache lines. */
-	w->nslots = wk->nthreads + 1;
-	w->stride = (w->ops.ctx_size + 63) & ~(size_t)63;
-	if (w->stride) {
-		if (posix_memalign((void **)&w->slots, 64, w->stride * (size_t)w->nslots))
-			err(WT_EXIT_FATAL, "posix_memalign");
-		memset(w->slots, 0, w->stride * (size_t)w->nslots);
-	}
 	d = dir_new(NULL, root, &st);
 	memset(&self, 0, sizeof(self));
 	self.id = wk->nthreads;

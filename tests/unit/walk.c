@@ -91,17 +91,19 @@ entry(const struct wt_walk_ent *e, void *arg)
 	return WT_WALK_CONTINUE;
 }
 
+static int walkflags;
+
 static int
 walk(const char *root, int threads, struct opts *o, struct count *sum, int *workers,
      long *errors)
 {
 	struct wt_walker *wk = wt_walker_new(threads);
-	struct wt_walk_ops ops = { entry, NULL, o, sizeof(struct count), 0 };
-	struct wt_walk *w = wt_walk_new(&ops);
+	struct wt_walk_ops ops = { entry, NULL, o, sizeof(struct count), walkflags };
+	struct wt_walk *w = wt_walk_new(wk, &ops);
 	int rc, i;
 
 	memset(sum, 0, sizeof(*sum));
-	rc = wt_walk_run(wk, w, root);
+	rc = wt_walk_run(w, root);
 	if (workers)
 		*workers = 0;
 	for (i = 0; i < wt_walk_nslots(w); i++) {
@@ -191,7 +193,7 @@ main(void)
 	char *top;
 
 	wt_setprogname("walk");
-	printf("1..19\n");
+	printf("1..20\n");
 	if (!(top = mkdtemp(tmpl)))
 		return 2;
 	root = open(top, O_RDONLY | O_DIRECTORY);
@@ -242,6 +244,14 @@ main(void)
 	ok(workers >= 2, "one tree is shared between workers");
 	if (workers < 2)
 		printf("# %d worker(s) did the walk\n", workers);
+
+	walkflags = WT_WALK_INODE_ORDER;
+	memset(&o, 0, sizeof(o));
+	rc = walk(b.s, 3, &o, &four, NULL, NULL);
+	ok(rc == 0 && four.files == one.files && four.dirs == one.dirs &&
+	   four.bytes == one.bytes && four.unique == one.unique,
+	   "in inode order, the same");
+	walkflags = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.prune = "d3";
