@@ -338,6 +338,44 @@ int wt_artifact_kind_valid(const char *kind);
 long long wt_artifact_mask(const char *list, const char **bad);
 int wt_artifact_in_mask(const char *kind, long long mask);
 
+/* safety.c: the safety contract's checks (DESIGN.md) */
+struct wt_target {
+	char *path;     /* the worktree's top, resolved */
+	char *admin;    /* git's admin entry: <common>/worktrees/<name> */
+	char *common;   /* the repository's common git directory */
+	char *name;     /* the admin entry's name */
+	dev_t dev;      /* the top directory as verified */
+	ino_t ino;
+};
+/*
+ * Verifies that path is a linked worktree of its repository and so may be
+ * changed: absolute, not a symbolic link, not / or $HOME, its .git a file
+ * naming <common>/worktrees/<name> whose gitdir points back at path/.git (else
+ * a foreign checkout), and common equal to repo when repo is not NULL. Main
+ * worktrees and bare or separate repositories are refused. Returns 0 with t
+ * filled (release it), or -1 with *why a static message saying which rule.
+ */
+int wt_target_verify(struct wt_target *t, const char *path, const char *repo,
+		     const char **why);
+void wt_target_release(struct wt_target *t);
+/* 1 when git's lock is on (reason, a new string or NULL, when asked). */
+int wt_target_locked(const struct wt_target *t, char **reason);
+/* A process whose current directory is path or inside it, or 0. */
+pid_t wt_path_in_use(const char *path);
+struct wt_rm_stats {
+	unsigned long long files, dirs, bytes, skipped;
+};
+/*
+ * Removes name inside dirfd and everything below it with unlinkat relative
+ * to directory descriptors: symbolic links are removed, never followed;
+ * another filesystem (a mount point) is never entered (counted in skipped,
+ * and the call fails with EXDEV). Returns 0, or -1 with errno when anything
+ * stayed. Adds what it removed to rs.
+ */
+int wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs);
+/* The same for a verified worktree's top, failing with ESTALE when the directory there is no longer the one verified. */
+int wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs);
+
 /* git.c: helpers around libgit2 */
 struct git_repository;
 struct git_worktree;
