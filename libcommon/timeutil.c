@@ -1,5 +1,6 @@
 /* timeutil.c: RFC 3339 times, parsed leniently and written in UTC. */
 #include <ctype.h>
+#include <err.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,7 @@ wt_now(void)
 		v = strtoll(e, &end, 10);
 		if (*end == '\0')
 			return (time_t)v;
+		errx(WT_EXIT_FATAL, "bad WT_NOW: '%s' (RFC 3339 or seconds)", e);
 	}
 	return time(NULL);
 }
