@@ -166,8 +166,9 @@ toolong:
 static int
 blank(const char *s, size_t n)
 {
-	while (n--)
-		if (!strchr(" \t\r", *s++))
+	/* Not strchr: it would find the terminating NUL, and call NUL blank. */
+	for (; n--; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\r')
 			return 0;
 	return 1;
 }
