@@ -121,11 +121,17 @@ tap_is_long(long long got, long long want, const char *file, int line,
 	return r;
 }
 
+static inline size_t
+tap_len(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 /* is_str compares C strings (either may be NULL); is_mem counted bytes. */
 #define is_str(got, want, ...)                                                 \
-	tap_is_mem((got), (got) ? strlen(got) : 0, (want),                     \
-		   (want) ? strlen(want) : 0, __FILE__, __LINE__, __VA_ARGS__)
+	tap_is_mem((got), tap_len(got), (want), tap_len(want), __FILE__,       \
+		   __LINE__, __VA_ARGS__)
 #define is_mem(got, gn, want, wn, ...)                                         \
 	tap_is_mem((got), (gn), (want), (wn), __FILE__, __LINE__, __VA_ARGS__)
 #define is_int(got, want, ...)                                                 \
@@ -313,8 +319,13 @@ run_child(void (*fn)(void *), void *arg, char **err)
 	}
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (err)
-		*err = read_file(path, NULL);
+	if (err && (*err = read_file(path, NULL))) {
+		size_t n = strlen(*err);
+
+		/* One line, to quote in a test's description. */
+		while (n && (*err)[n - 1] == '\n')
+			(*err)[--n] = '\0';
+	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
