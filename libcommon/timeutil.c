@@ -19,6 +19,17 @@ digits(const char **p, int n, int *v)
 	return 0;
 }
 
+/* timegm would take 2026-02-30 for March 2nd: a day must exist in its month. */
+static int
+days_in(int y, int mo)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		return 29;
+	return days[mo - 1];
+}
+
 int
 wt_time_parse(const char *s, int flags, time_t *t)
 {
@@ -60,7 +71,7 @@ wt_time_parse(const char *s, int flags, time_t *t)
 			return -1;
 		if (*p == ':')
 			p++;
-		if (digits(&p, 2, &om))
+		if (digits(&p, 2, &om) || oh > 23 || om > 59)
 			return -1;
 		off = sign * (oh * 3600L + om * 60L);
 	} else if (*p == '\0' && (flags & WT_TIME_LOCALZ)) {
@@ -68,7 +79,8 @@ wt_time_parse(const char *s, int flags, time_t *t)
 	}
 	if (*p != '\0')
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in(y, mo) || h > 23 || mi > 59 ||
+	    sec > 60)
 		return -1;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
