@@ -176,7 +176,10 @@ void wt_flush_stdout(void);
 int wt_time_parse(const char *s, int flags, time_t *t);
 /* Formats t in UTC as 2026-01-06T10:00:00Z into buf (at least 32 bytes). */
 char *wt_time_fmt(time_t t, char *buf);
-/* Now, or WT_NOW (RFC 3339 or seconds since the epoch) when set. */
+/*
+ * Now, or WT_NOW (RFC 3339 or seconds since the epoch) when set; exits 2
+ * when WT_NOW is neither.
+ */
 time_t wt_now(void);
 
 /* config.c: ${XDG_CONFIG_HOME:-~/.config}/wt/config, WT_* environment */
