@@ -150,8 +150,10 @@ set_key(struct wt_config *c, const struct key *k, const char *v, const char *whe
 		*(long long *)(void *)p = n;
 		return;
 	case K_LONG:
+		errno = 0;
 		n = strtoll(v, &end, 10);
-		if (!*v || *end || n < 0 || n > LONG_MAX)
+		/* strtoll saturates: an overflow must not read as LONG_MAX. */
+		if (!*v || *end || errno || n < 0 || n > LONG_MAX)
 			goto bad;
 		*(long *)(void *)p = (long)n;
 		return;
