@@ -20,7 +20,8 @@ wt_parse_size(const char *s)
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
+	/* NaN passes v < 0 and the range check below; casting it is undefined. */
+	if (errno || end == s || !(v >= 0))
 		return -1;
 	switch (toupper((unsigned char)*end)) {
 	case '\0': break;
