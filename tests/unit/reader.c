@@ -503,7 +503,7 @@ int
 main(void)
 {
 	wt_setprogname("unit");
-	unsetenv("WT_MAX_LINE");
+	clean_env();
 	stderr_begin();
 	test_escapes();
 	test_utf8();

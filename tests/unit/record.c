@@ -358,6 +358,7 @@ int
 main(void)
 {
 	wt_setprogname("unit");
+	clean_env();
 	test_get();
 	test_set();
 	test_set_depth();

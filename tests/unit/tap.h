@@ -292,8 +292,8 @@ stderr_end(void)
 }
 
 /*
- * Runs fn(arg) in a child process (which exits 0 when fn returns) and
- * returns its exit status, or 128 + the signal that ended it. The child's
+ * Runs fn(arg) in a child process (which exits 0 when fn returns, its
+ * stdout thrown away) and returns its exit status, or 128 + the signal that ended it. The child's
  * stderr is returned in *err (a new string) when err is not NULL.
  */
 static inline int
@@ -313,6 +313,9 @@ run_child(void (*fn)(void *), void *arg, char **err)
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, 2);
 		close(fd);
+		/* stdout is the TAP stream: the child's output goes nowhere. */
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(125);
 		fn(arg);
 		fflush(NULL);
 		_exit(0);
@@ -327,6 +330,34 @@ run_child(void (*fn)(void *), void *arg, char **err)
 			(*err)[--n] = '\0';
 	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+extern char **environ;
+
+/*
+ * A pinned world: no WT_* variable from the caller's environment, HOME and
+ * the XDG directories in the scratch directory, UTC, NO_COLOR unset.
+ */
+static inline void
+clean_env(void)
+{
+	char name[256], **e;
+	size_t n;
+
+again:
+	for (e = environ; *e; e++)
+		if (strncmp(*e, "WT_", 3) == 0 && (n = strcspn(*e, "=")) < sizeof(name)) {
+			memcpy(name, *e, n);
+			name[n] = '\0';
+			unsetenv(name);
+			goto again;
+		}
+	unsetenv("NO_COLOR");
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("XDG_STATE_HOME");
+	setenv("HOME", scratch(), 1);
+	setenv("TZ", "UTC", 1);
+	tzset();
 }
 
 /* 1 when s contains sub. */
