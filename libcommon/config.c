@@ -20,7 +20,8 @@ wt_parse_size(const char *s)
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
+	/* NaN passes v < 0 and the range check below; casting it is undefined. */
+	if (errno || end == s || !(v >= 0))
 		return -1;
 	switch (toupper((unsigned char)*end)) {
 	case '\0': break;
@@ -162,8 +163,10 @@ set_key(struct wt_config *c, const struct key *k, const char *v, const char *whe
 		*(char **)(void *)p = wt_xstrdup(v);
 		return;
 	case K_LONG:
+		errno = 0;
 		n = strtoll(v, &end, 10);
-		if (!*v || *end || n < 0 || n > LONG_MAX)
+		/* strtoll saturates: an overflow must not read as LONG_MAX. */
+		if (!*v || *end || errno || n < 0 || n > LONG_MAX)
 			goto bad;
 		*(long *)(void *)p = (long)n;
 		return;
