@@ -84,6 +84,19 @@ stale:
 }
 
 int
+wt_registry_index_valid(const struct wt_registry *reg)
+{
+	struct wt_index ix;
+	int fd;
+
+	if (reg->moai || (fd = wt_index_open(reg, &ix)) < 0)
+		return 0;
+	close(ix.fd);
+	close(fd);
+	return 1;
+}
+
+int
 wt_index_status(struct wt_index *ix, const char *status, uint64_t *count,
 		uint64_t *listoff)
 {
