@@ -10,26 +10,55 @@
 
 #define MOAI_MAX (256L * 1024 * 1024)
 
+/* Past white space, within [p, e). */
+static const char *
+skip_ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
 int
 wt_moai_detect(const char *head, size_t n)
 {
-	const char *nl = memchr(head, '\n', n), *p = head;
+	const char *nl = memchr(head, '\n', n), *e = head + n, *p = skip_ws(head, e), *key;
 	struct wt_rec r = WT_REC_INIT;
+	size_t klen;
 	int moai;
 
-	while (p < head + n && strchr(" \t\r\n", *p) && *p)
-		p++;
-	if (p >= head + n || *p != '{')
+	if (p >= e || *p != '{')
 		return 0;
 	/* An NDJSON registry's first line is a whole record with an id. */
-	if (wt_rec_parse(&r, head, nl ? (size_t)(nl - head) : n, NULL) == 0 &&
-	    (wt_rec_find(&r, "id") >= 0 || wt_rec_find(&r, "path") >= 0)) {
+	if (wt_rec_parse(&r, head, nl ? (size_t)(nl - head) : n, NULL) == 0) {
+		moai = wt_rec_find(&r, "id") < 0 && wt_rec_find(&r, "path") < 0;
 		wt_rec_release(&r);
-		return 0;
+		return moai;
 	}
-	moai = 1;
 	wt_rec_release(&r);
-	return moai;
+	/*
+	 * The first line is not a whole object: a MoAI file written with
+	 * indents, or a record longer than the head we were given. The first
+	 * member tells: a MoAI file maps a SPEC ID to an entry or a list of
+	 * entries; a record starts with id, path or some other field.
+	 */
+	p = skip_ws(p + 1, e);
+	if (p >= e || *p != '"')
+		return 1;
+	key = ++p;
+	while (p < e && *p != '"')
+		p += *p == '\\' ? 2 : 1;
+	if (p >= e)
+		return 1;
+	klen = (size_t)(p - key);
+	if ((klen == 2 && memcmp(key, "id", 2) == 0) ||
+	    (klen == 4 && memcmp(key, "path", 4) == 0))
+		return 0;
+	p = skip_ws(p + 1, e);
+	if (p >= e || *p != ':')
+		return 1;
+	p = skip_ws(p + 1, e);
+	return p >= e || *p == '{' || *p == '[';
 }
 
 /* Appends "name":value (raw JSON text) to b, a comma first when needed. */
