@@ -72,7 +72,7 @@ tap_show(const char *what, const char *s, size_t n)
 		return;
 	}
 	putchar('\'');
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && i < 600; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '\\')
@@ -82,7 +82,7 @@ tap_show(const char *what, const char *s, size_t n)
 		else
 			putchar(c);
 	}
-	printf("'\n");
+	printf(i < n ? "'... (%zu bytes)\n" : "'\n", n);
 }
 
 static inline int
