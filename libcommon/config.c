@@ -114,7 +114,7 @@ wt_home(void)
 	return wt_buf_detach(&b);
 }
 
-enum kind { K_SIZE, K_LONG, K_JOBS, K_SECS, K_PCT, K_STR, K_DSECS };
+enum kind { K_SIZE, K_COUNT, K_LONG, K_JOBS, K_SECS, K_PCT, K_STR, K_DSECS, K_COMP };
 
 static const struct key {
 	const char *name;
@@ -123,14 +123,14 @@ static const struct key {
 } keys[] = {
 	{ "size_warning", K_SIZE, offsetof(struct wt_config, size_warning) },
 	{ "size_critical", K_SIZE, offsetof(struct wt_config, size_critical) },
-	{ "max_worktrees", K_SIZE, offsetof(struct wt_config, max_worktrees) },
+	{ "max_worktrees", K_COUNT, offsetof(struct wt_config, max_worktrees) },
 	{ "stale_days", K_LONG, offsetof(struct wt_config, stale_days) },
 	{ "archive_after_days", K_LONG, offsetof(struct wt_config, archive_after_days) },
 	{ "cache_ttl", K_SECS, offsetof(struct wt_config, cache_ttl) },
 	{ "retries", K_LONG, offsetof(struct wt_config, retries) },
 	{ "jobs", K_JOBS, offsetof(struct wt_config, jobs) },
 	{ "disk_threshold", K_PCT, offsetof(struct wt_config, disk_threshold) },
-	{ "compression", K_STR, offsetof(struct wt_config, compression) },
+	{ "compression", K_COMP, offsetof(struct wt_config, compression) },
 	{ "worktree_root", K_STR, offsetof(struct wt_config, worktree_root) },
 	{ "registry", K_STR, offsetof(struct wt_config, registry) },
 	{ "lock_timeout", K_DSECS, offsetof(struct wt_config, lock_timeout) },
@@ -149,6 +149,18 @@ set_key(struct wt_config *c, const struct key *k, const char *v, const char *whe
 		if ((n = wt_parse_size(v)) < 0)
 			goto bad;
 		*(long long *)(void *)p = n;
+		return;
+	case K_COUNT:
+		n = strtoll(v, &end, 10);
+		if (!*v || *end || n < 0)
+			goto bad;
+		*(long long *)(void *)p = n;
+		return;
+	case K_COMP:
+		if (strcmp(v, "zstd") && strcmp(v, "gzip") && strcmp(v, "none"))
+			goto bad;
+		free(*(char **)(void *)p);
+		*(char **)(void *)p = wt_xstrdup(v);
 		return;
 	case K_LONG:
 		errno = 0;
@@ -242,6 +254,12 @@ load_file(struct wt_config *c, const char *path)
 		}
 		*eq = '\0';
 		k = trim(k);
+		/* A comment may follow a value after white space: "jobs = 2  # two". */
+		for (v = eq + 1; (v = strchr(v, '#')); v++)
+			if (v > eq + 1 && (v[-1] == ' ' || v[-1] == '\t')) {
+				*v = '\0';
+				break;
+			}
 		v = trim(eq + 1);
 		if (!(key = lookup(k))) {
 			warnx("%s: unknown key '%s'", where.s, k);

@@ -245,8 +245,8 @@ int wt_moai_each(const char *path, wt_rec_fn fn, void *arg);
 
 /* A file beside the registry: registry.NAME (or PATH.NAME). A new string. */
 char *wt_registry_file(const struct wt_registry *reg, const char *name);
-/* 1 when the head of a file looks like a MoAI-ADK registry, not NDJSON. */
-int wt_moai_detect(const char *head, size_t n);
+/* 1 when a file's first line says it is a MoAI-ADK registry, not NDJSON. */
+int wt_moai_detect(const char *line, size_t n);
 
 /* index.c: registry.idx, find by id in O(1) and records by status */
 /*
@@ -298,7 +298,10 @@ int wt_batch_commit(struct wt_batch *b, double timeout);
 void wt_batch_abandon(struct wt_batch *b);
 /* Replays a leftover journal, if any. Returns patches applied or -1. */
 int wt_registry_replay(const struct wt_registry *reg, double timeout);
-/* Takes the registry lock; returns the fd or -1 after timeout seconds. */
+/*
+ * Takes the registry lock; returns the fd or -1 after timeout seconds (with a
+ * message, except for a mere try with timeout 0).
+ */
 int wt_registry_lock(const struct wt_registry *reg, double timeout);
 
 /* pool.c: a worker pool that keeps input order */
