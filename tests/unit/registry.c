@@ -329,6 +329,32 @@ test_moai(void)
 	free(got);
 	wt_registry_release(&reg);
 
+	/* Ids are unique in a registry: repeats are numbered in file order. */
+	write_str(tpath("dups.json"),
+		  "{\n"
+		  "  \"SPEC-012\": {\"path\": \"/x\"},\n"
+		  "  \"SPEC-010\": [{\"path\": \"/w/a\"}, {\"path\": \"/w/b\"}],\n"
+		  "  \"SPEC-011\": [{\"path\": \"/p1\", \"project_name\": \"p\"},\n"
+		  "               {\"path\": \"/p2\", \"project_name\": \"p\"}],\n"
+		  "  \"SPEC-013\": {\"spec_id\": \"SPEC-012\", \"path\": \"/y\"},\n"
+		  "  \"SPEC-014\": {\"spec_id\": \"SPEC-012\", \"path\": \"/z\"},\n"
+		  "  \"version\": 2\n"
+		  "}\n");
+	open_reg(&reg, tpath("dups.json"));
+	got = each(&reg);
+	is_str(got,
+	       "{\"id\":\"SPEC-010#1\",\"path\":\"/w/a\"}\n"
+	       "{\"id\":\"SPEC-010#2\",\"path\":\"/w/b\"}\n"
+	       "{\"id\":\"SPEC-011@p\",\"path\":\"/p1\",\"project\":\"p\"}\n"
+	       "{\"id\":\"SPEC-011@p#2\",\"path\":\"/p2\",\"project\":\"p\"}\n"
+	       "{\"id\":\"SPEC-012\",\"path\":\"/x\"}\n"
+	       "{\"id\":\"SPEC-012#2\",\"path\":\"/y\"}\n"
+	       "{\"id\":\"SPEC-012#3\",\"path\":\"/z\"}\n",
+	       "entries of a list without a project are numbered; repeated ids get #2, #3 "
+	       "in the order of the file; a value that is no entry is skipped");
+	free(got);
+	wt_registry_release(&reg);
+
 	write_str(tpath("broken.json"), "{\n  \"S-1\": {\"path\": \n");
 	open_reg(&reg, tpath("broken.json"));
 	stderr_begin();
