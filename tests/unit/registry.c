@@ -569,6 +569,30 @@ test_stale_index(void)
 	wt_rec_release(&r);
 }
 
+static void
+test_index_bad_line(void)
+{
+	struct wt_registry reg;
+	char *scan, *via;
+	int used = -1;
+
+	write_str(tpath("badline.ndjson"),
+		  "{\"id\":\"a\",\"status\":\"active\"}\n{\"id\":\"b\",\"status\":\n"
+		  "{\"id\":\"c\",\"status\":\"active\"}\n");
+	open_reg(&reg, tpath("badline.ndjson"));
+	stderr_begin();
+	scan = ids_by_status(&reg, "active", &used);
+	ok(used == 0 && strcmp(scan, "a ? c") == 0,
+	   "a scan by status reports the unreadable line as an error record (%s)", scan);
+	wt_registry_reindex(&reg, 5);
+	via = ids_by_status(&reg, "active", &used);
+	free(stderr_end());
+	is_str(via, scan, "so does a status query once the registry has an index");
+	free(scan);
+	free(via);
+	wt_registry_release(&reg);
+}
+
 int
 main(void)
 {
@@ -582,5 +606,6 @@ main(void)
 	test_import();
 	test_index();
 	test_stale_index();
+	test_index_bad_line();
 	return done_testing();
 }
