@@ -251,7 +251,8 @@ int wt_moai_detect(const char *line, size_t n);
 /* index.c: registry.idx, find by id in O(1) and records by status */
 /*
  * The file: a header (magic, the registry's generation as device, inode,
- * size and mtime, slot count, record count, where the status table is),
+ * size and mtime, slot count, record count, where the status table is, the
+ * count of lines that are no record),
  * an open-addressed hash table of (hash of id, offset + 1) slots, then the
  * status table and its offset lists.
  */
@@ -259,6 +260,7 @@ int wt_moai_detect(const char *line, size_t n);
 struct wt_index {
 	int fd;
 	uint64_t nslots, nrecs, status_off, nstatus;
+	uint64_t nbad;       /* lines that are no record: status queries scan */
 };
 uint64_t wt_index_hash(const char *s, size_t n);
 /*
@@ -267,7 +269,10 @@ uint64_t wt_index_hash(const char *s, size_t n);
  * -1 when there is no valid index.
  */
 int wt_index_open(const struct wt_registry *reg, struct wt_index *ix);
-/* Where the offsets of status's records are; -1 when not indexed. */
+/*
+ * Where the offsets of status's records are; -1 when not indexed (also when
+ * the registry has lines that are no record, which a scan reports).
+ */
 int wt_index_status(struct wt_index *ix, const char *status, uint64_t *count,
 		    uint64_t *listoff);
 /* Writes the index of the registry open at regfd (atomically). 0 or -1. */
