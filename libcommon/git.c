@@ -150,7 +150,7 @@ wt_git_list_worktrees(git_repository *repo, wt_rec_fn fn, void *arg)
 	}
 	if (git_worktree_list(&names, main) < 0)
 		goto out;
-	/* No linked worktrees: libgit2 leaves strings NULL, which qsort must not get. */
+	/* A repository with no linked worktree has a NULL list: qsort must not see it. */
 	if (names.count)
 		qsort(names.strings, names.count, sizeof(char *), cmp_str);
 	for (i = 0; i < names.count; i++) {

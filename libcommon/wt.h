@@ -65,6 +65,11 @@ char *wt_json_unescape(const char *s, size_t n);
  * space only. Returns 0 or -1 with *why set to a static message.
  */
 int wt_json_check(const char *s, size_t n, int want_object, const char **why);
+/*
+ * The same for the value of a record's field, which sits one level down: it
+ * may nest at most WT_MAX_DEPTH - 1 deep, so the record stays readable.
+ */
+int wt_json_check_field(const char *s, size_t n, const char **why);
 /* 1 when s[0..n) is valid UTF-8 (no overlong forms, no surrogates). */
 int wt_utf8_valid(const char *s, size_t n);
 
@@ -102,7 +107,8 @@ int wt_rec_tokeq(const struct wt_rec *r, int t, const char *s);
 /*
  * Editing keeps every other byte of the line. set_raw replaces the value of key
  * in place, or appends "key":raw at the end of the object; raw must be valid
- * JSON (it is checked). Return 0, or -1 when raw is not valid JSON.
+ * JSON nested at most WT_MAX_DEPTH - 1 deep, so the record stays readable (it
+ * is checked). Return 0, or -1 when raw is not such a value.
  */
 int wt_rec_set_raw(struct wt_rec *r, const char *key, const char *raw, size_t n);
 void wt_rec_set_str(struct wt_rec *r, const char *key, const char *s);
@@ -170,7 +176,10 @@ void wt_flush_stdout(void);
 int wt_time_parse(const char *s, int flags, time_t *t);
 /* Formats t in UTC as 2026-01-06T10:00:00Z into buf (at least 32 bytes). */
 char *wt_time_fmt(time_t t, char *buf);
-/* Now, or WT_NOW (RFC 3339 or seconds since the epoch) when set. */
+/*
+ * Now, or WT_NOW (RFC 3339 or seconds since the epoch) when set; exits 2
+ * when WT_NOW is neither.
+ */
 time_t wt_now(void);
 
 /* config.c: ${XDG_CONFIG_HOME:-~/.config}/wt/config, WT_* environment */
@@ -236,13 +245,14 @@ int wt_moai_each(const char *path, wt_rec_fn fn, void *arg);
 
 /* A file beside the registry: registry.NAME (or PATH.NAME). A new string. */
 char *wt_registry_file(const struct wt_registry *reg, const char *name);
-/* 1 when the head of a file looks like a MoAI-ADK registry, not NDJSON. */
-int wt_moai_detect(const char *head, size_t n);
+/* 1 when a file's first line says it is a MoAI-ADK registry, not NDJSON. */
+int wt_moai_detect(const char *line, size_t n);
 
 /* index.c: registry.idx, find by id in O(1) and records by status */
 /*
  * The file: a header (magic, the registry's generation as device, inode,
- * size and mtime, slot count, record count, where the status table is),
+ * size and mtime, slot count, record count, where the status table is, the
+ * count of lines that are no record),
  * an open-addressed hash table of (hash of id, offset + 1) slots, then the
  * status table and its offset lists.
  */
@@ -250,6 +260,7 @@ int wt_moai_detect(const char *head, size_t n);
 struct wt_index {
 	int fd;
 	uint64_t nslots, nrecs, status_off, nstatus;
+	uint64_t nbad;       /* lines that are no record: status queries scan */
 };
 uint64_t wt_index_hash(const char *s, size_t n);
 /*
@@ -258,7 +269,10 @@ uint64_t wt_index_hash(const char *s, size_t n);
  * -1 when there is no valid index.
  */
 int wt_index_open(const struct wt_registry *reg, struct wt_index *ix);
-/* Where the offsets of status's records are; -1 when not indexed. */
+/*
+ * Where the offsets of status's records are; -1 when not indexed (also when
+ * the registry has lines that are no record, which a scan reports).
+ */
 int wt_index_status(struct wt_index *ix, const char *status, uint64_t *count,
 		    uint64_t *listoff);
 /* Writes the index of the registry open at regfd (atomically). 0 or -1. */
@@ -289,7 +303,10 @@ int wt_batch_commit(struct wt_batch *b, double timeout);
 void wt_batch_abandon(struct wt_batch *b);
 /* Replays a leftover journal, if any. Returns patches applied or -1. */
 int wt_registry_replay(const struct wt_registry *reg, double timeout);
-/* Takes the registry lock; returns the fd or -1 after timeout seconds. */
+/*
+ * Takes the registry lock; returns the fd or -1 after timeout seconds (with a
+ * message, except for a mere try with timeout 0).
+ */
 int wt_registry_lock(const struct wt_registry *reg, double timeout);
 
 /* pool.c: a worker pool that keeps input order */
@@ -435,6 +452,44 @@ int wt_artifact_kind_valid(const char *kind);
 /* A mask of kinds from "a,b,c"; -1 with *bad naming an unknown kind. */
 long long wt_artifact_mask(const char *list, const char **bad);
 int wt_artifact_in_mask(const char *kind, long long mask);
+
+/* safety.c: the safety contract's checks (DESIGN.md) */
+struct wt_target {
+	char *path;     /* the worktree's top, resolved */
+	char *admin;    /* git's admin entry: <common>/worktrees/<name> */
+	char *common;   /* the repository's common git directory */
+	char *name;     /* the admin entry's name */
+	dev_t dev;      /* the top directory as verified */
+	ino_t ino;
+};
+/*
+ * Verifies that path is a linked worktree of its repository and so may be
+ * changed: absolute, not a symbolic link, not / or $HOME, its .git a file
+ * naming <common>/worktrees/<name> whose gitdir points back at path/.git (else
+ * a foreign checkout), and common equal to repo when repo is not NULL. Main
+ * worktrees and bare or separate repositories are refused. Returns 0 with t
+ * filled (release it), or -1 with *why a static message saying which rule.
+ */
+int wt_target_verify(struct wt_target *t, const char *path, const char *repo,
+		     const char **why);
+void wt_target_release(struct wt_target *t);
+/* 1 when git's lock is on (reason, a new string or NULL, when asked). */
+int wt_target_locked(const struct wt_target *t, char **reason);
+/* A process whose current directory is path or inside it, or 0. */
+pid_t wt_path_in_use(const char *path);
+struct wt_rm_stats {
+	unsigned long long files, dirs, bytes, skipped;
+};
+/*
+ * Removes name inside dirfd and everything below it with unlinkat relative
+ * to directory descriptors: symbolic links are removed, never followed;
+ * another filesystem (a mount point) is never entered (counted in skipped,
+ * and the call fails with EXDEV). Returns 0, or -1 with errno when anything
+ * stayed. Adds what it removed to rs.
+ */
+int wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs);
+/* The same for a verified worktree's top, failing with ESTALE when the directory there is no longer the one verified. */
+int wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs);
 
 /* git.c: helpers around libgit2 */
 struct git_repository;

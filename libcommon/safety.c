@@ -1,0 +1,299 @@
+/* safety.c: the safety contract's checks and a removal that cannot escape its tree. */
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wt.h"
+
+void
+wt_target_release(struct wt_target *t)
+{
+	free(t->path);
+	free(t->admin);
+	free(t->common);
+	free(t->name);
+	memset(t, 0, sizeof(*t));
+}
+
+/* realpath of dir/rel (rel absolute or relative to dir); a new string or NULL. */
+static char *
+resolve(const char *dir, const char *rel)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	char *r;
+
+	if (rel[0] == '/')
+		wt_buf_adds(&b, rel);
+	else
+		wt_buf_addf(&b, "%s/%s", dir, rel);
+	r = realpath(b.s, NULL);
+	wt_buf_release(&b);
+	return r;
+}
+
+static int
+same(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+int
+wt_target_verify(struct wt_target *t, const char *path, const char *repo,
+		 const char **why)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct stat st;
+	char *s = NULL, *home = NULL, *back = NULL, *slash, *r = NULL;
+	int ret = -1;
+
+	memset(t, 0, sizeof(*t));
+	*why = NULL;
+	if (!path || path[0] != '/') {
+		*why = "path is not absolute";
+		goto out;
+	}
+	if (lstat(path, &st) < 0) {
+		*why = errno == ENOENT ? "path does not exist" : "path cannot be read";
+		goto out;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		*why = "path is a symbolic link";
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		*why = "path is not a directory";
+		goto out;
+	}
+	if (!(t->path = realpath(path, NULL))) {
+		*why = "path cannot be resolved";
+		goto out;
+	}
+	home = getenv("HOME") ? realpath(getenv("HOME"), NULL) : NULL;
+	if (strcmp(t->path, "/") == 0 || same(t->path, home)) {
+		*why = "path is / or $HOME";
+		goto out;
+	}
+	wt_buf_addf(&b, "%s/.git", t->path);
+	if (lstat(b.s, &st) < 0) {
+		*why = "not a git worktree (no .git)";
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		*why = "main worktree or a separate repository, not a linked worktree";
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || !(s = wt_read_small(b.s, 4096)) ||
+	    strncmp(s, "gitdir: ", 8) != 0) {
+		*why = "not a linked worktree (.git is not a gitdir file)";
+		goto out;
+	}
+	if (!(t->admin = resolve(t->path, s + 8))) {
+		*why = "its git admin directory is missing";
+		goto out;
+	}
+	/* The admin entry is <common>/worktrees/<name>. */
+	slash = strrchr(t->admin, '/');
+	if (!slash || slash - t->admin < 10 || strncmp(slash - 10, "/worktrees", 10) != 0) {
+		*why = "its .git does not point into a repository's worktrees";
+		goto out;
+	}
+	t->name = wt_xstrdup(slash + 1);
+	wt_buf_reset(&b);
+	wt_buf_addf(&b, "%s/commondir", t->admin);
+	free(s);
+	if (!(s = wt_read_small(b.s, 4096)) || !(t->common = resolve(t->admin, s))) {
+		*why = "its git admin directory has no commondir";
+		goto out;
+	}
+	/* And git's admin entry must point back here: else it belongs elsewhere. */
+	wt_buf_reset(&b);
+	wt_buf_addf(&b, "%s/gitdir", t->admin);
+	free(s);
+	if (!(s = wt_read_small(b.s, 4096)) || !(back = resolve(t->admin, s))) {
+		*why = "git's admin entry does not point back at this worktree";
+		goto out;
+	}
+	wt_buf_reset(&b);
+	wt_buf_addf(&b, "%s/.git", t->path);
+	if (strcmp(back, b.s) != 0) {
+		*why = "foreign checkout: git's admin entry points at another path";
+		goto out;
+	}
+	if (repo && *repo && (!(r = realpath(repo, NULL)) || strcmp(r, t->common) != 0)) {
+		*why = "foreign checkout: the worktree belongs to another repository";
+		goto out;
+	}
+	if (lstat(t->path, &st) < 0) {
+		*why = "path cannot be read";
+		goto out;
+	}
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	ret = 0;
+out:
+	if (ret < 0) {
+		free(t->path);
+		free(t->admin);
+		free(t->common);
+		free(t->name);
+		memset(t, 0, sizeof(*t));
+	}
+	wt_buf_release(&b);
+	free(s);
+	free(home);
+	free(back);
+	free(r);
+	return ret;
+}
+
+int
+wt_target_locked(const struct wt_target *t, char **reason)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct stat st;
+	int locked;
+
+	wt_buf_addf(&b, "%s/locked", t->admin);
+	locked = lstat(b.s, &st) == 0;
+	if (reason)
+		*reason = locked ? wt_read_small(b.s, 4096) : NULL;
+	wt_buf_release(&b);
+	return locked;
+}
+
+pid_t
+wt_path_in_use(const char *path)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct dirent *de;
+	char link[PATH_MAX];
+	size_t n = strlen(path);
+	ssize_t k;
+	pid_t pid = 0, self = getpid();
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 0;
+	while (!pid && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || atoi(de->d_name) == self)
+			continue;
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "/proc/%s/cwd", de->d_name);
+		if ((k = readlink(b.s, link, sizeof(link) - 1)) < 0)
+			continue;
+		link[k] = '\0';
+		if (strncmp(link, path, n) == 0 && (link[n] == '\0' || link[n] == '/'))
+			pid = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	wt_buf_release(&b);
+	return pid;
+}
+
+/* Deep trees need a descriptor per level: take what the hard limit allows. */
+static void
+raise_nofile(void)
+{
+	static int done;
+	struct rlimit rl;
+
+	if (done++)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int
+rm_at(int pfd, const char *name, dev_t dev, struct wt_rm_stats *rs)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int fd, ret = 0;
+
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode)) {
+		/* Files and symbolic links go as themselves; a link is never followed. */
+		if (unlinkat(pfd, name, 0) < 0)
+			return errno == ENOENT ? 0 : -1;
+		rs->files++;
+		rs->bytes += (unsigned long long)st.st_blocks * 512;
+		return 0;
+	}
+	if (st.st_dev != dev) {
+		/* A mount point: another filesystem is never entered. */
+		rs->skipped++;
+		errno = EXDEV;
+		return -1;
+	}
+	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] ||
+		    (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		if (rm_at(fd, de->d_name, dev, rs) < 0)
+			ret = -1;
+	}
+	closedir(d);
+	if (ret == 0) {
+		if (unlinkat(pfd, name, AT_REMOVEDIR) < 0)
+			return -1;
+		rs->dirs++;
+		rs->bytes += (unsigned long long)st.st_blocks * 512;
+	}
+	return ret;
+}
+
+int
+wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs)
+{
+	struct stat st;
+
+	raise_nofile();
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return rm_at(dirfd, name, st.st_dev, rs);
+}
+
+int
+wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs)
+{
+	struct stat st;
+	char *parent = wt_xstrdup(t->path), *slash = strrchr(parent, '/');
+	int pfd, ret = -1;
+
+	raise_nofile();
+	*slash = '\0';
+	pfd = open(*parent ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		goto out;
+	/* The directory must still be the one verified, not a swapped-in link. */
+	if (fstatat(pfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		goto out;
+	if (!S_ISDIR(st.st_mode) || st.st_dev != t->dev || st.st_ino != t->ino) {
+		errno = ESTALE;
+		goto out;
+	}
+	ret = rm_at(pfd, slash + 1, t->dev, rs);
+out:
+	if (pfd >= 0)
+		close(pfd);
+	free(parent);
+	return ret;
+}
