@@ -52,9 +52,9 @@ static struct {
 	pthread_cond_t cv;
 	struct du *active;
 	long long files, bytes;
-	int quit;
+	int quit, showing;
 	char current[256];
-} prog = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, "" };
+} prog = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, "" };
 
 static void
 usage(void)
@@ -150,6 +150,22 @@ entry(const struct wt_walk_ent *e, void *arg)
 	if (kind)
 		c->art[kind - 1] += bytes;
 	return WT_WALK_CONTINUE;
+}
+
+/* What could not be read is named on stderr, below the progress line. */
+static void
+walk_error(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
+{
+	struct wt_buf b = WT_BUF_INIT;
+
+	(void)arg;
+	wt_walk_path(e->dir, e->name, &b);
+	pthread_mutex_lock(&prog.mu);
+	if (prog.showing)
+		fputs("\r\033[K", stderr);
+	warnx("cannot %s '%s': %s", what, b.s, strerror(errnum));
+	pthread_mutex_unlock(&prog.mu);
+	wt_buf_release(&b);
 }
 
 static int
@@ -288,6 +304,25 @@ out:
 	return hit;
 }
 
+/* mkdir -p: $WT_HOME itself may not exist yet. */
+static int
+mkdirs(const char *dir)
+{
+	char *p = wt_xstrdup(dir), *s = p;
+	int rc = 0;
+
+	while (rc == 0 && (s = strchr(s + 1, '/'))) {
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			rc = -1;
+		*s = '/';
+	}
+	if (rc == 0 && mkdir(p, 0700) < 0 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
 /* Writes the cache entry through a temporary file and a rename. */
 static void
 cache_put(const struct stat *st, const char *path, const char *fp,
@@ -296,22 +331,17 @@ cache_put(const struct stat *st, const char *path, const char *fp,
 	struct wt_buf name = WT_BUF_INIT, tmp = WT_BUF_INIT, b = WT_BUF_INIT;
 	int fd;
 
-	if (mkdir(opt.cachedir, 0700) < 0 && errno != EEXIST) {
-		char *parent = wt_xstrdup(opt.cachedir), *slash = strrchr(parent, '/');
-
-		/* $WT_HOME itself may not exist yet: one level is enough. */
-		if (slash && slash != parent) {
-			*slash = '\0';
-			mkdir(parent, 0700);
-		}
-		free(parent);
-		if (mkdir(opt.cachedir, 0700) < 0 && errno != EEXIST)
-			goto out;
-	}
 	cache_name(&name, st);
 	wt_buf_addf(&tmp, "%s/.du.XXXXXX", opt.cachedir);
-	if ((fd = mkstemp(tmp.s)) < 0)
+	if ((fd = mkstemp(tmp.s)) < 0 && errno == ENOENT && mkdirs(opt.cachedir) == 0) {
+		wt_buf_reset(&tmp);
+		wt_buf_addf(&tmp, "%s/.du.XXXXXX", opt.cachedir);
+		fd = mkstemp(tmp.s);
+	}
+	if (fd < 0) {
+		warn("cannot write in the cache '%s'", opt.cachedir);
 		goto out;
+	}
 	wt_buf_addf(&b, "{\"path\":");
 	wt_json_strz(&b, path);
 	wt_buf_addf(&b, ",\"at\":%lld,\"fp\":", (long long)opt.now);
@@ -362,7 +392,8 @@ prog_del(struct du *du, long long files, long long bytes)
 static int
 measure(struct du *du, struct wt_rec *f)
 {
-	struct wt_walk_ops ops = { entry, NULL, du, sizeof(struct counts), opt.walkflags };
+	struct wt_walk_ops ops = { entry, walk_error, du, sizeof(struct counts),
+				   opt.walkflags };
 	struct wt_buf b = WT_BUF_INIT;
 	struct counts *c;
 	long long size = 0, apparent = 0, files = 0, dirs = 0, art[MAXKINDS], asum = 0;
@@ -576,7 +607,7 @@ main(int argc, char *argv[])
 		opt.walkflags = WT_WALK_INODE_ORDER;
 	if (!opt.quiet && isatty(STDERR_FILENO) &&
 	    pthread_create(&pt, NULL, progress, NULL) == 0)
-		showing = 1;
+		showing = prog.showing = 1;
 	rd = wt_reader_new(STDIN_FILENO, 0);
 	errors = wt_pool_run(rd, jobs, want, work, NULL, stdout);
 	if (showing) {

@@ -408,7 +408,8 @@ void wt_walk_free(struct wt_walk *w);
  * Walks the tree at root (opened without following a final symbolic link)
  * and returns when it is done: 0, 1 when a callback stopped it, -1 with
  * errno when root cannot be opened. Any thread may call it, many at once
- * with different walks; a walk runs once.
+ * with different walks, but not a callback (its worker would wait on
+ * itself); a walk runs once.
  */
 int wt_walk_run(struct wt_walk *w, const char *root);
 /*
