@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-du: sizes as GNU du counts them, artifacts, the cache, order and pass-through.
 . "$(dirname "$0")/lib.sh"
-plan 48
+plan 49
 
 rec() { printf '{"id":"%s","path":"%s"}\n' "$1" "$2"; }
 field() { jq -r ".$1"; }
@@ -232,9 +232,14 @@ if script -qec true /dev/null > /dev/null 2>&1; then
 	check "-q: no progress" test ! -s "$T/tty.out"
 	wt-du -C < "$T/p.in" > /dev/null 2> "$T/notty.err"
 	check "no terminal, no progress" test ! -s "$T/notty.err"
+	timeout 10 script -qec 'wt-du; echo "rc=$?"' /dev/null < /dev/null > "$T/tty.out" 2>&1
+	check_same "input from a terminal: usage, not a wait" \
+		"usage: wt-du [-Cq] [-c size] [-I depth] [-j jobs] [-w size] rc=2" \
+		"$(tr -d '\r' < "$T/tty.out" | tr '\n' ' ' | sed 's/ $//')"
 else
 	skip "progress: script(1) cannot make a terminal here"
 	skip "progress: -q"
 	skip "progress: no terminal"
+	skip "usage at a terminal: script(1) cannot make a terminal here"
 fi
 done_testing
