@@ -401,9 +401,9 @@ measure(struct du *du, struct wt_rec *f)
 	char t[40];
 
 	memset(art, 0, sizeof(art));
-	du->walk = wt_walk_new(opt.wk, &ops);
+	du->walk = wt_walk_new(&ops);
 	prog_add(du);
-	rc = wt_walk_run(du->walk, du->root);
+	rc = wt_walk_run(opt.wk, du->walk, du->root);
 	e = errno;
 	for (i = 0; rc >= 0 && i < wt_walk_nslots(du->walk); i++) {
 		c = wt_walk_slot(du->walk, i);

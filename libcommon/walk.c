@@ -85,14 +85,13 @@ struct links {
 };
 
 struct wt_walk {
-	struct wt_walker *wk;
 	struct wt_walk_ops ops;
 	dev_t dev;
 	int active;                 /* subtrees queued or walked, under wk->mu */
 	int ran;
 	atomic_int stop;
 	atomic_long errors;
-	int nslots;
+	atomic_int nslots;
 	size_t stride;
 	char *slots;
 	struct links links[STRIPES];
@@ -704,22 +703,14 @@ wt_walker_free(struct wt_walker *wk)
 }
 
 struct wt_walk *
-wt_walk_new(struct wt_walker *wk, const struct wt_walk_ops *ops)
+wt_walk_new(const struct wt_walk_ops *ops)
 {
 	struct wt_walk *w = wt_xmalloc(sizeof(*w));
 	int i;
 
 	memset(w, 0, sizeof(*w));
-	w->wk = wk;
 	w->ops = *ops;
-	/* One slot per worker and one for the caller, each on its own cache lines. */
-	w->nslots = wk->nthreads + 1;
-	w->stride = (w->ops.ctx_size + 63) & ~(size_t)63;
-	if (w->stride) {
-		if (posix_memalign((void **)&w->slots, 64, w->stride * (size_t)w->nslots))
-			err(WT_EXIT_FATAL, "posix_memalign");
-		memset(w->slots, 0, w->stride * (size_t)w->nslots);
-	}
+	atomic_init(&w->nslots, 0);
 	atomic_init(&w->stop, 0);
 	atomic_init(&w->errors, 0);
 	for (i = 0; i < STRIPES; i++)
@@ -745,13 +736,13 @@ wt_walk_free(struct wt_walk *w)
 int
 wt_walk_nslots(const struct wt_walk *w)
 {
-	return w->nslots;
+	return atomic_load_explicit(&w->nslots, memory_order_acquire);
 }
 
 void *
 wt_walk_slot(struct wt_walk *w, int i)
 {
-	return i >= 0 && i < w->nslots ? slot(w, i) : NULL;
+	return i >= 0 && i < wt_walk_nslots(w) ? slot(w, i) : NULL;
 }
 
 long
@@ -761,9 +752,8 @@ wt_walk_errors(const struct wt_walk *w)
 }
 
 int
-wt_walk_run(struct wt_walk *w, const char *root)
+wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root)
 {
-	struct wt_walker *wk = w->wk;
 	struct worker self;
 	struct wt_walk_dir *d;
 	struct item *it;
@@ -782,6 +772,15 @@ wt_walk_run(struct wt_walk *w, const char *root)
 		return -1;
 	}
 	w->dev = st.st_dev;
+	/* One slot per worker and one for the caller, each on its own cache lines. */
+	w->stride = (w->ops.ctx_size + 63) & ~(size_t)63;
+	if (w->stride) {
+		if (posix_memalign((void **)&w->slots, 64, w->stride * (size_t)(wk->nthreads + 1)))
+			err(WT_EXIT_FATAL, "posix_memalign");
+		memset(w->slots, 0, w->stride * (size_t)(wk->nthreads + 1));
+	}
+	/* Published for a thread that peeks while the walk runs. */
+	atomic_store_explicit(&w->nslots, wk->nthreads + 1, memory_order_release);
 	d = dir_new(NULL, root, &st);
 	memset(&self, 0, sizeof(self));
 	self.id = wk->nthreads;

@@ -401,20 +401,20 @@ struct wt_walk_ops {
 /* threads workers (1: walks run in the caller's thread). wt_walker_free joins. */
 struct wt_walker *wt_walker_new(int threads);
 void wt_walker_free(struct wt_walker *wk);
-/* A walk on wk's workers; ops is copied. Free with wt_walk_free after its run. */
-struct wt_walk *wt_walk_new(struct wt_walker *wk, const struct wt_walk_ops *ops);
+/* A walk; ops is copied. Free with wt_walk_free after its run. */
+struct wt_walk *wt_walk_new(const struct wt_walk_ops *ops);
 void wt_walk_free(struct wt_walk *w);
 /*
  * Walks the tree at root (opened without following a final symbolic link)
- * and returns when it is done: 0, 1 when a callback stopped it, -1 with
- * errno when root cannot be opened. Any thread may call it, many at once
- * with different walks, but not a callback (its worker would wait on
- * itself); a walk runs once.
+ * on wk's workers and returns when it is done: 0, 1 when a callback stopped
+ * it, -1 with errno when root cannot be opened. Any thread may call it, many
+ * at once with different walks, but not a callback (its worker would wait
+ * on itself); a walk runs once.
  */
-int wt_walk_run(struct wt_walk *w, const char *root);
+int wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root);
 /*
- * Per-worker slots of a walk, zeroed at wt_walk_new, to merge after the run
- * (or to peek at while it runs, for progress).
+ * Per-worker slots of a walk, zeroed, to merge after the run. While it runs
+ * another thread may peek at them (progress): nslots is 0 until they exist.
  */
 int wt_walk_nslots(const struct wt_walk *w);
 void *wt_walk_slot(struct wt_walk *w, int i);

@@ -81,11 +81,11 @@ walk(const char *root, int threads, struct opts *o, struct count *sum, int *work
 {
 	struct wt_walker *wk = wt_walker_new(threads);
 	struct wt_walk_ops ops = { entry, NULL, o, sizeof(struct count), walkflags };
-	struct wt_walk *w = wt_walk_new(wk, &ops);
+	struct wt_walk *w = wt_walk_new(&ops);
 	int rc, i;
 
 	memset(sum, 0, sizeof(*sum));
-	rc = wt_walk_run(w, root);
+	rc = wt_walk_run(wk, w, root);
 	if (workers)
 		*workers = 0;
 	for (i = 0; i < wt_walk_nslots(w); i++) {
