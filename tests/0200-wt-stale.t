@@ -127,7 +127,7 @@ fi
 
 # Records stream: the first comes out while the writer still holds the pipe.
 mkfifo "$T/fifo"
-(echo '{"id":"first","last_accessed":"2020-01-01T00:00:00Z"}'; sleep 30) > "$T/fifo" &
+(echo '{"id":"first","last_accessed":"2020-01-01T00:00:00Z"}'; exec sleep 30) > "$T/fifo" &
 feeder=$!
 first=$(wt-stale -S record 1 < "$T/fifo" | timeout 10 head -n 1 | jq -r .id)
 kill "$feeder" 2>/dev/null
