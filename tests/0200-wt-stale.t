@@ -129,7 +129,11 @@ fi
 mkfifo "$T/fifo"
 (echo '{"id":"first","last_accessed":"2020-01-01T00:00:00Z"}'; exec sleep 30) > "$T/fifo" &
 feeder=$!
-first=$(wt-stale -S record 1 < "$T/fifo" | timeout 10 head -n 1 | jq -r .id)
-kill "$feeder" 2>/dev/null
+wt-stale -S record 1 < "$T/fifo" > "$T/streamed" &
+i=0
+while [ ! -s "$T/streamed" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+first=$(head -n 1 "$T/streamed" | jq -r .id)
+kill "$feeder"
+wait
 check_same "a record is written before the input ends" "first" "$first"
 done_testing
