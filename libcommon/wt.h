@@ -146,6 +146,8 @@ int wt_reader_next(struct wt_reader *rd, struct wt_rec *r);
  */
 int wt_reader_line(struct wt_reader *rd, const char **line, size_t *n, int *toolong);
 long wt_reader_lineno(const struct wt_reader *rd);
+/* Flushes out before every read of more input (filters: stream, don't hold). */
+void wt_reader_flush_on_read(struct wt_reader *rd, FILE *out);
 /* Byte offset in the input where the line last returned starts. */
 off_t wt_reader_offset(const struct wt_reader *rd);
 
