@@ -212,8 +212,13 @@ raise_nofile(void)
 	}
 }
 
+/*
+ * Removes name below pfd. At the top of a worktree (keep_git), its .git entry
+ * goes last, so that a removal cut short leaves a tree that git and wt still
+ * recognise as the same worktree, and can finish.
+ */
 static int
-rm_at(int pfd, const char *name, dev_t dev, struct wt_rm_stats *rs)
+rm_at(int pfd, const char *name, dev_t dev, struct wt_rm_stats *rs, int keep_git)
 {
 	struct stat st;
 	struct dirent *de;
@@ -247,9 +252,13 @@ rm_at(int pfd, const char *name, dev_t dev, struct wt_rm_stats *rs)
 		if (de->d_name[0] == '.' && (!de->d_name[1] ||
 		    (de->d_name[1] == '.' && !de->d_name[2])))
 			continue;
-		if (rm_at(fd, de->d_name, dev, rs) < 0)
+		if (keep_git && strcmp(de->d_name, ".git") == 0)
+			continue;
+		if (rm_at(fd, de->d_name, dev, rs, 0) < 0)
 			ret = -1;
 	}
+	if (keep_git && ret == 0 && rm_at(fd, ".git", dev, rs, 0) < 0)
+		ret = -1;
 	closedir(d);
 	if (ret == 0) {
 		if (unlinkat(pfd, name, AT_REMOVEDIR) < 0)
@@ -268,7 +277,7 @@ wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs)
 	raise_nofile();
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
-	return rm_at(dirfd, name, st.st_dev, rs);
+	return rm_at(dirfd, name, st.st_dev, rs, 0);
 }
 
 int
@@ -290,7 +299,7 @@ wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs)
 		errno = ESTALE;
 		goto out;
 	}
-	ret = rm_at(pfd, slash + 1, t->dev, rs);
+	ret = rm_at(pfd, slash + 1, t->dev, rs, 1);
 out:
 	if (pfd >= 0)
 		close(pfd);

@@ -373,7 +373,11 @@ struct wt_rm_stats {
  * stayed. Adds what it removed to rs.
  */
 int wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs);
-/* The same for a verified worktree's top, failing with ESTALE when the directory there is no longer the one verified. */
+/*
+ * The same for a verified worktree's top, failing with ESTALE when the
+ * directory there is no longer the one verified. Its .git entry is removed
+ * last, so an interrupted removal leaves a worktree that can still be verified.
+ */
 int wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs);
 
 /* git.c: helpers around libgit2 */
