@@ -180,6 +180,7 @@ struct wt_config {
 	int jobs;
 	double disk_threshold;
 	char *compression, *worktree_root, *registry, *home;
+	char *archive_dir;   /* wt-archive's output; NULL: $WT_HOME/archives */
 	double lock_timeout;
 };
 /* Loads defaults, then the file, then the environment; exits 2 on a bad value. */
