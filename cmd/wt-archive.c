@@ -333,6 +333,9 @@ mode_str(struct wt_buf *b, mode_t m)
 	wt_buf_addf(b, ",\"mode\":\"%04o\"", (unsigned)(m & 07777));
 }
 
+/* Workers share the journal and the registry's reader. */
+static pthread_mutex_t journal_mu = PTHREAD_MUTEX_INITIALIZER;
+
 /* What one record's archive is about. */
 struct job {
 	struct wt_rec *r;
@@ -344,6 +347,7 @@ struct job {
 	struct wt_buf manifest;
 	char *final;          /* the archive's final path */
 	git_repository *repo;
+	int made_ref;         /* the protection ref is this run's */
 };
 
 static void
@@ -855,6 +859,12 @@ protect(struct job *j)
 	j->ref = wt_buf_detach(&b);
 	if (opt.nflag)
 		return 0;
+	/* A ref already there protects an earlier archive: a failure here must leave it. */
+	if (git_reference_lookup(&ref, j->repo, j->ref) == 0)
+		git_reference_free(ref);
+	else
+		j->made_ref = 1;
+	ref = NULL;
 	git_oid_fromstr(&oid, j->head);
 	ret = git_reference_create(&ref, j->repo, j->ref, &oid, 1, "wt-archive: protect HEAD");
 	git_reference_free(ref);
@@ -866,7 +876,7 @@ drop_ref(struct job *j)
 {
 	git_reference *ref;
 
-	if (j->ref && !opt.nflag && git_reference_lookup(&ref, j->repo, j->ref) == 0) {
+	if (j->ref && j->made_ref && !opt.nflag && git_reference_lookup(&ref, j->repo, j->ref) == 0) {
 		git_reference_delete(ref);
 		git_reference_free(ref);
 	}
@@ -925,8 +935,6 @@ fail(struct wt_rec *r, const char *kind, const char *step, const char *path,
 	wt_buf_release(&ctx);
 }
 
-static pthread_mutex_t journal_mu = PTHREAD_MUTEX_INITIALIZER;
-
 /* The registry patch: journaled before anything is removed. */
 static int
 journal(struct job *j, long long size)
@@ -947,7 +955,6 @@ journal(struct job *j, long long size)
 	wt_buf_adds(&f, ",\"head\":");
 	wt_json_strz(&f, j->head);
 	wt_buf_addc(&f, '}');
-	/* Workers share the journal: one patch at a time. */
 	pthread_mutex_lock(&journal_mu);
 	have = wt_registry_find(&opt.reg, j->id, &cur, NULL);
 	if (have > 0) {
@@ -986,6 +993,70 @@ emit_fields(struct job *j, long long size, unsigned long long freed)
 	wt_rec_set_int(j->r, "freed", (long long)freed);
 }
 
+/*
+ * A worktree whose directory is gone may be one that a run archived and was
+ * killed while removing: the registry (its journal applied) knows the
+ * archive. The record gets the archived fields and git's admin entry, left
+ * with its marker, goes. Returns 1 when so.
+ */
+static int
+finished(struct wt_rec *r, const char *id, const char *path, const char *repo)
+{
+	static const char *const fields[] = { "status", "archived", "archive",
+		"archive_size", "archived_at", "archive_ref", "head", NULL };
+	struct wt_rec cur = WT_REC_INIT;
+	struct wt_buf b = WT_BUF_INIT;
+	struct wt_rm_stats rs;
+	struct dirent *de;
+	struct stat st;
+	const char *raw;
+	char *archive = NULL, *s;
+	size_t n, i;
+	DIR *d;
+	int ok = 0;
+
+	pthread_mutex_lock(&journal_mu);
+	ok = wt_registry_find(&opt.reg, id, &cur, NULL) > 0;
+	pthread_mutex_unlock(&journal_mu);
+	if (!ok || !is_archived(&cur) || !(archive = wt_rec_str(&cur, "archive")) ||
+	    stat(archive, &st) < 0) {
+		ok = 0;
+		goto out;
+	}
+	for (i = 0; fields[i]; i++)
+		if ((raw = wt_rec_raw(&cur, fields[i], &n)))
+			wt_rec_set_raw(r, fields[i], raw, n);
+	if (!repo || opt.nflag)
+		goto out;
+	wt_buf_addf(&b, "%s/worktrees", repo);
+	if (!(d = opendir(b.s)))
+		goto out;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s/worktrees/%s/" MARKER, repo, de->d_name);
+		if (access(b.s, F_OK) < 0)
+			continue;
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s/worktrees/%s/gitdir", repo, de->d_name);
+		s = wt_read_small(b.s, 4096);
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s/.git", path);
+		if (s && strcmp(s, b.s) == 0) {
+			memset(&rs, 0, sizeof(rs));
+			wt_rmtree_at(dirfd(d), de->d_name, &rs);
+		}
+		free(s);
+	}
+	closedir(d);
+out:
+	wt_rec_release(&cur);
+	wt_buf_release(&b);
+	free(archive);
+	return ok;
+}
+
 static int
 archive_one(struct wt_rec *r, int worker, void *arg)
 {
@@ -995,7 +1066,7 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 	struct stat st;
 	char *path = NULL, *repo = NULL, *why = NULL, *reason = NULL, *marked = NULL;
 	const char *w;
-	int top, resumed = 0, created_ref = 0;
+	int top, resumed = 0;
 	pid_t pid;
 
 	(void)worker;
@@ -1009,12 +1080,13 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 		wt_rec_error(r, WT_E_BASE, NULL, "a record without an id");
 		goto out;
 	}
-	/* An archived worktree whose directory is gone is done: pass it on. */
 	if (!path) {
 		wt_rec_error(r, WT_E_BASE, NULL, "a record whose path is not a string");
 		goto out;
 	}
-	if (is_archived(r) && lstat(path, &st) < 0 && errno == ENOENT)
+	/* An archived worktree whose directory is gone is done: pass it on. */
+	if (lstat(path, &st) < 0 && errno == ENOENT &&
+	    (is_archived(r) || finished(r, j.id, path, repo)))
 		goto out;
 
 	/* 1. The safety contract. */
@@ -1097,7 +1169,6 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 		wt_rec_set_raw(r, "dry_run", b.s, b.len);
 		goto out;
 	}
-	created_ref = !resumed;
 	pause_at("protected");
 
 	if (!resumed) {
@@ -1161,8 +1232,7 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 	emit_fields(&j, (long long)st.st_size, rs.bytes);
 	goto out;
 undo:
-	if (created_ref)
-		drop_ref(&j);
+	drop_ref(&j);
 out:
 	job_release(&j);
 	wt_buf_release(&b);
