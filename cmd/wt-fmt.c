@@ -111,8 +111,15 @@ cell(const struct wt_rec *r, const char *col)
 		}
 		return clean(s);
 	}
-	if (strcmp(col, "id") == 0 && wt_rec_find(r, "id") < 0 && r->lineno) {
-		wt_buf_addf(&b, "line %ld", r->lineno);
+	if (strcmp(col, "id") == 0 && wt_rec_find(r, "id") < 0) {
+		/* A bad line is named by the line number of whoever found it. */
+		t = wt_rec_find_in(r, wt_rec_find(r, "error"), "context");
+		t = wt_rec_find_in(r, t, "line");
+		if (t >= 0 && r->tok[t].type == JSMN_PRIMITIVE)
+			wt_buf_addf(&b, "line %.*s", r->tok[t].end - r->tok[t].start,
+				    r->line + r->tok[t].start);
+		else
+			wt_buf_addf(&b, "line %ld", r->lineno);
 		return wt_buf_detach(&b);
 	}
 	t = wt_rec_find(r, col);

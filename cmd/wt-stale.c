@@ -19,14 +19,14 @@ enum {
 
 static struct {
 	long days;
-	int invert, archived, unknown, signals;
+	int invert, archived, unknown, main, signals;
 	time_t now;
 } opt;
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wt-stale [-auvw] [-j jobs] [-S signals] days\n");
+	fprintf(stderr, "usage: wt-stale [-amuvw] [-j jobs] [-S signals] [days]\n");
 	exit(WT_EXIT_FATAL);
 }
 
@@ -124,13 +124,16 @@ judge(struct wt_rec *r, int worker, void *arg)
 	time_t best = 0, t;
 	struct stat st;
 	long idle;
-	int stale, drop = 1;
+	int stale, drop = 1, m;
 
 	(void)worker;
 	(void)arg;
 	if (wt_rec_has_error(r))
 		return 0;
 	if (is_archived(r) && !opt.archived)
+		return 1;
+	/* The main worktree is never archived or removed: not passed unless asked. */
+	if (!opt.main && wt_rec_bool(r, "main", &m) == 0 && m)
 		return 1;
 	if ((opt.signals & SIG_RECORD) && (s = wt_rec_str(r, "last_accessed"))) {
 		if (wt_time_parse(s, 0, &t) == 0)
@@ -185,9 +188,10 @@ main(int argc, char *argv[])
 
 	wt_setprogname(argv[0]);
 	opt.signals = SIG_RECORD | SIG_INDEX | SIG_REFLOG;
-	while ((c = getopt(argc, argv, "aj:S:uvw")) != -1)
+	while ((c = getopt(argc, argv, "aj:mS:uvw")) != -1)
 		switch (c) {
 		case 'a': opt.archived = 1; break;
+		case 'm': opt.main = 1; break;
 		case 'j': jobs = wt_parse_jobs(optarg); break;
 		case 'S': opt.signals = parse_signals(optarg); break;
 		case 'u': opt.unknown = 1; break;
@@ -197,12 +201,10 @@ main(int argc, char *argv[])
 		}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1)
-		usage();
-	opt.days = wt_parse_long(argv[0], "number of days");
-	if (isatty(STDIN_FILENO))
+	if (argc > 1 || isatty(STDIN_FILENO))
 		usage();
 	wt_config_load(&cfg);
+	opt.days = argc ? wt_parse_long(argv[0], "number of days") : cfg.stale_days;
 	if (!jobs)
 		jobs = cfg.jobs;
 	opt.now = wt_now();

@@ -58,6 +58,8 @@ wt_pool_jobs_for_memory(int jobs)
 	long long low = e && *e ? wt_parse_size(e) : 256LL << 20;
 	long long avail = mem_available();
 
+	if (low < 0)
+		errx(WT_EXIT_FATAL, "bad WT_MEMORY_LOW: '%s'", e);
 	if (avail < 0 || low <= 0 || jobs <= 1)
 		return jobs;
 	if (avail < low)

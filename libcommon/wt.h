@@ -65,6 +65,11 @@ char *wt_json_unescape(const char *s, size_t n);
  * space only. Returns 0 or -1 with *why set to a static message.
  */
 int wt_json_check(const char *s, size_t n, int want_object, const char **why);
+/*
+ * The same for the value of a record's field, which sits one level down: it
+ * may nest at most WT_MAX_DEPTH - 1 deep, so the record stays readable.
+ */
+int wt_json_check_field(const char *s, size_t n, const char **why);
 /* 1 when s[0..n) is valid UTF-8 (no overlong forms, no surrogates). */
 int wt_utf8_valid(const char *s, size_t n);
 
@@ -102,7 +107,8 @@ int wt_rec_tokeq(const struct wt_rec *r, int t, const char *s);
 /*
  * Editing keeps every other byte of the line. set_raw replaces the value of key
  * in place, or appends "key":raw at the end of the object; raw must be valid
- * JSON (it is checked). Return 0, or -1 when raw is not valid JSON.
+ * JSON nested at most WT_MAX_DEPTH - 1 deep, so the record stays readable (it
+ * is checked). Return 0, or -1 when raw is not such a value.
  */
 int wt_rec_set_raw(struct wt_rec *r, const char *key, const char *raw, size_t n);
 void wt_rec_set_str(struct wt_rec *r, const char *key, const char *s);
@@ -170,7 +176,10 @@ void wt_flush_stdout(void);
 int wt_time_parse(const char *s, int flags, time_t *t);
 /* Formats t in UTC as 2026-01-06T10:00:00Z into buf (at least 32 bytes). */
 char *wt_time_fmt(time_t t, char *buf);
-/* Now, or WT_NOW (RFC 3339 or seconds since the epoch) when set. */
+/*
+ * Now, or WT_NOW (RFC 3339 or seconds since the epoch) when set; exits 2
+ * when WT_NOW is neither.
+ */
 time_t wt_now(void);
 
 /* config.c: ${XDG_CONFIG_HOME:-~/.config}/wt/config, WT_* environment */
@@ -237,8 +246,8 @@ int wt_moai_each(const char *path, wt_rec_fn fn, void *arg);
 
 /* A file beside the registry: registry.NAME (or PATH.NAME). A new string. */
 char *wt_registry_file(const struct wt_registry *reg, const char *name);
-/* 1 when the head of a file looks like a MoAI-ADK registry, not NDJSON. */
-int wt_moai_detect(const char *head, size_t n);
+/* 1 when a file's first line says it is a MoAI-ADK registry, not NDJSON. */
+int wt_moai_detect(const char *line, size_t n);
 
 /* index.c: registry.idx, find by id in O(1) and records by status */
 /*
@@ -290,7 +299,10 @@ int wt_batch_commit(struct wt_batch *b, double timeout);
 void wt_batch_abandon(struct wt_batch *b);
 /* Replays a leftover journal, if any. Returns patches applied or -1. */
 int wt_registry_replay(const struct wt_registry *reg, double timeout);
-/* Takes the registry lock; returns the fd or -1 after timeout seconds. */
+/*
+ * Takes the registry lock; returns the fd or -1 after timeout seconds (with a
+ * message, except for a mere try with timeout 0).
+ */
 int wt_registry_lock(const struct wt_registry *reg, double timeout);
 
 /* pool.c: a worker pool that keeps input order */
