@@ -185,7 +185,8 @@ walk(struct tree *t, int fd, const char *rel, const char *dirname)
 		}
 		names[n++] = wt_xstrdup(de->d_name);
 	}
-	qsort(names, n, sizeof(*names), cmp_name);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_name);
 	fd = dirfd(d);
 	for (i = 0; i < n && !t->err.len; i++) {
 		wt_buf_reset(&p);
