@@ -438,8 +438,10 @@ why_set(char **why, struct archive *a, const char *fmt, const char *arg)
 	wt_buf_addf(&b, fmt, arg);
 	if (a && archive_error_string(a))
 		wt_buf_addf(&b, ": %s", archive_error_string(a));
-	else if (e)
-		wt_buf_addf(&b, ": %s", strerror(e));
+	/* libarchive says "Write error"; the reason (a full disk) is errno's. */
+	if (e > 0 && (!a || !archive_error_string(a) ||
+		      !strstr(archive_error_string(a), strerror(e))))
+		wt_buf_addf(&b, "%s%s", a && archive_error_string(a) ? " - " : ": ", strerror(e));
 	free(*why);
 	*why = wt_buf_detach(&b);
 }
