@@ -460,7 +460,10 @@ wt_archive_read_manifest(struct archive *a, struct wt_manifest *m, char **text,
 	}
 	b.s[b.len] = '\0';
 	if (wt_manifest_parse(m, b.s, b.len, &w) < 0) {
-		say(why, NULL, w, "in the manifest");
+		free(*why);
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "bad manifest: %s", w);
+		*why = wt_buf_detach(&b);
 		wt_buf_release(&b);
 		return -1;
 	}
