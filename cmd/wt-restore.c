@@ -476,7 +476,8 @@ extract(struct job *j, struct archive *a, const char **why, struct wt_buf *msg)
 		wt_buf_addf(msg, "cannot finish extracting: %s", archive_error_string(d));
 		goto out;
 	}
-	if (syncfs(top) < 0) {
+	/* The archive is about to go: the files must be on disk first. */
+	if (!opt.keep && syncfs(top) < 0) {
 		*why = "cannot sync the restored files";
 		goto out;
 	}
