@@ -2,7 +2,7 @@
 # wt-archive and wt-restore: the round trip, the archive as tar sees it, options, safety.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 46
+plan 47
 
 mkrepo "$T/r"
 mkwt w1
@@ -140,4 +140,17 @@ git -C "$T/other" worktree add -q "$T/foreign"
 rec p3 | jq -c --arg p "$T/foreign" '.path = $p' | wt-archive > "$T/out" 2>/dev/null
 check "a foreign checkout at a record's path is refused" sh -c \
 	"jq -r .error.message < '$T/out' | grep -q foreign && test -f '$T/foreign/a.txt'"
+
+# Without wt: the way back that wt-archive(1) gives, with git and tar alone.
+mkwt h1
+snap "$T/h1" > "$T/h1.before"
+rec h1 | wt-archive > "$T/out" 2>/dev/null
+arch=$(jq -r .archive < "$T/out")
+(PATH=/usr/bin:/bin
+ git -C "$T/r" worktree add -q --no-checkout "$T/h1" h1 2>/dev/null &&
+ tar -xf "$arch" -C "$T/h1" --exclude=.wt-manifest.json --exclude=.wt-git 2>/dev/null &&
+ tar -xOf "$arch" .wt-git/index > "$(git -C "$T/h1" rev-parse --git-dir)/index" 2>/dev/null &&
+ git -C "$T/r" update-ref -d refs/wt/archived/h1)
+check_same "restoring by hand with git and tar, as the man page says, gives it all back" \
+	"$(cat "$T/h1.before")" "$(snap "$T/h1")"
 done_testing
