@@ -73,6 +73,7 @@ struct tree {
 	unsigned long long bytes;   /* content bytes of the files */
 	dev_t dev;
 	int keep_artifacts;
+	int stat_only;              /* no crc: to see whether anything changed */
 	git_repository *repo;
 	git_index *idx;
 	char *buf;                  /* BUFSZ bytes for reading */
@@ -235,6 +236,8 @@ walk(struct tree *t, int fd, const char *rel, const char *dirname)
 				break;
 			}
 			e->target[k] = '\0';
+		} else if (S_ISREG(st.st_mode) && t->stat_only) {
+			t->bytes += (unsigned long long)st.st_size;
 		} else if (S_ISREG(st.st_mode)) {
 			cfd = openat(fd, names[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 			if (cfd < 0 || crc_fd(cfd, t->buf, &e->crc, &total) < 0) {
@@ -783,6 +786,59 @@ out:
 	return ret;
 }
 
+/*
+ * Whether the worktree is still as the walk saw it: the same entries with
+ * the same inode, size, times and link targets. Work written while the
+ * archive was made would not be in it, so the worktree must then stay.
+ */
+static int
+unchanged(struct job *j, char **why)
+{
+	struct tree now;
+	const struct ent *a, *b;
+	size_t i;
+	int top, ret = -1;
+
+	memset(&now, 0, sizeof(now));
+	now.dev = j->tree.dev;
+	now.keep_artifacts = j->tree.keep_artifacts;
+	now.repo = j->tree.repo;
+	now.idx = j->tree.idx;
+	now.stat_only = 1;
+	if ((top = open(j->t.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		why_set(why, NULL, "cannot open '%s'", j->t.path);
+		goto out;
+	}
+	walk(&now, top, "", "");
+	if (now.err.len) {
+		why_set(why, NULL, "%s", now.err.s);
+		goto out;
+	}
+	for (i = 0; i < now.n && i < j->tree.n; i++) {
+		a = &j->tree.v[i];
+		b = &now.v[i];
+		if (strcmp(a->path, b->path) != 0 || a->st.st_mode != b->st.st_mode ||
+		    a->st.st_ino != b->st.st_ino || a->st.st_size != b->st.st_size ||
+		    a->st.st_mtim.tv_sec != b->st.st_mtim.tv_sec ||
+		    a->st.st_mtim.tv_nsec != b->st.st_mtim.tv_nsec ||
+		    a->st.st_ctim.tv_sec != b->st.st_ctim.tv_sec ||
+		    a->st.st_ctim.tv_nsec != b->st.st_ctim.tv_nsec ||
+		    (a->target && strcmp(a->target, b->target) != 0))
+			break;
+	}
+	if (i < now.n || i < j->tree.n || now.nskipped != j->tree.nskipped) {
+		errno = 0;
+		why_set(why, NULL, "the worktree changed while it was archived (at '%s')",
+			i < now.n ? now.v[i].path : i < j->tree.n ? j->tree.v[i].path : "?");
+		goto out;
+	}
+	ret = 0;
+out:
+	now.idx = NULL;
+	tree_release(&now);
+	return ret;
+}
+
 /* Removes git's admin entry of the worktree, once its directory is gone. */
 static int
 remove_admin(const struct wt_target *t, struct wt_rm_stats *rs)
@@ -1098,8 +1154,8 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 		goto out;
 	}
 	if (wt_target_locked(&j.t, &reason)) {
-		fail(r, WT_E_BASE, "safety", path, "refusing to archive: locked%s",
-		     reason && *reason ? " (reason in git's lock)" : "");
+		wt_buf_addf(&b, "locked%s%s", reason && *reason ? ": " : "", reason ? reason : "");
+		fail(r, WT_E_BASE, "safety", path, "refusing to archive: %s", b.s);
 		goto out;
 	}
 	if (!opt.force && (pid = wt_path_in_use(j.t.path))) {
@@ -1183,6 +1239,11 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 			goto undo;
 		}
 		pause_at("renamed");
+		if (unchanged(&j, &why) < 0) {
+			fail(r, WT_E_BASE, "write", path, "cannot archive: %s", why);
+			unlink(j.final);
+			goto undo;
+		}
 		/* The marker lets a run that dies from here on be finished by the next. */
 		wt_buf_reset(&b);
 		wt_buf_addf(&b, "%s/" MARKER, j.t.admin);

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
 steps="protected writing written verified renamed marked journaled removing removed"
-plan 44
+plan 47
 
 mkrepo "$T/r"
 A="$WT_HOME/archives"
@@ -55,6 +55,21 @@ wt-archive < "$T/in" > "$T/out" 2> "$T/err"
 check "new work after a crash: the next run archives afresh" grep -q "archiving afresh" "$T/err"
 wt-ls -i k-new | wt-restore > /dev/null 2>&1
 check_same "and the new work comes back" "$(cat "$T/k-new.before")" "$(snap "$T/k-new")"
+
+# Work written while the archive is made: it would not be in it, so the worktree stays.
+mkwt k-busy
+rec k-busy > "$T/in"
+WT_TEST_PAUSE=verified wt-archive < "$T/in" > "$T/out" 2> "$T/err" &
+pid=$!
+wait_stopped $pid
+echo "more work" >> "$T/k-busy/a.txt"
+snap "$T/k-busy" > "$T/k-busy.before"
+kill -CONT $pid
+wait $pid
+check_same "a file changed during the archive: exit 1, an error" 1 $?
+check "the message says the worktree changed" grep -q "changed while it was archived" "$T/err"
+check_same "the worktree stays with the new work, no archive is left" \
+	"$(cat "$T/k-busy.before")" "$(snap "$T/k-busy"; ls "$A" | grep k-busy)"
 
 # A full disk: the worktree stays, no partial archive, a clear error.
 mkdir -p "$T/small"
