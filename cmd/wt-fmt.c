@@ -55,9 +55,14 @@ human(double v)
 		v /= 1024;
 		u++;
 	}
+	/* What rounds to 1024 is the next unit; what rounds to 10.0 takes no decimal. */
+	if (u > 0 && u < 5 && v >= 1023.5) {
+		v /= 1024;
+		u++;
+	}
 	if (u == 0)
 		wt_buf_addf(&b, "%.0f", v);
-	else if (v < 10)
+	else if (v < 9.95)
 		wt_buf_addf(&b, "%.1f%c", v, units[u]);
 	else
 		wt_buf_addf(&b, "%.0f%c", v, units[u]);

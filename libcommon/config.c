@@ -152,8 +152,9 @@ set_key(struct wt_config *c, const struct key *k, const char *v, const char *whe
 		*(long long *)(void *)p = n;
 		return;
 	case K_COUNT:
+		errno = 0;
 		n = strtoll(v, &end, 10);
-		if (!*v || *end || n < 0)
+		if (!*v || *end || errno || n < 0)
 			goto bad;
 		*(long long *)(void *)p = n;
 		return;

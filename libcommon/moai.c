@@ -135,12 +135,20 @@ convert(const struct wt_rec *f, int e, const char *key, const char *suffix,
 struct item {
 	char *id;
 	char *line;
+	size_t seq;     /* its place in the file */
 };
 
+/*
+ * By id, then by place in the file: qsort is not stable, and repeated ids
+ * are numbered #2, #3 in the order the file gives them.
+ */
 static int
 cmp_item(const void *a, const void *b)
 {
-	return strcmp(((const struct item *)a)->id, ((const struct item *)b)->id);
+	const struct item *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 /* Takes line's content as a new item and notes its id. */
@@ -151,6 +159,7 @@ add_item(struct item **items, size_t *n, struct wt_buf *line)
 
 	*items = wt_xrealloc(*items, (*n + 1) * sizeof(**items));
 	(*items)[*n].line = wt_buf_detach(line);
+	(*items)[*n].seq = *n;
 	wt_rec_parse(&r, (*items)[*n].line, strlen((*items)[*n].line), NULL);
 	(*items)[*n].id = wt_rec_str(&r, "id");
 	if (!(*items)[*n].id)

@@ -103,11 +103,19 @@ work(void *a)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while ((p->next == p->tail || w->id >= p->active) && !p->eof)
+		/*
+		 * A worker past the active count waits even at the end of input,
+		 * so that under memory pressure fewer run to the very end; it
+		 * leaves when nothing is left to take.
+		 */
+		while (p->next == p->tail ? !p->eof : w->id >= p->active)
 			pthread_cond_wait(&p->work, &p->mu);
 		if (p->next == p->tail)
 			break;
 		s = &p->ring[p->next++ % p->win];
+		/* The last record taken: the waiting workers may go. */
+		if (p->eof && p->next == p->tail)
+			pthread_cond_broadcast(&p->work);
 		if (s->state != QUEUED)
 			continue;
 		s->state = WORKING;
@@ -236,6 +244,7 @@ wt_pool_run(struct wt_reader *rd, int jobs, wt_want_fn want, wt_work_fn fn,
 	struct wt_rec r = WT_REC_INIT;
 	int rc;
 
+	wt_reader_flush_on_read(rd, out);
 	while ((rc = wt_reader_next(rd, &r)) > 0)
 		wt_pool_push(p, &r);
 	if (rc < 0)

@@ -146,6 +146,8 @@ int wt_reader_next(struct wt_reader *rd, struct wt_rec *r);
  */
 int wt_reader_line(struct wt_reader *rd, const char **line, size_t *n, int *toolong);
 long wt_reader_lineno(const struct wt_reader *rd);
+/* Flushes out before every read of more input (filters: stream, don't hold). */
+void wt_reader_flush_on_read(struct wt_reader *rd, FILE *out);
 /* Byte offset in the input where the line last returned starts. */
 off_t wt_reader_offset(const struct wt_reader *rd);
 
@@ -252,7 +254,8 @@ int wt_moai_detect(const char *line, size_t n);
 /* index.c: registry.idx, find by id in O(1) and records by status */
 /*
  * The file: a header (magic, the registry's generation as device, inode,
- * size and mtime, slot count, record count, where the status table is),
+ * size and mtime, slot count, record count, where the status table is, the
+ * count of lines that are no record),
  * an open-addressed hash table of (hash of id, offset + 1) slots, then the
  * status table and its offset lists.
  */
@@ -260,6 +263,7 @@ int wt_moai_detect(const char *line, size_t n);
 struct wt_index {
 	int fd;
 	uint64_t nslots, nrecs, status_off, nstatus;
+	uint64_t nbad;       /* lines that are no record: status queries scan */
 };
 uint64_t wt_index_hash(const char *s, size_t n);
 /*
@@ -268,7 +272,10 @@ uint64_t wt_index_hash(const char *s, size_t n);
  * -1 when there is no valid index.
  */
 int wt_index_open(const struct wt_registry *reg, struct wt_index *ix);
-/* Where the offsets of status's records are; -1 when not indexed. */
+/*
+ * Where the offsets of status's records are; -1 when not indexed (also when
+ * the registry has lines that are no record, which a scan reports).
+ */
 int wt_index_status(struct wt_index *ix, const char *status, uint64_t *count,
 		    uint64_t *listoff);
 /* Writes the index of the registry open at regfd (atomically). 0 or -1. */
@@ -331,6 +338,100 @@ void wt_pool_push(struct wt_pool *p, struct wt_rec *r);
 long wt_pool_finish(struct wt_pool *p);
 /* Jobs to use when memory is short: fewer when MemAvailable is low. */
 int wt_pool_jobs_for_memory(int jobs);
+
+/* walk.c: parallel walks of directory trees through descriptors */
+/*
+ * A walker is a set of worker threads that walks trees for any number of
+ * callers at once. Directories are opened with openat(O_DIRECTORY|O_NOFOLLOW)
+ * relative to their parent's descriptor, read with getdents64 into a large
+ * buffer and their entries stat'ed with fstatat relative to it; d_type is
+ * trusted, symbolic links are never followed and a walk stays on the device
+ * of its root. Each worker walks depth first on its own stack and gives a
+ * subdirectory to the shared queue when another worker is idle, so one huge
+ * tree keeps every worker busy and many small ones do too. A worker keeps a
+ * bounded number of descriptors open however deep the tree (it closes the
+ * shallow ones and comes back through ".." checking device and inode). No
+ * path is built unless asked for (wt_walk_path), for messages.
+ *
+ * The callback sees every entry once, the root included: files, links and
+ * the like as they are listed, a directory when it is opened (with its fd),
+ * before it is read. Callbacks run on several threads at once; ctx is the
+ * calling worker's own zeroed slot of ops->ctx_size bytes for this walk, so
+ * counters need no locks: the caller sums the slots afterwards.
+ */
+struct wt_walker;
+struct wt_walk;
+struct wt_walk_dir;                 /* a directory of a walk: name and parent */
+struct stat;
+enum {
+	WT_WALK_CONTINUE = 0,
+	WT_WALK_PRUNE = 1,          /* a directory: do not read it */
+	WT_WALK_STOP = 2,           /* end the walk (wt_walk_run returns 1) */
+};
+#define WT_WALK_NOSTAT 1            /* no fstatat for non-directories: st NULL */
+struct wt_walk_ent {
+	struct wt_walk *walk;
+	const struct wt_walk_dir *dir;  /* the directory holding it; NULL: root */
+	const char *name;           /* its name; the root's path for the root */
+	int dirfd;                  /* dir's descriptor (AT_FDCWD for the root) */
+	int fd;                     /* a directory's own descriptor, else -1 */
+	unsigned char type;         /* DT_REG, DT_DIR, DT_LNK, ... */
+	const struct stat *st;      /* lstat of the entry, or NULL */
+	int depth;                  /* 0 for the root */
+	int worker;                 /* the slot index, 0 .. wt_walk_nslots()-1 */
+	void *ctx;                  /* the worker's slot for this walk */
+	uintptr_t ptag;             /* the tag of dir (0 for the root) */
+	uintptr_t *tag;             /* a directory's tag, inherited by what is
+	                               inside; starts as ptag; NULL otherwise */
+};
+/* Borrowed e; returns WT_WALK_CONTINUE, WT_WALK_PRUNE or WT_WALK_STOP. */
+typedef int (*wt_walk_fn)(const struct wt_walk_ent *e, void *arg);
+/*
+ * An entry that could not be opened, read or stat'ed (what: "open", "read",
+ * "stat"); errnum is errno. The walk counts it and goes on. NULL prints
+ * "prog: cannot open 'path': Permission denied" on stderr.
+ */
+typedef void (*wt_walk_err_fn)(const struct wt_walk_ent *e, const char *what,
+			       int errnum, void *arg);
+struct wt_walk_ops {
+	wt_walk_fn entry;
+	wt_walk_err_fn error;
+	void *arg;
+	size_t ctx_size;            /* bytes of each worker's slot */
+	int flags;                  /* WT_WALK_NOSTAT */
+};
+/* threads workers (1: walks run in the caller's thread). wt_walker_free joins. */
+struct wt_walker *wt_walker_new(int threads);
+void wt_walker_free(struct wt_walker *wk);
+/* A walk; ops is copied. Free with wt_walk_free after its run. */
+struct wt_walk *wt_walk_new(const struct wt_walk_ops *ops);
+void wt_walk_free(struct wt_walk *w);
+/*
+ * Walks the tree at root (opened without following a final symbolic link)
+ * on wk's workers and returns when it is done: 0, 1 when a callback stopped
+ * it, -1 with errno when root cannot be opened. Any thread may call it, many
+ * at once with different walks; a walk runs once.
+ */
+int wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root);
+/* Per-worker slots of a walk, to merge after the run. */
+int wt_walk_nslots(const struct wt_walk *w);
+void *wt_walk_slot(struct wt_walk *w, int i);
+/* Entries that could not be opened, read or stat'ed. */
+long wt_walk_errors(const struct wt_walk *w);
+/*
+ * 1 the first time a walk sees the inode of st, 0 after: hard links count
+ * once. Only inodes with more than one link are remembered. Thread-safe.
+ */
+int wt_walk_once(struct wt_walk *w, const struct stat *st);
+/* A directory's own name (the root: its path as given) and depth. */
+const char *wt_walk_dir_name(const struct wt_walk_dir *d);
+int wt_walk_dir_depth(const struct wt_walk_dir *d);
+/*
+ * Appends the entry name in directory d (NULL: the root itself) to b: the
+ * full path (root's path, /, ...) or the path relative to the root.
+ */
+void wt_walk_path(const struct wt_walk_dir *d, const char *name, struct wt_buf *b);
+void wt_walk_relpath(const struct wt_walk_dir *d, const char *name, struct wt_buf *b);
 
 /* artifact.c: the one table of recreatable artifacts */
 /*

@@ -473,6 +473,68 @@ test_many_records(void)
 	wt_rec_release(&r);
 }
 
+/*
+ * Random lines around the limit, blank lines and CRLF, read from a pipe in
+ * odd chunks: each line must come out as its record or as "line too long".
+ */
+static void
+fuzz_lines(int nlines, size_t max, size_t longest, unsigned seed, const char *what)
+{
+	struct wt_buf in = WT_BUF_INIT, want = WT_BUF_INIT, got = WT_BUF_INIT, rec = WT_BUF_INIT;
+	struct wt_rec r = WT_REC_INIT;
+	struct wt_reader *rd;
+	int i, p[2], rc;
+	size_t len;
+	pid_t pid;
+
+	for (i = 1; i <= nlines; i++) {
+		unsigned k = (unsigned)rand_r(&seed);
+
+		if (k % 17 == 0) {
+			wt_buf_adds(&in, k % 2 ? "\n" : "  \r\n");
+			continue;
+		}
+		len = 16 + (size_t)rand_r(&seed) % longest;
+		/* Now and then exactly at the limit, or one past it. */
+		if (k % 11 == 0)
+			len = max + (k % 2);
+		wt_buf_reset(&rec);
+		wt_buf_addf(&rec, "{\"i\":%d,\"p\":\"", i);
+		while (rec.len + 2 < len)
+			wt_buf_addc(&rec, 'a' + (char)(rec.len % 26));
+		wt_buf_adds(&rec, "\"}");
+		wt_buf_add(&in, rec.s, rec.len);
+		wt_buf_adds(&in, k % 3 ? "\n" : "\r\n");
+		if (rec.len + (k % 3 ? 0 : 1) > max)
+			wt_buf_addf(&want, "%d:" "{\"error\":{\"kind\":\"InputError\",\"message\":"
+				    "\"line %d: line too long\",\"tool\":\"unit\",\"context\":"
+				    "{\"line\":%d}}}\n", i, i, i);
+		else
+			wt_buf_addf(&want, "%d:%s\n", i, rec.s);
+	}
+	if (pipe(p) < 0)
+		exit(2);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		chunked_writer(p[1], in.s, in.len);
+	}
+	close(p[1]);
+	rd = wt_reader_new(p[0], max);
+	while ((rc = wt_reader_next(rd, &r)) > 0)
+		wt_buf_addf(&got, "%ld:%s\n", r.lineno, r.line);
+	wt_reader_free(rd);
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	ok(rc == 0 && got.len == want.len && memcmp(got.s, want.s, got.len) == 0,
+	   "%s: every line a record or a line too long, with its number", what);
+	wt_buf_release(&in);
+	wt_buf_release(&want);
+	wt_buf_release(&got);
+	wt_buf_release(&rec);
+	wt_rec_release(&r);
+}
+
 static void
 test_read_error(void)
 {
@@ -517,6 +579,9 @@ main(void)
 	stderr_begin();
 	test_bounded_memory();
 	test_many_records();
+	fuzz_lines(5000, 1000, 2500, 1, "5000 random lines around a 1000 byte limit");
+	fuzz_lines(60, WT_MAX_LINE_DEFAULT, 3 * WT_MAX_LINE_DEFAULT, 2,
+		   "60 random lines of up to 3 MiB around the default limit");
 	test_read_error();
 	free(stderr_end());
 	return done_testing();

@@ -314,7 +314,7 @@ test_error(void)
 		       "\"message\":\"cannot rebase 'main'\",\"tool\":\"unit\","
 		       "\"context\":{\"sync_state\":\"conflict\"}}}",
 	       "wt_rec_error appends the error object, the record kept");
-	is_str(err, "unit: 'w1': cannot rebase 'main'\n", "and says so on stderr, naming the id");
+	is_str(err, "unit: 'w1': cannot rebase 'main'", "and says so on stderr, naming the id");
 	free(err);
 	ok(wt_rec_has_error(&r), "wt_rec_has_error sees it");
 	stderr_begin();

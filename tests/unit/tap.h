@@ -72,7 +72,7 @@ tap_show(const char *what, const char *s, size_t n)
 		return;
 	}
 	putchar('\'');
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && i < 600; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '\\')
@@ -82,7 +82,7 @@ tap_show(const char *what, const char *s, size_t n)
 		else
 			putchar(c);
 	}
-	printf("'\n");
+	printf(i < n ? "'... (%zu bytes)\n" : "'\n", n);
 }
 
 static inline int
@@ -282,13 +282,24 @@ stderr_begin(void)
 	close(fd);
 }
 
+/* Trailing newlines go, so a message can be quoted in a description. */
+static inline char *
+chomp(char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	while (n && s[n - 1] == '\n')
+		s[--n] = '\0';
+	return s;
+}
+
 static inline char *
 stderr_end(void)
 {
 	fflush(stderr);
 	dup2(tap_saved_err, 2);
 	close(tap_saved_err);
-	return read_file(tpath("stderr"), NULL);
+	return chomp(read_file(tpath("stderr"), NULL));
 }
 
 /*
@@ -322,13 +333,8 @@ run_child(void (*fn)(void *), void *arg, char **err)
 	}
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (err && (*err = read_file(path, NULL))) {
-		size_t n = strlen(*err);
-
-		/* One line, to quote in a test's description. */
-		while (n && (*err)[n - 1] == '\n')
-			(*err)[--n] = '\0';
-	}
+	if (err)
+		*err = chomp(read_file(path, NULL));
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 

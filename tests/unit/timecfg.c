@@ -225,11 +225,14 @@ test_file(void)
 	unsetenv("WT_RETRIES");
 	unsetenv("WT_HOME");
 
-	write_str(tpath("other"), "stale_days = 11\n");
+	write_str(tpath("other"), "retries = 7  # seven\nworktree_root = /srv/a#b\n"
+				  "stale_days = 11\n");
 	setenv("WT_CONFIG", tpath("other"), 1);
 	wt_config_load(&cfg);
 	ok(cfg.stale_days == 11 && cfg.size_warning == 500LL << 20,
 	   "WT_CONFIG names another file, read instead");
+	ok(cfg.retries == 7 && cfg.worktree_root && strcmp(cfg.worktree_root, "/srv/a#b") == 0,
+	   "a comment after a value goes; a # inside a value stays");
 	wt_config_release(&cfg);
 	unsetenv("WT_CONFIG");
 
@@ -292,7 +295,9 @@ test_bad_values(void)
 	bad("stale_days = soon\n", NULL, NULL, "config:1: bad value for stale_days: 'soon'");
 	bad("# x\njobs = 0\n", NULL, NULL, "config:2: bad value for jobs: '0'");
 	bad("stale_days = 99999999999999999999\n", NULL, NULL, "bad value for stale_days");
+	bad("max_worktrees = 99999999999999999999\n", NULL, NULL, "bad value for max_worktrees");
 	bad("size_warning = lots\n", NULL, NULL, "bad value for size_warning");
+	bad("compression = lz4\n", NULL, NULL, "bad value for compression: 'lz4'");
 	bad("disk_threshold = 120%\n", NULL, NULL, "bad value for disk_threshold");
 	bad(NULL, "WT_SIZE_WARNING", "12Q", "WT_SIZE_WARNING: bad value for size_warning: '12Q'");
 	bad(NULL, "WT_JOBS", "0", "WT_JOBS: bad value for jobs");
