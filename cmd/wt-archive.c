@@ -65,51 +65,93 @@ struct ent {
 	char *target;
 };
 
-struct tree {
+/* Something left out: a recreatable artifact, a socket or pipe. */
+struct skip {
+	char *path;
+	const char *kind;
+};
+
+/* What one walker thread found; merged and sorted after the walk. */
+struct found {
 	struct ent *v;
 	size_t n, cap;
-	struct wt_buf skipped;      /* JSON objects of what was left out */
-	size_t nskipped;
+	struct skip *s;
+	size_t ns, scap;
+	unsigned long long bytes;
+	char *buf;                  /* BUFSZ bytes for reading */
+	char *err;                  /* the first error */
+};
+
+struct tree {
+	struct ent *v;              /* by path: a directory before what it holds */
+	size_t n;
+	struct skip *s;
+	size_t ns;
 	unsigned long long bytes;   /* content bytes of the files */
-	dev_t dev;
+	dev_t dev;                  /* the top directory as verified */
+	ino_t ino;
 	int keep_artifacts;
 	int stat_only;              /* no crc: to see whether anything changed */
-	git_repository *repo;
+	git_repository *repo;       /* for ignore rules and the index, under git_mu */
 	git_index *idx;
-	char *buf;                  /* BUFSZ bytes for reading */
 	struct wt_buf err;          /* the first error */
 };
+
+/* The walker all records share; its threads read and checksum files. */
+static struct wt_walker *walker;
+/* libgit2's repository and index objects are not for two threads at once. */
+static pthread_mutex_t git_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+ents_free(struct ent *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].path);
+		free(v[i].target);
+	}
+	free(v);
+}
+
+static void
+skips_free(struct skip *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(s[i].path);
+	free(s);
+}
 
 static void
 tree_release(struct tree *t)
 {
-	size_t i;
-
-	for (i = 0; i < t->n; i++) {
-		free(t->v[i].path);
-		free(t->v[i].target);
-	}
-	free(t->v);
-	free(t->buf);
-	wt_buf_release(&t->skipped);
+	ents_free(t->v, t->n);
+	skips_free(t->s, t->ns);
 	wt_buf_release(&t->err);
 }
 
 static void
-tree_fail(struct tree *t, const char *rel, const char *what)
+found_fail(struct found *f, const char *rel, const char *what, int e)
 {
-	if (!t->err.len)
-		wt_buf_addf(&t->err, "%s '%s'%s%s", what, rel, errno ? ": " : "",
-			    errno ? strerror(errno) : "");
+	struct wt_buf b = WT_BUF_INIT;
+
+	if (f->err)
+		return;
+	wt_buf_addf(&b, "%s '%s'%s%s", what, rel, e ? ": " : "", e ? strerror(e) : "");
+	f->err = wt_buf_detach(&b);
 }
 
 static void
-skip_ent(struct tree *t, const char *rel, const char *kind)
+add_skip(struct found *f, const char *rel, const char *kind)
 {
-	wt_buf_adds(&t->skipped, t->nskipped++ ? ",\n" : "\n");
-	wt_buf_addc(&t->skipped, '{');
-	wt_json_bytes(&t->skipped, "path", rel, strlen(rel));
-	wt_buf_addf(&t->skipped, ",\"kind\":\"%s\"}", kind);
+	if (f->ns == f->scap) {
+		f->scap = f->scap ? f->scap * 2 : 16;
+		f->s = wt_xrealloc(f->s, f->scap * sizeof(*f->s));
+	}
+	f->s[f->ns].path = wt_xstrdup(rel);
+	f->s[f->ns++].kind = kind;
 }
 
 /* crc32 of an open file's content; -1 on a read error. */
@@ -137,136 +179,186 @@ crc_fd(int fd, char *buf, uint32_t *crc, off_t *total)
 static int
 recreatable(struct tree *t, const char *rel)
 {
-	int ignored = 0;
+	int ignored = 0, ret;
 
-	if (!t->repo || git_ignore_path_is_ignored(&ignored, t->repo, rel) < 0 || !ignored)
-		return 0;
-	return !t->idx || !wt_git_tracks_under(t->idx, rel);
-}
-
-static int
-cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	pthread_mutex_lock(&git_mu);
+	ret = t->repo && git_ignore_path_is_ignored(&ignored, t->repo, rel) == 0 && ignored &&
+	      (!t->idx || !wt_git_tracks_under(t->idx, rel));
+	pthread_mutex_unlock(&git_mu);
+	return ret;
 }
 
 /*
- * Walks the directory open at fd (rel its path, "" at the top), appending its
- * entries in name order, never following a symbolic link or leaving the
- * filesystem. The static walk until libcommon has a shared walker.
+ * The walk's callback, on the walker's threads: every entry of the worktree
+ * but its .git file, with its crc when a file; artifacts pruned.
+ */
+static int
+visit(const struct wt_walk_ent *e, void *arg)
+{
+	struct tree *t = arg;
+	struct found *f = e->ctx;
+	struct wt_buf p = WT_BUF_INIT;
+	const struct stat *st = e->st;
+	const char *kind = NULL, *parent;
+	struct ent *x;
+	off_t total;
+	ssize_t k;
+	int fd, rc = WT_WALK_CONTINUE;
+
+	/* The top must still be the directory verified, not one swapped in. */
+	if (!e->dir) {
+		if (!st || st->st_dev != t->dev || st->st_ino != t->ino) {
+			found_fail(f, e->name, "not the directory verified:", ESTALE);
+			return WT_WALK_STOP;
+		}
+		return WT_WALK_CONTINUE;
+	}
+	if (f->err)
+		return WT_WALK_STOP;
+	if (e->depth == 1 && strcmp(e->name, ".git") == 0)
+		return WT_WALK_PRUNE;
+	wt_walk_relpath(e->dir, e->name, &p);
+	if (e->depth == 1 && (strcmp(e->name, WT_MANIFEST_NAME) == 0 ||
+			      strcmp(e->name, ".wt-git") == 0)) {
+		found_fail(f, p.s, "a name wt-archive reserves for itself:", 0);
+		rc = WT_WALK_STOP;
+		goto out;
+	}
+	if (!st) {
+		found_fail(f, p.s, "cannot stat", EIO);
+		rc = WT_WALK_STOP;
+		goto out;
+	}
+	parent = e->depth > 1 ? wt_walk_dir_name(e->dir) : "";
+	if (!t->keep_artifacts &&
+	    (kind = S_ISDIR(st->st_mode) ? wt_artifact_dir(e->dirfd, parent, e->name) :
+	     S_ISREG(st->st_mode) ? wt_artifact_file(e->name) : NULL) &&
+	    recreatable(t, p.s)) {
+		add_skip(f, p.s, kind);
+		rc = WT_WALK_PRUNE;
+		goto out;
+	}
+	if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode) && !S_ISLNK(st->st_mode)) {
+		/* Sockets and pipes hold no content to keep. */
+		add_skip(f, p.s, "special");
+		goto out;
+	}
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 256;
+		f->v = wt_xrealloc(f->v, f->cap * sizeof(*f->v));
+	}
+	x = &f->v[f->n++];
+	memset(x, 0, sizeof(*x));
+	x->path = wt_buf_detach(&p);
+	x->st = *st;
+	if (S_ISLNK(st->st_mode)) {
+		x->target = wt_xmalloc((size_t)st->st_size + 2);
+		k = readlinkat(e->dirfd, e->name, x->target, (size_t)st->st_size + 1);
+		if (k < 0 || k > st->st_size) {
+			x->target[0] = '\0';
+			found_fail(f, x->path, "cannot read the link", k < 0 ? errno : 0);
+			rc = WT_WALK_STOP;
+			goto out;
+		}
+		x->target[k] = '\0';
+	} else if (S_ISREG(st->st_mode) && !t->stat_only) {
+		if (!f->buf)
+			f->buf = wt_xmalloc(BUFSZ);
+		fd = openat(e->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 || crc_fd(fd, f->buf, &x->crc, &total) < 0) {
+			found_fail(f, x->path, "cannot read", errno);
+			if (fd >= 0)
+				close(fd);
+			rc = WT_WALK_STOP;
+			goto out;
+		}
+		close(fd);
+		if (total != st->st_size) {
+			found_fail(f, x->path, "changed while being read:", 0);
+			rc = WT_WALK_STOP;
+			goto out;
+		}
+		f->bytes += (unsigned long long)total;
+	} else if (S_ISREG(st->st_mode)) {
+		f->bytes += (unsigned long long)st->st_size;
+	}
+out:
+	wt_buf_release(&p);
+	return rc;
+}
+
+static void
+walk_error(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
+{
+	struct wt_buf p = WT_BUF_INIT, w = WT_BUF_INIT;
+
+	(void)arg;
+	wt_walk_relpath(e->dir, e->name, &p);
+	wt_buf_addf(&w, "cannot %s", what);
+	found_fail(e->ctx, p.s, w.s, errnum);
+	wt_buf_release(&p);
+	wt_buf_release(&w);
+}
+
+static int
+cmp_ent(const void *a, const void *b)
+{
+	return strcmp(((const struct ent *)a)->path, ((const struct ent *)b)->path);
+}
+
+static int
+cmp_skip(const void *a, const void *b)
+{
+	return strcmp(((const struct skip *)a)->path, ((const struct skip *)b)->path);
+}
+
+/*
+ * Walks the worktree at path with libcommon's walker: every entry, sorted by
+ * path (so a directory comes before what it holds), and what was left out.
  */
 static void
-walk(struct tree *t, int fd, const char *rel, const char *dirname)
+walk_tree(struct tree *t, const char *path)
 {
-	struct wt_buf p = WT_BUF_INIT;
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0, i;
-	const char *kind;
-	struct ent *e;
-	struct stat st;
-	off_t total;
-	DIR *d;
-	int cfd;
+	struct wt_walk_ops ops;
+	struct wt_walk *w;
+	struct found *f;
+	size_t n = 0, ns = 0;
+	int i, rc;
 
-	if (!(d = fdopendir(fd))) {
-		close(fd);
-		tree_fail(t, rel, "cannot read");
-		return;
+	memset(&ops, 0, sizeof(ops));
+	ops.entry = visit;
+	ops.error = walk_error;
+	ops.arg = t;
+	ops.ctx_size = sizeof(struct found);
+	w = wt_walk_new(&ops);
+	rc = wt_walk_run(walker, w, path);
+	if (rc < 0)
+		wt_buf_addf(&t->err, "cannot open '%s': %s", path, strerror(errno));
+	for (i = 0; i < wt_walk_nslots(w); i++) {
+		f = wt_walk_slot(w, i);
+		if (f->err && !t->err.len)
+			wt_buf_adds(&t->err, f->err);
+		t->v = wt_xrealloc(t->v, (n + f->n + 1) * sizeof(*t->v));
+		if (f->n)
+			memcpy(t->v + n, f->v, f->n * sizeof(*f->v));
+		n += f->n;
+		t->s = wt_xrealloc(t->s, (ns + f->ns + 1) * sizeof(*t->s));
+		if (f->ns)
+			memcpy(t->s + ns, f->s, f->ns * sizeof(*f->s));
+		ns += f->ns;
+		t->bytes += f->bytes;
+		free(f->v);
+		free(f->s);
+		free(f->buf);
+		free(f->err);
 	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' && (!de->d_name[1] ||
-		    (de->d_name[1] == '.' && !de->d_name[2])))
-			continue;
-		if (!*rel && strcmp(de->d_name, ".git") == 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			names = wt_xrealloc(names, cap * sizeof(*names));
-		}
-		names[n++] = wt_xstrdup(de->d_name);
-	}
+	t->n = n;
+	t->ns = ns;
 	if (n)
-		qsort(names, n, sizeof(*names), cmp_name);
-	fd = dirfd(d);
-	for (i = 0; i < n && !t->err.len; i++) {
-		wt_buf_reset(&p);
-		wt_buf_addf(&p, "%s%s%s", rel, *rel ? "/" : "", names[i]);
-		errno = 0;
-		if (!*rel && (strcmp(names[i], WT_MANIFEST_NAME) == 0 ||
-			      strcmp(names[i], ".wt-git") == 0)) {
-			tree_fail(t, p.s, "a name wt-archive reserves for itself:");
-			break;
-		}
-		if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			tree_fail(t, p.s, "cannot stat");
-			break;
-		}
-		if (S_ISDIR(st.st_mode) && st.st_dev != t->dev) {
-			errno = 0;
-			tree_fail(t, p.s, "a mount point inside the worktree:");
-			break;
-		}
-		if (!t->keep_artifacts &&
-		    (kind = S_ISDIR(st.st_mode) ? wt_artifact_dir(fd, dirname, names[i]) :
-		     S_ISREG(st.st_mode) ? wt_artifact_file(names[i]) : NULL) &&
-		    recreatable(t, p.s)) {
-			skip_ent(t, p.s, kind);
-			continue;
-		}
-		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-			/* Sockets and pipes hold no content to keep. */
-			skip_ent(t, p.s, "special");
-			continue;
-		}
-		if (t->n == t->cap) {
-			t->cap = t->cap ? t->cap * 2 : 256;
-			t->v = wt_xrealloc(t->v, t->cap * sizeof(*t->v));
-		}
-		e = &t->v[t->n++];
-		memset(e, 0, sizeof(*e));
-		e->path = wt_xstrdup(p.s);
-		e->st = st;
-		if (S_ISLNK(st.st_mode)) {
-			e->target = wt_xmalloc((size_t)st.st_size + 2);
-			ssize_t k = readlinkat(fd, names[i], e->target, (size_t)st.st_size + 1);
-
-			if (k < 0 || k > st.st_size) {
-				tree_fail(t, p.s, "cannot read the link");
-				break;
-			}
-			e->target[k] = '\0';
-		} else if (S_ISREG(st.st_mode) && t->stat_only) {
-			t->bytes += (unsigned long long)st.st_size;
-		} else if (S_ISREG(st.st_mode)) {
-			cfd = openat(fd, names[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-			if (cfd < 0 || crc_fd(cfd, t->buf, &e->crc, &total) < 0) {
-				tree_fail(t, p.s, "cannot read");
-				if (cfd >= 0)
-					close(cfd);
-				break;
-			}
-			close(cfd);
-			if (total != st.st_size) {
-				errno = 0;
-				tree_fail(t, p.s, "changed while being read:");
-				break;
-			}
-			t->bytes += (unsigned long long)total;
-		} else {
-			cfd = openat(fd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (cfd < 0) {
-				tree_fail(t, p.s, "cannot open");
-				break;
-			}
-			walk(t, cfd, p.s, names[i]);
-		}
-	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
-	wt_buf_release(&p);
+		qsort(t->v, n, sizeof(*t->v), cmp_ent);
+	if (ns)
+		qsort(t->s, ns, sizeof(*t->s), cmp_skip);
+	wt_walk_free(w);
 }
 
 /* Opens rel below top without following any symbolic link or leaving the filesystem. */
@@ -385,7 +477,13 @@ build_manifest(struct job *j)
 	wt_buf_addf(b, ",\"archived_at\":\"%s\",\"artifacts\":\"%s\",\n\"record\":",
 		    wt_time_fmt(opt.now, ts), opt.artifacts ? "kept" : "left out");
 	wt_buf_add(b, j->r->line, j->r->len);
-	wt_buf_addf(b, ",\n\"skipped\":[%s],\n\"git\":[", j->tree.skipped.s ? j->tree.skipped.s : "");
+	wt_buf_adds(b, ",\n\"skipped\":[");
+	for (i = 0; i < j->tree.ns; i++) {
+		wt_buf_adds(b, i ? ",\n{" : "\n{");
+		wt_json_bytes(b, "path", j->tree.s[i].path, strlen(j->tree.s[i].path));
+		wt_buf_addf(b, ",\"kind\":\"%s\"}", j->tree.s[i].kind);
+	}
+	wt_buf_adds(b, "],\n\"git\":[");
 	for (i = 0; i < j->ngs; i++)
 		wt_buf_addf(b, "%s{\"path\":\"%s\",\"type\":\"file\",\"mode\":\"0644\","
 			    "\"size\":%zu,\"crc32\":\"%08x\"}", i ? ",\n" : "\n",
@@ -456,7 +554,7 @@ write_archive(struct job *j, int fd, char **why)
 	struct archive *a = archive_write_new();
 	struct archive_entry *e;
 	struct stat st;
-	char num[16], *buf = j->tree.buf;
+	char num[16], *buf = wt_xmalloc(BUFSZ);
 	size_t i;
 	ssize_t n;
 	off_t total;
@@ -562,6 +660,7 @@ out:
 	if (top >= 0)
 		close(top);
 	archive_write_free(a);
+	free(buf);
 	return ret;
 }
 
@@ -787,6 +886,45 @@ out:
 }
 
 /*
+ * The first mount point below path (a new string), or NULL: its content is
+ * another filesystem's, which neither the archive nor the removal enters.
+ * Bind mounts of the same filesystem count too, so /proc's list is read.
+ */
+static char *
+mount_inside(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char *line = NULL, *mp, *found = NULL, *p, *q;
+	size_t cap = 0, n = strlen(path);
+
+	if (!f)
+		return NULL;
+	while (!found && getline(&line, &cap, f) > 0) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ...: the fifth field, octal-escaped. */
+		mp = line;
+		for (int k = 0; k < 4 && mp; k++)
+			mp = (mp = strchr(mp, ' ')) ? mp + 1 : NULL;
+		if (!mp || !(p = strchr(mp, ' ')))
+			continue;
+		*p = '\0';
+		for (p = q = mp; *p; q++) {
+			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] && p[3]) {
+				*q = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
+				p += 4;
+			} else {
+				*q = *p++;
+			}
+		}
+		*q = '\0';
+		if (strncmp(mp, path, n) == 0 && mp[n] == '/')
+			found = wt_xstrdup(mp);
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/*
  * Whether the worktree is still as the walk saw it: the same entries with
  * the same inode, size, times and link targets. Work written while the
  * archive was made would not be in it, so the worktree must then stay.
@@ -797,19 +935,16 @@ unchanged(struct job *j, char **why)
 	struct tree now;
 	const struct ent *a, *b;
 	size_t i;
-	int top, ret = -1;
+	int ret = -1;
 
 	memset(&now, 0, sizeof(now));
 	now.dev = j->tree.dev;
+	now.ino = j->tree.ino;
 	now.keep_artifacts = j->tree.keep_artifacts;
 	now.repo = j->tree.repo;
 	now.idx = j->tree.idx;
 	now.stat_only = 1;
-	if ((top = open(j->t.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		why_set(why, NULL, "cannot open '%s'", j->t.path);
-		goto out;
-	}
-	walk(&now, top, "", "");
+	walk_tree(&now, j->t.path);
 	if (now.err.len) {
 		why_set(why, NULL, "%s", now.err.s);
 		goto out;
@@ -826,7 +961,7 @@ unchanged(struct job *j, char **why)
 		    (a->target && strcmp(a->target, b->target) != 0))
 			break;
 	}
-	if (i < now.n || i < j->tree.n || now.nskipped != j->tree.nskipped) {
+	if (i < now.n || i < j->tree.n || now.ns != j->tree.ns) {
 		errno = 0;
 		why_set(why, NULL, "the worktree changed while it was archived (at '%s')",
 			i < now.n ? now.v[i].path : i < j->tree.n ? j->tree.v[i].path : "?");
@@ -1125,7 +1260,7 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 	struct stat st;
 	char *path = NULL, *repo = NULL, *why = NULL, *reason = NULL, *marked = NULL;
 	const char *w;
-	int top, resumed = 0;
+	int resumed = 0;
 	pid_t pid;
 
 	(void)worker;
@@ -1181,22 +1316,25 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 	}
 
 	/* The walk: every entry, with its crc, for the manifest. */
+	if ((w = mount_inside(j.t.path))) {
+		fail(r, WT_E_BASE, "safety", path,
+		     "refusing to archive: a mount point inside the worktree at '%s'", w);
+		free((char *)w);
+		goto out;
+	}
 	j.tree.dev = j.t.dev;
+	j.tree.ino = j.t.ino;
 	j.tree.keep_artifacts = opt.artifacts;
 	j.tree.repo = j.repo;
-	j.tree.buf = wt_xmalloc(BUFSZ);
 	if (git_repository_index(&j.tree.idx, j.repo) < 0)
 		j.tree.idx = NULL;
+	wt_buf_reset(&b);
 	wt_buf_addf(&b, "%s/" MARKER, j.t.admin);
 	marked = wt_read_small(b.s, 4096);
 	/* A marker means a run archived it and died: judge the remains with everything in them. */
 	if (marked)
 		j.tree.keep_artifacts = 1;
-	if ((top = open(j.t.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		fail(r, WT_E_BASE, "walk", path, "cannot open '%s'", j.t.path);
-		goto out;
-	}
-	walk(&j.tree, top, "", "");
+	walk_tree(&j.tree, j.t.path);
 	if (j.tree.err.len) {
 		fail(r, WT_E_BASE, "walk", path, "cannot archive: %s", j.tree.err.s);
 		goto out;
@@ -1221,7 +1359,7 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 	if (opt.nflag) {
 		wt_buf_reset(&b);
 		wt_buf_addf(&b, "{\"files\":%zu,\"bytes\":%llu,\"left_out\":%zu,\"ref\":",
-			    j.tree.n, j.tree.bytes, j.tree.nskipped);
+			    j.tree.n, j.tree.bytes, j.tree.ns);
 		wt_json_strz(&b, j.ref);
 		wt_buf_adds(&b, ",\"resume\":");
 		wt_buf_adds(&b, resumed ? "true}" : "false}");
@@ -1410,8 +1548,10 @@ main(int argc, char *argv[])
 		if (!opt.dir)
 			opt.dir = wt_xstrdup(b.s);
 	}
+	walker = wt_walker_new(opt.threads);
 	rd = wt_reader_new(STDIN_FILENO, 0);
 	errors = wt_pool_run(rd, jobs, want, archive_one, NULL, stdout);
+	wt_walker_free(walker);
 	wt_reader_free(rd);
 	wt_flush_stdout();
 	/* One registry update for the whole run. */

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
 steps="protected writing written verified renamed marked journaled removing removed"
-plan 47
+plan 49
 
 mkrepo "$T/r"
 A="$WT_HOME/archives"
@@ -86,7 +86,19 @@ if mount -t tmpfs -o size=256k tmpfs "$T/small" 2>/dev/null; then
 	check_same "the worktree is intact" "$(cat "$T/k-full.before")" "$(snap "$T/k-full")"
 	check_same "no protection ref is left" "" "$(git -C "$T/r" for-each-ref refs/wt/archived/k-full)"
 	umount "$T/small"
+	# A mount point inside: neither the archive nor the removal may enter it.
+	mkdir "$T/k-full/mnt"
+	mount -t tmpfs -o size=64k tmpfs "$T/k-full/mnt" && echo other > "$T/k-full/mnt/f"
+	rec k-full | wt-archive > "$T/out" 2>/dev/null
+	check "a mount point inside the worktree is refused" sh -c \
+		"jq -r .error.message < '$T/out' | grep -q 'mount point' && test -f '$T/k-full/mnt/f'"
+	umount "$T/k-full/mnt"
+	mount --bind "$T/k-full/d" "$T/k-full/empty" 2>/dev/null
+	rec k-full | wt-archive > "$T/out" 2>/dev/null
+	check "a bind mount of the same filesystem inside is refused" sh -c \
+		"jq -r .error.message < '$T/out' | grep -q 'mount point' && test -f '$T/k-full/d/e/f.txt'"
+	umount "$T/k-full/empty" 2>/dev/null
 else
-	for i in 1 2 3 4 5; do skip "a full disk: cannot mount a small tmpfs here"; done
+	for i in 1 2 3 4 5 6 7; do skip "a full disk: cannot mount a small tmpfs here"; done
 fi
 done_testing
