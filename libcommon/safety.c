@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -217,8 +218,25 @@ raise_nofile(void)
  * goes last, so that a removal cut short leaves a tree that git and wt still
  * recognise as the same worktree, and can finish.
  */
+/*
+ * The mount a directory entry is on, 0 when the kernel cannot say. A bind
+ * mount of the same filesystem has the same st_dev, but not the same mount:
+ * deleting through it would delete outside the tree.
+ */
+static uint64_t
+mount_id(int pfd, const char *name)
+{
+	struct statx stx;
+
+	if (statx(pfd, name, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
 static int
-rm_at(int pfd, const char *name, dev_t dev, struct wt_rm_stats *rs, int keep_git)
+rm_at(int pfd, const char *name, dev_t dev, uint64_t mnt, struct wt_rm_stats *rs,
+      int keep_git)
 {
 	struct stat st;
 	struct dirent *de;
@@ -235,8 +253,8 @@ rm_at(int pfd, const char *name, dev_t dev, struct wt_rm_stats *rs, int keep_git
 		rs->bytes += (unsigned long long)st.st_blocks * 512;
 		return 0;
 	}
-	if (st.st_dev != dev) {
-		/* A mount point: another filesystem is never entered. */
+	if (st.st_dev != dev || (mnt && mount_id(pfd, name) != mnt)) {
+		/* A mount point: another filesystem, or a bind mount, is never entered. */
 		rs->skipped++;
 		errno = EXDEV;
 		return -1;
@@ -254,10 +272,10 @@ rm_at(int pfd, const char *name, dev_t dev, struct wt_rm_stats *rs, int keep_git
 			continue;
 		if (keep_git && strcmp(de->d_name, ".git") == 0)
 			continue;
-		if (rm_at(fd, de->d_name, dev, rs, 0) < 0)
+		if (rm_at(fd, de->d_name, dev, mnt, rs, 0) < 0)
 			ret = -1;
 	}
-	if (keep_git && ret == 0 && rm_at(fd, ".git", dev, rs, 0) < 0)
+	if (keep_git && ret == 0 && rm_at(fd, ".git", dev, mnt, rs, 0) < 0)
 		ret = -1;
 	closedir(d);
 	if (ret == 0) {
@@ -277,7 +295,7 @@ wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs)
 	raise_nofile();
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
-	return rm_at(dirfd, name, st.st_dev, rs, 0);
+	return rm_at(dirfd, name, st.st_dev, mount_id(dirfd, name), rs, 0);
 }
 
 int
@@ -299,7 +317,7 @@ wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs)
 		errno = ESTALE;
 		goto out;
 	}
-	ret = rm_at(pfd, slash + 1, t->dev, rs, 1);
+	ret = rm_at(pfd, slash + 1, t->dev, mount_id(pfd, slash + 1), rs, 1);
 out:
 	if (pfd >= 0)
 		close(pfd);
