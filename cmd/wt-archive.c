@@ -809,6 +809,31 @@ write_file(const char *path, const char *s)
 	return ret;
 }
 
+/*
+ * Whether git's per-worktree state (the index: what is staged; HEAD) is what
+ * the archive holds: given as the list gs of n, or the manifest m's git items.
+ */
+static int
+git_state_is(const char *admin, const struct gitstate *gs, size_t n,
+	     const struct wt_manifest *m)
+{
+	struct gitstate now[8];
+	size_t k = read_git_state(admin, now), i, want = m ? m->ngit : n;
+	int same = k == want;
+
+	for (i = 0; same && i < k; i++) {
+		if (m)
+			same = strcmp(now[i].name, m->items[i].path) == 0 &&
+			       (long long)now[i].len == m->items[i].size && now[i].crc == m->items[i].crc;
+		else
+			same = strcmp(now[i].name, gs[i].name) == 0 && now[i].len == gs[i].len &&
+			       now[i].crc == gs[i].crc;
+	}
+	for (i = 0; i < k; i++)
+		free(now[i].data);
+	return same;
+}
+
 static int
 cmp_item(const void *a, const void *b)
 {
@@ -843,6 +868,12 @@ remains_archived(struct job *j, const char *archive, char **why)
 		goto out;
 	if (strcmp(m.name, j->t.name) != 0 || strcmp(m.path, j->t.path) != 0) {
 		why_set(why, NULL, "'%s' is the archive of another worktree", archive);
+		goto out;
+	}
+	/* A commit or a staged change since is work the archive does not have. */
+	if (strcmp(m.head, j->head) != 0 || !git_state_is(j->t.admin, NULL, 0, &m)) {
+		errno = 0;
+		why_set(why, NULL, "HEAD or the index changed since '%s' was made", archive);
 		goto out;
 	}
 	idx = wt_xmalloc((m.nitems + 1) * sizeof(*idx));
@@ -960,6 +991,12 @@ unchanged(struct job *j, char **why)
 		    a->st.st_ctim.tv_nsec != b->st.st_ctim.tv_nsec ||
 		    (a->target && strcmp(a->target, b->target) != 0))
 			break;
+	}
+	if (!git_state_is(j->t.admin, j->gs, j->ngs, NULL)) {
+		errno = 0;
+		why_set(why, NULL, "git's index or HEAD changed while the worktree was archived%s",
+			"");
+		goto out;
 	}
 	if (i < now.n || i < j->tree.n || now.ns != j->tree.ns) {
 		errno = 0;
@@ -1350,8 +1387,10 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 			marked = NULL;
 			resumed = 1;
 		} else {
-			warnx("'%s': archiving afresh: %s", j.id, why);
-			unlink(b.s);
+			warnx("'%s': %s archiving afresh: %s", j.id, opt.nflag ? "would be" : "",
+			      why);
+			if (!opt.nflag)
+				unlink(b.s);
 			free(why);
 			why = NULL;
 		}

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
 steps="protected writing written verified renamed marked journaled removing removed"
-plan 49
+plan 53
 
 mkrepo "$T/r"
 A="$WT_HOME/archives"
@@ -55,6 +55,26 @@ wt-archive < "$T/in" > "$T/out" 2> "$T/err"
 check "new work after a crash: the next run archives afresh" grep -q "archiving afresh" "$T/err"
 wt-ls -i k-new | wt-restore > /dev/null 2>&1
 check_same "and the new work comes back" "$(cat "$T/k-new.before")" "$(snap "$T/k-new")"
+
+# Staged work or a commit after a crash is work too: the next run archives afresh.
+for how in stage commit; do
+	mkwt k-$how
+	rec k-$how > "$T/in"
+	WT_TEST_PAUSE=marked wt-archive < "$T/in" > /dev/null 2>&1 &
+	pid=$!
+	wait_stopped $pid && kill -9 $pid
+	wait $pid 2>/dev/null
+	if [ $how = stage ]; then
+		git -C "$T/k-$how" add a.txt
+	else
+		git -C "$T/k-$how" commit -q -m "after the crash"
+	fi
+	snap "$T/k-$how" > "$T/k-$how.before"
+	wt-archive < "$T/in" > "$T/out" 2> "$T/err"
+	check "a ${how} after a crash: the next run archives afresh" grep -q "archiving afresh" "$T/err"
+	wt-ls -i k-$how | wt-restore > /dev/null 2>&1
+	check_same "and the ${how}d state comes back" "$(cat "$T/k-$how.before")" "$(snap "$T/k-$how")"
+done
 
 # Work written while the archive is made: it would not be in it, so the worktree stays.
 mkwt k-busy
