@@ -1485,6 +1485,17 @@ out:
 	return 0;
 }
 
+/* Whether libarchive writes zstd itself (Debian's does, with its threads). */
+static int
+zstd_works(void)
+{
+	struct archive *a = archive_write_new();
+	int ok = archive_write_add_filter_zstd(a) == ARCHIVE_OK;
+
+	archive_write_free(a);
+	return ok;
+}
+
 static char *
 mkdirs(const char *dir)
 {
@@ -1549,6 +1560,13 @@ main(int argc, char *argv[])
 		opt.ext = ".tar";
 	else
 		errx(WT_EXIT_FATAL, "unknown compression '%s' (zstd, gzip, none)", opt.compression);
+	if (strcmp(opt.compression, "zstd") == 0 && !zstd_works()) {
+		warnx("this libarchive cannot write zstd: writing gzip instead");
+		opt.compression = "gzip";
+		opt.ext = ".tar.gz";
+		if (level > 9)
+			level = 9;
+	}
 	opt.level = level >= 0 ? level : strcmp(opt.compression, "gzip") == 0 ? 6 : 3;
 	if ((strcmp(opt.compression, "zstd") == 0 && (opt.level < 1 || opt.level > 19)) ||
 	    (strcmp(opt.compression, "gzip") == 0 && (opt.level < 1 || opt.level > 9)))
