@@ -2,7 +2,7 @@
 # wt-archive and wt-restore: the round trip, the archive as tar sees it, options, safety.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 47
+plan 51
 
 mkrepo "$T/r"
 mkwt w1
@@ -140,6 +140,27 @@ git -C "$T/other" worktree add -q "$T/foreign"
 rec p3 | jq -c --arg p "$T/foreign" '.path = $p' | wt-archive > "$T/out" 2>/dev/null
 check "a foreign checkout at a record's path is refused" sh -c \
 	"jq -r .error.message < '$T/out' | grep -q foreign && test -f '$T/foreign/a.txt'"
+
+# The signature pipeline, from the registry: what nobody touched in 90 days goes.
+mkwt old
+mkwt new
+mkdir -p "$T/reg"
+printf '{"id":"new","path":"%s","repo":"%s","last_accessed":"2026-05-20T00:00:00Z","x":[1]}\n{"id":"old","path":"%s","repo":"%s","last_accessed":"2026-01-02T00:00:00Z","x":[2]}\n' \
+	"$T/new" "$T/r/.git" "$T/old" "$T/r/.git" > "$T/reg/registry.ndjson"
+wt-ls -r "$T/reg/registry.ndjson" | wt-stale -S record 90 |
+	wt-archive -r "$T/reg/registry.ndjson" > "$T/out" 2>/dev/null
+check_same "wt-ls | wt-stale 90 | wt-archive archives the idle one only" "old archived" \
+	"$(jq -r '"\(.id) \(.status)"' < "$T/out")"
+check_same "the registry given with -r has it, its other fields kept" \
+	'{"id":"new","x":[1],"status":null}
+{"id":"old","x":[2],"status":"archived"}' \
+	"$(jqf '{id, x, status}' < "$T/reg/registry.ndjson")"
+check "the new one is untouched" test -f "$T/new/s.txt"
+printf '{"SPEC-1":{"spec_id":"SPEC-1","path":"%s","status":"active"}}\n' "$T/new" \
+	> "$T/.moai-worktree-registry.json"
+rec new | wt-archive -r "$T/.moai-worktree-registry.json" > /dev/null 2>&1
+check_same "a MoAI-ADK registry is not written: exit 2, nothing done" "2 yes" \
+	"$? $(test -f "$T/new/s.txt" && echo yes)"
 
 # Without wt: the way back that wt-archive(1) gives, with git and tar alone.
 mkwt h1
