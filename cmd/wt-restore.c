@@ -398,6 +398,7 @@ extract(struct job *j, struct archive *a, const char **why, struct wt_buf *msg)
 	const struct wt_item *it;
 	const void *buf;
 	const char *w;
+	struct stat st;
 	size_t i, n;
 	la_int64_t off, total;
 	uLong crc;
@@ -406,8 +407,9 @@ extract(struct job *j, struct archive *a, const char **why, struct wt_buf *msg)
 	archive_write_disk_set_options(d, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
 		ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 		ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_NO_OVERWRITE);
+	/* Into the directory git just made, not one swapped in since. */
 	if (here < 0 || (top = open(j->target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    fchdir(top) < 0) {
+	    fstat(top, &st) < 0 || st.st_dev != j->dev || st.st_ino != j->ino || fchdir(top) < 0) {
 		*why = "cannot enter the new worktree";
 		goto out;
 	}
