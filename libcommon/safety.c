@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,17 +201,23 @@ wt_path_in_use(const char *path)
 
 /* Deep trees need a descriptor per level: take what the hard limit allows. */
 static void
-raise_nofile(void)
+raise_nofile_once(void)
 {
-	static int done;
 	struct rlimit rl;
 
-	if (done++)
-		return;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+/* Removals run on several workers at once: once for all of them. */
+static void
+raise_nofile(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, raise_nofile_once);
 }
 
 /*
