@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -199,21 +201,49 @@ wt_path_in_use(const char *path)
 
 /* Deep trees need a descriptor per level: take what the hard limit allows. */
 static void
-raise_nofile(void)
+raise_nofile_once(void)
 {
-	static int done;
 	struct rlimit rl;
 
-	if (done++)
-		return;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
 
+/* Removals run on several workers at once: once for all of them. */
+static void
+raise_nofile(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, raise_nofile_once);
+}
+
+/*
+ * Removes name below pfd. At the top of a worktree (keep_git), its .git entry
+ * goes last, so that a removal cut short leaves a tree that git and wt still
+ * recognise as the same worktree, and can finish.
+ */
+/*
+ * The mount a directory entry is on, 0 when the kernel cannot say. A bind
+ * mount of the same filesystem has the same st_dev, but not the same mount:
+ * deleting through it would delete outside the tree.
+ */
+static uint64_t
+mount_id(int pfd, const char *name)
+{
+	struct statx stx;
+
+	if (statx(pfd, name, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
 static int
-rm_at(int pfd, const char *name, dev_t dev, struct wt_rm_stats *rs)
+rm_at(int pfd, const char *name, dev_t dev, uint64_t mnt, struct wt_rm_stats *rs,
+      int keep_git)
 {
 	struct stat st;
 	struct dirent *de;
@@ -230,8 +260,8 @@ rm_at(int pfd, const char *name, dev_t dev, struct wt_rm_stats *rs)
 		rs->bytes += (unsigned long long)st.st_blocks * 512;
 		return 0;
 	}
-	if (st.st_dev != dev) {
-		/* A mount point: another filesystem is never entered. */
+	if (st.st_dev != dev || (mnt && mount_id(pfd, name) != mnt)) {
+		/* A mount point: another filesystem, or a bind mount, is never entered. */
 		rs->skipped++;
 		errno = EXDEV;
 		return -1;
@@ -247,9 +277,13 @@ rm_at(int pfd, const char *name, dev_t dev, struct wt_rm_stats *rs)
 		if (de->d_name[0] == '.' && (!de->d_name[1] ||
 		    (de->d_name[1] == '.' && !de->d_name[2])))
 			continue;
-		if (rm_at(fd, de->d_name, dev, rs) < 0)
+		if (keep_git && strcmp(de->d_name, ".git") == 0)
+			continue;
+		if (rm_at(fd, de->d_name, dev, mnt, rs, 0) < 0)
 			ret = -1;
 	}
+	if (keep_git && ret == 0 && rm_at(fd, ".git", dev, mnt, rs, 0) < 0)
+		ret = -1;
 	closedir(d);
 	if (ret == 0) {
 		if (unlinkat(pfd, name, AT_REMOVEDIR) < 0)
@@ -268,7 +302,7 @@ wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs)
 	raise_nofile();
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
-	return rm_at(dirfd, name, st.st_dev, rs);
+	return rm_at(dirfd, name, st.st_dev, mount_id(dirfd, name), rs, 0);
 }
 
 int
@@ -290,7 +324,7 @@ wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs)
 		errno = ESTALE;
 		goto out;
 	}
-	ret = rm_at(pfd, slash + 1, t->dev, rs);
+	ret = rm_at(pfd, slash + 1, t->dev, mount_id(pfd, slash + 1), rs, 1);
 out:
 	if (pfd >= 0)
 		close(pfd);

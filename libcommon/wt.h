@@ -191,6 +191,7 @@ struct wt_config {
 	int jobs;
 	double disk_threshold;
 	char *compression, *worktree_root, *registry, *home;
+	char *archive_dir;   /* wt-archive's output; NULL: $WT_HOME/archives */
 	double lock_timeout;
 };
 /* Loads defaults, then the file, then the environment; exits 2 on a bad value. */
@@ -456,6 +457,71 @@ int wt_artifact_kind_valid(const char *kind);
 long long wt_artifact_mask(const char *list, const char **bad);
 int wt_artifact_in_mask(const char *kind, long long mask);
 
+/* archive.c: wt's archive format (wt-archive, wt-restore) */
+/*
+ * An archive is a tar (zstd or gzip) whose first entry is the manifest, then
+ * git's per-worktree state under WT_GIT_PREFIX, then the worktree's entries,
+ * all in the manifest's order. Paths are relative to the worktree's top.
+ */
+#define WT_MANIFEST_NAME ".wt-manifest.json"
+#define WT_MANIFEST_FORMAT "wt-archive/1"
+#define WT_MANIFEST_MAX (512 << 20)
+#define WT_GIT_PREFIX ".wt-git/"
+enum { WT_ITEM_FILE, WT_ITEM_DIR, WT_ITEM_SYMLINK };
+struct wt_item {
+	char *path;         /* relative to the worktree's top */
+	int type;           /* WT_ITEM_* */
+	unsigned mode;      /* permission bits */
+	long long size;     /* files */
+	uint32_t crc;       /* files: zlib's crc32 of the content */
+	char *target;       /* symbolic links */
+};
+struct wt_manifest {
+	struct wt_rec doc;  /* the manifest's JSON */
+	char *id, *path, *repo, *head, *branch, *upstream, *name;
+	struct wt_item *items;  /* git's state first (ngit of them), then the worktree's */
+	size_t nitems, ngit;
+	char **skipped;         /* what was left out (recreatable artifacts, sockets) */
+	size_t nskipped;
+};
+struct archive;
+struct archive_entry;
+/* The git state names an archive may carry, NULL-terminated. */
+const char *const *wt_archive_git_names(void);
+/* 1 when p is relative, with no empty, "." or ".." component. */
+int wt_archive_path_ok(const char *p);
+/*
+ * Appends "key":"s" when s[0..n) is UTF-8, else "key_hex":"..." (the exact
+ * bytes of a file name that is not UTF-8).
+ */
+void wt_json_bytes(struct wt_buf *b, const char *key, const char *s, size_t n);
+/*
+ * Parses and checks a manifest: every path safe and listed once, not
+ * reserved, its parent a directory listed before it (so no entry reaches
+ * through a symbolic link). Returns 0, or -1 with *why static.
+ */
+int wt_manifest_parse(struct wt_manifest *m, const char *text, size_t n,
+		      const char **why);
+void wt_manifest_release(struct wt_manifest *m);
+/* Checks an entry's header (path, type, mode, size, link target) against it. */
+int wt_manifest_check_entry(const struct wt_item *it, struct archive_entry *e,
+			    const char **why);
+/* A libarchive reader of the archive at fd (from its start); NULL on error. */
+struct archive *wt_archive_read_fd(int fd);
+/*
+ * Reads the first entry as the manifest into m (and its text into *text, a
+ * new string, when text is not NULL). Returns 0, or -1 with *why a new string.
+ */
+int wt_archive_read_manifest(struct archive *a, struct wt_manifest *m,
+			     char **text, size_t *len, char **why);
+/*
+ * Reads the whole archive at fd back, decompressing it, and checks every
+ * entry against the manifest in order: path, type, mode, size, crc32, no entry
+ * missing or extra; and, when expect is not NULL, that the manifest is exactly
+ * expect. Returns 0, or -1 with *why a new string (free it).
+ */
+int wt_archive_verify(int fd, const char *expect, size_t nexpect, char **why);
+
 /* safety.c: the safety contract's checks (DESIGN.md) */
 struct wt_target {
 	char *path;     /* the worktree's top, resolved */
@@ -491,7 +557,11 @@ struct wt_rm_stats {
  * stayed. Adds what it removed to rs.
  */
 int wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs);
-/* The same for a verified worktree's top, failing with ESTALE when the directory there is no longer the one verified. */
+/*
+ * The same for a verified worktree's top, failing with ESTALE when the
+ * directory there is no longer the one verified. Its .git entry is removed
+ * last, so an interrupted removal leaves a worktree that can still be verified.
+ */
 int wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs);
 
 /* git.c: helpers around libgit2 */
