@@ -401,4 +401,33 @@ int wt_git_tracks_under(struct git_index *idx, const char *relpath);
 /* Sets branch, head from the worktree at path (opened with libgit2). */
 int wt_git_fill_head(struct wt_rec *r, struct git_repository *wtrepo);
 
+/* merged.c: is a branch's work already in the base branch? */
+struct git_oid;
+enum { WT_MERGED_UNKNOWN = -1, WT_MERGED_NO = 0, WT_MERGED_YES = 1 };
+/*
+ * The base branch of repo: opt (a branch, a remote-tracking branch, a ref or
+ * a revision) when not NULL, else the default branch: the local branch that
+ * origin/HEAD names, origin/HEAD's target, main, master. Returns 0 with
+ * *refname (a new string, the caller frees it) and *oid, or -1 when none.
+ */
+int wt_git_base(struct git_repository *repo, const char *opt, char **refname,
+		struct git_oid *oid);
+/*
+ * Whether the work of the commit tip is in base, cheapest test first: tip is
+ * an ancestor of base ("ancestor"); a base commit since the fork has tip's
+ * tree ("tree"); every commit of the branch has a patch-id found on the base
+ * ("cherry"); every path the branch changed is identical in base ("squash").
+ * Returns WT_MERGED_YES, _NO or _UNKNOWN with *reason (static) saying which
+ * rule, or why it could not be decided.
+ */
+int wt_git_merged(struct git_repository *repo, const struct git_oid *tip,
+		  const struct git_oid *base, const char **reason);
+/*
+ * Sets merged (true, false, or null when unknown) and merged_reason on r
+ * for the worktree repository repo against base_opt (NULL: the default).
+ */
+void wt_git_set_merged(struct wt_rec *r, struct git_repository *repo,
+		       const char *base_opt);
+
+
 #endif
