@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "wt.h"
@@ -212,11 +213,28 @@ raise_nofile(void)
 	}
 }
 
+int
+wt_mount_id(int dirfd, const char *name, uint64_t *id)
+{
+	struct statx sx;
+
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT |
+		  (*name ? 0 : AT_EMPTY_PATH), STATX_MNT_ID, &sx) < 0)
+		return -1;
+	/* Kernels before 5.8 have no mount ids: the device is the best there is. */
+	if (sx.stx_mask & STATX_MNT_ID)
+		*id = sx.stx_mnt_id;
+	else
+		*id = (uint64_t)makedev(sx.stx_dev_major, sx.stx_dev_minor) | 1ULL << 63;
+	return 0;
+}
+
 static int
-rm_at(int pfd, const char *name, dev_t dev, struct wt_rm_stats *rs)
+rm_at(int pfd, const char *name, dev_t dev, uint64_t mnt, struct wt_rm_stats *rs)
 {
 	struct stat st;
 	struct dirent *de;
+	uint64_t m;
 	DIR *d;
 	int fd, ret = 0;
 
@@ -230,8 +248,11 @@ rm_at(int pfd, const char *name, dev_t dev, struct wt_rm_stats *rs)
 		rs->bytes += (unsigned long long)st.st_blocks * 512;
 		return 0;
 	}
-	if (st.st_dev != dev) {
-		/* A mount point: another filesystem is never entered. */
+	/*
+	 * A mount point is never entered: another filesystem has another device,
+	 * and a bind mount of the same filesystem has another mount id.
+	 */
+	if (st.st_dev != dev || wt_mount_id(pfd, name, &m) < 0 || m != mnt) {
 		rs->skipped++;
 		errno = EXDEV;
 		return -1;
@@ -247,7 +268,7 @@ rm_at(int pfd, const char *name, dev_t dev, struct wt_rm_stats *rs)
 		if (de->d_name[0] == '.' && (!de->d_name[1] ||
 		    (de->d_name[1] == '.' && !de->d_name[2])))
 			continue;
-		if (rm_at(fd, de->d_name, dev, rs) < 0)
+		if (rm_at(fd, de->d_name, dev, mnt, rs) < 0)
 			ret = -1;
 	}
 	closedir(d);
@@ -264,17 +285,20 @@ int
 wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs)
 {
 	struct stat st;
+	uint64_t mnt;
 
 	raise_nofile();
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
-	return rm_at(dirfd, name, st.st_dev, rs);
+	/* What is removed is on the filesystem and mount of the directory it is in. */
+	if (fstat(dirfd, &st) < 0 || wt_mount_id(dirfd, "", &mnt) < 0)
+		return -1;
+	return rm_at(dirfd, name, st.st_dev, mnt, rs);
 }
 
 int
 wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs)
 {
 	struct stat st;
+	uint64_t mnt;
 	char *parent = wt_xstrdup(t->path), *slash = strrchr(parent, '/');
 	int pfd, ret = -1;
 
@@ -290,7 +314,9 @@ wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs)
 		errno = ESTALE;
 		goto out;
 	}
-	ret = rm_at(pfd, slash + 1, t->dev, rs);
+	if (wt_mount_id(pfd, slash + 1, &mnt) < 0)
+		goto out;
+	ret = rm_at(pfd, slash + 1, t->dev, mnt, rs);
 out:
 	if (pfd >= 0)
 		close(pfd);

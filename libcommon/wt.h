@@ -373,6 +373,12 @@ struct wt_rm_stats {
  * stayed. Adds what it removed to rs.
  */
 int wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs);
+/*
+ * The id of the mount that name inside dirfd (not followed; "" for dirfd
+ * itself) is on: a bind mount of the same filesystem has the same device but
+ * another mount id. 0, or -1 with errno.
+ */
+int wt_mount_id(int dirfd, const char *name, uint64_t *id);
 /* The same for a verified worktree's top, failing with ESTALE when the directory there is no longer the one verified. */
 int wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs);
 
