@@ -198,6 +198,50 @@ wt_path_in_use(const char *path)
 	return pid;
 }
 
+/* A mount point from mountinfo, its \ooo escapes undone, in place. */
+static void
+unescape_octal(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++, o++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*o = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else
+			*o = *s;
+	}
+	*o = '\0';
+}
+
+int
+wt_path_has_mounts(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, *p, *mp;
+	size_t cap = 0, n = strlen(path);
+	int i, found = 0;
+
+	if (!f)
+		return -1;
+	while (!found && getline(&line, &cap, f) > 0) {
+		/* id parent major:minor root MOUNTPOINT options ... */
+		for (p = line, i = 0; i < 4 && (p = strchr(p, ' ')); i++)
+			p++;
+		if (!p)
+			continue;
+		mp = p;
+		if ((p = strchr(mp, ' ')))
+			*p = '\0';
+		unescape_octal(mp);
+		found = strncmp(mp, path, n) == 0 && mp[n] == '/' && mp[n + 1];
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
 /* Deep trees need a descriptor per level: take what the hard limit allows. */
 static void
 raise_nofile(void)

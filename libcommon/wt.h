@@ -360,6 +360,11 @@ int wt_target_verify(struct wt_target *t, const char *path, const char *repo,
 void wt_target_release(struct wt_target *t);
 /* 1 when git's lock is on (reason, a new string or NULL, when asked). */
 int wt_target_locked(const struct wt_target *t, char **reason);
+/*
+ * 1 when a filesystem is mounted somewhere below path (path resolved, no
+ * trailing slash), 0 when none, -1 when the mount table cannot be read.
+ */
+int wt_path_has_mounts(const char *path);
 /* A process whose current directory is path or inside it, or 0. */
 pid_t wt_path_in_use(const char *path);
 struct wt_rm_stats {
@@ -381,6 +386,33 @@ int wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs);
 int wt_mount_id(int dirfd, const char *name, uint64_t *id);
 /* The same for a verified worktree's top, failing with ESTALE when the directory there is no longer the one verified. */
 int wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs);
+
+/* trash.c: a worktree's trash, and removal of big trees by parallel workers */
+/*
+ * The trash of a verified worktree, where wt-prune renames artifacts so the
+ * worktree is clean at once: <admin>/wt-trash (git's admin entry of the
+ * worktree). A new string.
+ */
+char *wt_trash_path(const struct wt_target *t);
+/*
+ * Opens t's trash (creating it when create), locked with flock for this run.
+ * Returns the fd, or -1 (errno EXDEV when it is on another filesystem than
+ * the worktree, where a rename cannot reach).
+ */
+int wt_trash_open(const struct wt_target *t, int create);
+/* Removes everything in the trash open at fd with wt_rmtree_parallel. */
+int wt_trash_empty(int fd, int jobs, struct wt_rm_stats *rs);
+/*
+ * Removes names[0..n) inside dirfd and everything below with jobs workers
+ * that share directories; the worker that removes the last entry of a
+ * directory removes the directory. Same rules as wt_rmtree_at: links removed,
+ * never followed; a mount point (another device or mount id) never entered.
+ * bytes counts blocks freed (a file with other links frees nothing). Returns
+ * 0, or -1 with errno of the first failure when anything stayed.
+ * WT_TEST_PAUSE_AFTER=N stops the process for good after N files (tests).
+ */
+int wt_rmtree_parallel(int dirfd, const char *const *names, size_t n, int jobs,
+		       struct wt_rm_stats *rs);
 
 /* git.c: helpers around libgit2 */
 struct git_repository;
