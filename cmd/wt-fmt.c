@@ -55,9 +55,14 @@ human(double v)
 		v /= 1024;
 		u++;
 	}
+	/* What rounds to 1024 is the next unit; what rounds to 10.0 takes no decimal. */
+	if (u > 0 && u < 5 && v >= 1023.5) {
+		v /= 1024;
+		u++;
+	}
 	if (u == 0)
 		wt_buf_addf(&b, "%.0f", v);
-	else if (v < 10)
+	else if (v < 9.95)
 		wt_buf_addf(&b, "%.1f%c", v, units[u]);
 	else
 		wt_buf_addf(&b, "%.0f%c", v, units[u]);
@@ -111,8 +116,15 @@ cell(const struct wt_rec *r, const char *col)
 		}
 		return clean(s);
 	}
-	if (strcmp(col, "id") == 0 && wt_rec_find(r, "id") < 0 && r->lineno) {
-		wt_buf_addf(&b, "line %ld", r->lineno);
+	if (strcmp(col, "id") == 0 && wt_rec_find(r, "id") < 0) {
+		/* A bad line is named by the line number of whoever found it. */
+		t = wt_rec_find_in(r, wt_rec_find(r, "error"), "context");
+		t = wt_rec_find_in(r, t, "line");
+		if (t >= 0 && r->tok[t].type == JSMN_PRIMITIVE)
+			wt_buf_addf(&b, "line %.*s", r->tok[t].end - r->tok[t].start,
+				    r->line + r->tok[t].start);
+		else
+			wt_buf_addf(&b, "line %ld", r->lineno);
 		return wt_buf_detach(&b);
 	}
 	t = wt_rec_find(r, col);

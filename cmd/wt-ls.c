@@ -13,6 +13,10 @@
 
 static struct wt_pool *pool;
 static long errors;
+/* -i and -s select records from whatever the source is. */
+static const char **ids, **statuses;
+static size_t nids, nstatuses;
+static char *seen;        /* ids[i] was emitted */
 
 static int
 noop(struct wt_rec *r, int worker, void *arg)
@@ -30,12 +34,38 @@ usage(void)
 	exit(WT_EXIT_FATAL);
 }
 
-/* Every record goes out through the pool (which does -g's work, if asked). */
+static int
+selected(const struct wt_rec *r)
+{
+	size_t i;
+	int t, hit;
+
+	if (wt_rec_has_error(r))
+		return 1;
+	if (nstatuses) {
+		t = wt_rec_find(r, "status");
+		for (i = 0, hit = 0; !hit && i < nstatuses; i++)
+			hit = t >= 0 && wt_rec_tokeq(r, t, statuses[i]);
+		if (!hit)
+			return 0;
+	}
+	if (nids) {
+		t = wt_rec_find(r, "id");
+		for (i = 0, hit = 0; i < nids; i++)
+			if (t >= 0 && wt_rec_tokeq(r, t, ids[i]))
+				hit = seen[i] = 1;
+		return hit;
+	}
+	return 1;
+}
+
+/* Every selected record goes out through the pool (which does -g's work). */
 static int
 emit(struct wt_rec *r, void *arg)
 {
 	(void)arg;
-	wt_pool_push(pool, r);
+	if (selected(r))
+		wt_pool_push(pool, r);
 	return 0;
 }
 
@@ -59,9 +89,11 @@ add_git(struct wt_rec *r, int worker, void *arg)
 	char *path = wt_rec_str(r, "path"), *admin = NULL, *reason;
 	struct wt_buf b = WT_BUF_INIT;
 	struct stat sb;
+	int main_wt = 0;
 
 	(void)worker;
 	(void)arg;
+	main_wt = wt_rec_bool(r, "main", &main_wt) == 0 && main_wt;
 	if (stat(path, &sb) < 0) {
 		wt_rec_set_bool(r, "prunable", 1);
 		goto out;
@@ -102,7 +134,7 @@ add_git(struct wt_rec *r, int worker, void *arg)
 	}
 	wt_git_set_merged(r, repo, NULL);
 	/* git's lock is a file in the worktree's admin directory. */
-	if ((admin = wt_git_admin_dir(path))) {
+	if (!main_wt && (admin = wt_git_admin_dir(path))) {
 		wt_buf_reset(&b);
 		wt_buf_addf(&b, "%s/locked", admin);
 		if ((reason = wt_read_small(b.s, 4096)) && *reason)
@@ -111,7 +143,8 @@ add_git(struct wt_rec *r, int worker, void *arg)
 			wt_rec_set_bool(r, "locked", reason != NULL);
 		free(reason);
 	}
-	wt_rec_set_bool(r, "prunable", 0);
+	if (!main_wt)
+		wt_rec_set_bool(r, "prunable", 0);
 out:
 	free(admin);
 	git_reference_free(head);
@@ -243,7 +276,7 @@ merge(struct wt_rec *r, void *arg)
 	return emit(r, NULL);
 }
 
-static int
+static void
 list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
 {
 	struct found f;
@@ -252,8 +285,19 @@ list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
 	char *real = realpath(dir, NULL);
 
 	if (!real) {
-		warn("cannot read '%s'", dir);
-		return -1;
+		struct wt_rec r = WT_REC_INIT;
+		struct wt_buf ctx = WT_BUF_INIT;
+
+		wt_buf_adds(&ctx, "{\"dir\":");
+		wt_json_strz(&ctx, dir);
+		wt_buf_addc(&ctx, '}');
+		wt_rec_clear(&r);
+		wt_rec_error(&r, WT_E_BASE, ctx.s, "cannot read '%s': %s", dir,
+			     strerror(errno));
+		wt_pool_push(pool, &r);
+		wt_rec_release(&r);
+		wt_buf_release(&ctx);
+		return;
 	}
 	memset(&f, 0, sizeof(f));
 	discover(&f, real, 6);
@@ -277,7 +321,6 @@ list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
 	free(f.recs);
 	free(f.common);
 	free(f.used);
-	return 0;
 }
 
 static void
@@ -287,8 +330,8 @@ not_found(const char *id)
 
 	wt_rec_clear(&r);
 	wt_rec_set_str(&r, "id", id);
-	wt_rec_error(&r, WT_E_BASE, NULL, "no such worktree in the registry");
-	emit(&r, NULL);
+	wt_rec_error(&r, WT_E_BASE, NULL, "no such worktree");
+	wt_pool_push(pool, &r);
 	wt_rec_release(&r);
 }
 
@@ -298,8 +341,8 @@ main(int argc, char *argv[])
 	struct wt_config cfg;
 	struct wt_registry reg;
 	struct wt_rec r = WT_REC_INIT;
-	const char **ids = NULL, **statuses = NULL, *ropt = NULL, *dir = NULL;
-	size_t nids = 0, nstatuses = 0, i;
+	const char *ropt = NULL, *dir = NULL;
+	size_t i;
 	int c, gflag = 0, jobs = 0, have, rc, used = 1;
 	git_repository *repo;
 
@@ -322,35 +365,34 @@ main(int argc, char *argv[])
 		}
 	if (optind != argc)
 		usage();
+	seen = calloc(nids + 1, 1);
 
 	wt_config_load(&cfg);
 	if (!jobs)
 		jobs = cfg.jobs;
 	if ((have = wt_registry_open(&reg, &cfg, ropt)) < 0)
 		err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
-	if (!have && ropt)
+	/* Only the default registry may be missing: a named one is a mistake. */
+	if (!have && (ropt || (cfg.registry && *cfg.registry)))
 		errx(WT_EXIT_FATAL, "no registry at '%s'", reg.path);
 	if (gflag || dir || !have)
 		wt_git_init();
 	pool = wt_pool_new(gflag ? jobs : 1, want_git, gflag ? add_git : noop, NULL, stdout);
 
-	if (nids) {
+	if (have && !dir && nids) {
+		/* By id through the index: O(1) each. */
 		for (i = 0; i < nids; i++) {
-			rc = have ? wt_registry_find(&reg, ids[i], &r, &used) : 0;
-			if (rc < 0)
+			if ((rc = wt_registry_find(&reg, ids[i], &r, &used)) < 0)
 				err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
 			if (rc)
 				emit(&r, NULL);
-			else
-				not_found(ids[i]);
 		}
-	} else if (nstatuses) {
-		for (i = 0; have && i < nstatuses; i++)
+	} else if (have && !dir && nstatuses) {
+		for (i = 0; i < nstatuses; i++)
 			if (wt_registry_each_status(&reg, statuses[i], emit, NULL, &used) < 0)
 				err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
 	} else if (dir) {
-		if (list_dir(dir, &reg, have) < 0)
-			errors++;
+		list_dir(dir, &reg, have);
 	} else if (have) {
 		if (wt_registry_each(&reg, emit, NULL) < 0)
 			err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
@@ -360,9 +402,12 @@ main(int argc, char *argv[])
 			errx(WT_EXIT_FATAL, "no registry at '%s' and not in a git repository",
 			     reg.path);
 		if (wt_git_list_worktrees(repo, emit, NULL) < 0)
-			errors++;
+			errx(WT_EXIT_FATAL, "cannot list the worktrees: %s", wt_git_errmsg());
 		git_repository_free(repo);
 	}
+	for (i = 0; i < nids; i++)
+		if (!seen[i])
+			not_found(ids[i]);
 	/*
 	 * A query that had to scan leaves an index behind for the next one, when
 	 * the registry is ours to write and no writer holds the lock.
@@ -377,5 +422,6 @@ main(int argc, char *argv[])
 	wt_config_release(&cfg);
 	free(ids);
 	free(statuses);
+	free(seen);
 	return errors ? WT_EXIT_RECORDS : WT_EXIT_OK;
 }

@@ -2,7 +2,6 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,14 +18,14 @@ enum {
 
 static struct {
 	long days;
-	int invert, archived, unknown, signals;
+	int invert, archived, unknown, main, signals;
 	time_t now;
 } opt;
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wt-stale [-auvw] [-j jobs] [-S signals] days\n");
+	fprintf(stderr, "usage: wt-stale [-amuvw] [-j jobs] [-S signals] [days]\n");
 	exit(WT_EXIT_FATAL);
 }
 
@@ -82,17 +81,44 @@ reflog_time(const char *path, time_t *t)
 	return end == gt + 1 ? -1 : 0;
 }
 
-static _Thread_local time_t newest;
+static struct wt_walker *walker;
+
+/* The files signal: the newest mtime of anything in the tree. */
+static int
+newer(const struct wt_walk_ent *e, void *arg)
+{
+	time_t *newest = e->ctx;
+
+	(void)arg;
+	if (e->st && e->st->st_mtime > *newest)
+		*newest = e->st->st_mtime;
+	return WT_WALK_CONTINUE;
+}
+
+/* An unreadable corner only makes the signal older; it is no error here. */
+static void
+quiet(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
+{
+	(void)e;
+	(void)what;
+	(void)errnum;
+	(void)arg;
+}
 
 static int
-newer(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+files_time(const char *path, time_t *t)
 {
-	(void)path;
-	(void)flag;
-	(void)ftw;
-	if (st->st_mtime > newest)
-		newest = st->st_mtime;
-	return 0;
+	struct wt_walk_ops ops = { newer, quiet, NULL, sizeof(time_t), 0 };
+	struct wt_walk *w = wt_walk_new(&ops);
+	int i, rc = wt_walk_run(walker, w, path);
+	time_t *slot;
+
+	*t = 0;
+	for (i = 0; rc == 0 && i < wt_walk_nslots(w); i++)
+		if (*(slot = wt_walk_slot(w, i)) > *t)
+			*t = *slot;
+	wt_walk_free(w);
+	return rc == 0 && *t ? 0 : -1;
 }
 
 static void
@@ -124,13 +150,16 @@ judge(struct wt_rec *r, int worker, void *arg)
 	time_t best = 0, t;
 	struct stat st;
 	long idle;
-	int stale, drop = 1;
+	int stale, drop = 1, m;
 
 	(void)worker;
 	(void)arg;
 	if (wt_rec_has_error(r))
 		return 0;
 	if (is_archived(r) && !opt.archived)
+		return 1;
+	/* The main worktree is never archived or removed: not passed unless asked. */
+	if (!opt.main && wt_rec_bool(r, "main", &m) == 0 && m)
 		return 1;
 	if ((opt.signals & SIG_RECORD) && (s = wt_rec_str(r, "last_accessed"))) {
 		if (wt_time_parse(s, 0, &t) == 0)
@@ -151,11 +180,8 @@ judge(struct wt_rec *r, int worker, void *arg)
 				consider(t, "reflog", &best, &by);
 		}
 	}
-	if ((opt.signals & SIG_FILES) && path) {
-		newest = 0;
-		if (nftw(path, newer, 32, FTW_PHYS | FTW_MOUNT) == 0 && newest)
-			consider(newest, "files", &best, &by);
-	}
+	if ((opt.signals & SIG_FILES) && path && files_time(path, &t) == 0)
+		consider(t, "files", &best, &by);
 	if (!by) {
 		drop = !opt.unknown;
 		goto out;
@@ -185,9 +211,10 @@ main(int argc, char *argv[])
 
 	wt_setprogname(argv[0]);
 	opt.signals = SIG_RECORD | SIG_INDEX | SIG_REFLOG;
-	while ((c = getopt(argc, argv, "aj:S:uvw")) != -1)
+	while ((c = getopt(argc, argv, "aj:mS:uvw")) != -1)
 		switch (c) {
 		case 'a': opt.archived = 1; break;
+		case 'm': opt.main = 1; break;
 		case 'j': jobs = wt_parse_jobs(optarg); break;
 		case 'S': opt.signals = parse_signals(optarg); break;
 		case 'u': opt.unknown = 1; break;
@@ -197,20 +224,22 @@ main(int argc, char *argv[])
 		}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1)
-		usage();
-	opt.days = wt_parse_long(argv[0], "number of days");
-	if (isatty(STDIN_FILENO))
+	if (argc > 1 || isatty(STDIN_FILENO))
 		usage();
 	wt_config_load(&cfg);
+	opt.days = argc ? wt_parse_long(argv[0], "number of days") : cfg.stale_days;
 	if (!jobs)
 		jobs = cfg.jobs;
 	opt.now = wt_now();
+	if (opt.signals & SIG_FILES)
+		walker = wt_walker_new(jobs);
 	rd = wt_reader_new(STDIN_FILENO, 0);
 	/* Reading only the records needs no threads; the file signals do. */
 	errors = wt_pool_run(rd, opt.signals == SIG_RECORD ? 1 : jobs, NULL, judge,
 			     NULL, stdout);
 	wt_reader_free(rd);
+	if (walker)
+		wt_walker_free(walker);
 	wt_config_release(&cfg);
 	wt_flush_stdout();
 	return errors ? WT_EXIT_RECORDS : WT_EXIT_OK;

@@ -74,8 +74,10 @@ wt_registry_lock(const struct wt_registry *reg, double timeout)
 			goto fail;
 		}
 		if (waited >= timeout) {
-			warnx("cannot lock '%s': held by another writer for %.1fs",
-			      path, waited);
+			/* A try (timeout 0) that finds the lock taken is no error. */
+			if (timeout > 0)
+				warnx("cannot lock '%s': held by another writer for %.1fs",
+				      path, waited);
 			goto fail;
 		}
 		ts.tv_sec = (time_t)step;
@@ -106,7 +108,7 @@ wt_batch_open(const struct wt_registry *reg)
 		goto fail;
 	}
 	path = wt_registry_file(reg, "journal");
-	b->jfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	b->jfd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (b->jfd < 0) {
 		warn("cannot open '%s'", path);
 		free(path);
@@ -124,15 +126,27 @@ fail:
 static int
 journal(struct wt_batch *b, struct wt_buf *line)
 {
+	struct wt_buf out = WT_BUF_INIT;
+	struct stat st;
 	ssize_t n;
 	size_t off = 0;
 	int ret = 0;
+	char last;
 
-	wt_buf_addc(line, '\n');
 	if (flock(b->jfd, LOCK_EX) < 0)
 		return -1;
-	while (off < line->len) {
-		n = write(b->jfd, line->s + off, line->len - off);
+	/*
+	 * A writer that died in the middle of a line left it without a newline:
+	 * end that torn line first, or our patch would be joined to it and
+	 * skipped with it.
+	 */
+	if (fstat(b->jfd, &st) == 0 && st.st_size > 0 &&
+	    pread(b->jfd, &last, 1, st.st_size - 1) == 1 && last != '\n')
+		wt_buf_addc(&out, '\n');
+	wt_buf_add(&out, line->s, line->len);
+	wt_buf_addc(&out, '\n');
+	while (off < out.len) {
+		n = write(b->jfd, out.s + off, out.len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -144,6 +158,7 @@ journal(struct wt_batch *b, struct wt_buf *line)
 	if (ret == 0 && fdatasync(b->jfd) < 0)
 		ret = -1;
 	flock(b->jfd, LOCK_UN);
+	wt_buf_release(&out);
 	if (ret == 0)
 		b->patches++;
 	return ret;

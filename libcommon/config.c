@@ -20,7 +20,8 @@ wt_parse_size(const char *s)
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
+	/* NaN passes v < 0 and the range check below; casting it is undefined. */
+	if (errno || end == s || !(v >= 0))
 		return -1;
 	switch (toupper((unsigned char)*end)) {
 	case '\0': break;
@@ -113,7 +114,7 @@ wt_home(void)
 	return wt_buf_detach(&b);
 }
 
-enum kind { K_SIZE, K_LONG, K_JOBS, K_SECS, K_PCT, K_STR, K_DSECS };
+enum kind { K_SIZE, K_COUNT, K_LONG, K_JOBS, K_SECS, K_PCT, K_STR, K_DSECS, K_COMP };
 
 static const struct key {
 	const char *name;
@@ -122,14 +123,14 @@ static const struct key {
 } keys[] = {
 	{ "size_warning", K_SIZE, offsetof(struct wt_config, size_warning) },
 	{ "size_critical", K_SIZE, offsetof(struct wt_config, size_critical) },
-	{ "max_worktrees", K_SIZE, offsetof(struct wt_config, max_worktrees) },
+	{ "max_worktrees", K_COUNT, offsetof(struct wt_config, max_worktrees) },
 	{ "stale_days", K_LONG, offsetof(struct wt_config, stale_days) },
 	{ "archive_after_days", K_LONG, offsetof(struct wt_config, archive_after_days) },
 	{ "cache_ttl", K_SECS, offsetof(struct wt_config, cache_ttl) },
 	{ "retries", K_LONG, offsetof(struct wt_config, retries) },
 	{ "jobs", K_JOBS, offsetof(struct wt_config, jobs) },
 	{ "disk_threshold", K_PCT, offsetof(struct wt_config, disk_threshold) },
-	{ "compression", K_STR, offsetof(struct wt_config, compression) },
+	{ "compression", K_COMP, offsetof(struct wt_config, compression) },
 	{ "worktree_root", K_STR, offsetof(struct wt_config, worktree_root) },
 	{ "registry", K_STR, offsetof(struct wt_config, registry) },
 	{ "lock_timeout", K_DSECS, offsetof(struct wt_config, lock_timeout) },
@@ -149,9 +150,24 @@ set_key(struct wt_config *c, const struct key *k, const char *v, const char *whe
 			goto bad;
 		*(long long *)(void *)p = n;
 		return;
-	case K_LONG:
+	case K_COUNT:
+		errno = 0;
 		n = strtoll(v, &end, 10);
-		if (!*v || *end || n < 0 || n > LONG_MAX)
+		if (!*v || *end || errno || n < 0)
+			goto bad;
+		*(long long *)(void *)p = n;
+		return;
+	case K_COMP:
+		if (strcmp(v, "zstd") && strcmp(v, "gzip") && strcmp(v, "none"))
+			goto bad;
+		free(*(char **)(void *)p);
+		*(char **)(void *)p = wt_xstrdup(v);
+		return;
+	case K_LONG:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		/* strtoll saturates: an overflow must not read as LONG_MAX. */
+		if (!*v || *end || errno || n < 0 || n > LONG_MAX)
 			goto bad;
 		*(long *)(void *)p = (long)n;
 		return;
@@ -239,6 +255,12 @@ load_file(struct wt_config *c, const char *path)
 		}
 		*eq = '\0';
 		k = trim(k);
+		/* A comment may follow a value after white space: "jobs = 2  # two". */
+		for (v = eq + 1; (v = strchr(v, '#')); v++)
+			if (v > eq + 1 && (v[-1] == ' ' || v[-1] == '\t')) {
+				*v = '\0';
+				break;
+			}
 		v = trim(eq + 1);
 		if (!(key = lookup(k))) {
 			warnx("%s: unknown key '%s'", where.s, k);

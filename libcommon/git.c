@@ -150,7 +150,9 @@ wt_git_list_worktrees(git_repository *repo, wt_rec_fn fn, void *arg)
 	}
 	if (git_worktree_list(&names, main) < 0)
 		goto out;
-	qsort(names.strings, names.count, sizeof(char *), cmp_str);
+	/* A repository with no linked worktree has a NULL list: qsort must not see it. */
+	if (names.count)
+		qsort(names.strings, names.count, sizeof(char *), cmp_str);
 	for (i = 0; i < names.count; i++) {
 		if (git_worktree_lookup(&wt, main, names.strings[i]) < 0)
 			continue;

@@ -14,7 +14,7 @@ struct hdr {
 	char magic[8];
 	uint64_t dev, ino, size, mtime_s, mtime_ns;
 	uint64_t nslots, nrecs, status_off, nstatus;
-	uint64_t pad[2];
+	uint64_t nbad, pad;
 };
 
 struct status_ent {
@@ -74,6 +74,7 @@ wt_index_open(const struct wt_registry *reg, struct wt_index *ix)
 	ix->nrecs = h.nrecs;
 	ix->status_off = h.status_off;
 	ix->nstatus = h.nstatus;
+	ix->nbad = h.nbad;
 	return fd;
 stale:
 	if (fd >= 0)
@@ -84,13 +85,27 @@ stale:
 }
 
 int
+wt_registry_index_valid(const struct wt_registry *reg)
+{
+	struct wt_index ix;
+	int fd;
+
+	if (reg->moai || (fd = wt_index_open(reg, &ix)) < 0)
+		return 0;
+	close(ix.fd);
+	close(fd);
+	return 1;
+}
+
+int
 wt_index_status(struct wt_index *ix, const char *status, uint64_t *count,
 		uint64_t *listoff)
 {
 	struct status_ent e;
 	uint64_t i;
 
-	if (strlen(status) >= sizeof(e.name))
+	/* The index holds records only: a scan reports the bad lines too. */
+	if (strlen(status) >= sizeof(e.name) || ix->nbad)
 		return -1;
 	for (i = 0; i < ix->nstatus; i++) {
 		if (pread(ix->fd, &e, sizeof(e), (off_t)(ix->status_off + i * sizeof(e))) !=
@@ -138,7 +153,7 @@ wt_index_write(const struct wt_registry *reg, int regfd)
 	struct wt_rec r = WT_REC_INIT;
 	struct group *groups = NULL;
 	size_t ngroups = 0, nrec = 0, cap = 0, i, k;
-	uint64_t *hashes = NULL, *offs = NULL, *slots = NULL, nslots, pos;
+	uint64_t *hashes = NULL, *offs = NULL, *slots = NULL, nslots, pos, nbad = 0;
 	struct hdr h;
 	struct stat st;
 	const char *line;
@@ -150,8 +165,12 @@ wt_index_write(const struct wt_registry *reg, int regfd)
 		return -1;
 	rd = wt_reader_new(regfd, 0);
 	while ((rc = wt_reader_line(rd, &line, &n, &toolong)) > 0) {
-		if (toolong || wt_rec_parse(&r, line, n, NULL) < 0)
+		if (!toolong && !n)
 			continue;
+		if (toolong || wt_rec_parse(&r, line, n, NULL) < 0) {
+			nbad++;
+			continue;
+		}
 		if (!(id = wt_rec_str(&r, "id")))
 			continue;
 		if (nrec == cap) {
@@ -204,6 +223,7 @@ wt_index_write(const struct wt_registry *reg, int regfd)
 	h.nrecs = nrec;
 	h.status_off = WT_IDX_HDR + nslots * 16;
 	h.nstatus = ngroups;
+	h.nbad = nbad;
 
 	path = wt_registry_file(reg, "idx");
 	tmp = wt_registry_file(reg, "idx.tmp");

@@ -244,8 +244,8 @@ check_value(struct check *c, int depth)
 	}
 }
 
-int
-wt_json_check(const char *s, size_t n, int want_object, const char **why)
+static int
+check_at(const char *s, size_t n, int want_object, int depth, const char **why)
 {
 	struct check c = { s, s + n, NULL };
 
@@ -254,7 +254,7 @@ wt_json_check(const char *s, size_t n, int want_object, const char **why)
 		*why = "not a JSON object";
 		return -1;
 	}
-	if (check_value(&c, 0)) {
+	if (check_value(&c, depth)) {
 		*why = c.why;
 		return -1;
 	}
@@ -264,6 +264,18 @@ wt_json_check(const char *s, size_t n, int want_object, const char **why)
 		return -1;
 	}
 	return 0;
+}
+
+int
+wt_json_check(const char *s, size_t n, int want_object, const char **why)
+{
+	return check_at(s, n, want_object, 0, why);
+}
+
+int
+wt_json_check_field(const char *s, size_t n, const char **why)
+{
+	return check_at(s, n, 0, 1, why);
 }
 
 void

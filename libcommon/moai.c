@@ -11,23 +11,30 @@
 #define MOAI_MAX (256L * 1024 * 1024)
 
 int
-wt_moai_detect(const char *head, size_t n)
+wt_moai_detect(const char *line, size_t n)
 {
-	const char *nl = memchr(head, '\n', n), *p = head;
 	struct wt_rec r = WT_REC_INIT;
 	int moai;
 
-	while (p < head + n && strchr(" \t\r\n", *p) && *p)
-		p++;
-	if (p >= head + n || *p != '{')
-		return 0;
-	/* An NDJSON registry's first line is a whole record with an id. */
-	if (wt_rec_parse(&r, head, nl ? (size_t)(nl - head) : n, NULL) == 0 &&
-	    (wt_rec_find(&r, "id") >= 0 || wt_rec_find(&r, "path") >= 0)) {
+	while (n && strchr(" \t\r", line[n - 1]))
+		n--;
+	while (n && strchr(" \t", *line)) {
+		line++;
+		n--;
+	}
+	/* Pretty-printed, as MoAI-ADK writes it: the first line opens the object. */
+	if (n == 1 && *line == '{')
+		return 1;
+	/*
+	 * A whole object on the first line: a record has an id or a path; a
+	 * one-line MoAI file has SPEC IDs for keys. A line that is no object at
+	 * all is a damaged NDJSON record, reported as such, not a MoAI file.
+	 */
+	if (wt_rec_parse(&r, line, n, NULL) < 0) {
 		wt_rec_release(&r);
 		return 0;
 	}
-	moai = 1;
+	moai = wt_rec_find(&r, "id") < 0 && wt_rec_find(&r, "path") < 0;
 	wt_rec_release(&r);
 	return moai;
 }
@@ -128,12 +135,37 @@ convert(const struct wt_rec *f, int e, const char *key, const char *suffix,
 struct item {
 	char *id;
 	char *line;
+	size_t seq;     /* its place in the file */
 };
 
+/*
+ * By id, then by place in the file: qsort is not stable, and repeated ids
+ * are numbered #2, #3 in the order the file gives them.
+ */
 static int
 cmp_item(const void *a, const void *b)
 {
-	return strcmp(((const struct item *)a)->id, ((const struct item *)b)->id);
+	const struct item *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Takes line's content as a new item and notes its id. */
+static void
+add_item(struct item **items, size_t *n, struct wt_buf *line)
+{
+	struct wt_rec r = WT_REC_INIT;
+
+	*items = wt_xrealloc(*items, (*n + 1) * sizeof(**items));
+	(*items)[*n].line = wt_buf_detach(line);
+	(*items)[*n].seq = *n;
+	wt_rec_parse(&r, (*items)[*n].line, strlen((*items)[*n].line), NULL);
+	(*items)[*n].id = wt_rec_str(&r, "id");
+	if (!(*items)[*n].id)
+		(*items)[*n].id = wt_xstrdup("");
+	(*n)++;
+	wt_rec_release(&r);
 }
 
 int
@@ -142,7 +174,7 @@ wt_moai_each(const char *path, wt_rec_fn fn, void *arg)
 	struct wt_rec f = WT_REC_INIT, r = WT_REC_INIT;
 	struct wt_buf text = WT_BUF_INIT, line = WT_BUF_INIT, suf = WT_BUF_INIT;
 	struct item *items = NULL;
-	size_t nitems = 0, i;
+	size_t nitems = 0, i, dup;
 	const char *why = "";
 	struct stat st;
 	ssize_t n;
@@ -181,19 +213,17 @@ wt_moai_each(const char *path, wt_rec_fn fn, void *arg)
 		key = wt_rec_tokstr(&f, k);
 		if (f.tok[v].type == JSMN_OBJECT) {
 			convert(&f, v, key, NULL, &line);
-			items = wt_xrealloc(items, (nitems + 1) * sizeof(*items));
-			items[nitems].line = wt_buf_detach(&line);
-			wt_rec_parse(&r, items[nitems].line, strlen(items[nitems].line), NULL);
-			items[nitems++].id = wt_rec_str(&r, "id");
+			add_item(&items, &nitems, &line);
 		} else if (f.tok[v].type == JSMN_ARRAY) {
 			/* Several entries for one SPEC: each gets its own id. */
 			for (e = v + 1, j = 0; e < f.ntok && f.tok[e].start < f.tok[v].end;
-			     e = next_tok(&f, e), j++) {
+			     e = next_tok(&f, e)) {
 				int pn;
 				char *proj;
 
 				if (f.tok[e].type != JSMN_OBJECT)
 					continue;
+				j++;
 				wt_buf_reset(&suf);
 				pn = wt_rec_find_in(&f, e, "project_name");
 				proj = pn >= 0 ? wt_rec_tokstr(&f, pn) : NULL;
@@ -201,18 +231,29 @@ wt_moai_each(const char *path, wt_rec_fn fn, void *arg)
 					if (proj && *proj)
 						wt_buf_addf(&suf, "@%s", proj);
 					else
-						wt_buf_addf(&suf, "#%d", j + 1);
+						wt_buf_addf(&suf, "#%d", j);
 				}
 				free(proj);
 				convert(&f, e, key, suf.len ? suf.s : NULL, &line);
-				items = wt_xrealloc(items, (nitems + 1) * sizeof(*items));
-				items[nitems].line = wt_buf_detach(&line);
-				wt_rec_parse(&r, items[nitems].line,
-					     strlen(items[nitems].line), NULL);
-				items[nitems++].id = wt_rec_str(&r, "id");
+				add_item(&items, &nitems, &line);
 			}
 		}
 		free(key);
+	}
+	qsort(items, nitems, sizeof(*items), cmp_item);
+	/* Ids are unique in a registry: a repeated one gets #2, #3, ... */
+	for (i = 0; i < nitems; i = dup) {
+		for (dup = i + 1; dup < nitems && strcmp(items[dup].id, items[i].id) == 0;
+		     dup++) {
+			wt_buf_reset(&suf);
+			wt_buf_addf(&suf, "%s#%zu", items[i].id, dup - i + 1);
+			wt_rec_parse(&r, items[dup].line, strlen(items[dup].line), NULL);
+			wt_rec_set_str(&r, "id", suf.s);
+			free(items[dup].line);
+			items[dup].line = wt_xstrndup(r.line, r.len);
+			free(items[dup].id);
+			items[dup].id = wt_xstrdup(suf.s);
+		}
 	}
 	qsort(items, nitems, sizeof(*items), cmp_item);
 	for (i = 0; i < nitems; i++) {

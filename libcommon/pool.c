@@ -58,6 +58,8 @@ wt_pool_jobs_for_memory(int jobs)
 	long long low = e && *e ? wt_parse_size(e) : 256LL << 20;
 	long long avail = mem_available();
 
+	if (low < 0)
+		errx(WT_EXIT_FATAL, "bad WT_MEMORY_LOW: '%s'", e);
 	if (avail < 0 || low <= 0 || jobs <= 1)
 		return jobs;
 	if (avail < low)
@@ -101,11 +103,19 @@ work(void *a)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while ((p->next == p->tail || w->id >= p->active) && !p->eof)
+		/*
+		 * A worker past the active count waits even at the end of input,
+		 * so that under memory pressure fewer run to the very end; it
+		 * leaves when nothing is left to take.
+		 */
+		while (p->next == p->tail ? !p->eof : w->id >= p->active)
 			pthread_cond_wait(&p->work, &p->mu);
 		if (p->next == p->tail)
 			break;
 		s = &p->ring[p->next++ % p->win];
+		/* The last record taken: the waiting workers may go. */
+		if (p->eof && p->next == p->tail)
+			pthread_cond_broadcast(&p->work);
 		if (s->state != QUEUED)
 			continue;
 		s->state = WORKING;

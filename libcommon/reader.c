@@ -1,4 +1,5 @@
 /* reader.c: NDJSON input read in large blocks and split with memchr. */
+#include <err.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,14 @@ wt_reader_new(int fd, size_t maxline)
 
 	memset(rd, 0, sizeof(*rd));
 	rd->fd = fd;
-	if (!maxline && (e = getenv("WT_MAX_LINE")) && *e)
-		maxline = (size_t)wt_parse_size(e);
+	if (!maxline && (e = getenv("WT_MAX_LINE")) && *e) {
+		/* A bad value would be a limit of SIZE_MAX: no bound at all. */
+		long long v = wt_parse_size(e);
+
+		if (v <= 0)
+			errx(WT_EXIT_FATAL, "bad value for WT_MAX_LINE: '%s'", e);
+		maxline = (size_t)v;
+	}
 	rd->maxline = maxline ? maxline : WT_MAX_LINE_DEFAULT;
 	rd->cap = BLOCK;
 	rd->buf = wt_xmalloc(rd->cap);
@@ -166,8 +173,9 @@ toolong:
 static int
 blank(const char *s, size_t n)
 {
-	while (n--)
-		if (!strchr(" \t\r", *s++))
+	/* Not strchr: it would find the terminating NUL, and call NUL blank. */
+	for (; n--; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\r')
 			return 0;
 	return 1;
 }

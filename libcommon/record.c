@@ -243,7 +243,7 @@ wt_rec_set_raw(struct wt_rec *r, const char *key, const char *raw, size_t n)
 	size_t a, e;
 	int t;
 
-	if (wt_json_check(raw, n, 0, &why))
+	if (wt_json_check_field(raw, n, &why))
 		return -1;
 	if (!r->ntok)
 		wt_rec_clear(r);

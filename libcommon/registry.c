@@ -17,8 +17,10 @@ wt_registry_open(struct wt_registry *reg, const struct wt_config *c,
 	const char *p = opt ? opt : c->registry;
 	char *slash;
 	struct stat st;
-	int fd, n;
-	char head[4096];
+	struct wt_reader *rd;
+	const char *line;
+	size_t n;
+	int fd, toolong, rc;
 
 	memset(reg, 0, sizeof(*reg));
 	if (p && *p)
@@ -41,12 +43,16 @@ wt_registry_open(struct wt_registry *reg, const struct wt_config *c,
 		close(fd);
 		return -1;
 	}
-	n = (int)read(fd, head, sizeof(head) - 1);
-	close(fd);
-	if (n < 0)
+	/* The first line decides: a record, or the start of a MoAI object. */
+	rd = wt_reader_new(fd, 0);
+	if ((rc = wt_reader_line(rd, &line, &n, &toolong)) < 0) {
+		wt_reader_free(rd);
+		close(fd);
 		return -1;
-	head[n] = '\0';
-	reg->moai = wt_moai_detect(head, (size_t)n);
+	}
+	reg->moai = rc > 0 && !toolong && n && wt_moai_detect(line, n);
+	wt_reader_free(rd);
+	close(fd);
 	return 1;
 }
 
@@ -65,8 +71,13 @@ wt_registry_file(const struct wt_registry *reg, const char *name)
 	const char *base = strrchr(reg->path, '/');
 
 	base = base ? base + 1 : reg->path;
-	/* registry.ndjson -> registry.idx; other names get a suffix instead. */
-	if (strcmp(base, "registry.ndjson") == 0)
+	/*
+	 * registry.ndjson -> registry.idx, but the backup keeps the whole name
+	 * (registry.ndjson.bak); other names get a suffix.
+	 */
+	if (strcmp(name, "bak") == 0)
+		wt_buf_addf(&b, "%s.bak", reg->path);
+	else if (strcmp(base, "registry.ndjson") == 0)
 		wt_buf_addf(&b, "%s/registry.%s", reg->dir, name);
 	else
 		wt_buf_addf(&b, "%s.%s", reg->path, name);

@@ -65,6 +65,11 @@ char *wt_json_unescape(const char *s, size_t n);
  * space only. Returns 0 or -1 with *why set to a static message.
  */
 int wt_json_check(const char *s, size_t n, int want_object, const char **why);
+/*
+ * The same for the value of a record's field, which sits one level down: it
+ * may nest at most WT_MAX_DEPTH - 1 deep, so the record stays readable.
+ */
+int wt_json_check_field(const char *s, size_t n, const char **why);
 /* 1 when s[0..n) is valid UTF-8 (no overlong forms, no surrogates). */
 int wt_utf8_valid(const char *s, size_t n);
 
@@ -102,7 +107,8 @@ int wt_rec_tokeq(const struct wt_rec *r, int t, const char *s);
 /*
  * Editing keeps every other byte of the line. set_raw replaces the value of key
  * in place, or appends "key":raw at the end of the object; raw must be valid
- * JSON (it is checked). Return 0, or -1 when raw is not valid JSON.
+ * JSON nested at most WT_MAX_DEPTH - 1 deep, so the record stays readable (it
+ * is checked). Return 0, or -1 when raw is not such a value.
  */
 int wt_rec_set_raw(struct wt_rec *r, const char *key, const char *raw, size_t n);
 void wt_rec_set_str(struct wt_rec *r, const char *key, const char *s);
@@ -170,7 +176,10 @@ void wt_flush_stdout(void);
 int wt_time_parse(const char *s, int flags, time_t *t);
 /* Formats t in UTC as 2026-01-06T10:00:00Z into buf (at least 32 bytes). */
 char *wt_time_fmt(time_t t, char *buf);
-/* Now, or WT_NOW (RFC 3339 or seconds since the epoch) when set. */
+/*
+ * Now, or WT_NOW (RFC 3339 or seconds since the epoch) when set; exits 2
+ * when WT_NOW is neither.
+ */
 time_t wt_now(void);
 
 /* config.c: ${XDG_CONFIG_HOME:-~/.config}/wt/config, WT_* environment */
@@ -236,13 +245,14 @@ int wt_moai_each(const char *path, wt_rec_fn fn, void *arg);
 
 /* A file beside the registry: registry.NAME (or PATH.NAME). A new string. */
 char *wt_registry_file(const struct wt_registry *reg, const char *name);
-/* 1 when the head of a file looks like a MoAI-ADK registry, not NDJSON. */
-int wt_moai_detect(const char *head, size_t n);
+/* 1 when a file's first line says it is a MoAI-ADK registry, not NDJSON. */
+int wt_moai_detect(const char *line, size_t n);
 
 /* index.c: registry.idx, find by id in O(1) and records by status */
 /*
  * The file: a header (magic, the registry's generation as device, inode,
- * size and mtime, slot count, record count, where the status table is),
+ * size and mtime, slot count, record count, where the status table is, the
+ * count of lines that are no record),
  * an open-addressed hash table of (hash of id, offset + 1) slots, then the
  * status table and its offset lists.
  */
@@ -250,6 +260,7 @@ int wt_moai_detect(const char *head, size_t n);
 struct wt_index {
 	int fd;
 	uint64_t nslots, nrecs, status_off, nstatus;
+	uint64_t nbad;       /* lines that are no record: status queries scan */
 };
 uint64_t wt_index_hash(const char *s, size_t n);
 /*
@@ -258,7 +269,10 @@ uint64_t wt_index_hash(const char *s, size_t n);
  * -1 when there is no valid index.
  */
 int wt_index_open(const struct wt_registry *reg, struct wt_index *ix);
-/* Where the offsets of status's records are; -1 when not indexed. */
+/*
+ * Where the offsets of status's records are; -1 when not indexed (also when
+ * the registry has lines that are no record, which a scan reports).
+ */
 int wt_index_status(struct wt_index *ix, const char *status, uint64_t *count,
 		    uint64_t *listoff);
 /* Writes the index of the registry open at regfd (atomically). 0 or -1. */
@@ -289,7 +303,10 @@ int wt_batch_commit(struct wt_batch *b, double timeout);
 void wt_batch_abandon(struct wt_batch *b);
 /* Replays a leftover journal, if any. Returns patches applied or -1. */
 int wt_registry_replay(const struct wt_registry *reg, double timeout);
-/* Takes the registry lock; returns the fd or -1 after timeout seconds. */
+/*
+ * Takes the registry lock; returns the fd or -1 after timeout seconds (with a
+ * message, except for a mere try with timeout 0).
+ */
 int wt_registry_lock(const struct wt_registry *reg, double timeout);
 
 /* pool.c: a worker pool that keeps input order */
@@ -318,6 +335,100 @@ void wt_pool_push(struct wt_pool *p, struct wt_rec *r);
 long wt_pool_finish(struct wt_pool *p);
 /* Jobs to use when memory is short: fewer when MemAvailable is low. */
 int wt_pool_jobs_for_memory(int jobs);
+
+/* walk.c: parallel walks of directory trees through descriptors */
+/*
+ * A walker is a set of worker threads that walks trees for any number of
+ * callers at once. Directories are opened with openat(O_DIRECTORY|O_NOFOLLOW)
+ * relative to their parent's descriptor, read with getdents64 into a large
+ * buffer and their entries stat'ed with fstatat relative to it; d_type is
+ * trusted, symbolic links are never followed and a walk stays on the device
+ * of its root. Each worker walks depth first on its own stack and gives a
+ * subdirectory to the shared queue when another worker is idle, so one huge
+ * tree keeps every worker busy and many small ones do too. A worker keeps a
+ * bounded number of descriptors open however deep the tree (it closes the
+ * shallow ones and comes back through ".." checking device and inode). No
+ * path is built unless asked for (wt_walk_path), for messages.
+ *
+ * The callback sees every entry once, the root included: files, links and
+ * the like as they are listed, a directory when it is opened (with its fd),
+ * before it is read. Callbacks run on several threads at once; ctx is the
+ * calling worker's own zeroed slot of ops->ctx_size bytes for this walk, so
+ * counters need no locks: the caller sums the slots afterwards.
+ */
+struct wt_walker;
+struct wt_walk;
+struct wt_walk_dir;                 /* a directory of a walk: name and parent */
+struct stat;
+enum {
+	WT_WALK_CONTINUE = 0,
+	WT_WALK_PRUNE = 1,          /* a directory: do not read it */
+	WT_WALK_STOP = 2,           /* end the walk (wt_walk_run returns 1) */
+};
+#define WT_WALK_NOSTAT 1            /* no fstatat for non-directories: st NULL */
+struct wt_walk_ent {
+	struct wt_walk *walk;
+	const struct wt_walk_dir *dir;  /* the directory holding it; NULL: root */
+	const char *name;           /* its name; the root's path for the root */
+	int dirfd;                  /* dir's descriptor (AT_FDCWD for the root) */
+	int fd;                     /* a directory's own descriptor, else -1 */
+	unsigned char type;         /* DT_REG, DT_DIR, DT_LNK, ... */
+	const struct stat *st;      /* lstat of the entry, or NULL */
+	int depth;                  /* 0 for the root */
+	int worker;                 /* the slot index, 0 .. wt_walk_nslots()-1 */
+	void *ctx;                  /* the worker's slot for this walk */
+	uintptr_t ptag;             /* the tag of dir (0 for the root) */
+	uintptr_t *tag;             /* a directory's tag, inherited by what is
+	                               inside; starts as ptag; NULL otherwise */
+};
+/* Borrowed e; returns WT_WALK_CONTINUE, WT_WALK_PRUNE or WT_WALK_STOP. */
+typedef int (*wt_walk_fn)(const struct wt_walk_ent *e, void *arg);
+/*
+ * An entry that could not be opened, read or stat'ed (what: "open", "read",
+ * "stat"); errnum is errno. The walk counts it and goes on. NULL prints
+ * "prog: cannot open 'path': Permission denied" on stderr.
+ */
+typedef void (*wt_walk_err_fn)(const struct wt_walk_ent *e, const char *what,
+			       int errnum, void *arg);
+struct wt_walk_ops {
+	wt_walk_fn entry;
+	wt_walk_err_fn error;
+	void *arg;
+	size_t ctx_size;            /* bytes of each worker's slot */
+	int flags;                  /* WT_WALK_NOSTAT */
+};
+/* threads workers (1: walks run in the caller's thread). wt_walker_free joins. */
+struct wt_walker *wt_walker_new(int threads);
+void wt_walker_free(struct wt_walker *wk);
+/* A walk; ops is copied. Free with wt_walk_free after its run. */
+struct wt_walk *wt_walk_new(const struct wt_walk_ops *ops);
+void wt_walk_free(struct wt_walk *w);
+/*
+ * Walks the tree at root (opened without following a final symbolic link)
+ * on wk's workers and returns when it is done: 0, 1 when a callback stopped
+ * it, -1 with errno when root cannot be opened. Any thread may call it, many
+ * at once with different walks; a walk runs once.
+ */
+int wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root);
+/* Per-worker slots of a walk, to merge after the run. */
+int wt_walk_nslots(const struct wt_walk *w);
+void *wt_walk_slot(struct wt_walk *w, int i);
+/* Entries that could not be opened, read or stat'ed. */
+long wt_walk_errors(const struct wt_walk *w);
+/*
+ * 1 the first time a walk sees the inode of st, 0 after: hard links count
+ * once. Only inodes with more than one link are remembered. Thread-safe.
+ */
+int wt_walk_once(struct wt_walk *w, const struct stat *st);
+/* A directory's own name (the root: its path as given) and depth. */
+const char *wt_walk_dir_name(const struct wt_walk_dir *d);
+int wt_walk_dir_depth(const struct wt_walk_dir *d);
+/*
+ * Appends the entry name in directory d (NULL: the root itself) to b: the
+ * full path (root's path, /, ...) or the path relative to the root.
+ */
+void wt_walk_path(const struct wt_walk_dir *d, const char *name, struct wt_buf *b);
+void wt_walk_relpath(const struct wt_walk_dir *d, const char *name, struct wt_buf *b);
 
 /* artifact.c: the one table of recreatable artifacts */
 /*

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-ls: discovery from git, the registry, -i, -s, -d and -g.
 . "$(dirname "$0")/lib.sh"
-plan 22
+plan 29
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -84,9 +84,34 @@ check_same "-d merges by path: registry fields kept, git fields added" \
 	"$(printf '%s\n' "$d" | jqf 'select(.path=="'"$T/plain"'") | {id, note, branch}')"
 check_same "-d lists the other linked worktrees, not the main one" "detached gone locked-wt mine odd" \
 	"$(printf '%s\n' "$d" | jq -r 'if .branch == "odd" then "odd" else .id end' | sort | tr '\n' ' ' | sed 's/ $//')"
+# -i and -s select from the git listing too, and combine.
+check_same "-i selects from the git listing when there is no registry" "plain" \
+	"$(cd "$T/r" && WT_HOME="$T/none" wt-ls -i plain | jq -r .id)"
+(cd "$T/r" && WT_HOME="$T/none" wt-ls -i plain -i nothing-here) > "$T/sel" 2>/dev/null
+check_same "an id found nowhere is an error record after the others, exit 1" \
+	'1 plain nothing-here' "$? $(jq -r .id < "$T/sel" | tr '\n' ' ' | sed 's/ $//')"
+cat > "$T/two.ndjson" <<'REG'
+{"id":"A","path":"/a","status":"active"}
+{"id":"B","path":"/b","status":"stale"}
+REG
+check_same "-i and -s together: the id must have the status" "" \
+	"$(wt-ls -r "$T/two.ndjson" -s active -i B 2>/dev/null | jq -r 'select(.error | not) | .id')"
+WT_REGISTRY="$T/no-such.ndjson" wt-ls > /dev/null 2> "$T/err"
+check_same "WT_REGISTRY naming a missing file: exit 2, not a silent fallback" \
+	"2 wt-ls: no registry at '$T/no-such.ndjson'" "$? $(cat "$T/err")"
+wt-ls -d "$T/no-such-dir" > "$T/d.out" 2>/dev/null
+check_same "-d on a missing directory: an error record, exit 1" '1 "WorktreeError"' \
+	"$? $(jqf .error.kind < "$T/d.out")"
+check_same "-g leaves locked and prunable off the main worktree" '{"id":"r"}' \
+	"$(cd "$T/r" && WT_HOME="$T/none" wt-ls -g | jqf 'select(.main) | {id, locked, prunable} | with_entries(select(.value != null))')"
+# A registry whose first record is long is still NDJSON, not a MoAI file.
+long=$(head -c 6000 /dev/zero | tr '\0' x)
+printf '{"id":"L","path":"/l","note":"%s"}\n{"id":"M","path":"/m"}\n' "$long" > "$T/long.ndjson"
+check_same "a first record over 4 KiB does not make the registry a MoAI file" "L M" \
+	"$(wt-ls -r "$T/long.ndjson" | jq -r .id | tr '\n' ' ' | sed 's/ $//')"
 cd /
 wt-ls -r /dev/null > "$T/empty.out"
-check_same "an empty registry lists nothing" "" "$(cat "$T/empty.out")"
+check_same "an empty registry lists nothing, exit 0" "0:" "$?:$(cat "$T/empty.out")"
 rm "$WT_HOME/registry.ndjson"
 wt-ls > /dev/null 2> "$T/err"
 check_same "no registry and no repository: exit 2 with a message" \

@@ -2,9 +2,6 @@
 # wt-prune: artifacts go, sources and anything tracked or precious stay; links are
 # not followed, mounts not entered; a killed run's trash is finished; gc once per repo.
 . "$(dirname "$0")/lib.sh"
-# libgit2 1.5 leaks pcre2 match data: not ours to report under SANITIZE=1.
-LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-export LSAN_OPTIONS
 plan 47
 
 # tree DIR: every entry with its type, size, link target and content hash.

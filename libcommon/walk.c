@@ -1,0 +1,839 @@
+/* walk.c: parallel walks of directory trees through descriptors (wt-du, wt-prune, wt-archive). */
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wt.h"
+
+/* One getdents64 call takes thousands of entries: most directories in one. */
+#define DENTS (256 * 1024)
+#define OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#define STRIPES 16
+/* Levels of ".." per openat when coming back up: 3000 bytes, under PATH_MAX. */
+#define UP_MAX 1000
+
+struct wt_walk_dir {
+	struct wt_walk_dir *parent;
+	atomic_int refs;            /* its frame or item, and each child */
+	int depth;
+	dev_t dev;
+	ino_t ino;
+	uintptr_t tag;
+	char name[];
+};
+
+/* A subtree given to the shared queue: its directory, already open. */
+struct item {
+	struct item *next;
+	struct wt_walk *walk;
+	struct wt_walk_dir *dir;
+	int fd;
+};
+
+/*
+ * A directory on a worker's stack. The names of its subdirectories not yet
+ * walked are names[next..end) of the worker, NUL-separated. Its descriptor is
+ * -1 once nothing is left to open in it, or when it was shed to keep the
+ * number of open descriptors bounded.
+ */
+struct frame {
+	struct wt_walk_dir *dir;
+	int fd;
+	size_t next, end;
+};
+
+struct worker {
+	struct wt_walker *wk;       /* NULL: the caller's thread, alone */
+	int id;
+	char *dents;
+	struct frame *fr;
+	size_t nfr, frcap;
+	struct wt_buf names;
+	int nopen, maxopen;
+	pthread_t th;
+};
+
+struct wt_walker {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct item *head, *tail;
+	atomic_int hungry, queued;  /* read without the lock by donors */
+	int nthreads, quit, maxopen;
+	struct worker *ws;
+};
+
+struct link {
+	dev_t dev;
+	ino_t ino;
+	int used;
+};
+
+struct links {
+	pthread_mutex_t mu;
+	struct link *tab;
+	size_t cap, n;
+};
+
+struct wt_walk {
+	struct wt_walk_ops ops;
+	dev_t dev;
+	int active;                 /* subtrees queued or walked, under wk->mu */
+	int ran;
+	atomic_int stop;
+	atomic_long errors;
+	int nslots;
+	size_t stride;
+	char *slots;
+	struct links links[STRIPES];
+};
+
+static struct wt_walk_dir *
+dir_new(struct wt_walk_dir *parent, const char *name, const struct stat *st)
+{
+	size_t n = strlen(name);
+	struct wt_walk_dir *d = wt_xmalloc(sizeof(*d) + n + 1);
+
+	d->parent = parent;
+	if (parent)
+		atomic_fetch_add_explicit(&parent->refs, 1, memory_order_relaxed);
+	atomic_init(&d->refs, 1);
+	d->depth = parent ? parent->depth + 1 : 0;
+	d->dev = st->st_dev;
+	d->ino = st->st_ino;
+	d->tag = parent ? parent->tag : 0;
+	memcpy(d->name, name, n + 1);
+	return d;
+}
+
+/* Drops a reference; a directory freed drops its parent's, up the chain. */
+static void
+dir_unref(struct wt_walk_dir *d)
+{
+	struct wt_walk_dir *p;
+
+	while (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1) {
+		p = d->parent;
+		free(d);
+		d = p;
+	}
+}
+
+const char *
+wt_walk_dir_name(const struct wt_walk_dir *d)
+{
+	return d->name;
+}
+
+int
+wt_walk_dir_depth(const struct wt_walk_dir *d)
+{
+	return d->depth;
+}
+
+/* The names from the root (full) or below it down to d, then name. */
+static void
+path(const struct wt_walk_dir *d, const char *name, struct wt_buf *b, int full)
+{
+	const struct wt_walk_dir **v;
+	size_t n = d ? (size_t)d->depth + 1 : 0, i, first = full ? 0 : 1;
+	int sep = 0;
+
+	v = wt_xmalloc((n ? n : 1) * sizeof(*v));
+	for (i = n; d; d = d->parent)
+		v[--i] = d;
+	for (i = first; i < n; i++) {
+		if (sep)
+			wt_buf_addc(b, '/');
+		wt_buf_adds(b, v[i]->name);
+		/* A root of "/" already ends with its separator. */
+		sep = !(i == 0 && b->len && b->s[b->len - 1] == '/');
+	}
+	if (name && (full || n)) {
+		if (sep)
+			wt_buf_addc(b, '/');
+		wt_buf_adds(b, name);
+	}
+	free(v);
+}
+
+void
+wt_walk_path(const struct wt_walk_dir *d, const char *name, struct wt_buf *b)
+{
+	path(d, name, b, 1);
+}
+
+void
+wt_walk_relpath(const struct wt_walk_dir *d, const char *name, struct wt_buf *b)
+{
+	path(d, name, b, 0);
+}
+
+static void *
+slot(struct wt_walk *w, int i)
+{
+	return w->stride ? w->slots + (size_t)i * w->stride : NULL;
+}
+
+static void
+report(struct worker *wo, struct wt_walk *w, const struct wt_walk_dir *dir,
+       int dirfd, const char *name, unsigned char type, const char *what, int errnum)
+{
+	struct wt_walk_ent e;
+	struct wt_buf b = WT_BUF_INIT;
+
+	atomic_fetch_add_explicit(&w->errors, 1, memory_order_relaxed);
+	if (!w->ops.error) {
+		wt_walk_path(dir, name, &b);
+		warnx("cannot %s '%s': %s", what, b.s, strerror(errnum));
+		wt_buf_release(&b);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.walk = w;
+	e.dir = dir;
+	e.name = name;
+	e.dirfd = dirfd;
+	e.fd = -1;
+	e.type = type;
+	e.depth = dir ? dir->depth + 1 : 0;
+	e.worker = wo->id;
+	e.ctx = slot(w, wo->id);
+	e.ptag = dir ? dir->tag : 0;
+	w->ops.error(&e, what, errnum, w->ops.arg);
+}
+
+static int
+call(struct worker *wo, struct wt_walk *w, const struct wt_walk_dir *dir, int dirfd,
+     const char *name, int fd, unsigned char type, const struct stat *st,
+     uintptr_t *tag)
+{
+	struct wt_walk_ent e;
+	int rc;
+
+	if (!w->ops.entry)
+		return WT_WALK_CONTINUE;
+	e.walk = w;
+	e.dir = dir;
+	e.name = name;
+	e.dirfd = dirfd;
+	e.fd = fd;
+	e.type = type;
+	e.st = st;
+	e.depth = dir ? dir->depth + 1 : 0;
+	e.worker = wo->id;
+	e.ctx = slot(w, wo->id);
+	e.ptag = dir ? dir->tag : 0;
+	e.tag = tag;
+	rc = w->ops.entry(&e, w->ops.arg);
+	if (rc == WT_WALK_STOP)
+		atomic_store(&w->stop, 1);
+	return rc;
+}
+
+static void
+close_fd(struct worker *wo, struct frame *f)
+{
+	if (f->fd >= 0) {
+		close(f->fd);
+		f->fd = -1;
+		wo->nopen--;
+	}
+}
+
+/*
+ * Too many descriptors: close the shallowest one below the top. The walk
+ * comes back to that directory through ".." when it is done below.
+ */
+static void
+shed(struct worker *wo)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < wo->nfr && wo->nopen > wo->maxopen; i++)
+		close_fd(wo, &wo->fr[i]);
+}
+
+static void
+push(struct worker *wo, struct wt_walk_dir *d, int fd)
+{
+	if (wo->nfr == wo->frcap) {
+		wo->frcap = wo->frcap ? wo->frcap * 2 : 64;
+		wo->fr = wt_xrealloc(wo->fr, wo->frcap * sizeof(*wo->fr));
+	}
+	wo->fr[wo->nfr].dir = d;
+	wo->fr[wo->nfr].fd = fd;
+	wo->fr[wo->nfr].next = wo->fr[wo->nfr].end = wo->names.len;
+	wo->nfr++;
+	wo->nopen++;
+	if (wo->nopen > wo->maxopen)
+		shed(wo);
+}
+
+/*
+ * Reads the top directory: every entry but a subdirectory goes to the
+ * callback now, while it is hot in the dentry cache; subdirectories are
+ * kept by name to be opened one by one.
+ */
+static void
+read_dir(struct worker *wo, struct wt_walk *w)
+{
+	struct frame *f = &wo->fr[wo->nfr - 1];
+	struct stat st;
+	const char *name;
+	char *p, *end;
+	ssize_t n;
+	int nostat = w->ops.flags & WT_WALK_NOSTAT, stated;
+	unsigned char type;
+
+	while ((n = getdents64(f->fd, wo->dents, DENTS)) > 0) {
+		for (p = wo->dents, end = p + n; p < end;
+		     p += ((struct dirent64 *)(void *)p)->d_reclen) {
+			struct dirent64 *d = (struct dirent64 *)(void *)p;
+
+			name = d->d_name;
+			if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+				continue;
+			type = d->d_type;
+			if (type == DT_DIR) {
+				wt_buf_add(&wo->names, name, strlen(name) + 1);
+				continue;
+			}
+			stated = 0;
+			if (!nostat || type == DT_UNKNOWN) {
+				if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+					/* Gone since it was listed: not an error. */
+					if (errno != ENOENT)
+						report(wo, w, f->dir, f->fd, name, type,
+						       "stat", errno);
+					continue;
+				}
+				stated = 1;
+				type = IFTODT(st.st_mode);
+				if (type == DT_DIR) {
+					wt_buf_add(&wo->names, name, strlen(name) + 1);
+					continue;
+				}
+			}
+			if (call(wo, w, f->dir, f->fd, name, -1, type,
+				 stated ? &st : NULL, NULL) == WT_WALK_STOP)
+				break;
+		}
+		if (atomic_load_explicit(&w->stop, memory_order_relaxed))
+			break;
+	}
+	if (n < 0)
+		report(wo, w, f->dir->parent, -1, f->dir->name, DT_DIR, "read", errno);
+	f->end = wo->names.len;
+}
+
+/*
+ * Opens subdirectory name of frame f and hands it to the callback. Returns
+ * its directory with *fdp open, or NULL when it is not to be read (gone,
+ * unreadable, another file system, pruned).
+ */
+static struct wt_walk_dir *
+open_child(struct worker *wo, struct wt_walk *w, struct frame *f,
+	   const char *name, int *fdp)
+{
+	struct wt_walk_dir *d;
+	struct stat st;
+	uintptr_t tag;
+	int fd, e, rc;
+
+	if ((fd = openat(f->fd, name, OPEN_FLAGS)) < 0) {
+		e = errno;
+		if (e == ENOENT)
+			return NULL;
+		/*
+		 * An unreadable directory still takes room, and a directory
+		 * replaced by a file or a link since it was listed is that now.
+		 */
+		if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_dev == w->dev) {
+			tag = f->dir->tag;
+			call(wo, w, f->dir, f->fd, name, -1, IFTODT(st.st_mode), &st,
+			     S_ISDIR(st.st_mode) ? &tag : NULL);
+			if (!S_ISDIR(st.st_mode))
+				return NULL;
+		}
+		report(wo, w, f->dir, f->fd, name, DT_DIR, "open", e);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		close(fd);
+		report(wo, w, f->dir, f->fd, name, DT_DIR, "stat", e);
+		return NULL;
+	}
+	/* A mount point: another file system is not part of the tree. */
+	if (st.st_dev != w->dev) {
+		close(fd);
+		return NULL;
+	}
+	d = dir_new(f->dir, name, &st);
+	rc = call(wo, w, f->dir, f->fd, name, fd, DT_DIR, &st, &d->tag);
+	if (rc != WT_WALK_CONTINUE) {
+		close(fd);
+		dir_unref(d);
+		return NULL;
+	}
+	*fdp = fd;
+	return d;
+}
+
+/* Takes the next subdirectory name of frame i; NULL when none is left. */
+static const char *
+take(struct worker *wo, size_t i)
+{
+	struct frame *f = &wo->fr[i];
+	const char *name;
+
+	if (f->next >= f->end)
+		return NULL;
+	name = wo->names.s + f->next;
+	f->next += strlen(name) + 1;
+	return name;
+}
+
+/*
+ * When a worker is idle and nothing is queued for it, gives it a subtree:
+ * the next subdirectory of the shallowest directory that has some left,
+ * which is likely the largest piece of work at hand.
+ */
+static void
+donate(struct worker *wo, struct wt_walk *w)
+{
+	struct wt_walker *wk = wo->wk;
+	struct wt_walk_dir *d;
+	struct item *it;
+	const char *name;
+	size_t i;
+	int fd;
+
+	if (!wk || atomic_load_explicit(&wk->hungry, memory_order_relaxed) <=
+		   atomic_load_explicit(&wk->queued, memory_order_relaxed))
+		return;
+	for (i = 0; i < wo->nfr; i++)
+		if (wo->fr[i].next < wo->fr[i].end && wo->fr[i].fd >= 0)
+			break;
+	if (i == wo->nfr || !(name = take(wo, i)))
+		return;
+	d = open_child(wo, w, &wo->fr[i], name, &fd);
+	if (wo->fr[i].next == wo->fr[i].end && i + 1 < wo->nfr)
+		close_fd(wo, &wo->fr[i]);
+	if (!d)
+		return;
+	it = wt_xmalloc(sizeof(*it));
+	it->walk = w;
+	it->dir = d;
+	it->fd = fd;
+	it->next = NULL;
+	pthread_mutex_lock(&wk->mu);
+	w->active++;
+	if (wk->tail)
+		wk->tail->next = it;
+	else
+		wk->head = it;
+	wk->tail = it;
+	atomic_fetch_add(&wk->queued, 1);
+	pthread_cond_signal(&wk->work);
+	pthread_mutex_unlock(&wk->mu);
+}
+
+/*
+ * Reopens frame a, whose descriptor was shed, from the top's descriptor
+ * through "../..", and checks that it is the same directory. 0 or -1.
+ */
+static int
+reopen(struct worker *wo, struct wt_walk *w, struct frame *a, struct frame *top)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct stat st;
+	int up = top->dir->depth - a->dir->depth, cur = top->fd, fd, k, e;
+
+	while (up > 0) {
+		k = up > UP_MAX ? UP_MAX : up;
+		wt_buf_reset(&b);
+		while (k-- > 0)
+			wt_buf_adds(&b, b.len ? "/.." : "..");
+		up -= up > UP_MAX ? UP_MAX : up;
+		fd = openat(cur, b.s, OPEN_FLAGS);
+		e = errno;
+		if (cur != top->fd)
+			close(cur);
+		if (fd < 0)
+			goto fail;
+		cur = fd;
+	}
+	if (fstat(cur, &st) < 0)
+		e = errno;
+	else if (st.st_dev != a->dir->dev || st.st_ino != a->dir->ino)
+		e = ESTALE;     /* moved while it was walked: the rest is lost */
+	else
+		e = 0;
+	if (e) {
+		close(cur);
+		goto fail;
+	}
+	wt_buf_release(&b);
+	a->fd = cur;
+	wo->nopen++;
+	return 0;
+fail:
+	wt_buf_release(&b);
+	report(wo, w, a->dir->parent, -1, a->dir->name, DT_DIR, "reopen", e);
+	a->next = a->end;
+	return -1;
+}
+
+/* The top is done: back to the nearest directory with subdirectories left. */
+static void
+pop(struct worker *wo, struct wt_walk *w)
+{
+	struct frame *top = &wo->fr[wo->nfr - 1];
+	size_t i, j;
+
+	for (;;) {
+		for (i = wo->nfr - 1; i > 0 && wo->fr[i - 1].next == wo->fr[i - 1].end; i--)
+			;
+		if (i == 0 || wo->fr[i - 1].fd >= 0 || reopen(wo, w, &wo->fr[i - 1], top) == 0)
+			break;
+	}
+	for (j = i; j < wo->nfr; j++) {
+		close_fd(wo, &wo->fr[j]);
+		dir_unref(wo->fr[j].dir);
+	}
+	wo->nfr = i;
+	wo->names.len = i ? wo->fr[i - 1].end : 0;
+	if (wo->nopen > wo->maxopen)
+		shed(wo);
+}
+
+static void
+unwind(struct worker *wo)
+{
+	while (wo->nfr > 0) {
+		wo->nfr--;
+		close_fd(wo, &wo->fr[wo->nfr]);
+		dir_unref(wo->fr[wo->nfr].dir);
+	}
+	wo->names.len = 0;
+}
+
+/* Walks the subtree at d (open as fd) depth first; takes d's reference. */
+static void
+run(struct worker *wo, struct wt_walk *w, struct wt_walk_dir *d, int fd)
+{
+	struct wt_walk_dir *cd;
+	const char *name;
+	size_t t;
+	int cfd;
+
+	push(wo, d, fd);
+	read_dir(wo, w);
+	while (wo->nfr) {
+		if (atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+			unwind(wo);
+			break;
+		}
+		t = wo->nfr - 1;
+		if (wo->fr[t].next < wo->fr[t].end)
+			donate(wo, w);
+		if (!(name = take(wo, t))) {
+			pop(wo, w);
+			continue;
+		}
+		if (!(cd = open_child(wo, w, &wo->fr[t], name, &cfd)))
+			continue;
+		/* Nothing left to open here: the descriptor is not needed. */
+		if (wo->fr[t].next == wo->fr[t].end)
+			close_fd(wo, &wo->fr[t]);
+		push(wo, cd, cfd);
+		read_dir(wo, w);
+	}
+}
+
+static void
+worker_init(struct worker *wo, struct wt_walker *wk, int id, int maxopen)
+{
+	memset(wo, 0, sizeof(*wo));
+	wo->wk = wk;
+	wo->id = id;
+	wo->maxopen = maxopen;
+	wo->dents = wt_xmalloc(DENTS);
+}
+
+static void
+worker_release(struct worker *wo)
+{
+	free(wo->dents);
+	free(wo->fr);
+	wt_buf_release(&wo->names);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *wo = arg;
+	struct wt_walker *wk = wo->wk;
+	struct wt_walk *w;
+	struct item *it;
+
+	pthread_mutex_lock(&wk->mu);
+	for (;;) {
+		while (!wk->head && !wk->quit) {
+			atomic_fetch_add(&wk->hungry, 1);
+			pthread_cond_wait(&wk->work, &wk->mu);
+			atomic_fetch_sub(&wk->hungry, 1);
+		}
+		if (!(it = wk->head))
+			break;
+		if (!(wk->head = it->next))
+			wk->tail = NULL;
+		atomic_fetch_sub(&wk->queued, 1);
+		pthread_mutex_unlock(&wk->mu);
+		w = it->walk;
+		if (atomic_load(&w->stop)) {
+			close(it->fd);
+			dir_unref(it->dir);
+		} else {
+			run(wo, w, it->dir, it->fd);
+		}
+		free(it);
+		pthread_mutex_lock(&wk->mu);
+		if (--w->active == 0)
+			pthread_cond_broadcast(&wk->done);
+	}
+	pthread_mutex_unlock(&wk->mu);
+	return NULL;
+}
+
+struct wt_walker *
+wt_walker_new(int threads)
+{
+	struct wt_walker *wk = wt_xmalloc(sizeof(*wk));
+	struct rlimit rl;
+	long lim = 1024;
+	int i;
+
+	memset(wk, 0, sizeof(*wk));
+	wk->nthreads = threads > 1 ? threads : 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		lim = (long)rl.rlim_cur;
+	/* Half the limit for the walks, shared by workers and callers. */
+	lim = (lim - 64) / (2 * (wk->nthreads + 1));
+	wk->maxopen = lim < 4 ? 4 : lim > 64 ? 64 : (int)lim;
+	pthread_mutex_init(&wk->mu, NULL);
+	pthread_cond_init(&wk->work, NULL);
+	pthread_cond_init(&wk->done, NULL);
+	atomic_init(&wk->hungry, 0);
+	atomic_init(&wk->queued, 0);
+	if (!wk->nthreads)
+		return wk;
+	wk->ws = wt_xmalloc(sizeof(*wk->ws) * (size_t)wk->nthreads);
+	for (i = 0; i < wk->nthreads; i++) {
+		worker_init(&wk->ws[i], wk, i, wk->maxopen);
+		if ((errno = pthread_create(&wk->ws[i].th, NULL, worker_main, &wk->ws[i])))
+			err(WT_EXIT_FATAL, "pthread_create");
+	}
+	return wk;
+}
+
+void
+wt_walker_free(struct wt_walker *wk)
+{
+	int i;
+
+	if (!wk)
+		return;
+	pthread_mutex_lock(&wk->mu);
+	wk->quit = 1;
+	pthread_cond_broadcast(&wk->work);
+	pthread_mutex_unlock(&wk->mu);
+	for (i = 0; i < wk->nthreads; i++) {
+		pthread_join(wk->ws[i].th, NULL);
+		worker_release(&wk->ws[i]);
+	}
+	free(wk->ws);
+	pthread_mutex_destroy(&wk->mu);
+	pthread_cond_destroy(&wk->work);
+	pthread_cond_destroy(&wk->done);
+	free(wk);
+}
+
+struct wt_walk *
+wt_walk_new(const struct wt_walk_ops *ops)
+{
+	struct wt_walk *w = wt_xmalloc(sizeof(*w));
+	int i;
+
+	memset(w, 0, sizeof(*w));
+	w->ops = *ops;
+	atomic_init(&w->stop, 0);
+	atomic_init(&w->errors, 0);
+	for (i = 0; i < STRIPES; i++)
+		pthread_mutex_init(&w->links[i].mu, NULL);
+	return w;
+}
+
+void
+wt_walk_free(struct wt_walk *w)
+{
+	int i;
+
+	if (!w)
+		return;
+	for (i = 0; i < STRIPES; i++) {
+		pthread_mutex_destroy(&w->links[i].mu);
+		free(w->links[i].tab);
+	}
+	free(w->slots);
+	free(w);
+}
+
+int
+wt_walk_nslots(const struct wt_walk *w)
+{
+	return w->nslots;
+}
+
+void *
+wt_walk_slot(struct wt_walk *w, int i)
+{
+	return i >= 0 && i < w->nslots ? slot(w, i) : NULL;
+}
+
+long
+wt_walk_errors(const struct wt_walk *w)
+{
+	return atomic_load(&w->errors);
+}
+
+int
+wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root)
+{
+	struct worker self;
+	struct wt_walk_dir *d;
+	struct item *it;
+	struct stat st;
+	int fd, e;
+
+	if (w->ran)
+		errx(WT_EXIT_FATAL, "internal error: a walk runs once");
+	w->ran = 1;
+	if ((fd = open(root, OPEN_FLAGS)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	w->dev = st.st_dev;
+	/* One slot per worker and one for the caller, each on its own cache lines. */
+	w->nslots = wk->nthreads + 1;
+	w->stride = (w->ops.ctx_size + 63) & ~(size_t)63;
+	if (w->stride) {
+		if (posix_memalign((void **)&w->slots, 64, w->stride * (size_t)w->nslots))
+			err(WT_EXIT_FATAL, "posix_memalign");
+		memset(w->slots, 0, w->stride * (size_t)w->nslots);
+	}
+	d = dir_new(NULL, root, &st);
+	memset(&self, 0, sizeof(self));
+	self.id = wk->nthreads;
+	if (call(&self, w, NULL, AT_FDCWD, root, fd, DT_DIR, &st, &d->tag) !=
+	    WT_WALK_CONTINUE) {
+		close(fd);
+		dir_unref(d);
+	} else if (!wk->nthreads) {
+		worker_init(&self, NULL, 0, wk->maxopen);
+		run(&self, w, d, fd);
+		worker_release(&self);
+	} else {
+		it = wt_xmalloc(sizeof(*it));
+		it->next = NULL;
+		it->walk = w;
+		it->dir = d;
+		it->fd = fd;
+		pthread_mutex_lock(&wk->mu);
+		w->active = 1;
+		if (wk->tail)
+			wk->tail->next = it;
+		else
+			wk->head = it;
+		wk->tail = it;
+		atomic_fetch_add(&wk->queued, 1);
+		pthread_cond_signal(&wk->work);
+		while (w->active)
+			pthread_cond_wait(&wk->done, &wk->mu);
+		pthread_mutex_unlock(&wk->mu);
+	}
+	return atomic_load(&w->stop) ? 1 : 0;
+}
+
+static uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static void
+links_grow(struct links *s)
+{
+	struct link *old = s->tab;
+	size_t oldcap = s->cap, i, k;
+
+	s->cap = s->cap ? s->cap * 2 : 256;
+	s->tab = calloc(s->cap, sizeof(*s->tab));
+	if (!s->tab)
+		err(WT_EXIT_FATAL, "calloc");
+	for (i = 0; i < oldcap; i++) {
+		if (!old[i].used)
+			continue;
+		k = (mix((uint64_t)old[i].ino ^ mix((uint64_t)old[i].dev)) / STRIPES) & (s->cap - 1);
+		while (s->tab[k].used)
+			k = (k + 1) & (s->cap - 1);
+		s->tab[k] = old[i];
+	}
+	free(old);
+}
+
+int
+wt_walk_once(struct wt_walk *w, const struct stat *st)
+{
+	uint64_t h;
+	struct links *s;
+	size_t k;
+
+	if (st->st_nlink < 2 || S_ISDIR(st->st_mode))
+		return 1;
+	h = mix((uint64_t)st->st_ino ^ mix((uint64_t)st->st_dev));
+	s = &w->links[h % STRIPES];
+	pthread_mutex_lock(&s->mu);
+	if (2 * (s->n + 1) > s->cap)
+		links_grow(s);
+	for (k = (h / STRIPES) & (s->cap - 1); s->tab[k].used; k = (k + 1) & (s->cap - 1))
+		if (s->tab[k].ino == st->st_ino && s->tab[k].dev == st->st_dev) {
+			pthread_mutex_unlock(&s->mu);
+			return 0;
+		}
+	s->tab[k].dev = st->st_dev;
+	s->tab[k].ino = st->st_ino;
+	s->tab[k].used = 1;
+	s->n++;
+	pthread_mutex_unlock(&s->mu);
+	return 1;
+}

@@ -1,0 +1,426 @@
+/* batch.c: batched registry writes: semantics, crashes, locks, parallel writers. */
+#include <sys/time.h>
+
+#include "wt.h"
+#include "tap.h"
+
+static struct wt_registry reg;
+
+/* A fresh registry in the scratch directory's home/, holding text (NULL: none). */
+static void
+fresh(const char *home, const char *text)
+{
+	struct wt_config c;
+
+	wt_registry_release(&reg);
+	setenv("WT_HOME", tpath(home), 1);
+	wt_config_load(&c);
+	wt_registry_open(&reg, &c, NULL);
+	wt_config_release(&c);
+	if (text) {
+		mkdir(reg.dir, 0700);
+		write_str(reg.path, text);
+	}
+}
+
+static char *
+file(const char *name)
+{
+	char *p = wt_registry_file(&reg, name), *s = read_file(p, NULL);
+
+	free(p);
+	return s;
+}
+
+static char *
+content(void)
+{
+	return read_file(reg.path, NULL);
+}
+
+static struct wt_rec *
+rec(const char *text)
+{
+	static struct wt_rec r = WT_REC_INIT;
+
+	if (wt_rec_parse(&r, text, strlen(text), NULL) < 0) {
+		printf("# bad record %s\n", text);
+		exit(2);
+	}
+	return &r;
+}
+
+static const char seed[] =
+	"{\"id\":\"a\",\"path\":\"/a\",\"status\":\"active\", \"x-u\" : [1, {\"k\":\"\\u00e9\"}] ,\"n\":1.50}\n"
+	"{\"id\":\"b\",\"path\":\"/b\",\"status\":\"active\",\"gone\":1}\n"
+	"{\"id\":\"d\",\"path\":\"/d\"}\n";
+
+static void
+test_semantics(void)
+{
+	struct wt_batch *b;
+	char *got, *s;
+	int n;
+
+	fresh("sem", seed);
+	b = wt_batch_open(&reg);
+	ok(b != NULL, "open a batch");
+	n = !wt_batch_set(b, "a", "{\"status\":\"merged\",\"new\":{\"z\":true}}") +
+	    !wt_batch_set(b, "b", "{\"gone\":null,\"status\":\"stale\"}") +
+	    !wt_batch_set(b, "c", "{\"status\":\"x\"}") +
+	    !wt_batch_put(b, rec("{\"id\":\"c\",\"path\":\"/c\"}")) +
+	    !wt_batch_put(b, rec("{\"id\":\"0\",\"path\":\"/0\"}")) +
+	    !wt_batch_put(b, rec("{\"id\":\"z\",\"path\":\"/z\", \"keep\" : \"me\"}")) +
+	    !wt_batch_del(b, "d");
+	is_int(n, 7, "seven patches journaled");
+	s = file("journal");
+	ok(s && strlen(s) > 0 && s[strlen(s) - 1] == '\n', "the journal holds them before the commit");
+	free(s);
+	got = content();
+	is_str(got, seed, "and the registry is untouched until the commit");
+	free(got);
+	is_int(wt_batch_commit(b, 5), 7, "commit applies 7 patches");
+	got = content();
+	is_str(got,
+	       "{\"id\":\"0\",\"path\":\"/0\"}\n"
+	       "{\"id\":\"a\",\"path\":\"/a\",\"status\":\"merged\", \"x-u\" : [1, {\"k\":\"\\u00e9\"}] ,\"n\":1.50,\"new\":{\"z\":true}}\n"
+	       "{\"id\":\"b\",\"path\":\"/b\",\"status\":\"stale\"}\n"
+	       "{\"id\":\"c\",\"path\":\"/c\"}\n"
+	       "{\"id\":\"z\",\"path\":\"/z\", \"keep\" : \"me\"}\n",
+	       "set replaces and appends fields, null removes one, set of an absent id does "
+	       "nothing, put inserts in id order, del removes; other bytes kept");
+	free(got);
+	got = file("bak");
+	is_str(got, seed, "registry.ndjson.bak keeps the previous generation");
+	free(got);
+	s = wt_registry_file(&reg, "bak");
+	is_str(s, tpath("sem/registry.ndjson.bak"), "by that name");
+	free(s);
+	got = file("journal");
+	is_str(got, "", "the journal is empty after the commit");
+	free(got);
+	ok(wt_registry_index_valid(&reg), "and the index matches the new registry");
+
+	b = wt_batch_open(&reg);
+	wt_batch_set(b, "a", "{\"v\":1}");
+	wt_batch_set(b, "a", "{\"v\":2}");
+	wt_batch_del(b, "a");
+	wt_batch_set(b, "a", "{\"lost\":1}");
+	wt_batch_put(b, rec("{\"id\":\"a\",\"p\":1}"));
+	wt_batch_set(b, "a", "{\"q\":2}");
+	wt_batch_put(b, rec("{\"id\":\"b\",\"whole\":true}"));
+	wt_batch_del(b, "c");
+	wt_batch_set(b, "c", "{\"back\":1}");
+	wt_batch_del(b, "nobody");
+	is_int(wt_batch_commit(b, 5), 10, "a second commit of 10 patches");
+	got = content();
+	is_str(got,
+	       "{\"id\":\"0\",\"path\":\"/0\"}\n"
+	       "{\"id\":\"a\",\"p\":1,\"q\":2}\n"
+	       "{\"id\":\"b\",\"whole\":true}\n"
+	       "{\"id\":\"z\",\"path\":\"/z\", \"keep\" : \"me\"}\n",
+	       "patches of one id apply in order; put replaces the whole record; set after "
+	       "del does not bring it back; del of an absent id is nothing");
+	free(got);
+	got = file("bak");
+	ok(got && strncmp(got, "{\"id\":\"0\",\"path\":\"/0\"}\n{\"id\":\"a\",\"path\":\"/a\",\"status\":\"merged\"", 60) == 0,
+	   ".bak is now the first commit's registry");
+	free(got);
+
+	b = wt_batch_open(&reg);
+	errno = 0;
+	ok(wt_batch_set(b, "a", "{\"x\":") < 0 && errno == EINVAL, "set with invalid JSON: EINVAL");
+	ok(wt_batch_set(b, "a", "[1]") < 0, "set with an array: refused");
+	ok(wt_batch_put(b, rec("{\"path\":\"/no-id\"}")) < 0, "put without an id: refused");
+	is_int(wt_batch_commit(b, 5), 0, "a commit with nothing journaled applies nothing");
+	got = content();
+	ok(got && strncmp(got, "{\"id\":\"0\"", 9) == 0, "and leaves the registry");
+	free(got);
+}
+
+static void
+test_odd(void)
+{
+	struct wt_batch *b;
+	char *got;
+
+	fresh("new/deeper", NULL);
+	b = wt_batch_open(&reg);
+	ok(b && wt_batch_put(b, rec("{\"id\":\"q\\\"uote\\\\\",\"path\":\"/\\u00e9\"}")) == 0 &&
+	   wt_batch_set(b, "q\"uote\\", "{\"s\":1}") == 0 && wt_batch_commit(b, 5) == 2,
+	   "the first write makes the directory and the registry");
+	got = content();
+	is_str(got, "{\"id\":\"q\\\"uote\\\\\",\"path\":\"/\\u00e9\",\"s\":1}\n",
+	       "an id with a quote and a backslash: put, then set by its text");
+	free(got);
+
+	fresh("keep", "{\"id\":\"a\",\"path\":\"/a\"}\nnot a record\n{\"id\":\"c\",\"path\":\"/c\"}\n");
+	b = wt_batch_open(&reg);
+	wt_batch_set(b, "c", "{\"x\":1}");
+	/* Another program changes the registry between our read and our commit. */
+	write_str(reg.path, "{\"id\":\"a\",\"path\":\"/a\"}\nnot a record\n"
+			    "{\"id\":\"b\",\"path\":\"/b\"}\n{\"id\":\"c\",\"path\":\"/c\"}\n");
+	stderr_begin();
+	wt_batch_commit(b, 5);
+	free(stderr_end());
+	got = content();
+	is_str(got, "{\"id\":\"a\",\"path\":\"/a\"}\nnot a record\n{\"id\":\"b\",\"path\":\"/b\"}\n"
+		    "{\"id\":\"c\",\"path\":\"/c\",\"x\":1}\n",
+	       "patches apply to the registry as it is at commit time; a line that is no "
+	       "record is kept as it is");
+	free(got);
+}
+
+/* One writer of the parallel test: 50 rounds of a set on a shared id and a put. */
+static void
+writer(void *arg)
+{
+	int p = *(int *)arg, i;
+	struct wt_batch *b;
+	struct wt_rec r = WT_REC_INIT;
+	char fields[64], id[32];
+
+	for (i = 0; i < 50; i++) {
+		if (!(b = wt_batch_open(&reg)))
+			_exit(3);
+		snprintf(fields, sizeof(fields), "{\"p%d_%02d\":%d}", p, i, i);
+		snprintf(id, sizeof(id), "P%d-%02d", p, i);
+		wt_rec_clear(&r);
+		wt_rec_set_str(&r, "id", id);
+		wt_rec_set_int(&r, "by", p);
+		if (wt_batch_set(b, "shared", fields) < 0 || wt_batch_put(b, &r) < 0)
+			_exit(4);
+		/* Odd writers keep several patches in the journal before committing. */
+		if ((p % 2 == 0 || i % 10 == 9) ? wt_batch_commit(b, 60) < 0 : (wt_batch_abandon(b), 0))
+			_exit(5);
+	}
+	wt_rec_release(&r);
+}
+
+static void
+test_parallel(void)
+{
+	struct wt_rec r = WT_REC_INIT;
+	char name[32], *text, *line, *next, *s;
+	pid_t pids[8];
+	int p, st, fails = 0, fields = 0, puts = 0, sorted = 1, parsed = 1;
+	char last[64] = "";
+
+	fresh("par", "{\"id\":\"shared\",\"path\":\"/s\"}\n{\"id\":\"zz\",\"path\":\"/z\"}\n");
+	fflush(stdout);
+	for (p = 0; p < 8; p++)
+		if ((pids[p] = fork()) == 0) {
+			writer(&p);
+			_exit(0);
+		}
+	for (p = 0; p < 8; p++) {
+		waitpid(pids[p], &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			fails++;
+	}
+	is_int(fails, 0, "8 writers of 50 rounds each all succeeded");
+	text = content();
+	for (line = text; line && *line; line = next) {
+		next = strchr(line, '\n');
+		*next++ = '\0';
+		if (wt_rec_parse(&r, line, strlen(line), NULL) < 0) {
+			parsed = 0;
+			continue;
+		}
+		s = wt_rec_str(&r, "id");
+		if (strcmp(last, s) >= 0)
+			sorted = 0;
+		snprintf(last, sizeof(last), "%s", s);
+		if (s[0] == 'P')
+			puts++;
+		free(s);
+	}
+	ok(parsed && sorted, "the registry is whole and sorted by id");
+	is_int(puts, 400, "all 400 records put by distinct writers are there");
+	wt_registry_find(&reg, "shared", &r, NULL);
+	for (p = 0; p < 8; p++)
+		for (st = 0; st < 50; st++) {
+			snprintf(name, sizeof(name), "p%d_%02d", p, st);
+			fields += wt_rec_find(&r, name) >= 0;
+		}
+	is_int(fields, 400, "all 400 fields set on one shared id are there: no update lost");
+	free(text);
+	text = file("journal");
+	is_str(text, "", "the journal is empty");
+	free(text);
+	ok(wt_registry_index_valid(&reg), "the index is valid");
+	wt_rec_release(&r);
+}
+
+/* Journals two patches, then dies before committing. */
+static void
+crash(void *arg)
+{
+	struct wt_batch *b = wt_batch_open(&reg);
+
+	(void)arg;
+	if (!b || wt_batch_set(b, "a", "{\"killed\":true}") < 0 ||
+	    wt_batch_put(b, rec("{\"id\":\"k\",\"path\":\"/k\"}")) < 0)
+		_exit(3);
+	kill(getpid(), SIGKILL);
+}
+
+static void
+test_crash(void)
+{
+	struct wt_batch *b;
+	char *got;
+	int st;
+
+	fresh("crash", "{\"id\":\"a\",\"path\":\"/a\"}\n{\"id\":\"x\",\"path\":\"/x\"}\n");
+	st = run_child(crash, NULL, NULL);
+	is_int(st, 128 + SIGKILL, "a writer killed with SIGKILL after its journal append");
+	got = content();
+	is_str(got, "{\"id\":\"a\",\"path\":\"/a\"}\n{\"id\":\"x\",\"path\":\"/x\"}\n",
+	       "left the registry as it was");
+	free(got);
+	b = wt_batch_open(&reg);
+	wt_batch_set(b, "x", "{\"after\":1}");
+	is_int(wt_batch_commit(b, 5), 3, "the next writer applies its patch and the two left over");
+	got = content();
+	is_str(got, "{\"id\":\"a\",\"path\":\"/a\",\"killed\":true}\n{\"id\":\"k\",\"path\":\"/k\"}\n"
+		    "{\"id\":\"x\",\"path\":\"/x\",\"after\":1}\n",
+	       "nothing the killed writer journaled is lost");
+	free(got);
+
+	fresh("crash2", "{\"id\":\"a\",\"path\":\"/a\"}\n");
+	run_child(crash, NULL, NULL);
+	is_int(wt_registry_replay(&reg, 5), 2, "wt_registry_replay applies a leftover journal");
+	got = content();
+	is_str(got, "{\"id\":\"a\",\"path\":\"/a\",\"killed\":true}\n{\"id\":\"k\",\"path\":\"/k\"}\n",
+	       "and the registry has both patches");
+	free(got);
+	is_int(wt_registry_replay(&reg, 5), 0, "a second replay finds nothing to do");
+}
+
+static void
+test_torn(void)
+{
+	struct wt_batch *b;
+	char *got, *err, *j;
+
+	fresh("torn", "{\"id\":\"a\",\"path\":\"/a\"}\n");
+	j = wt_registry_file(&reg, "journal");
+	write_str(j, "{\"op\":\"set\",\"id\":\"a\",\"fields\":{\"ok\":1}}\n"
+		     "{\"op\":\"set\",\"id\":\"a\",\"fields\":{\"torn\":tr");
+	stderr_begin();
+	is_int(wt_registry_replay(&reg, 5), 1, "a journal with a torn last line: the whole patch applies");
+	err = stderr_end();
+	got = content();
+	is_str(got, "{\"id\":\"a\",\"path\":\"/a\",\"ok\":1}\n", "and the torn one is skipped");
+	ok(has(err, "torn"), "with a warning (%s)", err);
+	free(got);
+	free(err);
+
+	/* The writer that died mid-line left no newline: the next append must not join it. */
+	write_str(j, "{\"op\":\"set\",\"id\":\"a\",\"fields\":{\"torn\":tr");
+	b = wt_batch_open(&reg);
+	wt_batch_set(b, "a", "{\"after\":2}");
+	stderr_begin();
+	wt_batch_commit(b, 5);
+	free(stderr_end());
+	got = content();
+	is_str(got, "{\"id\":\"a\",\"path\":\"/a\",\"ok\":1,\"after\":2}\n",
+	       "a patch journaled after a torn line is applied, not lost with it");
+	free(got);
+	free(j);
+}
+
+static int lock_go[2], lock_release[2];
+
+static void
+holder(void *arg)
+{
+	char c;
+	int fd = wt_registry_lock(&reg, 5);
+
+	(void)arg;
+	if (fd < 0)
+		_exit(3);
+	if (write(lock_go[1], "x", 1) != 1)
+		_exit(4);
+	/* Hold the lock until the parent closes its end. */
+	while (read(lock_release[0], &c, 1) > 0)
+		;
+}
+
+static double
+now_s(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static void
+test_lock(void)
+{
+	struct wt_batch *b;
+	double t;
+	char *err, *got, c;
+	pid_t pid;
+	int st, rc;
+
+	fresh("lock", "{\"id\":\"a\",\"path\":\"/a\"}\n");
+	if (pipe(lock_go) < 0 || pipe(lock_release) < 0)
+		exit(2);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		close(lock_release[1]);
+		holder(NULL);
+		_exit(0);
+	}
+	close(lock_release[0]);
+	if (read(lock_go[0], &c, 1) != 1)
+		exit(2);
+
+	b = wt_batch_open(&reg);
+	wt_batch_set(b, "a", "{\"waited\":true}");
+	stderr_begin();
+	t = now_s();
+	rc = wt_batch_commit(b, 0.3);
+	t = now_s() - t;
+	err = stderr_end();
+	is_int(rc, -1, "commit while another process holds the lock fails");
+	ok(t >= 0.29 && t < 2, "after the timeout, 0.3 s (took %.2f s)", t);
+	ok(has(err, "cannot lock"), "saying so (%s)", err);
+	free(err);
+	got = file("journal");
+	ok(got && has(got, "waited"), "the patch stays in the journal");
+	free(got);
+	stderr_begin();
+	t = now_s();
+	rc = wt_registry_lock(&reg, 0);
+	t = now_s() - t;
+	err = stderr_end();
+	ok(rc < 0 && t < 0.1 && strcmp(err, "") == 0, "a try with timeout 0 fails at once, quietly");
+	free(err);
+
+	close(lock_release[1]);
+	waitpid(pid, &st, 0);
+	is_int(wt_registry_replay(&reg, 5), 1, "once the lock is free, a replay applies the patch");
+	got = content();
+	is_str(got, "{\"id\":\"a\",\"path\":\"/a\",\"waited\":true}\n", "the registry has it");
+	free(got);
+}
+
+int
+main(void)
+{
+	wt_setprogname("unit");
+	clean_env();
+	test_semantics();
+	test_odd();
+	test_parallel();
+	test_crash();
+	test_torn();
+	test_lock();
+	wt_registry_release(&reg);
+	return done_testing();
+}

@@ -1,0 +1,332 @@
+/* walk.c: unit tests of the walker (libcommon/walk.c), printing TAP. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "wt.h"
+
+static int n, failed;
+
+static void
+ok(int cond, const char *what)
+{
+	printf("%sok %d - %s\n", cond ? "" : "not ", ++n, what);
+	if (!cond)
+		failed++;
+}
+
+static void
+okeq(long long got, long long want, const char *what)
+{
+	ok(got == want, what);
+	if (got != want)
+		printf("# got %lld, want %lld\n", got, want);
+}
+
+struct count {
+	long long files, dirs, links, bytes, maxfd, maxdepth, unique;
+};
+
+/* Open descriptors of this process, for the bound on them. */
+static long long
+nfds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	long long k = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		k += e->d_name[0] != '.';
+	closedir(d);
+	return k;
+}
+
+struct opts {
+	const char *prune;      /* a directory name not to read */
+	const char *stop;       /* a file name that ends the walk */
+	int slow;               /* sleep in each directory: the walk outlasts a wakeup */
+	int fdprobe;
+};
+
+static int
+entry(const struct wt_walk_ent *e, void *arg)
+{
+	struct opts *o = arg;
+	struct count *c = e->ctx;
+
+	if (e->type == DT_DIR) {
+		c->dirs++;
+		if (e->depth > c->maxdepth)
+			c->maxdepth = e->depth;
+		if (o->fdprobe && c->dirs % 16 == 0) {
+			long long k = nfds();
+
+			if (k > c->maxfd)
+				c->maxfd = k;
+		}
+		if (o->slow)
+			usleep(200);
+		if (o->prune && e->dir && strcmp(e->name, o->prune) == 0)
+			return WT_WALK_PRUNE;
+	} else if (e->type == DT_LNK) {
+		c->links++;
+	} else {
+		c->files++;
+		if (e->st && wt_walk_once(e->walk, e->st))
+			c->unique++;
+		if (o->stop && strcmp(e->name, o->stop) == 0)
+			return WT_WALK_STOP;
+	}
+	if (e->st)
+		c->bytes += e->st->st_size;
+	return WT_WALK_CONTINUE;
+}
+
+static int
+walk(const char *root, int threads, struct opts *o, struct count *sum, int *workers,
+     long *errors)
+{
+	struct wt_walker *wk = wt_walker_new(threads);
+	struct wt_walk_ops ops = { entry, NULL, o, sizeof(struct count), 0 };
+	struct wt_walk *w = wt_walk_new(&ops);
+	int rc, i;
+
+	memset(sum, 0, sizeof(*sum));
+	rc = wt_walk_run(wk, w, root);
+	if (workers)
+		*workers = 0;
+	for (i = 0; i < wt_walk_nslots(w); i++) {
+		struct count *c = wt_walk_slot(w, i);
+
+		sum->files += c->files;
+		sum->dirs += c->dirs;
+		sum->links += c->links;
+		sum->bytes += c->bytes;
+		sum->unique += c->unique;
+		if (c->maxfd > sum->maxfd)
+			sum->maxfd = c->maxfd;
+		if (c->maxdepth > sum->maxdepth)
+			sum->maxdepth = c->maxdepth;
+		if (workers && c->dirs > 1)
+			(*workers)++;
+	}
+	if (errors)
+		*errors = wt_walk_errors(w);
+	wt_walk_free(w);
+	wt_walker_free(wk);
+	return rc;
+}
+
+static void
+put(int dirfd, const char *name, size_t size)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	char buf[512];
+
+	if (fd < 0) {
+		perror(name);
+		exit(2);
+	}
+	memset(buf, 'x', sizeof(buf));
+	while (size) {
+		size_t k = size > sizeof(buf) ? sizeof(buf) : size;
+
+		if (write(fd, buf, k) != (ssize_t)k)
+			exit(2);
+		size -= k;
+	}
+	close(fd);
+}
+
+static int
+sub(int dirfd, const char *name)
+{
+	int fd;
+
+	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST) {
+		perror(name);
+		exit(2);
+	}
+	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		perror(name);
+		exit(2);
+	}
+	return fd;
+}
+
+/* nftw's count of the same tree: the reference. */
+static long long ref_files, ref_dirs, ref_bytes;
+
+static int
+ref(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)p;
+	(void)f;
+	if (flag == FTW_D || flag == FTW_DP)
+		ref_dirs++;
+	else if (!S_ISLNK(st->st_mode))
+		ref_files++;
+	ref_bytes += st->st_size;
+	return 0;
+}
+
+int
+main(void)
+{
+	char tmpl[] = "/tmp/wt-walk.XXXXXX", name[32];
+	struct wt_buf b = WT_BUF_INIT;
+	struct count one, four;
+	struct opts o;
+	int root, a, fd, i, j, k, workers, rc;
+	long errors;
+	char *top;
+
+	wt_setprogname("walk");
+	printf("1..19\n");
+	if (!(top = mkdtemp(tmpl)))
+		return 2;
+	root = open(top, O_RDONLY | O_DIRECTORY);
+
+	/* A bushy tree: 24 directories of 16 directories of 6 files. */
+	a = sub(root, "bushy");
+	for (i = 0; i < 24; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		fd = sub(a, name);
+		for (j = 0; j < 16; j++) {
+			int g;
+
+			snprintf(name, sizeof(name), "e%d", j);
+			g = sub(fd, name);
+			for (k = 0; k < 6; k++) {
+				snprintf(name, sizeof(name), "f%d", k);
+				put(g, name, (size_t)(i + j + k));
+			}
+			close(g);
+		}
+		close(fd);
+	}
+	/* A link to a directory outside, and one to a file: never followed. */
+	symlinkat("/usr", a, "out");
+	symlinkat("d0/e0/f0", a, "tofile");
+	/* Two names of one file. */
+	put(a, "hard1", 4096);
+	linkat(a, "hard1", a, "hard2", 0);
+	close(a);
+	wt_buf_addf(&b, "%s/bushy", top);
+	nftw(b.s, ref, 64, FTW_PHYS);
+
+	memset(&o, 0, sizeof(o));
+	rc = walk(b.s, 1, &o, &one, NULL, &errors);
+	okeq(rc, 0, "a walk in the caller's thread returns 0");
+	okeq(one.files, ref_files, "files counted as nftw counts them");
+	okeq(one.dirs, ref_dirs, "directories counted, the root included");
+	okeq(one.bytes, ref_bytes, "sizes summed as nftw sums them");
+	okeq(one.links, 2, "symbolic links are entries, not followed");
+	okeq(one.unique, ref_files - 1, "a hard-linked inode is seen once");
+	okeq(errors, 0, "no errors");
+
+	o.slow = 1;
+	rc = walk(b.s, 4, &o, &four, &workers, NULL);
+	ok(rc == 0 && four.files == one.files && four.dirs == one.dirs &&
+	   four.bytes == one.bytes && four.unique == one.unique,
+	   "four workers count the same");
+	ok(workers >= 2, "one tree is shared between workers");
+	if (workers < 2)
+		printf("# %d worker(s) did the walk\n", workers);
+
+	memset(&o, 0, sizeof(o));
+	o.prune = "d3";
+	walk(b.s, 2, &o, &four, NULL, NULL);
+	okeq(four.files, one.files - 16 * 6, "a pruned directory is not read");
+	okeq(four.dirs, one.dirs - 16, "it is seen, what is inside is not");
+
+	memset(&o, 0, sizeof(o));
+	o.stop = "f5";
+	rc = walk(b.s, 2, &o, &four, NULL, NULL);
+	ok(rc == 1 && four.files < one.files, "a callback can stop the walk");
+
+	/*
+	 * Deep: 1500 levels in one chain, and a deep tree where every level
+	 * keeps siblings to come back to, beyond the descriptor budget.
+	 */
+	a = sub(root, "deep");
+	for (i = 0; i < 1500; i++) {
+		fd = sub(a, "level-of-a-deep-tree");
+		put(fd, "f", 1);
+		close(a);
+		a = fd;
+	}
+	close(a);
+	wt_buf_reset(&b);
+	wt_buf_addf(&b, "%s/deep", top);
+	memset(&o, 0, sizeof(o));
+	o.fdprobe = 1;
+	rc = walk(b.s, 2, &o, &four, NULL, &errors);
+	ok(rc == 0 && four.files == 1500 && four.dirs == 1501 && errors == 0,
+	   "1500 levels deep, paths over PATH_MAX");
+	okeq(four.maxdepth, 1500, "depth counted");
+	ok(four.maxfd < 40, "a chain keeps few descriptors open");
+	printf("# at most %lld descriptors open\n", four.maxfd);
+
+	a = sub(root, "wide");
+	for (i = 0; i < 400; i++) {
+		int s1 = sub(a, "s1"), s2 = sub(a, "s2");
+
+		put(s1, "f", 1);
+		close(s1);
+		close(a);
+		a = s2;
+		(void)s1;
+		put(a, "g", 2);
+		fd = sub(a, "s0");
+		close(fd);
+	}
+	close(a);
+	wt_buf_reset(&b);
+	wt_buf_addf(&b, "%s/wide", top);
+	ref_files = ref_dirs = ref_bytes = 0;
+	nftw(b.s, ref, 16, FTW_PHYS);
+	rc = walk(b.s, 2, &o, &four, NULL, &errors);
+	ok(rc == 0 && four.files == ref_files && four.dirs == ref_dirs && errors == 0,
+	   "a deep tree with siblings at every level: all seen");
+	ok(four.maxfd < 2 * 64 + 40, "descriptors stay under the budget");
+	printf("# at most %lld descriptors open over %lld levels\n", four.maxfd,
+	       four.maxdepth);
+
+	/* Paths on demand. */
+	{
+		struct wt_buf p = WT_BUF_INIT;
+
+		wt_walk_path(NULL, "/x/y", &p);
+		wt_buf_adds(&p, "|");
+		wt_walk_relpath(NULL, "/x/y", &p);
+		okeq(strcmp(p.s, "/x/y|"), 0, "the root's path and relative path");
+		wt_buf_release(&p);
+	}
+	errno = 0;
+	rc = walk("/nonexistent/wt-walk", 2, &o, &four, NULL, NULL);
+	ok(rc == -1 && errno == ENOENT, "a missing root is -1 with errno");
+
+	wt_buf_release(&b);
+	close(root);
+	{
+		char *argv[] = { "rm", "-rf", top, NULL };
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			execvp("rm", argv);
+			_exit(127);
+		}
+		waitpid(pid, NULL, 0);
+	}
+	return failed ? 1 : 0;
+}
