@@ -198,7 +198,7 @@ check_same "last_pruned set and size lowered by what was freed" \
 {\"id\":\"zz\",\"path\":\"/elsewhere\",\"status\":\"active\"}" \
 	"$(cat "$WT_HOME/registry.ndjson")"
 check_same "one write: the backup is the registry as it was before the run" \
-	"$(cat "$T/reg.before")" "$(cat "$WT_HOME/registry.bak")"
+	"$(cat "$T/reg.before")" "$(cat "$WT_HOME/registry.ndjson.bak")"
 check_same "the output record's size is lowered too" "$((10000000 - gfreed))" \
 	"$(jq 'select(.id == "g") | .size' < "$T/out")"
 done_testing
