@@ -15,8 +15,6 @@
 
 #include "wt.h"
 
-#define MAX_DEPTH 256
-
 static struct {
 	int dry, force, gc, aggressive, verbose, jobs;
 	long long mask;
@@ -51,44 +49,57 @@ ms_since_start(void)
 	       (double)(t.tv_nsec - opt.start.tv_nsec) / 1e6;
 }
 
-/*
- * Disk usage of name in dirfd (blocks, a file with n links counting 1/n),
- * not following links, staying on the mount of dirfd and skipping
- * skip (a name, at any depth). A small walk of its own: it should move to
- * walk.c once that lands in main.
- */
-static unsigned long long
-usage_at(int dirfd, const char *name, uint64_t mnt, const char *skip, int depth)
-{
-	struct stat st;
-	struct dirent *de;
-	unsigned long long sum;
-	uint64_t m;
-	DIR *d;
-	int fd;
+static struct wt_walker *serial, *sizer;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	sum = (unsigned long long)st.st_blocks * 512 / (st.st_nlink > 1 && !S_ISDIR(st.st_mode) ?
-							 st.st_nlink : 1);
-	if (!S_ISDIR(st.st_mode) || depth > MAX_DEPTH)
-		return sum;
-	if (wt_mount_id(dirfd, name, &m) < 0 || m != mnt)
-		return sum;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return sum;
-	if (!(d = fdopendir(fd))) {
-		close(fd);
-		return sum;
+/* A size walk: stays on the mount of its root, skips directories named skip. */
+struct usage {
+	uint64_t mnt;
+	const char *skip;
+};
+
+static int
+usage_cb(const struct wt_walk_ent *e, void *arg)
+{
+	struct usage *u = arg;
+	unsigned long long *sum = e->ctx;
+	uint64_t m;
+
+	if (e->type == DT_DIR) {
+		/* The walker stays on the root's device; a bind mount is another mount. */
+		if (e->fd < 0 || wt_mount_id(e->fd, "", &m) < 0 || m != u->mnt)
+			return WT_WALK_PRUNE;
+		if (u->skip && e->dir && strcmp(e->name, u->skip) == 0)
+			return WT_WALK_PRUNE;
 	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    (skip && !strcmp(de->d_name, skip)))
-			continue;
-		sum += usage_at(fd, de->d_name, mnt, skip, depth + 1);
-	}
-	closedir(d);
+	if (e->st && wt_walk_once(e->walk, e->st))
+		*sum += (unsigned long long)e->st->st_blocks * 512;
+	return WT_WALK_CONTINUE;
+}
+
+/* Disk usage of the tree at path (hard links once), or -1. */
+static long long
+usage_of(const char *path, const char *skip)
+{
+	struct wt_walk_ops ops = { usage_cb, NULL, NULL, sizeof(unsigned long long), 0 };
+	struct usage u = { 0, skip };
+	struct wt_walk *w;
+	struct stat st;
+	long long sum = 0;
+	int i;
+
+	if (lstat(path, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode))
+		return (long long)st.st_blocks * 512;
+	if (wt_mount_id(AT_FDCWD, path, &u.mnt) < 0)
+		return -1;
+	ops.arg = &u;
+	w = wt_walk_new(&ops);
+	if (wt_walk_run(sizer, w, path) < 0)
+		sum = -1;
+	for (i = 0; sum >= 0 && i < wt_walk_nslots(w); i++)
+		sum += (long long)*(unsigned long long *)wt_walk_slot(w, i);
+	wt_walk_free(w);
 	return sum;
 }
 
@@ -96,26 +107,7 @@ usage_at(int dirfd, const char *name, uint64_t mnt, const char *skip, int depth)
 static long long
 repo_size(const char *common)
 {
-	char *dir = wt_xstrdup(common), *slash;
-	long long size = -1;
-	uint64_t mnt;
-	int fd;
-
-	while ((slash = strrchr(dir, '/')) && slash != dir && !slash[1])
-		*slash = '\0';
-	slash = strrchr(dir, '/');
-	if (!slash)
-		goto out;
-	*slash = '\0';
-	fd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		goto out;
-	if (wt_mount_id(fd, slash + 1, &mnt) == 0)
-		size = (long long)usage_at(fd, slash + 1, mnt, "wt-trash", 0);
-	close(fd);
-out:
-	free(dir);
-	return size;
+	return usage_of(common, "wt-trash");
 }
 
 /* git gc, once per repository however many of its worktrees come by. */
@@ -243,7 +235,7 @@ struct prune {
 	int topfd, trashfd;
 	dev_t dev;
 	uint64_t mnt;
-	const char *top;
+	const char *top, *topname;
 	struct wt_buf rel;          /* the path of the directory being read */
 	struct wt_buf dirs;         /* JSON strings of the directories pruned */
 	char **moved;               /* names given to them in the trash */
@@ -300,7 +292,9 @@ take_artifact(struct prune *p, int dirfd, const char *name, const char *rel, int
 	}
 	add_dir(p, rel);
 	if (opt.dry) {
-		p->bytes += usage_at(dirfd, name, p->mnt, NULL, 0);
+		long long u = usage_of(full.s, NULL);
+
+		p->bytes += u > 0 ? (unsigned long long)u : 0;
 		goto out;
 	}
 	if (p->trashfd >= 0) {
@@ -342,95 +336,64 @@ take_file(struct prune *p, int dirfd, const char *name, const struct stat *st)
 			    (st->st_nlink > 1 ? st->st_nlink : 1);
 }
 
-struct ent {
-	char *name;
-	unsigned char type;
-};
-
 /*
- * Looks through the directory open at fd (named dname, at p->rel) for
- * artifacts. Entries are read first and handled after, as renaming them
- * away while reading would disturb the listing.
+ * The search, on the caller's thread: artifacts are taken as they are met
+ * and not read; a repository inside, another mount and .git are not entered.
  */
-static void
-scan(struct prune *p, int fd, const char *dname, int depth)
+static int
+search_cb(const struct wt_walk_ent *e, void *arg)
 {
-	struct ent *v = NULL;
-	struct dirent *de;
+	struct prune *p = arg;
+	const char *kind, *dname;
 	struct stat st;
-	const char *kind;
-	size_t n = 0, i, mark = p->rel.len;
 	uint64_t m;
-	int dfd = dup(fd), cfd, isdir;
-	DIR *d;
+	int isdir = e->type == DT_DIR;
 
-	if (dfd < 0 || !(d = fdopendir(dfd))) {
-		if (dfd >= 0)
-			close(dfd);
-		return;
+	if (!e->dir)
+		return WT_WALK_CONTINUE;
+	if (wt_walk_dir_depth(e->dir) == 0) {
+		if (strcmp(e->name, ".git") == 0)
+			return WT_WALK_PRUNE;
+		dname = p->topname;
+	} else
+		dname = wt_walk_dir_name(e->dir);
+	wt_buf_reset(&p->rel);
+	wt_walk_relpath(e->dir, e->name, &p->rel);
+	if (e->type == DT_REG) {
+		if ((kind = wt_artifact_file(e->name)) && wt_artifact_in_mask(kind, opt.mask) &&
+		    fstatat(e->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && !git_index_get_bypath(p->idx, p->rel.s, 0) &&
+		    removable(p, p->rel.s))
+			take_file(p, e->dirfd, e->name, &st);
+		return WT_WALK_CONTINUE;
 	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (depth == 0 && !strcmp(de->d_name, ".git"))
-			continue;
-		v = wt_xrealloc(v, (n + 1) * sizeof(*v));
-		v[n].name = wt_xstrdup(de->d_name);
-		v[n++].type = de->d_type;
+	if (!isdir && e->type != DT_LNK)
+		return WT_WALK_CONTINUE;
+	/* The walker stays on the device; a bind mount of the same one is caught here. */
+	if (isdir && (e->fd < 0 || wt_mount_id(e->fd, "", &m) < 0 || m != p->mnt))
+		return WT_WALK_PRUNE;
+	if ((kind = wt_artifact_dir(e->dirfd, dname, e->name)) &&
+	    wt_artifact_in_mask(kind, opt.mask) && removable(p, p->rel.s)) {
+		take_artifact(p, e->dirfd, e->name, p->rel.s, isdir);
+		return isdir ? WT_WALK_PRUNE : WT_WALK_CONTINUE;
 	}
-	closedir(d);
-	for (i = 0; i < n; i++) {
-		const char *name = v[i].name;
+	/* A repository inside has its own index: its artifacts are not ours to judge. */
+	if (isdir && faccessat(e->fd, ".git", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return WT_WALK_PRUNE;
+	return WT_WALK_CONTINUE;
+}
 
-		p->rel.len = mark;
-		p->rel.s[mark] = '\0';
-		if (mark)
-			wt_buf_addc(&p->rel, '/');
-		wt_buf_adds(&p->rel, name);
-		if (v[i].type == DT_UNKNOWN) {
-			if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-				continue;
-			v[i].type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ?
-				    DT_LNK : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
-		}
-		if (v[i].type == DT_REG) {
-			if ((kind = wt_artifact_file(name)) &&
-			    wt_artifact_in_mask(kind, opt.mask) &&
-			    fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISREG(st.st_mode) &&
-			    !git_index_get_bypath(p->idx, p->rel.s, 0) &&
-			    removable(p, p->rel.s))
-				take_file(p, fd, name, &st);
-			continue;
-		}
-		if (v[i].type != DT_DIR && v[i].type != DT_LNK)
-			continue;
-		isdir = v[i].type == DT_DIR;
-		/* Another filesystem or a bind mount is never entered nor removed. */
-		if (isdir && (wt_mount_id(fd, name, &m) < 0 || m != p->mnt))
-			continue;
-		if ((kind = wt_artifact_dir(fd, dname, name)) &&
-		    wt_artifact_in_mask(kind, opt.mask) && removable(p, p->rel.s)) {
-			take_artifact(p, fd, name, p->rel.s, isdir);
-			continue;
-		}
-		if (!isdir || depth >= MAX_DEPTH)
-			continue;
-		cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (cfd < 0)
-			continue;
-		/* A repository inside has its own index: its artifacts are not ours to judge. */
-		if (faccessat(cfd, ".git", F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
-		    fstat(cfd, &st) == 0 && st.st_dev == p->dev)
-			scan(p, cfd, name, depth + 1);
-		close(cfd);
-	}
-	p->rel.len = mark;
-	if (p->rel.s)
-		p->rel.s[mark] = '\0';
-	for (i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
+static void
+search(struct prune *p)
+{
+	struct wt_walk_ops ops = { search_cb, NULL, NULL, 0, WT_WALK_NOSTAT };
+	struct wt_walk *w;
+
+	ops.arg = p;
+	w = wt_walk_new(&ops);
+	if (wt_walk_run(serial, w, p->top) < 0)
+		prune_fail(p, "cannot read '%s': %s", p->top, errno);
+	wt_walk_free(w);
 }
 
 /* The names in the trash before this run: a killed run's leftovers. */
@@ -531,7 +494,7 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 	struct wt_buf b = WT_BUF_INIT;
 	struct wt_rm_stats old = { 0, 0, 0, 0 };
 	char *path = wt_rec_str(r, "path"), *repo = wt_rec_str(r, "repo"), tbuf[32];
-	char **left = NULL;
+	char **left = NULL, *trash = NULL;
 	const char *why;
 	size_t nleft = 0;
 	double clean_ms = 0, size;
@@ -587,14 +550,20 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 	} else if ((p.trashfd = wt_trash_open(&t, 0)) >= 0) {
 		/* What a killed run left is freed too. */
 		left = list_trash(p.trashfd, &nleft);
-		for (size_t i = 0; i < nleft; i++)
-			old.bytes += usage_at(p.trashfd, left[i], p.mnt, NULL, 0);
-	}
-	{
-		const char *base = strrchr(t.path, '/');
+		struct wt_buf e = WT_BUF_INIT;
+		long long u;
 
-		scan(&p, p.topfd, base ? base + 1 : t.path, 0);
+		trash = wt_trash_path(&t);
+		for (size_t i = 0; i < nleft; i++) {
+			wt_buf_reset(&e);
+			wt_buf_addf(&e, "%s/%s", trash, left[i]);
+			if ((u = usage_of(e.s, NULL)) > 0)
+				old.bytes += (unsigned long long)u;
+		}
+		wt_buf_release(&e);
 	}
+	p.topname = strrchr(t.path, '/') ? strrchr(t.path, '/') + 1 : t.path;
+	search(&p);
 	clean_ms = ms_since_start();
 	if (!opt.dry && p.nmoved &&
 	    wt_rmtree_parallel(p.trashfd, (const char *const *)p.moved, p.nmoved,
@@ -650,6 +619,7 @@ out:
 	wt_buf_release(&b);
 	free(path);
 	free(repo);
+	free(trash);
 	return 0;
 }
 
@@ -697,10 +667,14 @@ main(int argc, char *argv[])
 	if ((have_reg = wt_registry_open(&reg, &cfg, ropt)) < 0)
 		err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
 	wt_git_init();
+	serial = wt_walker_new(1);
+	sizer = wt_walker_new(opt.jobs);
 
 	rd = wt_reader_new(STDIN_FILENO, 0);
 	errors = wt_pool_run(rd, opt.jobs, want, prune_one, NULL, stdout);
 	wt_reader_free(rd);
+	wt_walker_free(serial);
+	wt_walker_free(sizer);
 	/* One registry update for the whole run. */
 	wt_flush_stdout();
 	if (batch && wt_batch_commit(batch, lock_timeout) < 0)
