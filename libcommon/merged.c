@@ -11,7 +11,7 @@
  */
 #define BASE_WALK_MAX 20000     /* base commits since the fork, tree and cherry */
 #define BRANCH_WALK_MAX 2000    /* branch commits for cherry */
-#define CHERRY_MAX 5000         /* base commits whose patch-id is computed */
+#define CHERRY_MAX BASE_WALK_MAX /* base commits looked at for cherry */
 
 int
 wt_git_base(git_repository *repo, const char *opt, char **refname, git_oid *oid)
@@ -92,13 +92,19 @@ commit_tree(git_tree **tree, git_repository *repo, const git_oid *id)
 	return rc;
 }
 
-/* The patch-id of a commit against its first parent; 1 for a merge (no id), 0, or -1. */
+/*
+ * A commit's change against its first parent: a key of the paths it touches
+ * (cheap: trees only) and, when pid is not NULL, its patch-id (which reads
+ * and diffs the blobs). Returns 0, 1 for a merge commit (no change of its
+ * own), or -1.
+ */
 static int
-patch_id(git_oid *out, git_repository *repo, const git_oid *id)
+change_of(git_repository *repo, const git_oid *id, uint64_t *key, git_oid *pid)
 {
 	git_commit *c = NULL, *p = NULL;
 	git_tree *ct = NULL, *pt = NULL;
 	git_diff *diff = NULL;
+	size_t i, n;
 	int ret = -1;
 
 	if (git_commit_lookup(&c, repo, id) < 0)
@@ -110,9 +116,18 @@ patch_id(git_oid *out, git_repository *repo, const git_oid *id)
 	if (git_commit_parentcount(c) == 1 &&
 	    (git_commit_parent(&p, c, 0) < 0 || git_commit_tree(&pt, p) < 0))
 		goto out;
-	if (git_commit_tree(&ct, c) < 0 ||
-	    git_diff_tree_to_tree(&diff, repo, pt, ct, NULL) < 0 ||
-	    git_diff_patchid(out, diff, NULL) < 0)
+	if (git_commit_tree(&ct, c) < 0 || git_diff_tree_to_tree(&diff, repo, pt, ct, NULL) < 0)
+		goto out;
+	/* Deltas come sorted by path: the key does not depend on the order of a walk. */
+	*key = 1469598103934665603ULL;
+	n = git_diff_num_deltas(diff);
+	for (i = 0; i < n; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *path = d->new_file.path ? d->new_file.path : d->old_file.path;
+
+		*key = (*key ^ wt_index_hash(path, strlen(path))) * 1099511628211ULL;
+	}
+	if (pid && git_diff_patchid(pid, diff, NULL) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -122,6 +137,14 @@ out:
 	git_commit_free(p);
 	git_commit_free(c);
 	return ret;
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static int
@@ -158,7 +181,8 @@ tree_or_cherry(git_repository *repo, const git_oid *tip, const git_oid *base,
 	git_commit *c = NULL;
 	git_tree *tt = NULL;
 	git_oid id, *mine = NULL, *hit, pid;
-	size_t nmine = 0, k, found;
+	uint64_t *keys = NULL, key;
+	size_t nmine = 0, nkeys = 0, k, found;
 	char *seen = NULL;
 	int ret = -1, n = 0, rc;
 
@@ -180,43 +204,53 @@ tree_or_cherry(git_repository *repo, const git_oid *tip, const git_oid *base,
 	if (rc != GIT_ITEROVER)
 		goto out;
 	git_revwalk_free(w);
+	w = NULL;
 
-	/* The branch's own commits, as patch-ids. */
+	/* The branch's own commits, as patch-ids and the paths they touch. */
 	if (!(w = walk_range(repo, tip, fork)))
 		goto out;
 	while ((rc = git_revwalk_next(&id, w)) == 0) {
 		if (nmine >= BRANCH_WALK_MAX)
 			goto out;
-		if ((rc = patch_id(&pid, repo, &id)) < 0)
-			goto out;
-		if (rc == 1)
-			continue;
 		mine = wt_xrealloc(mine, (nmine + 1) * sizeof(*mine));
-		git_oid_cpy(&mine[nmine++], &pid);
+		keys = wt_xrealloc(keys, (nmine + 1) * sizeof(*keys));
+		if ((rc = change_of(repo, &id, &keys[nmine], &mine[nmine])) < 0)
+			goto out;
+		if (rc == 0)
+			nmine++;
 	}
 	if (rc != GIT_ITEROVER)
 		goto out;
 	git_revwalk_free(w);
+	w = NULL;
 	if (!nmine) {
 		ret = 0;
 		goto out;
 	}
-	/* The base's commits since the fork, until each of the branch's patches is seen. */
+	qsort(keys, nmine, sizeof(*keys), cmp_key);
 	qsort(mine, nmine, sizeof(*mine), cmp_oid);
 	for (k = 1, found = 1; k < nmine; k++)
 		if (!git_oid_equal(&mine[k], &mine[found - 1]))
 			git_oid_cpy(&mine[found++], &mine[k]);
+	nkeys = nmine;
 	nmine = found;
 	seen = calloc(nmine, 1);
+	/*
+	 * The base's commits since the fork, until each of the branch's patches
+	 * is seen; a patch-id only for those touching the paths one of the
+	 * branch's commits touches, as git cherry does.
+	 */
 	if (!seen || !(w = walk_range(repo, base, fork)))
 		goto out;
 	found = 0;
 	n = 0;
 	while (found < nmine && (rc = git_revwalk_next(&id, w)) == 0) {
-		if (++n > CHERRY_MAX || (rc = patch_id(&pid, repo, &id)) < 0)
+		if (++n > CHERRY_MAX || (rc = change_of(repo, &id, &key, NULL)) < 0)
 			goto out;
-		if (rc == 1)
+		if (rc == 1 || !bsearch(&key, keys, nkeys, sizeof(*keys), cmp_key))
 			continue;
+		if (change_of(repo, &id, &key, &pid) < 0)
+			goto out;
 		hit = bsearch(&pid, mine, nmine, sizeof(*mine), cmp_oid);
 		if (hit && !seen[hit - mine]) {
 			seen[hit - mine] = 1;
@@ -233,6 +267,7 @@ out:
 	git_tree_free(tt);
 	git_revwalk_free(w);
 	free(mine);
+	free(keys);
 	free(seen);
 	return ret;
 }
