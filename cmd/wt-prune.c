@@ -510,8 +510,7 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 		goto out;
 	}
 	if (wt_target_verify(&t, path, repo, &why) < 0) {
-		refuse(r, strncmp(why, "foreign", 7) == 0 ? "foreign" :
-		       strstr(why, "main") ? "main" : "verify", "not pruned: %s", why);
+		refuse(r, wt_target_rule(why), "not pruned: %s", why);
 		goto out;
 	}
 	verified = 1;

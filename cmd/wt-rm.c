@@ -340,23 +340,6 @@ refuse(struct wt_rec *r, const char *rule, const char *extra, const char *fmt, .
 	wt_buf_release(&msg);
 }
 
-/* The rule a failed verification broke, for the error record. */
-static const char *
-verify_rule(const char *why)
-{
-	if (strstr(why, "symbolic link"))
-		return "symlink";
-	if (strncmp(why, "foreign", 7) == 0)
-		return "foreign";
-	if (strstr(why, "main worktree"))
-		return "main";
-	if (strstr(why, "$HOME"))
-		return "home";
-	if (strstr(why, "does not exist"))
-		return "missing";
-	return "not_linked";
-}
-
 /* A ref name under refs/wt/removed/ made of the id, not yet taken. A new string. */
 static char *
 backup_name(git_repository *repo, const char *id)
@@ -664,7 +647,7 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 		id = wt_xstrdup(path);
 	/* Never forced: what is not a verified linked worktree, locked, or holds a mount. */
 	if (wt_target_verify(&t, path, repo, &w) < 0) {
-		refuse(r, verify_rule(w), NULL, "%s", w);
+		refuse(r, wt_target_rule(w), NULL, "%s", w);
 		goto out;
 	}
 	verified = 1;

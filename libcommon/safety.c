@@ -154,6 +154,24 @@ out:
 	return ret;
 }
 
+const char *
+wt_target_rule(const char *why)
+{
+	if (!why)
+		return "verify";
+	if (strstr(why, "symbolic link"))
+		return "symlink";
+	if (strncmp(why, "foreign", 7) == 0)
+		return "foreign";
+	if (strstr(why, "main worktree"))
+		return "main";
+	if (strstr(why, "$HOME"))
+		return "home";
+	if (strstr(why, "does not exist"))
+		return "missing";
+	return "not_linked";
+}
+
 int
 wt_target_locked(const struct wt_target *t, char **reason)
 {

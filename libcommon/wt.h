@@ -469,6 +469,11 @@ struct wt_target {
 int wt_target_verify(struct wt_target *t, const char *path, const char *repo,
 		     const char **why);
 void wt_target_release(struct wt_target *t);
+/*
+ * The rule a failed wt_target_verify broke, from its *why, for error
+ * records: symlink, foreign, main, home, missing or not_linked.
+ */
+const char *wt_target_rule(const char *why);
 /* 1 when git's lock is on (reason, a new string or NULL, when asked). */
 int wt_target_locked(const struct wt_target *t, char **reason);
 /*

@@ -2,7 +2,7 @@
 # wt-prune: artifacts go, sources and anything tracked or precious stay; links are
 # not followed, mounts not entered; a killed run's trash is finished; gc once per repo.
 . "$(dirname "$0")/lib.sh"
-plan 47
+plan 48
 
 # tree DIR: every entry with its type, size, link target and content hash.
 tree() {
@@ -100,6 +100,9 @@ check_same "an unknown kind: exit 2" "2 wt-prune: unknown kind 'nosuch'" "$? $(c
 # Refusals: the main worktree, a locked one, one in use.
 rec r | wt-prune > "$T/out" 2> /dev/null
 check_same "the main worktree is refused" '1 "main"' "$? $(jqf .error.context.rule < "$T/out")"
+ln -s "$T/w" "$T/w-link"
+rec w | jq -c --arg p "$T/w-link" '.path = $p' | wt-prune > "$T/out" 2> /dev/null
+check_same "a path that is a symbolic link is refused" '1 "symlink"' "$? $(jqf .error.context.rule < "$T/out")"
 git -C "$T/r" worktree add -q "$T/lk" -b lk && mkdir -p "$T/lk/node_modules/x" && git -C "$T/r" worktree lock "$T/lk"
 rec lk | wt-prune > "$T/out" 2> /dev/null
 check_same "a locked worktree is refused and kept" '1 "locked" true' \
