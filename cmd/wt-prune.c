@@ -16,7 +16,7 @@
 #include "wt.h"
 
 static struct {
-	int dry, force, gc, aggressive, verbose, jobs;
+	int dry, force, gc, aggressive, verbose, jobs, deljobs;
 	long long mask;
 	time_t now;
 	struct timespec start;
@@ -315,7 +315,7 @@ take_artifact(struct prune *p, int dirfd, const char *name, const char *rel, int
 	}
 	/* No trash on this filesystem: removed where it is, still in parallel. */
 	one[0] = name;
-	if (wt_rmtree_parallel(dirfd, one, 1, opt.jobs, &p->rs) < 0)
+	if (wt_rmtree_parallel(dirfd, one, 1, opt.deljobs, &p->rs) < 0)
 		prune_fail(p, "cannot remove '%s': %s", full.s, errno);
 out:
 	wt_buf_release(&full);
@@ -566,10 +566,10 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 	clean_ms = ms_since_start();
 	if (!opt.dry && p.nmoved &&
 	    wt_rmtree_parallel(p.trashfd, (const char *const *)p.moved, p.nmoved,
-			       opt.jobs, &p.rs) < 0)
+			       opt.deljobs, &p.rs) < 0)
 		prune_fail(&p, "cannot empty the trash of '%s': %s", t.path, errno);
 	if (!opt.dry && nleft &&
-	    wt_rmtree_parallel(p.trashfd, (const char *const *)left, nleft, opt.jobs,
+	    wt_rmtree_parallel(p.trashfd, (const char *const *)left, nleft, opt.deljobs,
 			       &old) < 0)
 		prune_fail(&p, "cannot empty the trash of '%s': %s", t.path, errno);
 	p.bytes += p.rs.bytes;
@@ -661,6 +661,11 @@ main(int argc, char *argv[])
 	wt_config_load(&cfg);
 	if (!opt.jobs)
 		opt.jobs = cfg.jobs;
+	/*
+	 * Deleting waits on the disk's journal far more than on the processors:
+	 * more workers than processors keep it busy (scripts/bench/prune).
+	 */
+	opt.deljobs = opt.jobs * 4 > 32 ? 32 : opt.jobs * 4;
 	lock_timeout = cfg.lock_timeout;
 	opt.now = wt_now();
 	if ((have_reg = wt_registry_open(&reg, &cfg, ropt)) < 0)

@@ -80,7 +80,7 @@ struct prm {
 	dev_t dev;
 	uint64_t mnt;
 	atomic_ullong files, dirs, bytes, skipped;
-	atomic_int failed, first_errno;
+	atomic_int failed, first_errno, paused;
 	long pause_after;
 };
 
@@ -93,18 +93,25 @@ fail(struct prm *p, int e)
 	atomic_compare_exchange_strong(&p->first_errno, &zero, e ? e : EIO);
 }
 
-/* Test hook: stop for good after N files, so a test can kill a run mid-delete. */
+/*
+ * Test hook: after N files every worker stops for good, so that a test can
+ * kill a run in the middle of a delete.
+ */
 static void
 maybe_pause(struct prm *p, unsigned long long files)
 {
-	if (p->pause_after > 0 && files == (unsigned long long)p->pause_after) {
-		static const char msg[] = "wt: paused for a test (WT_TEST_PAUSE_AFTER)\n";
+	static const char msg[] = "wt: paused for a test (WT_TEST_PAUSE_AFTER)\n";
 
+	if (p->pause_after <= 0)
+		return;
+	if (files == (unsigned long long)p->pause_after) {
+		atomic_store(&p->paused, 1);
 		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
 			_exit(WT_EXIT_FATAL);
+	}
+	if (atomic_load(&p->paused))
 		for (;;)
 			pause();
-	}
 }
 
 static void process(struct prm *p, struct node *nd);
