@@ -523,6 +523,12 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 		refuse(r, "in_use", "%s", b.s);
 		goto out;
 	}
+	wt_buf_addf(&b, "%s/index.lock", t.admin);
+	if (access(b.s, F_OK) == 0) {
+		refuse(r, "git_running", "not pruned: git is running in it ('%s' exists)", b.s);
+		goto out;
+	}
+	wt_buf_reset(&b);
 	p.r = r;
 	p.top = t.path;
 	wt_buf_grow(&p.rel, 256);

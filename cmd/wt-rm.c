@@ -38,9 +38,12 @@ usage(void)
 /* What stands in the way of a removal: the rules, the first instance of each. */
 enum {
 	R_MODIFIED = 1, R_UNTRACKED = 2, R_PRECIOUS = 4, R_STASH = 8, R_UNMERGED = 16,
+	R_INPROGRESS = 32, NRULES = 6,
+	/* What a backup commit of the files saves. */
+	R_FILES = R_MODIFIED | R_UNTRACKED | R_PRECIOUS | R_INPROGRESS,
 };
 static const char *const rule_names[] = {
-	"modified", "untracked", "precious", "stash", "unmerged",
+	"modified", "untracked", "precious", "stash", "unmerged", "in_progress",
 };
 
 struct check {
@@ -50,7 +53,7 @@ struct check {
 	const char *top;
 	int rules;
 	size_t nmodified, nuntracked, nprecious;
-	char *first[5];             /* an example per rule, for the message */
+	char *first[NRULES];             /* an example per rule, for the message */
 	char **precious;            /* ignored paths to keep in a backup */
 	size_t npr;
 	const char *branch;         /* short name, or NULL when detached */
@@ -300,7 +303,7 @@ check_release(struct check *c)
 {
 	size_t i;
 
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < NRULES; i++)
 		free(c->first[i]);
 	for (i = 0; i < c->npr; i++)
 		free(c->precious[i]);
@@ -606,10 +609,11 @@ describe(struct wt_buf *b, struct check *c)
 	static const char *const what[] = {
 		"modified files", "untracked files", "ignored files that are not recreatable",
 		"stash entries made from it", "commits neither merged nor pushed",
+		"a git operation in progress",
 	};
 	int i, n = 0;
 
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < NRULES; i++) {
 		if (!(c->rules & (1 << i)))
 			continue;
 		wt_buf_addf(b, "%s%s", n++ ? "; " : "", what[i]);
@@ -677,6 +681,24 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 		git_reference_free(h);
 		c.branch = branch;
 	}
+	/* git at work in it right now: never forced. */
+	wt_buf_addf(&b, "%s/index.lock", t.admin);
+	if (access(b.s, F_OK) == 0) {
+		refuse(r, "git_running", NULL, "git is running in it ('%s' exists)", b.s);
+		goto out;
+	}
+	wt_buf_reset(&b);
+	/* A rebase, merge, cherry-pick, revert or bisect keeps its state in the admin entry. */
+	switch (git_repository_state(c.repo)) {
+	case GIT_REPOSITORY_STATE_NONE: break;
+	case GIT_REPOSITORY_STATE_MERGE: set_rule(&c, R_INPROGRESS, "merge"); break;
+	case GIT_REPOSITORY_STATE_BISECT: set_rule(&c, R_INPROGRESS, "bisect"); break;
+	case GIT_REPOSITORY_STATE_REVERT:
+	case GIT_REPOSITORY_STATE_REVERT_SEQUENCE: set_rule(&c, R_INPROGRESS, "revert"); break;
+	case GIT_REPOSITORY_STATE_CHERRYPICK:
+	case GIT_REPOSITORY_STATE_CHERRYPICK_SEQUENCE: set_rule(&c, R_INPROGRESS, "cherry-pick"); break;
+	default: set_rule(&c, R_INPROGRESS, "rebase or am"); break;
+	}
 	if (check_files(&c) < 0 || check_commits(&c) < 0 || check_stash(&c) < 0) {
 		wt_rec_error(r, WT_E_BASE, NULL, "cannot inspect '%s': %s", t.path,
 			     wt_git_errmsg());
@@ -693,7 +715,7 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 		for (i = 0; !(c.rules & (1 << i)); i++)
 			;
 		wt_buf_adds(&ctx, ",\"rules\":[");
-		for (int k = 0, n = 0; k < 5; k++)
+		for (int k = 0, n = 0; k < NRULES; k++)
 			if (c.rules & (1 << k)) {
 				wt_buf_addf(&ctx, "%s\"%s\"", n++ ? "," : "", rule_names[k]);
 			}
@@ -710,7 +732,7 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 		       "is inside)", (long)pid);
 		goto out;
 	}
-	need_backup = (c.rules & (R_MODIFIED | R_UNTRACKED | R_PRECIOUS | R_UNMERGED)) != 0;
+	need_backup = (c.rules & (R_FILES | R_UNMERGED)) != 0;
 	del_branch = c.merged == WT_MERGED_YES && c.branch && !opt.keep_branch &&
 		     c.has_head && (!c.base_ref || strcmp(c.merged_reason, "the base branch itself"));
 	/* Commits only the branch holds (squash, cherry) keep a ref when it goes. */
@@ -735,14 +757,14 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	}
 
 	if (need_backup) {
-		if (c.rules & (R_MODIFIED | R_UNTRACKED | R_PRECIOUS)) {
+		if (c.rules & R_FILES) {
 			if (snapshot(&c, id, &snap, &why) < 0) {
 				refuse(r, "backup", NULL, "%s", why);
 				goto out;
 			}
 		} else if (c.has_head)
 			git_oid_cpy(&snap, &c.head);
-		if ((c.rules & (R_MODIFIED | R_UNTRACKED | R_PRECIOUS)) || c.has_head) {
+		if ((c.rules & R_FILES) || c.has_head) {
 			if (!(bref = backup_ref(&c, id, &snap, &why))) {
 				refuse(r, "backup", NULL, "%s", why);
 				goto out;

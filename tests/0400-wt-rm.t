@@ -2,7 +2,7 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 64
+plan 67
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -97,6 +97,18 @@ add st && echo stashed >> "$T/st/st.txt" && git -C "$T/st" stash -q
 git merge -q --ff-only st
 check_same "a stash entry made from it refuses" "1 stash" "$(rm_rule st)"
 check_same "the message names the entry" true "$(jq '.error.message | test("stash@\\{0\\}")' < "$T/out")"
+
+add rbp && (cd "$T/rbp" && echo theirs > a.txt && git commit -q -am "rbp a.txt")
+echo ours > a.txt && git commit -q -am "main a.txt"
+git -C "$T/rbp" rebase main > /dev/null 2>&1
+check_same "a rebase stopped halfway refuses" '1 true' \
+	"$(rm_rule rbp | cut -d' ' -f1) $(jq '.error.context.rules | index("in_progress") != null' < "$T/out")"
+git -C "$T/rbp" rebase --abort
+git reset -q --hard HEAD^
+: > "$T/r/.git/worktrees/rbp/index.lock"
+check_same "git running in it (index.lock) refuses, even with -f" "1 git_running" "$(rm_rule rbp -f)"
+rm "$T/r/.git/worktrees/rbp/index.lock"
+check "the worktree whose rebase stopped is intact" intact rbp
 
 check_same "the main worktree refuses" "1 main" "$(rm_rule r)"
 check_same "-f does not remove the main worktree" "1 main" "$(rm_rule r -f)"

@@ -2,7 +2,7 @@
 # wt-prune: artifacts go, sources and anything tracked or precious stay; links are
 # not followed, mounts not entered; a killed run's trash is finished; gc once per repo.
 . "$(dirname "$0")/lib.sh"
-plan 48
+plan 49
 
 # tree DIR: every entry with its type, size, link target and content hash.
 tree() {
@@ -50,13 +50,14 @@ echo 'inner/' >> "$T/r/.git/info/exclude"
 outside_before=$(tree "$T/outside")
 cd "$T"
 
+dry_before=$(tree "$T/w")
 rec w | wt-prune -n > "$T/out"
 check_same "-n: exit 0, what it would prune" \
 	'{"dirs":["build","node_modules","src/__pycache__","sub/node_modules"],"files":1}' \
 	"$(jqf '.would.pruned | .dirs |= sort' < "$T/out")"
 check "-n: what it would free" test "$(jq .would.freed < "$T/out")" -gt 100000
 check_same "-n: no prune fields" 'null null null' "$(jq -c '[.freed, .pruned, .last_pruned] | .[]' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
-check "-n: nothing removed" test -d "$T/w/node_modules/p9" -a -f "$T/w/src/loose.pyc" -a -L "$T/w/sub/node_modules"
+check_same "-n: nothing removed" "$dry_before" "$(tree "$T/w")"
 
 before=$(tree "$T/w")
 status_before=$(git -C "$T/w" status --porcelain)
@@ -103,6 +104,10 @@ check_same "the main worktree is refused" '1 "main"' "$? $(jqf .error.context.ru
 ln -s "$T/w" "$T/w-link"
 rec w | jq -c --arg p "$T/w-link" '.path = $p' | wt-prune > "$T/out" 2> /dev/null
 check_same "a path that is a symbolic link is refused" '1 "symlink"' "$? $(jqf .error.context.rule < "$T/out")"
+: > "$T/r/.git/worktrees/w/index.lock"
+rec w | wt-prune -f > "$T/out" 2> /dev/null
+check_same "git running in it (index.lock) is refused" '1 "git_running"' "$? $(jqf .error.context.rule < "$T/out")"
+rm "$T/r/.git/worktrees/w/index.lock"
 git -C "$T/r" worktree add -q "$T/lk" -b lk && mkdir -p "$T/lk/node_modules/x" && git -C "$T/r" worktree lock "$T/lk"
 rec lk | wt-prune > "$T/out" 2> /dev/null
 check_same "a locked worktree is refused and kept" '1 "locked" true' \
