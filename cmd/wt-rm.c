@@ -122,6 +122,51 @@ recreatable(struct check *c, const char *path)
 	return found;
 }
 
+/* The short name of the branch checked out, or NULL when HEAD is detached. */
+static char *
+head_branch(git_repository *repo)
+{
+	git_reference *h = NULL;
+	char *name = NULL;
+
+	if (git_reference_lookup(&h, repo, "HEAD") == 0 &&
+	    git_reference_type(h) == GIT_REFERENCE_SYMBOLIC &&
+	    strncmp(git_reference_symbolic_target(h), "refs/heads/", 11) == 0)
+		name = wt_xstrdup(git_reference_symbolic_target(h) + 11);
+	git_reference_free(h);
+	return name;
+}
+
+/* A rebase, merge, cherry-pick, revert or bisect keeps its state in the admin entry. */
+static void
+check_state(struct check *c)
+{
+	const char *what;
+
+	switch (git_repository_state(c->repo)) {
+	case GIT_REPOSITORY_STATE_NONE:
+		return;
+	case GIT_REPOSITORY_STATE_MERGE:
+		what = "merge";
+		break;
+	case GIT_REPOSITORY_STATE_BISECT:
+		what = "bisect";
+		break;
+	case GIT_REPOSITORY_STATE_REVERT:
+	case GIT_REPOSITORY_STATE_REVERT_SEQUENCE:
+		what = "revert";
+		break;
+	case GIT_REPOSITORY_STATE_CHERRYPICK:
+	case GIT_REPOSITORY_STATE_CHERRYPICK_SEQUENCE:
+		what = "cherry-pick";
+		break;
+	default:
+		what = "rebase";
+		break;
+	}
+	set_rule(c, R_INPROGRESS, what);
+}
+
 /* Modified, untracked, and ignored files that are not recreatable artifacts. */
 static int
 check_files(struct check *c)
@@ -671,16 +716,7 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 			     c.topfd < 0 ? strerror(errno) : wt_git_errmsg());
 		goto out;
 	}
-	{
-		git_reference *h = NULL;
-
-		if (git_reference_lookup(&h, c.repo, "HEAD") == 0 &&
-		    git_reference_type(h) == GIT_REFERENCE_SYMBOLIC &&
-		    strncmp(git_reference_symbolic_target(h), "refs/heads/", 11) == 0)
-			branch = wt_xstrdup(git_reference_symbolic_target(h) + 11);
-		git_reference_free(h);
-		c.branch = branch;
-	}
+	c.branch = branch = head_branch(c.repo);
 	/* git at work in it right now: never forced. */
 	wt_buf_addf(&b, "%s/index.lock", t.admin);
 	if (access(b.s, F_OK) == 0) {
@@ -688,17 +724,7 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 		goto out;
 	}
 	wt_buf_reset(&b);
-	/* A rebase, merge, cherry-pick, revert or bisect keeps its state in the admin entry. */
-	switch (git_repository_state(c.repo)) {
-	case GIT_REPOSITORY_STATE_NONE: break;
-	case GIT_REPOSITORY_STATE_MERGE: set_rule(&c, R_INPROGRESS, "merge"); break;
-	case GIT_REPOSITORY_STATE_BISECT: set_rule(&c, R_INPROGRESS, "bisect"); break;
-	case GIT_REPOSITORY_STATE_REVERT:
-	case GIT_REPOSITORY_STATE_REVERT_SEQUENCE: set_rule(&c, R_INPROGRESS, "revert"); break;
-	case GIT_REPOSITORY_STATE_CHERRYPICK:
-	case GIT_REPOSITORY_STATE_CHERRYPICK_SEQUENCE: set_rule(&c, R_INPROGRESS, "cherry-pick"); break;
-	default: set_rule(&c, R_INPROGRESS, "rebase or am"); break;
-	}
+	check_state(&c);
 	if (check_files(&c) < 0 || check_commits(&c) < 0 || check_stash(&c) < 0) {
 		wt_rec_error(r, WT_E_BASE, NULL, "cannot inspect '%s': %s", t.path,
 			     wt_git_errmsg());
