@@ -66,6 +66,7 @@ struct node {
 	struct node *parent;    /* NULL: the caller's directory */
 	int fd;
 	atomic_long pending;
+	atomic_int broken;          /* something below stays: it cannot go */
 	unsigned long long blocks;
 	char name[];
 };
@@ -116,6 +117,15 @@ maybe_pause(struct prm *p, unsigned long long files)
 
 static void process(struct prm *p, struct node *nd);
 
+/* Something in nd (NULL: the caller's directory) stays, for reason e. */
+static void
+broke(struct prm *p, struct node *nd, int e)
+{
+	fail(p, e);
+	if (nd)
+		atomic_store(&nd->broken, 1);
+}
+
 /* Entries a concurrent listing missed, removed in a last pass on our own. */
 static void
 sweep(struct prm *p, int fd)
@@ -161,11 +171,15 @@ release(struct prm *p, struct node *nd)
 
 	while (nd && atomic_fetch_sub(&nd->pending, 1) == 1) {
 		parent = nd->parent;
-		if (remove_node(p, parent ? parent->fd : p->rootfd, nd) == 0) {
+		if (atomic_load(&nd->broken)) {
+			/* Known not to be empty: the reason was counted where it was met. */
+			if (parent)
+				atomic_store(&parent->broken, 1);
+		} else if (remove_node(p, parent ? parent->fd : p->rootfd, nd) == 0) {
 			p->dirs++;
 			p->bytes += nd->blocks * 512;
 		} else if (errno != ENOENT)
-			fail(p, errno);
+			broke(p, parent, errno);
 		close(nd->fd);
 		free(nd);
 		nd = parent;
@@ -195,18 +209,18 @@ take_dir(struct prm *p, struct node *parent, const char *name, int root)
 			}
 		}
 		if (errno != ENOENT)
-			fail(p, errno);
+			broke(p, parent, errno);
 		return;
 	}
 	if (fstat(fd, &st) < 0 || wt_mount_id(fd, "", &m) < 0) {
-		fail(p, errno);
+		broke(p, parent, errno);
 		close(fd);
 		return;
 	}
 	if (st.st_dev != p->dev || m != p->mnt) {
 		/* A mount point: another filesystem is never entered. */
 		p->skipped++;
-		fail(p, EXDEV);
+		broke(p, parent, EXDEV);
 		close(fd);
 		return;
 	}
@@ -215,6 +229,7 @@ take_dir(struct prm *p, struct node *parent, const char *name, int root)
 	nd->fd = fd;
 	nd->blocks = (unsigned long long)st.st_blocks;
 	atomic_init(&nd->pending, 1);
+	atomic_init(&nd->broken, 0);
 	memcpy(nd->name, name, len + 1);
 	if (parent)
 		atomic_fetch_add(&parent->pending, 1);
@@ -235,19 +250,20 @@ take_dir(struct prm *p, struct node *parent, const char *name, int root)
 }
 
 static void
-take_file(struct prm *p, int dfd, const char *name)
+take_file(struct prm *p, struct node *nd, const char *name)
 {
 	struct stat st;
 	unsigned long long n;
+	int dfd = nd ? nd->fd : p->rootfd;
 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT)
-			fail(p, errno);
+			broke(p, nd, errno);
 		return;
 	}
 	if (unlinkat(dfd, name, 0) < 0) {
 		if (errno != ENOENT)
-			fail(p, errno);
+			broke(p, nd, errno);
 		return;
 	}
 	n = ++p->files;
@@ -281,11 +297,11 @@ process(struct prm *p, struct node *nd)
 			if (isdir)
 				take_dir(p, nd, name, 0);
 			else
-				take_file(p, nd->fd, name);
+				take_file(p, nd, name);
 		}
 	}
 	if (n < 0)
-		fail(p, errno);
+		broke(p, nd, errno);
 	free(buf);
 	release(p, nd);
 }
@@ -348,7 +364,7 @@ wt_rmtree_parallel(int dirfd, const char *const *names, size_t n, int jobs,
 		if (S_ISDIR(st.st_mode))
 			take_dir(&p, NULL, names[i], 1);
 		else
-			take_file(&p, dirfd, names[i]);
+			take_file(&p, NULL, names[i]);
 	}
 	th = wt_xmalloc(sizeof(*th) * (size_t)p.jobs);
 	for (j = 1; j < p.jobs; j++)
