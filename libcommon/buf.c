@@ -55,6 +55,8 @@ wt_buf_grow(struct wt_buf *b, size_t extra)
 		want = 64;
 	b->s = wt_xrealloc(b->s, want);
 	b->cap = want;
+	/* Always a string, also a fresh buffer nothing was added to. */
+	b->s[b->len] = '\0';
 }
 
 void

@@ -133,6 +133,7 @@ static const struct key {
 	{ "compression", K_COMP, offsetof(struct wt_config, compression) },
 	{ "worktree_root", K_STR, offsetof(struct wt_config, worktree_root) },
 	{ "registry", K_STR, offsetof(struct wt_config, registry) },
+	{ "archive_dir", K_STR, offsetof(struct wt_config, archive_dir) },
 	{ "lock_timeout", K_DSECS, offsetof(struct wt_config, lock_timeout) },
 };
 
@@ -318,6 +319,7 @@ wt_config_release(struct wt_config *c)
 	free(c->compression);
 	free(c->worktree_root);
 	free(c->registry);
+	free(c->archive_dir);
 	free(c->home);
 	memset(c, 0, sizeof(*c));
 }

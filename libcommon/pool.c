@@ -244,6 +244,7 @@ wt_pool_run(struct wt_reader *rd, int jobs, wt_want_fn want, wt_work_fn fn,
 	struct wt_rec r = WT_REC_INIT;
 	int rc;
 
+	wt_reader_flush_on_read(rd, out);
 	while ((rc = wt_reader_next(rd, &r)) > 0)
 		wt_pool_push(p, &r);
 	if (rc < 0)

@@ -18,6 +18,7 @@ struct wt_reader {
 	off_t lineoff;
 	long lineno;
 	int eof;
+	FILE *flush;                   /* flushed before a read */
 };
 
 struct wt_reader *
@@ -51,6 +52,12 @@ wt_reader_free(struct wt_reader *rd)
 	free(rd);
 }
 
+void
+wt_reader_flush_on_read(struct wt_reader *rd, FILE *out)
+{
+	rd->flush = out;
+}
+
 long
 wt_reader_lineno(const struct wt_reader *rd)
 {
@@ -80,6 +87,12 @@ fill(struct wt_reader *rd)
 		rd->cap += BLOCK;
 		rd->buf = wt_xrealloc(rd->buf, rd->cap);
 	}
+	/*
+	 * What a filter has written goes out before it waits for more input, so
+	 * records stream through a pipe fed slowly.
+	 */
+	if (rd->flush && fflush(rd->flush) == EOF)
+		err(WT_EXIT_FATAL, "write");
 	do
 		n = read(rd->fd, rd->buf + rd->end, rd->cap - rd->end);
 	while (n < 0 && errno == EINTR);

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -262,13 +264,10 @@ wt_path_has_mounts(const char *path)
 
 /* Deep trees need a descriptor per level: take what the hard limit allows. */
 static void
-raise_nofile(void)
+raise_nofile_once(void)
 {
-	static int done;
 	struct rlimit rl;
 
-	if (done++)
-		return;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
@@ -291,12 +290,39 @@ wt_mount_id(int dirfd, const char *name, uint64_t *id)
 	return 0;
 }
 
+/* Removals run on several workers at once: once for all of them. */
+static void
+raise_nofile(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, raise_nofile_once);
+}
+
+/*
+ * The mount a directory entry is on, 0 when it cannot be read. A bind mount
+ * of the same filesystem has the same st_dev, but not the same mount:
+ * deleting through it would delete outside the tree.
+ */
+static uint64_t
+mount_id(int pfd, const char *name)
+{
+	uint64_t m;
+
+	return wt_mount_id(pfd, name, &m) == 0 ? m : 0;
+}
+
+/*
+ * Removes name below pfd. At the top of a worktree (keep_git), its .git entry
+ * goes last, so that a removal cut short leaves a tree that git and wt still
+ * recognise as the same worktree, and can finish.
+ */
 static int
-rm_at(int pfd, const char *name, dev_t dev, uint64_t mnt, struct wt_rm_stats *rs)
+rm_at(int pfd, const char *name, dev_t dev, uint64_t mnt, struct wt_rm_stats *rs,
+      int keep_git)
 {
 	struct stat st;
 	struct dirent *de;
-	uint64_t m;
 	DIR *d;
 	int fd, ret = 0;
 
@@ -310,11 +336,8 @@ rm_at(int pfd, const char *name, dev_t dev, uint64_t mnt, struct wt_rm_stats *rs
 		rs->bytes += (unsigned long long)st.st_blocks * 512;
 		return 0;
 	}
-	/*
-	 * A mount point is never entered: another filesystem has another device,
-	 * and a bind mount of the same filesystem has another mount id.
-	 */
-	if (st.st_dev != dev || wt_mount_id(pfd, name, &m) < 0 || m != mnt) {
+	if (st.st_dev != dev || mount_id(pfd, name) != mnt) {
+		/* A mount point: another filesystem, or a bind mount, is never entered. */
 		rs->skipped++;
 		errno = EXDEV;
 		return -1;
@@ -330,9 +353,13 @@ rm_at(int pfd, const char *name, dev_t dev, uint64_t mnt, struct wt_rm_stats *rs
 		if (de->d_name[0] == '.' && (!de->d_name[1] ||
 		    (de->d_name[1] == '.' && !de->d_name[2])))
 			continue;
-		if (rm_at(fd, de->d_name, dev, mnt, rs) < 0)
+		if (keep_git && strcmp(de->d_name, ".git") == 0)
+			continue;
+		if (rm_at(fd, de->d_name, dev, mnt, rs, 0) < 0)
 			ret = -1;
 	}
+	if (keep_git && ret == 0 && rm_at(fd, ".git", dev, mnt, rs, 0) < 0)
+		ret = -1;
 	closedir(d);
 	if (ret == 0) {
 		if (unlinkat(pfd, name, AT_REMOVEDIR) < 0)
@@ -350,10 +377,13 @@ wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs)
 	uint64_t mnt;
 
 	raise_nofile();
-	/* What is removed is on the filesystem and mount of the directory it is in. */
+	/*
+	 * What is removed is on the filesystem and mount of the directory it is
+	 * in: a name that is itself a mount point is not entered either.
+	 */
 	if (fstat(dirfd, &st) < 0 || wt_mount_id(dirfd, "", &mnt) < 0)
 		return -1;
-	return rm_at(dirfd, name, st.st_dev, mnt, rs);
+	return rm_at(dirfd, name, st.st_dev, mnt, rs, 0);
 }
 
 int
@@ -378,7 +408,7 @@ wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs)
 	}
 	if (wt_mount_id(pfd, slash + 1, &mnt) < 0)
 		goto out;
-	ret = rm_at(pfd, slash + 1, t->dev, mnt, rs);
+	ret = rm_at(pfd, slash + 1, t->dev, mnt, rs, 1);
 out:
 	if (pfd >= 0)
 		close(pfd);

@@ -57,6 +57,8 @@ struct worker {
 	struct frame *fr;
 	size_t nfr, frcap;
 	struct wt_buf names;
+	struct dirent64 **v;        /* a getdents batch, sorted by inode */
+	size_t vcap;
 	int nopen, maxopen;
 	pthread_t th;
 };
@@ -89,7 +91,7 @@ struct wt_walk {
 	int ran;
 	atomic_int stop;
 	atomic_long errors;
-	int nslots;
+	atomic_int nslots;
 	size_t stride;
 	char *slots;
 	struct links links[STRIPES];
@@ -277,54 +279,84 @@ push(struct worker *wo, struct wt_walk_dir *d, int fd)
 		shed(wo);
 }
 
+/* One entry of the top directory: a subdirectory is kept for later. */
+static int
+one(struct worker *wo, struct wt_walk *w, struct frame *f, const struct dirent64 *d)
+{
+	const char *name = d->d_name;
+	unsigned char type = d->d_type;
+	struct stat st;
+	int stated = 0;
+
+	if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+		return WT_WALK_CONTINUE;
+	if (type == DT_DIR) {
+		wt_buf_add(&wo->names, name, strlen(name) + 1);
+		return WT_WALK_CONTINUE;
+	}
+	if (!(w->ops.flags & WT_WALK_NOSTAT) || type == DT_UNKNOWN) {
+		if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			/* Gone since it was listed: not an error. */
+			if (errno != ENOENT)
+				report(wo, w, f->dir, f->fd, name, type, "stat", errno);
+			return WT_WALK_CONTINUE;
+		}
+		stated = 1;
+		type = IFTODT(st.st_mode);
+		if (type == DT_DIR) {
+			wt_buf_add(&wo->names, name, strlen(name) + 1);
+			return WT_WALK_CONTINUE;
+		}
+	}
+	return call(wo, w, f->dir, f->fd, name, -1, type, stated ? &st : NULL, NULL);
+}
+
+static int
+by_ino(const void *a, const void *b)
+{
+	ino64_t x = (*(struct dirent64 *const *)a)->d_ino;
+	ino64_t y = (*(struct dirent64 *const *)b)->d_ino;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
  * Reads the top directory: every entry but a subdirectory goes to the
  * callback now, while it is hot in the dentry cache; subdirectories are
- * kept by name to be opened one by one.
+ * kept by name to be opened one by one. In inode order (WT_WALK_INODE_ORDER)
+ * the inode tables are read from disk mostly forwards, and the next inodes
+ * are often in the block the last read brought in.
  */
 static void
 read_dir(struct worker *wo, struct wt_walk *w)
 {
 	struct frame *f = &wo->fr[wo->nfr - 1];
-	struct stat st;
-	const char *name;
+	struct dirent64 *d;
+	size_t k, nv;
 	char *p, *end;
 	ssize_t n;
-	int nostat = w->ops.flags & WT_WALK_NOSTAT, stated;
-	unsigned char type;
 
 	while ((n = getdents64(f->fd, wo->dents, DENTS)) > 0) {
-		for (p = wo->dents, end = p + n; p < end;
-		     p += ((struct dirent64 *)(void *)p)->d_reclen) {
-			struct dirent64 *d = (struct dirent64 *)(void *)p;
-
-			name = d->d_name;
-			if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
-				continue;
-			type = d->d_type;
-			if (type == DT_DIR) {
-				wt_buf_add(&wo->names, name, strlen(name) + 1);
-				continue;
+		end = wo->dents + n;
+		if (!(w->ops.flags & WT_WALK_INODE_ORDER)) {
+			for (p = wo->dents; p < end; p += d->d_reclen) {
+				d = (struct dirent64 *)(void *)p;
+				if (one(wo, w, f, d) == WT_WALK_STOP)
+					break;
 			}
-			stated = 0;
-			if (!nostat || type == DT_UNKNOWN) {
-				if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-					/* Gone since it was listed: not an error. */
-					if (errno != ENOENT)
-						report(wo, w, f->dir, f->fd, name, type,
-						       "stat", errno);
-					continue;
+		} else {
+			for (nv = 0, p = wo->dents; p < end; p += d->d_reclen, nv++) {
+				d = (struct dirent64 *)(void *)p;
+				if (nv == wo->vcap) {
+					wo->vcap = wo->vcap ? 2 * wo->vcap : 1024;
+					wo->v = wt_xrealloc(wo->v, wo->vcap * sizeof(*wo->v));
 				}
-				stated = 1;
-				type = IFTODT(st.st_mode);
-				if (type == DT_DIR) {
-					wt_buf_add(&wo->names, name, strlen(name) + 1);
-					continue;
-				}
+				wo->v[nv] = d;
 			}
-			if (call(wo, w, f->dir, f->fd, name, -1, type,
-				 stated ? &st : NULL, NULL) == WT_WALK_STOP)
-				break;
+			qsort(wo->v, nv, sizeof(*wo->v), by_ino);
+			for (k = 0; k < nv; k++)
+				if (one(wo, w, f, wo->v[k]) == WT_WALK_STOP)
+					break;
 		}
 		if (atomic_load_explicit(&w->stop, memory_order_relaxed))
 			break;
@@ -575,6 +607,7 @@ static void
 worker_release(struct worker *wo)
 {
 	free(wo->dents);
+	free(wo->v);
 	free(wo->fr);
 	wt_buf_release(&wo->names);
 }
@@ -677,6 +710,7 @@ wt_walk_new(const struct wt_walk_ops *ops)
 
 	memset(w, 0, sizeof(*w));
 	w->ops = *ops;
+	atomic_init(&w->nslots, 0);
 	atomic_init(&w->stop, 0);
 	atomic_init(&w->errors, 0);
 	for (i = 0; i < STRIPES; i++)
@@ -702,13 +736,13 @@ wt_walk_free(struct wt_walk *w)
 int
 wt_walk_nslots(const struct wt_walk *w)
 {
-	return w->nslots;
+	return atomic_load_explicit(&w->nslots, memory_order_acquire);
 }
 
 void *
 wt_walk_slot(struct wt_walk *w, int i)
 {
-	return i >= 0 && i < w->nslots ? slot(w, i) : NULL;
+	return i >= 0 && i < wt_walk_nslots(w) ? slot(w, i) : NULL;
 }
 
 long
@@ -739,13 +773,14 @@ wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root)
 	}
 	w->dev = st.st_dev;
 	/* One slot per worker and one for the caller, each on its own cache lines. */
-	w->nslots = wk->nthreads + 1;
 	w->stride = (w->ops.ctx_size + 63) & ~(size_t)63;
 	if (w->stride) {
-		if (posix_memalign((void **)&w->slots, 64, w->stride * (size_t)w->nslots))
+		if (posix_memalign((void **)&w->slots, 64, w->stride * (size_t)(wk->nthreads + 1)))
 			err(WT_EXIT_FATAL, "posix_memalign");
-		memset(w->slots, 0, w->stride * (size_t)w->nslots);
+		memset(w->slots, 0, w->stride * (size_t)(wk->nthreads + 1));
 	}
+	/* Published for a thread that peeks while the walk runs. */
+	atomic_store_explicit(&w->nslots, wk->nthreads + 1, memory_order_release);
 	d = dir_new(NULL, root, &st);
 	memset(&self, 0, sizeof(self));
 	self.id = wk->nthreads;

@@ -146,6 +146,8 @@ int wt_reader_next(struct wt_reader *rd, struct wt_rec *r);
  */
 int wt_reader_line(struct wt_reader *rd, const char **line, size_t *n, int *toolong);
 long wt_reader_lineno(const struct wt_reader *rd);
+/* Flushes out before every read of more input (filters: stream, don't hold). */
+void wt_reader_flush_on_read(struct wt_reader *rd, FILE *out);
 /* Byte offset in the input where the line last returned starts. */
 off_t wt_reader_offset(const struct wt_reader *rd);
 
@@ -189,6 +191,7 @@ struct wt_config {
 	int jobs;
 	double disk_threshold;
 	char *compression, *worktree_root, *registry, *home;
+	char *archive_dir;   /* wt-archive's output; NULL: $WT_HOME/archives */
 	double lock_timeout;
 };
 /* Loads defaults, then the file, then the environment; exits 2 on a bad value. */
@@ -366,6 +369,7 @@ enum {
 	WT_WALK_STOP = 2,           /* end the walk (wt_walk_run returns 1) */
 };
 #define WT_WALK_NOSTAT 1            /* no fstatat for non-directories: st NULL */
+#define WT_WALK_INODE_ORDER 2       /* each directory in inode order: for cold caches */
 struct wt_walk_ent {
 	struct wt_walk *walk;
 	const struct wt_walk_dir *dir;  /* the directory holding it; NULL: root */
@@ -407,10 +411,14 @@ void wt_walk_free(struct wt_walk *w);
  * Walks the tree at root (opened without following a final symbolic link)
  * on wk's workers and returns when it is done: 0, 1 when a callback stopped
  * it, -1 with errno when root cannot be opened. Any thread may call it, many
- * at once with different walks; a walk runs once.
+ * at once with different walks, but not a callback (its worker would wait
+ * on itself); a walk runs once.
  */
 int wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root);
-/* Per-worker slots of a walk, to merge after the run. */
+/*
+ * Per-worker slots of a walk, zeroed, to merge after the run. While it runs
+ * another thread may peek at them (progress): nslots is 0 until they exist.
+ */
 int wt_walk_nslots(const struct wt_walk *w);
 void *wt_walk_slot(struct wt_walk *w, int i);
 /* Entries that could not be opened, read or stat'ed. */
@@ -448,6 +456,71 @@ int wt_artifact_kind_valid(const char *kind);
 /* A mask of kinds from "a,b,c"; -1 with *bad naming an unknown kind. */
 long long wt_artifact_mask(const char *list, const char **bad);
 int wt_artifact_in_mask(const char *kind, long long mask);
+
+/* archive.c: wt's archive format (wt-archive, wt-restore) */
+/*
+ * An archive is a tar (zstd or gzip) whose first entry is the manifest, then
+ * git's per-worktree state under WT_GIT_PREFIX, then the worktree's entries,
+ * all in the manifest's order. Paths are relative to the worktree's top.
+ */
+#define WT_MANIFEST_NAME ".wt-manifest.json"
+#define WT_MANIFEST_FORMAT "wt-archive/1"
+#define WT_MANIFEST_MAX (512 << 20)
+#define WT_GIT_PREFIX ".wt-git/"
+enum { WT_ITEM_FILE, WT_ITEM_DIR, WT_ITEM_SYMLINK };
+struct wt_item {
+	char *path;         /* relative to the worktree's top */
+	int type;           /* WT_ITEM_* */
+	unsigned mode;      /* permission bits */
+	long long size;     /* files */
+	uint32_t crc;       /* files: zlib's crc32 of the content */
+	char *target;       /* symbolic links */
+};
+struct wt_manifest {
+	struct wt_rec doc;  /* the manifest's JSON */
+	char *id, *path, *repo, *head, *branch, *upstream, *name;
+	struct wt_item *items;  /* git's state first (ngit of them), then the worktree's */
+	size_t nitems, ngit;
+	char **skipped;         /* what was left out (recreatable artifacts, sockets) */
+	size_t nskipped;
+};
+struct archive;
+struct archive_entry;
+/* The git state names an archive may carry, NULL-terminated. */
+const char *const *wt_archive_git_names(void);
+/* 1 when p is relative, with no empty, "." or ".." component. */
+int wt_archive_path_ok(const char *p);
+/*
+ * Appends "key":"s" when s[0..n) is UTF-8, else "key_hex":"..." (the exact
+ * bytes of a file name that is not UTF-8).
+ */
+void wt_json_bytes(struct wt_buf *b, const char *key, const char *s, size_t n);
+/*
+ * Parses and checks a manifest: every path safe and listed once, not
+ * reserved, its parent a directory listed before it (so no entry reaches
+ * through a symbolic link). Returns 0, or -1 with *why static.
+ */
+int wt_manifest_parse(struct wt_manifest *m, const char *text, size_t n,
+		      const char **why);
+void wt_manifest_release(struct wt_manifest *m);
+/* Checks an entry's header (path, type, mode, size, link target) against it. */
+int wt_manifest_check_entry(const struct wt_item *it, struct archive_entry *e,
+			    const char **why);
+/* A libarchive reader of the archive at fd (from its start); NULL on error. */
+struct archive *wt_archive_read_fd(int fd);
+/*
+ * Reads the first entry as the manifest into m (and its text into *text, a
+ * new string, when text is not NULL). Returns 0, or -1 with *why a new string.
+ */
+int wt_archive_read_manifest(struct archive *a, struct wt_manifest *m,
+			     char **text, size_t *len, char **why);
+/*
+ * Reads the whole archive at fd back, decompressing it, and checks every
+ * entry against the manifest in order: path, type, mode, size, crc32, no entry
+ * missing or extra; and, when expect is not NULL, that the manifest is exactly
+ * expect. Returns 0, or -1 with *why a new string (free it).
+ */
+int wt_archive_verify(int fd, const char *expect, size_t nexpect, char **why);
 
 /* safety.c: the safety contract's checks (DESIGN.md) */
 struct wt_target {
@@ -500,7 +573,11 @@ int wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs);
  * another mount id. 0, or -1 with errno.
  */
 int wt_mount_id(int dirfd, const char *name, uint64_t *id);
-/* The same for a verified worktree's top, failing with ESTALE when the directory there is no longer the one verified. */
+/*
+ * The same for a verified worktree's top, failing with ESTALE when the
+ * directory there is no longer the one verified. Its .git entry is removed
+ * last, so an interrupted removal leaves a worktree that can still be verified.
+ */
 int wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs);
 
 /* trash.c: a worktree's trash, and removal of big trees by parallel workers */

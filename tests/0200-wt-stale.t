@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-stale: ages from each signal with WT_NOW pinned, the options, errors and pass-through.
 . "$(dirname "$0")/lib.sh"
-plan 39
+plan 40
 
 # WT_NOW is 2026-06-01T00:00:00Z (lib.sh); commits and reflog entries are dated by
 # GIT_COMMITTER_DATE, index times are set with touch -d.
@@ -124,4 +124,16 @@ if command -v script > /dev/null 2>&1; then
 else
 	skip "no script(1) for a terminal"
 fi
+
+# Records stream: the first comes out while the writer still holds the pipe.
+mkfifo "$T/fifo"
+(echo '{"id":"first","last_accessed":"2020-01-01T00:00:00Z"}'; exec sleep 30) > "$T/fifo" &
+feeder=$!
+wt-stale -S record 1 < "$T/fifo" > "$T/streamed" &
+i=0
+while [ ! -s "$T/streamed" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+first=$(head -n 1 "$T/streamed" | jq -r .id)
+kill "$feeder"
+wait
+check_same "a record is written before the input ends" "first" "$first"
 done_testing

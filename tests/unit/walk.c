@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,24 +10,7 @@
 #include <unistd.h>
 
 #include "wt.h"
-
-static int n, failed;
-
-static void
-ok(int cond, const char *what)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++n, what);
-	if (!cond)
-		failed++;
-}
-
-static void
-okeq(long long got, long long want, const char *what)
-{
-	ok(got == want, what);
-	if (got != want)
-		printf("# got %lld, want %lld\n", got, want);
-}
+#include "tap.h"
 
 struct count {
 	long long files, dirs, links, bytes, maxfd, maxdepth, unique;
@@ -91,12 +73,14 @@ entry(const struct wt_walk_ent *e, void *arg)
 	return WT_WALK_CONTINUE;
 }
 
+static int walkflags;
+
 static int
 walk(const char *root, int threads, struct opts *o, struct count *sum, int *workers,
      long *errors)
 {
 	struct wt_walker *wk = wt_walker_new(threads);
-	struct wt_walk_ops ops = { entry, NULL, o, sizeof(struct count), 0 };
+	struct wt_walk_ops ops = { entry, NULL, o, sizeof(struct count), walkflags };
 	struct wt_walk *w = wt_walk_new(&ops);
 	int rc, i;
 
@@ -191,7 +175,7 @@ main(void)
 	char *top;
 
 	wt_setprogname("walk");
-	printf("1..19\n");
+	plan(20);
 	if (!(top = mkdtemp(tmpl)))
 		return 2;
 	root = open(top, O_RDONLY | O_DIRECTORY);
@@ -226,13 +210,13 @@ main(void)
 
 	memset(&o, 0, sizeof(o));
 	rc = walk(b.s, 1, &o, &one, NULL, &errors);
-	okeq(rc, 0, "a walk in the caller's thread returns 0");
-	okeq(one.files, ref_files, "files counted as nftw counts them");
-	okeq(one.dirs, ref_dirs, "directories counted, the root included");
-	okeq(one.bytes, ref_bytes, "sizes summed as nftw sums them");
-	okeq(one.links, 2, "symbolic links are entries, not followed");
-	okeq(one.unique, ref_files - 1, "a hard-linked inode is seen once");
-	okeq(errors, 0, "no errors");
+	is_int(rc, 0, "a walk in the caller's thread returns 0");
+	is_int(one.files, ref_files, "files counted as nftw counts them");
+	is_int(one.dirs, ref_dirs, "directories counted, the root included");
+	is_int(one.bytes, ref_bytes, "sizes summed as nftw sums them");
+	is_int(one.links, 2, "symbolic links are entries, not followed");
+	is_int(one.unique, ref_files - 1, "a hard-linked inode is seen once");
+	is_int(errors, 0, "no errors");
 
 	o.slow = 1;
 	rc = walk(b.s, 4, &o, &four, &workers, NULL);
@@ -241,13 +225,21 @@ main(void)
 	   "four workers count the same");
 	ok(workers >= 2, "one tree is shared between workers");
 	if (workers < 2)
-		printf("# %d worker(s) did the walk\n", workers);
+		diag("%d worker(s) did the walk", workers);
+
+	walkflags = WT_WALK_INODE_ORDER;
+	memset(&o, 0, sizeof(o));
+	rc = walk(b.s, 3, &o, &four, NULL, NULL);
+	ok(rc == 0 && four.files == one.files && four.dirs == one.dirs &&
+	   four.bytes == one.bytes && four.unique == one.unique,
+	   "in inode order, the same");
+	walkflags = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.prune = "d3";
 	walk(b.s, 2, &o, &four, NULL, NULL);
-	okeq(four.files, one.files - 16 * 6, "a pruned directory is not read");
-	okeq(four.dirs, one.dirs - 16, "it is seen, what is inside is not");
+	is_int(four.files, one.files - 16 * 6, "a pruned directory is not read");
+	is_int(four.dirs, one.dirs - 16, "it is seen, what is inside is not");
 
 	memset(&o, 0, sizeof(o));
 	o.stop = "f5";
@@ -273,9 +265,9 @@ main(void)
 	rc = walk(b.s, 2, &o, &four, NULL, &errors);
 	ok(rc == 0 && four.files == 1500 && four.dirs == 1501 && errors == 0,
 	   "1500 levels deep, paths over PATH_MAX");
-	okeq(four.maxdepth, 1500, "depth counted");
+	is_int(four.maxdepth, 1500, "depth counted");
 	ok(four.maxfd < 40, "a chain keeps few descriptors open");
-	printf("# at most %lld descriptors open\n", four.maxfd);
+	diag("at most %lld descriptors open", four.maxfd);
 
 	a = sub(root, "wide");
 	for (i = 0; i < 400; i++) {
@@ -299,17 +291,17 @@ main(void)
 	ok(rc == 0 && four.files == ref_files && four.dirs == ref_dirs && errors == 0,
 	   "a deep tree with siblings at every level: all seen");
 	ok(four.maxfd < 2 * 64 + 40, "descriptors stay under the budget");
-	printf("# at most %lld descriptors open over %lld levels\n", four.maxfd,
-	       four.maxdepth);
+	diag("at most %lld descriptors open over %lld levels", four.maxfd,
+	     four.maxdepth);
 
-	/* Paths on demand. */
+	/* Paths on demand: the deep tree's leaf is over PATH_MAX. */
 	{
 		struct wt_buf p = WT_BUF_INIT;
 
 		wt_walk_path(NULL, "/x/y", &p);
 		wt_buf_adds(&p, "|");
 		wt_walk_relpath(NULL, "/x/y", &p);
-		okeq(strcmp(p.s, "/x/y|"), 0, "the root's path and relative path");
+		is_str(p.s, "/x/y|", "the root's path and relative path");
 		wt_buf_release(&p);
 	}
 	errno = 0;
@@ -328,5 +320,5 @@ main(void)
 		}
 		waitpid(pid, NULL, 0);
 	}
-	return failed ? 1 : 0;
+	return done_testing();
 }

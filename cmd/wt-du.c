@@ -1,0 +1,626 @@
+/* wt-du: disk usage of every worktree, with its recreatable artifacts. */
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <git2.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wt.h"
+
+#define MAXKINDS 64
+
+/*
+ * A worker's counts for one walk. Only that worker writes them; the progress
+ * line reads them while it runs, hence relaxed atomics (plain loads and
+ * stores on every machine wt runs on).
+ */
+struct counts {
+	_Atomic long long size, apparent, files, dirs;
+	long long art[MAXKINDS];
+};
+
+/* One worktree being measured. */
+struct du {
+	char *root, *admin, *id;
+	struct wt_walk *walk;
+	pthread_mutex_t mu;         /* libgit2's index is not safe for parallel finds */
+	git_index *idx;
+	int idx_tried;
+	struct du *next;            /* in the list the progress line reads */
+};
+
+static struct {
+	int nocache, quiet, walkflags;
+	long long warn, crit;
+	long ttl;
+	time_t now;
+	char *cachedir;
+	struct wt_walker *wk;
+	const char *const *kinds;
+	int nkinds;
+} opt;
+
+/* The walks in progress and the totals of those done, for the progress line. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct du *active;
+	long long files, bytes;
+	int quit, showing;
+	char current[256];
+} prog = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, "" };
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: wt-du [-Cq] [-c size] [-I depth] [-j jobs] [-w size]\n");
+	exit(WT_EXIT_FATAL);
+}
+
+static void
+bump(_Atomic long long *v, long long n)
+{
+	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+static int
+kind_index(const char *kind)
+{
+	int i;
+
+	for (i = 0; i < opt.nkinds; i++)
+		if (strcmp(opt.kinds[i], kind) == 0)
+			return i;
+	return -1;
+}
+
+/* 1 when git's index of the worktree tracks something at or under the entry. */
+static int
+tracked(struct du *du, const struct wt_walk_ent *e)
+{
+	struct wt_buf rel = WT_BUF_INIT, p = WT_BUF_INIT;
+	int t = 0;
+
+	pthread_mutex_lock(&du->mu);
+	if (!du->idx_tried) {
+		du->idx_tried = 1;
+		if (du->admin) {
+			wt_buf_addf(&p, "%s/index", du->admin);
+			if (access(p.s, F_OK) == 0 && git_index_open(&du->idx, p.s) < 0) {
+				warnx("cannot read the index '%s': %s", p.s, wt_git_errmsg());
+				du->idx = NULL;
+			}
+		}
+	}
+	if (du->idx) {
+		wt_walk_relpath(e->dir, e->name, &rel);
+		t = wt_git_tracks_under(du->idx, rel.s);
+	}
+	pthread_mutex_unlock(&du->mu);
+	wt_buf_release(&rel);
+	wt_buf_release(&p);
+	return t;
+}
+
+/*
+ * Counts one entry. Directories are artifacts by the table in libcommon
+ * unless git tracks something in them; what is inside an artifact counts
+ * for its kind (the directory's tag is the kind's index + 1).
+ */
+static int
+entry(const struct wt_walk_ent *e, void *arg)
+{
+	struct du *du = arg;
+	struct counts *c = e->ctx;
+	const struct stat *st = e->st;
+	const char *k;
+	uintptr_t kind = e->ptag;
+	long long bytes;
+	int i;
+
+	if (!st)
+		return WT_WALK_CONTINUE;
+	if (e->type == DT_DIR) {
+		bump(&c->dirs, 1);
+		if (!kind && e->dir && (k = wt_artifact_dir(e->dirfd,
+		    wt_walk_dir_name(e->dir), e->name)) &&
+		    (i = kind_index(k)) >= 0 && !tracked(du, e))
+			kind = (uintptr_t)i + 1;
+		if (e->tag)
+			*e->tag = kind;
+	} else {
+		/* Every name of a hard-linked file but the first is free. */
+		if (!wt_walk_once(e->walk, st))
+			return WT_WALK_CONTINUE;
+		bump(&c->files, 1);
+		if (!kind && e->type == DT_REG && (k = wt_artifact_file(e->name)) &&
+		    (i = kind_index(k)) >= 0 && !tracked(du, e))
+			kind = (uintptr_t)i + 1;
+	}
+	bytes = (long long)st->st_blocks * 512;
+	bump(&c->size, bytes);
+	bump(&c->apparent, (long long)st->st_size);
+	if (kind)
+		c->art[kind - 1] += bytes;
+	return WT_WALK_CONTINUE;
+}
+
+/* What could not be read is named on stderr, below the progress line. */
+static void
+walk_error(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
+{
+	struct wt_buf b = WT_BUF_INIT;
+
+	(void)arg;
+	wt_walk_path(e->dir, e->name, &b);
+	pthread_mutex_lock(&prog.mu);
+	if (prog.showing)
+		fputs("\r\033[K", stderr);
+	warnx("cannot %s '%s': %s", what, b.s, strerror(errnum));
+	pthread_mutex_unlock(&prog.mu);
+	wt_buf_release(&b);
+}
+
+static int
+is_archived(const struct wt_rec *r)
+{
+	int t = wt_rec_find(r, "status"), b;
+
+	if (t >= 0 && wt_rec_tokeq(r, t, "archived"))
+		return 1;
+	return wt_rec_bool(r, "archived", &b) == 0 && b;
+}
+
+static int
+want(const struct wt_rec *r, void *arg)
+{
+	int t = wt_rec_find(r, "path");
+
+	(void)arg;
+	return t >= 0 && r->tok[t].type == JSMN_STRING && !wt_rec_has_error(r) &&
+	       !is_archived(r);
+}
+
+/* "mtime-ns:size" of a file, or "-" when it is not there. */
+static void
+stamp(struct wt_buf *b, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		wt_buf_adds(b, "-;");
+	else
+		wt_buf_addf(b, "%lld.%09ld:%lld;", (long long)st.st_mtim.tv_sec,
+			    st.st_mtim.tv_nsec, (long long)st.st_size);
+}
+
+/*
+ * What the cached answer depends on besides time: the worktree's HEAD, the
+ * branch it points at (a commit moves the branch, not HEAD) and its index.
+ */
+static void
+fingerprint(const char *admin, struct wt_buf *fp)
+{
+	struct wt_buf p = WT_BUF_INIT, common = WT_BUF_INIT;
+	char *head = NULL, *cd = NULL;
+
+	if (!admin) {
+		wt_buf_adds(fp, "no-git");
+		return;
+	}
+	wt_buf_addf(&p, "%s/HEAD", admin);
+	stamp(fp, p.s);
+	head = wt_read_small(p.s, 4096);
+	wt_buf_reset(&p);
+	wt_buf_addf(&p, "%s/commondir", admin);
+	if ((cd = wt_read_small(p.s, 4096)) && *cd)
+		wt_buf_addf(&common, cd[0] == '/' ? "%s" : "%s/%s",
+			    cd[0] == '/' ? cd : admin, cd);
+	else
+		wt_buf_adds(&common, admin);
+	if (head && strncmp(head, "ref: ", 5) == 0 && !strstr(head, "..")) {
+		wt_buf_reset(&p);
+		wt_buf_addf(&p, "%s/%s", common.s, head + 5);
+		stamp(fp, p.s);
+		wt_buf_reset(&p);
+		wt_buf_addf(&p, "%s/packed-refs", common.s);
+		stamp(fp, p.s);
+	}
+	wt_buf_reset(&p);
+	wt_buf_addf(&p, "%s/index", admin);
+	stamp(fp, p.s);
+	free(head);
+	free(cd);
+	wt_buf_release(&p);
+	wt_buf_release(&common);
+}
+
+static void
+cache_name(struct wt_buf *b, const struct stat *st)
+{
+	wt_buf_addf(b, "%s/du.%llx.%llx", opt.cachedir, (unsigned long long)st->st_dev,
+		    (unsigned long long)st->st_ino);
+}
+
+/* The fields wt-du owns and keeps in the cache, in the order they are written. */
+static const char *const measured[] = {
+	"size", "apparent_size", "files", "dirs", "artifacts", "artifact_size",
+	"du_at", "du_errors", NULL
+};
+
+static void
+apply(struct wt_rec *r, const struct wt_rec *f)
+{
+	const char *raw;
+	size_t i, n;
+
+	for (i = 0; measured[i]; i++)
+		if ((raw = wt_rec_raw(f, measured[i], &n)))
+			wt_rec_set_raw(r, measured[i], raw, n);
+}
+
+/*
+ * A cached answer for the worktree whose root is st: fresh (younger than
+ * cache_ttl), for the same path, with the same fingerprint. 1 with f filled.
+ */
+static int
+cache_get(const struct stat *st, const char *path, const char *fp, struct wt_rec *f)
+{
+	struct wt_buf name = WT_BUF_INIT;
+	struct wt_rec c = WT_REC_INIT;
+	char *text = NULL, *s = NULL;
+	const char *raw;
+	double at;
+	size_t n;
+	int hit = 0;
+
+	cache_name(&name, st);
+	if (!(text = wt_read_small(name.s, 64 * 1024)) ||
+	    wt_rec_parse(&c, text, strlen(text), NULL) < 0)
+		goto out;
+	if (wt_rec_num(&c, "at", &at) < 0 || (time_t)at > opt.now ||
+	    opt.now - (time_t)at >= opt.ttl)
+		goto out;
+	if (!(s = wt_rec_str(&c, "path")) || strcmp(s, path) != 0)
+		goto out;
+	free(s);
+	if (!(s = wt_rec_str(&c, "fp")) || strcmp(s, fp) != 0)
+		goto out;
+	if (!(raw = wt_rec_raw(&c, "fields", &n)) || wt_rec_parse(f, raw, n, NULL) < 0)
+		goto out;
+	hit = 1;
+out:
+	free(s);
+	free(text);
+	wt_rec_release(&c);
+	wt_buf_release(&name);
+	return hit;
+}
+
+/* mkdir -p: $WT_HOME itself may not exist yet. */
+static int
+mkdirs(const char *dir)
+{
+	char *p = wt_xstrdup(dir), *s = p;
+	int rc = 0;
+
+	while (rc == 0 && (s = strchr(s + 1, '/'))) {
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			rc = -1;
+		*s = '/';
+	}
+	if (rc == 0 && mkdir(p, 0700) < 0 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
+/* Writes the cache entry through a temporary file and a rename. */
+static void
+cache_put(const struct stat *st, const char *path, const char *fp,
+	  const struct wt_rec *f)
+{
+	struct wt_buf name = WT_BUF_INIT, tmp = WT_BUF_INIT, b = WT_BUF_INIT;
+	int fd;
+
+	cache_name(&name, st);
+	wt_buf_addf(&tmp, "%s/.du.XXXXXX", opt.cachedir);
+	if ((fd = mkstemp(tmp.s)) < 0 && errno == ENOENT && mkdirs(opt.cachedir) == 0) {
+		wt_buf_reset(&tmp);
+		wt_buf_addf(&tmp, "%s/.du.XXXXXX", opt.cachedir);
+		fd = mkstemp(tmp.s);
+	}
+	if (fd < 0) {
+		warn("cannot write in the cache '%s'", opt.cachedir);
+		goto out;
+	}
+	wt_buf_addf(&b, "{\"path\":");
+	wt_json_strz(&b, path);
+	wt_buf_addf(&b, ",\"at\":%lld,\"fp\":", (long long)opt.now);
+	wt_json_strz(&b, fp);
+	wt_buf_adds(&b, ",\"fields\":");
+	wt_buf_add(&b, f->line, f->len);
+	wt_buf_adds(&b, "}\n");
+	if (write(fd, b.s, b.len) != (ssize_t)b.len || close(fd) < 0 ||
+	    rename(tmp.s, name.s) < 0) {
+		warn("cannot write the cache '%s'", name.s);
+		unlink(tmp.s);
+	}
+out:
+	wt_buf_release(&name);
+	wt_buf_release(&tmp);
+	wt_buf_release(&b);
+}
+
+static void
+prog_add(struct du *du)
+{
+	char *id = du->id ? du->id : du->root;
+
+	pthread_mutex_lock(&prog.mu);
+	du->next = prog.active;
+	prog.active = du;
+	snprintf(prog.current, sizeof(prog.current), "%s", id);
+	pthread_mutex_unlock(&prog.mu);
+}
+
+static void
+prog_del(struct du *du, long long files, long long bytes)
+{
+	struct du **p;
+
+	pthread_mutex_lock(&prog.mu);
+	for (p = &prog.active; *p; p = &(*p)->next)
+		if (*p == du) {
+			*p = du->next;
+			break;
+		}
+	prog.files += files;
+	prog.bytes += bytes;
+	pthread_mutex_unlock(&prog.mu);
+}
+
+/* Measures a worktree with the walker; fills f with the fields. 0 or -1 (errno). */
+static int
+measure(struct du *du, struct wt_rec *f)
+{
+	struct wt_walk_ops ops = { entry, walk_error, du, sizeof(struct counts),
+				   opt.walkflags };
+	struct wt_buf b = WT_BUF_INIT;
+	struct counts *c;
+	long long size = 0, apparent = 0, files = 0, dirs = 0, art[MAXKINDS], asum = 0;
+	int i, k, rc, e;
+	char t[40];
+
+	memset(art, 0, sizeof(art));
+	du->walk = wt_walk_new(&ops);
+	prog_add(du);
+	rc = wt_walk_run(opt.wk, du->walk, du->root);
+	e = errno;
+	for (i = 0; rc >= 0 && i < wt_walk_nslots(du->walk); i++) {
+		c = wt_walk_slot(du->walk, i);
+		size += c->size;
+		apparent += c->apparent;
+		files += c->files;
+		dirs += c->dirs;
+		for (k = 0; k < opt.nkinds; k++)
+			art[k] += c->art[k];
+	}
+	prog_del(du, files, size);
+	if (rc < 0) {
+		errno = e;
+		return -1;
+	}
+	wt_buf_addf(&b, "{\"size\":%lld,\"apparent_size\":%lld,\"files\":%lld,"
+		    "\"dirs\":%lld,\"artifacts\":{", size, apparent, files, dirs);
+	for (k = 0, i = 0; k < opt.nkinds; k++) {
+		if (!art[k])
+			continue;
+		wt_buf_addf(&b, "%s\"%s\":%lld", i++ ? "," : "", opt.kinds[k], art[k]);
+		asum += art[k];
+	}
+	wt_buf_addf(&b, "},\"artifact_size\":%lld,\"du_at\":\"%s\",\"du_errors\":%ld}",
+		    asum, wt_time_fmt(opt.now, t), wt_walk_errors(du->walk));
+	if (wt_rec_parse(f, b.s, b.len, NULL) < 0)
+		errx(WT_EXIT_FATAL, "internal error: bad fields %s", b.s);
+	wt_buf_release(&b);
+	return 0;
+}
+
+static const char *
+level(long long size)
+{
+	if (size >= opt.crit)
+		return "critical";
+	if (size >= opt.warn)
+		return "warning";
+	return "ok";
+}
+
+static int
+work(struct wt_rec *r, int worker, void *arg)
+{
+	struct du du;
+	struct wt_rec f = WT_REC_INIT;
+	struct wt_buf fp = WT_BUF_INIT, ctx = WT_BUF_INIT;
+	struct stat st;
+	double size;
+	int cached = 0;
+
+	(void)worker;
+	(void)arg;
+	memset(&du, 0, sizeof(du));
+	pthread_mutex_init(&du.mu, NULL);
+	du.root = wt_rec_str(r, "path");
+	du.id = wt_rec_str(r, "id");
+	wt_buf_adds(&ctx, "{\"path\":");
+	wt_json_strz(&ctx, du.root);
+	wt_buf_addc(&ctx, '}');
+	errno = 0;
+	if (lstat(du.root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		wt_rec_error(r, WT_E_BASE, ctx.s, "cannot measure '%s': %s", du.root,
+			     errno ? strerror(errno) : S_ISLNK(st.st_mode) ?
+			     "a symbolic link" : "not a directory");
+		goto out;
+	}
+	du.admin = wt_git_admin_dir(du.root);
+	fingerprint(du.admin, &fp);
+	if (!opt.nocache && opt.ttl > 0 && cache_get(&st, du.root, fp.s, &f)) {
+		cached = 1;
+	} else if (measure(&du, &f) < 0) {
+		wt_rec_error(r, WT_E_BASE, ctx.s, "cannot measure '%s': %s", du.root,
+			     strerror(errno));
+		goto out;
+	} else if (wt_walk_errors(du.walk) == 0 && opt.ttl > 0) {
+		/* A partial answer is not kept: the next run tries again. */
+		cache_put(&st, du.root, fp.s, &f);
+	}
+	apply(r, &f);
+	if (wt_rec_num(&f, "size", &size) == 0)
+		wt_rec_set_str(r, "size_level", level((long long)size));
+	wt_rec_set_bool(r, "du_cached", cached);
+out:
+	if (du.idx)
+		git_index_free(du.idx);
+	wt_walk_free(du.walk);
+	pthread_mutex_destroy(&du.mu);
+	free(du.root);
+	free(du.admin);
+	free(du.id);
+	wt_rec_release(&f);
+	wt_buf_release(&fp);
+	wt_buf_release(&ctx);
+	return 0;
+}
+
+static void
+human(char *buf, size_t n, long long v)
+{
+	const char *u = "BKMGTP";
+	double d = (double)v;
+
+	while (d >= 1024 && u[1]) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, n, *u == 'B' ? "%.0f %c" : "%.1f %ciB", d, *u);
+}
+
+/* The progress line: files and bytes so far, and the worktree last started. */
+static void *
+progress(void *arg)
+{
+	struct timespec ts;
+	struct du *du;
+	long long files, bytes;
+	char size[32];
+	int i;
+
+	(void)arg;
+	pthread_mutex_lock(&prog.mu);
+	while (!prog.quit) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&prog.cv, &prog.mu, &ts);
+		if (prog.quit)
+			break;
+		files = prog.files;
+		bytes = prog.bytes;
+		for (du = prog.active; du; du = du->next)
+			for (i = 0; i < wt_walk_nslots(du->walk); i++) {
+				struct counts *c = wt_walk_slot(du->walk, i);
+
+				files += atomic_load_explicit(&c->files, memory_order_relaxed);
+				bytes += atomic_load_explicit(&c->size, memory_order_relaxed);
+			}
+		human(size, sizeof(size), bytes);
+		fprintf(stderr, "\r%s: %lld files, %s, %s\033[K", wt_progname, files,
+			size, prog.current);
+	}
+	fprintf(stderr, "\r\033[K");
+	pthread_mutex_unlock(&prog.mu);
+	return NULL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct wt_config cfg;
+	struct wt_reader *rd;
+	struct wt_buf b = WT_BUF_INIT;
+	pthread_t pt;
+	long errors;
+	int c, jobs = 0, depth = 0, showing = 0;
+
+	wt_setprogname(argv[0]);
+	wt_config_load(&cfg);
+	opt.warn = cfg.size_warning;
+	opt.crit = cfg.size_critical;
+	while ((c = getopt(argc, argv, "Cc:I:j:qw:")) != -1)
+		switch (c) {
+		case 'C': opt.nocache = 1; break;
+		case 'c':
+			if ((opt.crit = wt_parse_size(optarg)) < 0)
+				errx(WT_EXIT_FATAL, "bad size: '%s'", optarg);
+			break;
+		case 'I': depth = wt_parse_jobs(optarg); break;
+		case 'j': jobs = wt_parse_jobs(optarg); break;
+		case 'q': opt.quiet = 1; break;
+		case 'w':
+			if ((opt.warn = wt_parse_size(optarg)) < 0)
+				errx(WT_EXIT_FATAL, "bad size: '%s'", optarg);
+			break;
+		default: usage();
+		}
+	argc -= optind;
+	if (argc != 0 || isatty(STDIN_FILENO))
+		usage();
+	if (!jobs)
+		jobs = cfg.jobs;
+	opt.ttl = cfg.cache_ttl;
+	opt.now = wt_now();
+	wt_buf_addf(&b, "%s/cache", cfg.home);
+	opt.cachedir = wt_buf_detach(&b);
+	opt.kinds = wt_artifact_kinds();
+	for (opt.nkinds = 0; opt.kinds[opt.nkinds] && opt.nkinds < MAXKINDS; opt.nkinds++)
+		;
+	wt_git_init();
+	/*
+	 * jobs records at once, each walked by all the walker's threads. When
+	 * the inodes are on disk, not in memory, more threads (-I) keep more
+	 * reads in flight and inode order reads the inode tables forwards.
+	 */
+	opt.wk = wt_walker_new(depth ? depth : jobs);
+	if (depth)
+		opt.walkflags = WT_WALK_INODE_ORDER;
+	if (!opt.quiet && isatty(STDERR_FILENO) &&
+	    pthread_create(&pt, NULL, progress, NULL) == 0)
+		showing = prog.showing = 1;
+	rd = wt_reader_new(STDIN_FILENO, 0);
+	errors = wt_pool_run(rd, jobs, want, work, NULL, stdout);
+	if (showing) {
+		pthread_mutex_lock(&prog.mu);
+		prog.quit = 1;
+		pthread_cond_signal(&prog.cv);
+		pthread_mutex_unlock(&prog.mu);
+		pthread_join(pt, NULL);
+	}
+	wt_reader_free(rd);
+	wt_walker_free(opt.wk);
+	free(opt.cachedir);
+	wt_config_release(&cfg);
+	wt_flush_stdout();
+	return errors ? WT_EXIT_RECORDS : WT_EXIT_OK;
+}

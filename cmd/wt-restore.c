@@ -1,0 +1,757 @@
+/* wt-restore: archived worktrees back where they were, as they were. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <git2.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "wt.h"
+
+#define MARKER "wt-archived"
+
+static struct {
+	int nflag, keep, pused;
+	const char *path;           /* -p */
+	struct wt_registry reg;
+	struct wt_batch *batch;
+	time_t now;
+} opt;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: wt-restore [-kn] [-p path] [-r registry]\n");
+	exit(WT_EXIT_FATAL);
+}
+
+static int
+is_archived(const struct wt_rec *r)
+{
+	int t = wt_rec_find(r, "status"), b;
+
+	if (t >= 0 && wt_rec_tokeq(r, t, "archived"))
+		return 1;
+	return wt_rec_bool(r, "archived", &b) == 0 && b;
+}
+
+static int
+want(const struct wt_rec *r, void *arg)
+{
+	(void)arg;
+	return !wt_rec_has_error(r) && is_archived(r);
+}
+
+static void
+fail(struct wt_rec *r, const char *step, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+fail(struct wt_rec *r, const char *step, const char *path, const char *fmt, ...)
+{
+	struct wt_buf ctx = WT_BUF_INIT, msg = WT_BUF_INIT;
+	va_list ap;
+	char tmp[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	wt_buf_adds(&msg, tmp);
+	wt_buf_addf(&ctx, "{\"step\":\"%s\"", step);
+	if (path) {
+		wt_buf_adds(&ctx, ",\"path\":");
+		wt_json_strz(&ctx, path);
+	}
+	wt_buf_addc(&ctx, '}');
+	wt_rec_error(r, WT_E_BASE, ctx.s, "%s", msg.s);
+	wt_buf_release(&ctx);
+	wt_buf_release(&msg);
+}
+
+/* What one restore made, so that a failure can take it all back. */
+struct job {
+	struct wt_rec *r;
+	struct wt_manifest m;
+	char *archive, *target, *id, *name, *admin, *branch, *tmpbranch, *note;
+	git_repository *repo;
+	git_oid commit;
+	int made_dir, made_admin, made_branch;
+	dev_t dev;
+	ino_t ino;
+	struct wt_buf gitdata[8];   /* git's state from the archive, by index in m.items */
+};
+
+static void
+job_release(struct job *j)
+{
+	size_t i;
+
+	wt_manifest_release(&j->m);
+	free(j->archive);
+	free(j->target);
+	free(j->id);
+	free(j->name);
+	free(j->admin);
+	free(j->branch);
+	free(j->tmpbranch);
+	free(j->note);
+	for (i = 0; i < 8; i++)
+		wt_buf_release(&j->gitdata[i]);
+	git_repository_free(j->repo);
+}
+
+static void
+delete_branch(git_repository *repo, const char *name)
+{
+	git_reference *ref;
+
+	if (name && git_branch_lookup(&ref, repo, name, GIT_BRANCH_LOCAL) == 0) {
+		git_branch_delete(ref);
+		git_reference_free(ref);
+	}
+}
+
+/* Takes back what a failed restore made: the directory, git's admin entry, branches. */
+static void
+rollback(struct job *j)
+{
+	struct wt_rm_stats rs;
+	struct wt_buf b = WT_BUF_INIT;
+	struct stat st;
+	char *parent, *slash;
+	int fd;
+
+	memset(&rs, 0, sizeof(rs));
+	if (j->made_dir) {
+		parent = wt_xstrdup(j->target);
+		slash = strrchr(parent, '/');
+		*slash = '\0';
+		fd = open(*parent ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* Only the directory this run made, not whatever took its place. */
+		if (fd >= 0 && fstatat(fd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_dev == j->dev && st.st_ino == j->ino)
+			wt_rmtree_at(fd, slash + 1, &rs);
+		if (fd >= 0)
+			close(fd);
+		free(parent);
+	}
+	if (j->made_admin) {
+		wt_buf_addf(&b, "%s/worktrees", git_repository_commondir(j->repo));
+		if ((fd = open(b.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			wt_rmtree_at(fd, j->name, &rs);
+			close(fd);
+		}
+	}
+	delete_branch(j->repo, j->tmpbranch);
+	if (j->made_branch)
+		delete_branch(j->repo, j->branch);
+	wt_buf_release(&b);
+}
+
+static int
+mkparents(const char *path)
+{
+	char *p = wt_xstrdup(path), *s;
+	int ret = 0;
+
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			ret = -1;
+		*s = '/';
+	}
+	free(p);
+	return ret;
+}
+
+/*
+ * The path must be free. An empty directory counts as free: it is what an
+ * archive's removal cut short at its very end leaves.
+ */
+static int
+path_free(struct job *j, const char **why)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct stat st;
+	char *admin;
+
+	if (lstat(j->target, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISDIR(st.st_mode) && rmdir(j->target) == 0)
+		return 0;
+	if ((admin = wt_git_admin_dir(j->target))) {
+		wt_buf_addf(&b, "%s/" MARKER, admin);
+		if (access(b.s, F_OK) == 0)
+			*why = "the remains of an interrupted wt-archive are there; run "
+			       "wt-archive on the record to finish it";
+		free(admin);
+	}
+	wt_buf_release(&b);
+	if (!*why)
+		*why = "path taken";
+	return -1;
+}
+
+/*
+ * The name of git's admin entry: the archived one, unless a live worktree
+ * has it. An entry whose directory is gone (the archived worktree's, left by
+ * an interrupted run) is pruned.
+ */
+static int
+choose_name(struct job *j)
+{
+	struct wt_buf b = WT_BUF_INIT, g = WT_BUF_INIT, dir = WT_BUF_INIT;
+	struct wt_rm_stats rs;
+	struct stat st;
+	char *gitdir, *slash;
+	int k, fd, gone;
+
+	wt_buf_addf(&dir, "%s/worktrees", git_repository_commondir(j->repo));
+	for (k = 1; k < 100; k++) {
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, k == 1 ? "%s" : "%s-%d", j->m.name, k);
+		wt_buf_reset(&g);
+		wt_buf_addf(&g, "%s/%s", dir.s, b.s);
+		if (lstat(g.s, &st) < 0)
+			break;
+		wt_buf_adds(&g, "/gitdir");
+		gitdir = wt_read_small(g.s, 4096);
+		/* gitdir names PATH/.git: PATH gone and no lock means git would prune it. */
+		if (gitdir && (slash = strrchr(gitdir, '/')))
+			*slash = '\0';
+		gone = gitdir && *gitdir && lstat(gitdir, &st) < 0 && errno == ENOENT;
+		free(gitdir);
+		wt_buf_reset(&g);
+		wt_buf_addf(&g, "%s/%s/locked", dir.s, b.s);
+		if (gone && access(g.s, F_OK) < 0) {
+			memset(&rs, 0, sizeof(rs));
+			if ((fd = open(dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+				wt_rmtree_at(fd, b.s, &rs);
+				close(fd);
+			}
+			break;
+		}
+	}
+	wt_buf_release(&g);
+	wt_buf_release(&dir);
+	if (k == 100) {
+		wt_buf_release(&b);
+		return -1;
+	}
+	j->name = wt_buf_detach(&b);
+	return 0;
+}
+
+/* The commit: the protection ref's, else the manifest's head. */
+static int
+find_commit(struct job *j, const char **why)
+{
+	git_commit *c;
+	char *ref = wt_rec_str(&j->m.doc, "ref");
+	int ok;
+
+	if (!ref || git_reference_name_to_id(&j->commit, j->repo, ref) < 0)
+		git_oid_fromstr(&j->commit, j->m.head);
+	free(ref);
+	ok = git_commit_lookup(&c, j->repo, &j->commit) == 0;
+	git_commit_free(c);
+	if (!ok)
+		*why = "its commit is gone from the repository";
+	return ok ? 0 : -1;
+}
+
+/*
+ * Adds the worktree at its commit, on its branch when that can be: the branch
+ * is made when it is gone; when it has moved or is checked out elsewhere the
+ * worktree is detached at the commit, with a note.
+ */
+static int
+add_worktree(struct job *j, const char **why)
+{
+	git_worktree_add_options wo;
+	git_worktree *wt = NULL;
+	git_reference *ref = NULL;
+	git_repository *wr = NULL;
+	git_commit *c = NULL;
+	struct wt_buf b = WT_BUF_INIT;
+	struct stat st;
+	int detach = 0, ret = -1;
+
+	if (git_commit_lookup(&c, j->repo, &j->commit) < 0)
+		goto out;
+	if (j->m.branch) {
+		if (git_branch_lookup(&ref, j->repo, j->m.branch, GIT_BRANCH_LOCAL) < 0) {
+			if (git_branch_create(&ref, j->repo, j->m.branch, c, 0) < 0)
+				goto out;
+			j->made_branch = 1;
+			j->branch = wt_xstrdup(j->m.branch);
+		} else if (!git_oid_equal(git_reference_target(ref), &j->commit)) {
+			wt_buf_addf(&b, "branch '%s' has moved since the archive; restored "
+				    "detached at its commit", j->m.branch);
+			detach = 1;
+		} else if (git_branch_is_checked_out(ref) == 1) {
+			wt_buf_addf(&b, "branch '%s' is checked out elsewhere; restored "
+				    "detached at its commit", j->m.branch);
+			detach = 1;
+		} else {
+			j->branch = wt_xstrdup(j->m.branch);
+		}
+	} else {
+		detach = 1;
+	}
+	if (detach) {
+		/* libgit2 adds worktrees on a branch: a temporary one, dropped below. */
+		git_reference_free(ref);
+		ref = NULL;
+		if (b.len)
+			j->note = wt_buf_detach(&b);
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "wt-restore/%s-%ld", j->name, (long)getpid());
+		if (git_branch_create(&ref, j->repo, b.s, c, 1) < 0)
+			goto out;
+		j->tmpbranch = wt_buf_detach(&b);
+	}
+	if (mkparents(j->target) < 0) {
+		*why = "cannot create the path's parent directories";
+		goto out;
+	}
+	git_worktree_add_options_init(&wo, GIT_WORKTREE_ADD_OPTIONS_VERSION);
+	wo.ref = ref;
+	/* The archive brings every file: git writes none. */
+	wo.checkout_options.checkout_strategy = GIT_CHECKOUT_NONE;
+	if (git_worktree_add(&wt, j->repo, j->name, j->target, &wo) < 0) {
+		j->made_admin = 1;
+		if (lstat(j->target, &st) == 0) {
+			j->made_dir = 1;
+			j->dev = st.st_dev;
+			j->ino = st.st_ino;
+		}
+		goto out;
+	}
+	j->made_admin = j->made_dir = 1;
+	if (lstat(j->target, &st) < 0)
+		goto out;
+	j->dev = st.st_dev;
+	j->ino = st.st_ino;
+	wt_buf_reset(&b);
+	wt_buf_addf(&b, "%s/worktrees/%s", git_repository_commondir(j->repo), j->name);
+	j->admin = wt_buf_detach(&b);
+	if (detach) {
+		if (git_repository_open(&wr, j->target) < 0 ||
+		    git_repository_set_head_detached(wr, &j->commit) < 0)
+			goto out;
+		delete_branch(j->repo, j->tmpbranch);
+		free(j->tmpbranch);
+		j->tmpbranch = NULL;
+	}
+	ret = 0;
+out:
+	if (ret < 0 && !*why)
+		*why = git_error_last() ? git_error_last()->message : "cannot add the worktree";
+	wt_buf_release(&b);
+	git_reference_free(ref);
+	git_worktree_free(wt);
+	git_repository_free(wr);
+	git_commit_free(c);
+	return ret;
+}
+
+/* Reads the current entry's data into b, checking its crc32 against it. */
+static int
+read_git_entry(struct archive *a, const struct wt_item *it, struct wt_buf *b)
+{
+	la_ssize_t n;
+
+	wt_buf_reset(b);
+	wt_buf_grow(b, (size_t)it->size + 1);
+	while ((n = archive_read_data(a, b->s + b->len, b->cap - b->len)) > 0) {
+		b->len += (size_t)n;
+		if (b->len > (size_t)it->size)
+			return -1;
+		wt_buf_grow(b, 1);
+	}
+	return n == 0 && b->len == (size_t)it->size &&
+	       (uint32_t)crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)b->s, b->len) == it->crc ?
+	       0 : -1;
+}
+
+/*
+ * Extracts the archive into the new worktree, checking every entry against
+ * the manifest in order and every file's content against its crc32; names
+ * are resolved inside the worktree (cwd) by libarchive's secure extraction.
+ */
+static int
+extract(struct job *j, struct archive *a, const char **why, struct wt_buf *msg)
+{
+	struct archive *d = archive_write_disk_new();
+	struct archive_entry *e;
+	const struct wt_item *it;
+	const void *buf;
+	const char *w;
+	struct stat st;
+	size_t i, n;
+	la_int64_t off, total;
+	uLong crc;
+	int r, here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), top = -1, ret = -1;
+
+	archive_write_disk_set_options(d, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+		ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+		ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_NO_OVERWRITE);
+	/* Into the directory git just made, not one swapped in since. */
+	if (here < 0 || (top = open(j->target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(top, &st) < 0 || st.st_dev != j->dev || st.st_ino != j->ino || fchdir(top) < 0) {
+		*why = "cannot enter the new worktree";
+		goto out;
+	}
+	for (i = 0; i < j->m.nitems; i++) {
+		it = &j->m.items[i];
+		if ((r = archive_read_next_header(a, &e)) != ARCHIVE_OK) {
+			wt_buf_addf(msg, "archive unreadable or cut short before '%s'%s%s", it->path,
+				    archive_error_string(a) ? ": " : "",
+				    archive_error_string(a) ? archive_error_string(a) : "");
+			goto out;
+		}
+		if (wt_manifest_check_entry(it, e, &w) < 0) {
+			wt_buf_addf(msg, "%s: '%s'", w, archive_entry_pathname(e));
+			goto out;
+		}
+		if (i < j->m.ngit) {
+			if (i >= 8 || read_git_entry(a, it, &j->gitdata[i]) < 0) {
+				wt_buf_addf(msg, "git state '%s' differs from the manifest", it->path);
+				goto out;
+			}
+			continue;
+		}
+		/* The manifest's path, checked safe, not whatever the header says. */
+		archive_entry_copy_pathname(e, it->path);
+		archive_entry_set_uid(e, getuid());
+		archive_entry_set_gid(e, getgid());
+		if (archive_write_header(d, e) < ARCHIVE_WARN) {
+			wt_buf_addf(msg, "cannot extract '%s': %s", it->path, archive_error_string(d));
+			goto out;
+		}
+		if (it->type == WT_ITEM_FILE) {
+			crc = crc32(0L, Z_NULL, 0);
+			total = 0;
+			while ((r = archive_read_data_block(a, &buf, &n, &off)) == ARCHIVE_OK) {
+				if (off != total) {
+					wt_buf_addf(msg, "'%s': a sparse entry, not written by wt-archive",
+						    it->path);
+					goto out;
+				}
+				if (archive_write_data_block(d, buf, n, off) < ARCHIVE_WARN) {
+					wt_buf_addf(msg, "cannot write '%s': %s", it->path,
+						    archive_error_string(d));
+					goto out;
+				}
+				crc = crc32_z(crc, buf, n);
+				total += (la_int64_t)n;
+			}
+			if (r != ARCHIVE_EOF || total != it->size || (uint32_t)crc != it->crc) {
+				wt_buf_addf(msg, "'%s' differs from the manifest (size or crc32)",
+					    it->path);
+				goto out;
+			}
+		}
+		if (archive_write_finish_entry(d) < ARCHIVE_WARN) {
+			wt_buf_addf(msg, "cannot extract '%s': %s", it->path, archive_error_string(d));
+			goto out;
+		}
+	}
+	if ((r = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
+		wt_buf_addf(msg, "an entry that is not in the manifest: '%s'",
+			    r == ARCHIVE_OK ? archive_entry_pathname(e) : "?");
+		goto out;
+	}
+	/* Directories get their modes and times last. */
+	if (archive_write_close(d) != ARCHIVE_OK) {
+		wt_buf_addf(msg, "cannot finish extracting: %s", archive_error_string(d));
+		goto out;
+	}
+	/* The archive is about to go: the files must be on disk first. */
+	if (!opt.keep && syncfs(top) < 0) {
+		*why = "cannot sync the restored files";
+		goto out;
+	}
+	ret = 0;
+out:
+	if (here >= 0) {
+		if (fchdir(here) < 0)
+			err(WT_EXIT_FATAL, "cannot return to the working directory");
+		close(here);
+	}
+	if (top >= 0)
+		close(top);
+	archive_write_free(d);
+	return ret;
+}
+
+/* git's index, reflog and worktree config back into the new admin entry. */
+static int
+restore_git_state(struct job *j)
+{
+	struct wt_buf p = WT_BUF_INIT, t = WT_BUF_INIT;
+	const char *name;
+	size_t i;
+	int fd, ret = 0;
+
+	for (i = 0; i < j->m.ngit && i < 8; i++) {
+		name = j->m.items[i].path + strlen(WT_GIT_PREFIX);
+		/* HEAD is the one just set: the commit, on its branch or detached. */
+		if (strcmp(name, "HEAD") == 0)
+			continue;
+		wt_buf_reset(&p);
+		wt_buf_addf(&p, "%s/%s", j->admin, name);
+		if (strchr(name, '/')) {
+			wt_buf_reset(&t);
+			wt_buf_addf(&t, "%s/logs", j->admin);
+			mkdir(t.s, 0755);
+		}
+		wt_buf_reset(&t);
+		wt_buf_addf(&t, "%s.wt-restore", p.s);
+		fd = open(t.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || write(fd, j->gitdata[i].s ? j->gitdata[i].s : "", j->gitdata[i].len) !=
+		    (ssize_t)j->gitdata[i].len || fsync(fd) < 0 || rename(t.s, p.s) < 0)
+			ret = -1;
+		if (fd >= 0)
+			close(fd);
+	}
+	wt_buf_release(&p);
+	wt_buf_release(&t);
+	return ret;
+}
+
+static int
+journal(struct job *j, struct wt_rec *out)
+{
+	struct wt_buf f = WT_BUF_INIT;
+	struct wt_rec cur = WT_REC_INIT;
+	char ts[32], hex[GIT_OID_HEXSZ + 1];
+	int ret;
+
+	wt_buf_adds(&f, "{\"status\":\"active\",\"archived\":false,\"last_accessed\":");
+	wt_buf_addf(&f, "\"%s\",\"path\":", wt_time_fmt(opt.now, ts));
+	wt_json_strz(&f, j->target);
+	wt_buf_addf(&f, ",\"head\":\"%s\",\"branch\":",
+		    git_oid_tostr(hex, sizeof(hex), &j->commit));
+	if (j->branch)
+		wt_json_strz(&f, j->branch);
+	else
+		wt_buf_adds(&f, "null");
+	if (!opt.keep)
+		wt_buf_adds(&f, ",\"archive\":null,\"archive_size\":null,\"archived_at\":null,"
+			    "\"archive_ref\":null,\"freed\":null");
+	wt_buf_addc(&f, '}');
+	if (wt_registry_find(&opt.reg, j->id, &cur, NULL) > 0)
+		ret = wt_batch_set(opt.batch, j->id, f.s);
+	else
+		ret = wt_batch_put(opt.batch, out);
+	wt_rec_release(&cur);
+	wt_buf_release(&f);
+	return ret;
+}
+
+static void
+set_fields(struct job *j, struct wt_rec *r)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	wt_rec_set_str(r, "status", "active");
+	wt_rec_set_bool(r, "archived", 0);
+	wt_rec_set_time(r, "last_accessed", opt.now);
+	wt_rec_set_str(r, "path", j->target);
+	wt_rec_set_str(r, "head", git_oid_tostr(hex, sizeof(hex), &j->commit));
+	if (j->branch)
+		wt_rec_set_str(r, "branch", j->branch);
+	else
+		wt_rec_set_null(r, "branch");
+	if (!opt.keep) {
+		wt_rec_del(r, "archive");
+		wt_rec_del(r, "archive_size");
+		wt_rec_del(r, "archived_at");
+		wt_rec_del(r, "archive_ref");
+		wt_rec_del(r, "freed");
+	}
+	if (j->note)
+		wt_rec_set_str(r, "restore_note", j->note);
+}
+
+static int
+restore_one(struct wt_rec *r, int worker, void *arg)
+{
+	struct job j;
+	struct archive *a = NULL;
+	struct wt_buf msg = WT_BUF_INIT;
+	git_reference *ref;
+	char *repo = NULL, *why2 = NULL, *refname = NULL;
+	const char *why = NULL;
+	int fd = -1;
+
+	(void)worker;
+	(void)arg;
+	memset(&j, 0, sizeof(j));
+	j.r = r;
+	j.id = wt_rec_str(r, "id");
+	if (!j.id || !(j.archive = wt_rec_str(r, "archive"))) {
+		fail(r, "archive", NULL, "an archived record without %s", j.id ? "an archive" : "an id");
+		goto out;
+	}
+	if ((fd = open(j.archive, O_RDONLY | O_CLOEXEC)) < 0 || !(a = wt_archive_read_fd(fd))) {
+		fail(r, "archive", j.archive, "cannot open '%s': %s", j.archive, strerror(errno));
+		goto out;
+	}
+	if (wt_archive_read_manifest(a, &j.m, NULL, NULL, &why2) < 0) {
+		fail(r, "archive", j.archive, "'%s': %s", j.archive, why2);
+		goto out;
+	}
+	if (opt.path && opt.pused++) {
+		fail(r, "path", opt.path, "-p names one path, already used by another record");
+		goto out;
+	}
+	if (opt.path)
+		j.target = wt_xstrdup(opt.path);
+	else if (!(j.target = wt_rec_str(r, "path")) && j.m.path)
+		j.target = wt_xstrdup(j.m.path);
+	if (!j.target || j.target[0] != '/' || !wt_archive_path_ok(j.target + 1)) {
+		fail(r, "path", j.target, "the path is not a clean absolute path");
+		goto out;
+	}
+	if (path_free(&j, &why) < 0) {
+		fail(r, "path", j.target, "refusing to restore to '%s': %s", j.target,
+		     why ? why : strerror(errno));
+		goto out;
+	}
+	repo = wt_rec_str(r, "repo");
+	if (git_repository_open(&j.repo, repo ? repo : j.m.repo) < 0) {
+		fail(r, "repo", repo ? repo : j.m.repo, "cannot open the repository: %s",
+		     wt_git_errmsg());
+		goto out;
+	}
+	if (find_commit(&j, &why) < 0 || choose_name(&j) < 0) {
+		fail(r, "repo", repo ? repo : j.m.repo, "cannot restore: %s",
+		     why ? why : "no free worktree name");
+		goto out;
+	}
+	if (opt.nflag) {
+		char hex[GIT_OID_HEXSZ + 1];
+
+		wt_buf_adds(&msg, "{\"path\":");
+		wt_json_strz(&msg, j.target);
+		wt_buf_addf(&msg, ",\"head\":\"%s\",\"branch\":",
+			    git_oid_tostr(hex, sizeof(hex), &j.commit));
+		if (j.m.branch)
+			wt_json_strz(&msg, j.m.branch);
+		else
+			wt_buf_adds(&msg, "null");
+		wt_buf_addf(&msg, ",\"entries\":%zu}", j.m.nitems - j.m.ngit);
+		wt_rec_set_raw(r, "dry_run", msg.s, msg.len);
+		goto out;
+	}
+	if (add_worktree(&j, &why) < 0) {
+		fail(r, "add", j.target, "cannot add the worktree: %s", why);
+		rollback(&j);
+		goto out;
+	}
+	if (extract(&j, a, &why, &msg) < 0) {
+		fail(r, "extract", j.target, "cannot restore '%s': %s", j.archive,
+		     msg.len ? msg.s : why);
+		rollback(&j);
+		goto out;
+	}
+	if (restore_git_state(&j) < 0) {
+		fail(r, "git", j.target, "cannot restore git's index of '%s'", j.target);
+		rollback(&j);
+		goto out;
+	}
+	set_fields(&j, r);
+	/* Journaled before the archive goes: from here the worktree is the copy. */
+	if (journal(&j, r) < 0) {
+		wt_rec_error(r, WT_E_REGISTRY, NULL, "cannot journal the registry patch");
+		goto out;
+	}
+	refname = wt_rec_str(&j.m.doc, "ref");
+	if (refname && git_reference_lookup(&ref, j.repo, refname) == 0) {
+		git_reference_delete(ref);
+		git_reference_free(ref);
+	}
+	if (!opt.keep && unlink(j.archive) < 0)
+		warn("cannot remove '%s'", j.archive);
+out:
+	if (a)
+		archive_read_free(a);
+	if (fd >= 0)
+		close(fd);
+	job_release(&j);
+	wt_buf_release(&msg);
+	free(repo);
+	free(why2);
+	free(refname);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "keep", no_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct wt_config cfg;
+	struct wt_reader *rd;
+	const char *ropt = NULL;
+	long errors;
+	int c;
+
+	wt_setprogname(argv[0]);
+	/* Names pass through libarchive unconverted in UTF-8 (see wt-archive). */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "");
+	while ((c = getopt_long(argc, argv, "knp:r:", longopts, NULL)) != -1)
+		switch (c) {
+		case 'k': opt.keep = 1; break;
+		case 'n': opt.nflag = 1; break;
+		case 'p': opt.path = optarg; break;
+		case 'r': ropt = optarg; break;
+		default: usage();
+		}
+	if (optind != argc || isatty(STDIN_FILENO))
+		usage();
+	if (opt.path && opt.path[0] != '/')
+		errx(WT_EXIT_FATAL, "-p needs an absolute path: '%s'", opt.path);
+	wt_config_load(&cfg);
+	opt.now = wt_now();
+	if (wt_registry_open(&opt.reg, &cfg, ropt) < 0)
+		err(WT_EXIT_FATAL, "cannot read '%s'", opt.reg.path);
+	if (opt.reg.moai && !opt.nflag)
+		errx(WT_EXIT_FATAL, "'%s' is a MoAI-ADK registry, read only here; give an "
+		     "NDJSON registry with -r", opt.reg.path);
+	wt_git_init();
+	if (!opt.nflag) {
+		if (wt_registry_replay(&opt.reg, cfg.lock_timeout) < 0)
+			errx(WT_EXIT_FATAL, "cannot apply the journal of '%s'", opt.reg.path);
+		if (!(opt.batch = wt_batch_open(&opt.reg)))
+			exit(WT_EXIT_FATAL);
+	}
+	rd = wt_reader_new(STDIN_FILENO, 0);
+	/* One at a time: extraction works relative to the current directory. */
+	errors = wt_pool_run(rd, 1, want, restore_one, NULL, stdout);
+	wt_reader_free(rd);
+	wt_flush_stdout();
+	if (opt.batch && wt_batch_commit(opt.batch, cfg.lock_timeout) < 0) {
+		warnx("the registry was not updated; its journal keeps the changes for the next run");
+		errors++;
+	}
+	wt_registry_release(&opt.reg);
+	wt_config_release(&cfg);
+	return errors ? WT_EXIT_RECORDS : WT_EXIT_OK;
+}

@@ -1,0 +1,132 @@
+#!/bin/sh
+# wt-restore: hostile archives restore nothing outside; corrupt archives, taken
+# paths, moved and busy branches, -p, -n.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-archive.sh"
+plan 27
+
+mkrepo "$T/r"
+mkwt w1
+snap "$T/w1" > "$T/w1.before"
+rec w1 | wt-archive > /dev/null 2>&1
+head=$(cat "$T/w1.head")
+mkdir -p "$T/outside" "$T/h"
+crc=$(printf 'evil\n' | gzip -c | tail -c 8 | od -An -tx4 -N4 | tr -d ' ')
+
+# hostile NAME FILES-JSON: $T/h/NAME.tar, a manifest (for an archive of w1)
+# listing FILES-JSON; the test appends its entries. Its record is $T/h/NAME.rec.
+hostile() {
+	mkdir -p "$T/h/$1"
+	printf '{"format":"wt-archive/1","id":"w1","name":"w1","path":"%s","repo":"%s","head":"%s","branch":"w1","git":[],"files":%s}\n' \
+		"$T/w1" "$T/r/.git" "$head" "$2" > "$T/h/$1/.wt-manifest.json"
+	tar -cf "$T/h/$1.tar" -C "$T/h/$1" .wt-manifest.json
+	wt-ls -i w1 | jq -c --arg a "$T/h/$1.tar" --arg p "$T/t-$1" '.archive = $a | .path = $p' > "$T/h/$1.rec"
+}
+# restore_hostile NAME: restores it; passes when it failed and nothing was written anywhere.
+restore_hostile() {
+	wt-restore < "$T/h/$1.rec" > "$T/h/$1.out" 2> "$T/h/$1.err"
+	_rc=$?
+	sed 's/^/# /' "$T/h/$1.err"
+	[ $_rc = 1 ] && jq -e .error < "$T/h/$1.out" > /dev/null &&
+	[ ! -e "$T/t-$1" ] && [ ! -e "$T/evil" ] && [ -z "$(ls -A "$T/outside")" ] &&
+	[ ! -e "/evil-$$" ] && [ -z "$(git -C "$T/r" worktree list | grep "t-$1")" ]
+}
+mkdir -p "$T/stage/sub"
+echo evil > "$T/stage/evil"
+echo evil > "$T/stage/sub/evil"
+f='"type":"file","mode":"0644","size":5,"crc32":"'$crc'"'
+
+hostile dotdot '[{"path":"../evil",'"$f"'}]'
+tar -rf "$T/h/dotdot.tar" -P --transform 's,^evil$,../evil,' -C "$T/stage" evil
+check "a manifest naming ../evil: refused, nothing written" restore_hostile dotdot
+hostile dotdot2 '[{"path":"evil",'"$f"'}]'
+tar -rf "$T/h/dotdot2.tar" -P --transform 's,^evil$,../evil,' -C "$T/stage" evil
+check "an entry ../evil that the manifest does not name: refused, nothing written" restore_hostile dotdot2
+hostile abs '[{"path":"/evil-'$$'",'"$f"'}]'
+tar -rf "$T/h/abs.tar" -P --transform "s,^.*\$,/evil-$$," -C "$T/stage" evil
+check "a manifest naming an absolute path: refused, nothing written" restore_hostile abs
+hostile abs2 '[{"path":"evil",'"$f"'}]'
+tar -rf "$T/h/abs2.tar" -P --transform "s,^.*\$,$T/evil," -C "$T/stage" evil
+check "an absolute entry: refused, nothing written" restore_hostile abs2
+ln -s "$T/outside" "$T/stage/l"
+hostile link '[{"path":"l","type":"symlink","target":"'"$T/outside"'"},{"path":"l/evil",'"$f"'}]'
+tar -rf "$T/h/link.tar" -C "$T/stage" l
+tar -rf "$T/h/link.tar" -C "$T/stage" --transform 's,^sub,l,' sub/evil
+check "a symbolic link, then a file through it: refused, nothing written" restore_hostile link
+hostile link2 '[{"path":"l","type":"dir","mode":"0755"},{"path":"l/evil",'"$f"'}]'
+tar -rf "$T/h/link2.tar" -C "$T/stage" l
+tar -rf "$T/h/link2.tar" -C "$T/stage" --transform 's,^sub,l,' sub/evil
+check "the same with the link disguised as a directory: refused, nothing written" restore_hostile link2
+hostile dup '[{"path":"evil",'"$f"'}]'
+tar -rf "$T/h/dup.tar" -C "$T/stage" evil evil
+check "an entry the manifest does not list (a duplicate): refused, nothing left" restore_hostile dup
+hostile git '[{"path":".git",'"$f"'}]'
+tar -rf "$T/h/git.tar" -C "$T/stage" --transform 's,^evil$,.git,' evil
+check "an entry named .git (a gitdir redirection): refused" restore_hostile git
+check_same "after all that, the archive of w1 is untouched and still archived" "archived" \
+	"$(wt-ls -i w1 | jq -r .status)"
+
+# A corrupt archive: the restore fails and takes back what it made; the archive stays.
+arch=$(wt-ls -i w1 | jq -r .archive)
+cp "$arch" "$T/good.tar.zst"
+size=$(stat -c %s "$arch")
+printf '\001' | dd of="$arch" bs=1 seek=$((size * 2 / 3)) conv=notrunc 2>/dev/null
+wt-ls -i w1 | wt-restore > "$T/out" 2> "$T/err"
+check_same "a flipped byte: exit 1, an error at the extract step" '1 "extract"' \
+	"$? $(jqf .error.context.step < "$T/out")"
+check "nothing is left at the path, the archive and the ref stay" sh -c \
+	"test ! -e '$T/w1' && test -f '$arch' && git -C '$T/r' rev-parse -q --verify refs/wt/archived/w1 >/dev/null"
+check_same "git has no worktree left from it" "" "$(git -C "$T/r" worktree list | grep w1)"
+cp "$T/good.tar.zst" "$arch"
+
+# A path that is taken is refused.
+mkdir "$T/w1" && echo mine > "$T/w1/mine.txt"
+wt-ls -i w1 | wt-restore > "$T/out" 2>/dev/null
+check_same "a taken path: exit 1, path taken" '1 "path"' \
+	"$? $(jqf .error.context.step < "$T/out")"
+check_same "what is there is left alone" "mine" "$(cat "$T/w1/mine.txt")"
+rm -r "$T/w1"
+
+# -n says what it would do; -p restores elsewhere.
+wt-ls -i w1 | wt-restore -n > "$T/out" 2>/dev/null
+check_same "-n: the plan, and nothing done" "$T/w1 w1 archived" \
+	"$(jq -r '"\(.dry_run.path) \(.dry_run.branch) \(.status)"' < "$T/out")$(test -e "$T/w1" && echo " made")"
+wt-ls -i w1 | wt-restore -p "$T/elsewhere/w1" > "$T/out" 2>/dev/null
+check_same "-p PATH restores there; the record's path follows" "0 $T/elsewhere/w1" \
+	"$? $(jq -r .path < "$T/out")"
+check_same "everything is back at the new path" "$(cat "$T/w1.before")" "$(snap "$T/elsewhere/w1")"
+check_same "the registry has the new path" "$T/elsewhere/w1 active" \
+	"$(wt-ls -i w1 | jq -r '"\(.path) \(.status)"')"
+
+# The branch checked out elsewhere: restored detached, with a note.
+mkwt w2
+snap "$T/w2" > "$T/w2.before"
+rec w2 | wt-archive > /dev/null 2>&1
+git -C "$T/r" worktree add -q "$T/busy" w2
+wt-ls -i w2 | wt-restore > "$T/out" 2>/dev/null
+check_same "a branch checked out elsewhere: restored detached at the commit" \
+	"0 null $(cat "$T/w2.head")" "$? $(jq -r '"\(.branch) \(.head)"' < "$T/out")"
+check "with a note saying so" sh -c "jq -r .restore_note < '$T/out' | grep -q 'checked out elsewhere'"
+check_same "and git agrees: detached HEAD" "HEAD $(cat "$T/w2.head")" \
+	"$(git -C "$T/w2" rev-parse --abbrev-ref HEAD) $(git -C "$T/w2" rev-parse HEAD)"
+check_same "no temporary branch is left" "" "$(git -C "$T/r" branch --list 'wt-restore/*')"
+check_same "the files are back" "$(sed '/^# branch/d' "$T/w2.before" | grep -av '^$')" \
+	"$(snap "$T/w2" | sed '/^# branch/d' | grep -av '^$')"
+
+# The branch deleted after archiving: made again at the protected commit.
+mkwt w3
+snap "$T/w3" > "$T/w3.before"
+rec w3 | wt-archive > /dev/null 2>&1
+git -C "$T/r" branch -q -D w3
+check_same "the branch is gone, the ref keeps the commit" "$(cat "$T/w3.head")" \
+	"$(git -C "$T/r" rev-parse refs/wt/archived/w3)"
+wt-ls -i w3 | wt-restore > "$T/out" 2>/dev/null
+check_same "a deleted branch is made again at the commit" "0 w3 $(cat "$T/w3.head")" \
+	"$? $(git -C "$T/w3" rev-parse --abbrev-ref HEAD) $(git -C "$T/r" rev-parse w3)"
+check_same "everything is back" "$(cat "$T/w3.before")" "$(snap "$T/w3")"
+
+# Records that are not archived pass untouched.
+printf '{"id":"x","path":"/nowhere","status":"active","k":[1]}\n' | wt-restore > "$T/out" 2>/dev/null
+check_same "a record that is not archived passes byte for byte" \
+	'{"id":"x","path":"/nowhere","status":"active","k":[1]}' "$(cat "$T/out")"
+done_testing

@@ -1,0 +1,113 @@
+/* archive.c: the manifest parser's checks on paths, entries and hostile lists. */
+#include "wt.h"
+#include "tap.h"
+
+#define HEAD "{\"format\":\"wt-archive/1\",\"id\":\"w\",\"name\":\"w\",\"head\":\"abc\",\"git\":[],\"files\":"
+#define F(p) "{\"path\":\"" p "\",\"type\":\"file\",\"mode\":\"0644\",\"size\":1,\"crc32\":\"0000abcd\"}"
+#define D(p) "{\"path\":\"" p "\",\"type\":\"dir\",\"mode\":\"0755\"}"
+#define L(p, t) "{\"path\":\"" p "\",\"type\":\"symlink\",\"target\":\"" t "\"}"
+
+/* Parses HEAD files "}" and returns NULL when accepted, else the reason. */
+static const char *
+parse(const char *files)
+{
+	struct wt_manifest m;
+	struct wt_buf b = WT_BUF_INIT;
+	const char *why = NULL;
+
+	wt_buf_addf(&b, HEAD "%s}", files);
+	if (wt_manifest_parse(&m, b.s, b.len, &why) == 0)
+		wt_manifest_release(&m);
+	else if (!why)
+		why = "rejected without a reason";
+	wt_buf_release(&b);
+	return why;
+}
+
+static void
+accepts(const char *files, const char *what)
+{
+	const char *why = parse(files);
+
+	ok(!why, "accepts %s", what);
+	if (why)
+		diag("rejected: %s", why);
+}
+
+static void
+refuses(const char *files, const char *what)
+{
+	const char *why = parse(files);
+
+	ok(why != NULL, "refuses %s", what);
+	if (!why)
+		diag("accepted: %s", files);
+}
+
+int
+main(void)
+{
+	struct wt_manifest m;
+	struct wt_buf b = WT_BUF_INIT;
+	const char *why;
+
+	wt_setprogname("unit");
+	accepts("[" D("d") "," F("d/f") "," L("d/l", "../../etc") "," F("top") "]",
+		"directories before their files, links pointing anywhere");
+	accepts("[{\"path_hex\":\"726177ff\",\"type\":\"file\",\"mode\":\"0600\",\"size\":1,"
+		"\"crc32\":\"00000001\"}]", "a name in hex that is not UTF-8");
+	refuses("[" F("../evil") "]", "..");
+	refuses("[" F("a/../../evil") "]", ".. inside a path");
+	refuses("[" F("/etc/passwd") "]", "an absolute path");
+	refuses("[" F("./a") "]", "a . component");
+	refuses("[" F("a//b") "]", "an empty component");
+	refuses("[" F("") "]", "an empty path");
+	refuses("[" F("d/f") "]", "a file whose directory is not listed");
+	refuses("[" F("f") "," D("f") "]", "a path listed twice");
+	refuses("[" L("l", "/tmp") "," F("l/f") "]", "a file through a symbolic link");
+	refuses("[" F("l") "," F("l/f") "]", "a file through a file");
+	refuses("[" D("d") "," L("d/l", "/") "," D("d/l/x") "," F("d/l/x/f") "]",
+		"a deeper path through a symbolic link");
+	refuses("[" F(".git") "]", "a .git entry (it would redirect git)");
+	refuses("[" D(".git") "," F(".git/config") "]", "a .git directory");
+	refuses("[" F(".wt-manifest.json") "]", "the manifest's own name");
+	refuses("[" F(".wt-git/index") "]", "git's state among the files");
+	refuses("[{\"path_hex\":\"2e2e\",\"type\":\"file\",\"mode\":\"0644\",\"size\":1,"
+		"\"crc32\":\"00000001\"}]", ".. written in hex");
+	refuses("[{\"path_hex\":\"6100\",\"type\":\"file\",\"mode\":\"0644\",\"size\":1,"
+		"\"crc32\":\"00000001\"}]", "a NUL byte in hex");
+	refuses("[{\"path\":\"a\",\"type\":\"fifo\"}]", "an unknown type");
+	refuses("[{\"path\":\"a\",\"type\":\"file\",\"mode\":\"0644\",\"size\":-1,"
+		"\"crc32\":\"00000001\"}]", "a negative size");
+	refuses("[{\"path\":\"a\",\"type\":\"file\",\"mode\":\"0644\",\"size\":1}]",
+		"a file without crc32");
+	refuses("[{\"path\":\"a\",\"type\":\"file\",\"mode\":\"99\",\"size\":1,"
+		"\"crc32\":\"00000001\"}]", "a mode that is not octal");
+	refuses("[{\"path\":\"a\",\"type\":\"symlink\"}]", "a link without a target");
+
+	wt_buf_adds(&b, "{\"format\":\"wt-archive/1\",\"id\":\"w\",\"name\":\"../w\",\"head\":\"abc\","
+		    "\"git\":[],\"files\":[]}");
+	ok(wt_manifest_parse(&m, b.s, b.len, &why) < 0, "refuses a worktree name with ..");
+	wt_buf_reset(&b);
+	wt_buf_adds(&b, "{\"format\":\"wt-archive/1\",\"id\":\"w\",\"name\":\"w\",\"head\":\"abc\","
+		    "\"git\":[" F(".wt-git/hooks/pre-commit") "],\"files\":[]}");
+	ok(wt_manifest_parse(&m, b.s, b.len, &why) < 0, "refuses git state other than the known files");
+	wt_buf_reset(&b);
+	wt_buf_adds(&b, "{\"format\":\"other\",\"id\":\"w\",\"name\":\"w\",\"head\":\"abc\","
+		    "\"git\":[],\"files\":[]}");
+	ok(wt_manifest_parse(&m, b.s, b.len, &why) < 0, "refuses another format");
+	wt_buf_reset(&b);
+	wt_buf_adds(&b, HEAD "[" D("d") "," F("d/f") "],\"skipped\":[{\"path\":\"node_modules\","
+		    "\"kind\":\"node_modules\"}]}");
+	if (ok(wt_manifest_parse(&m, b.s, b.len, &why) == 0, "parses a whole manifest")) {
+		is_int((long long)m.nitems, 2, "two entries");
+		is_str(m.items[1].path, "d/f", "in order");
+		is_int((long long)m.items[1].crc, 0xabcd, "crc32 read as hex");
+		is_int((long long)m.nskipped, 1, "what was left out");
+		wt_manifest_release(&m);
+	}
+	wt_buf_release(&b);
+	ok(wt_archive_path_ok("a/b.c") && !wt_archive_path_ok("a/") && !wt_archive_path_ok(".."),
+	   "wt_archive_path_ok");
+	return done_testing();
+}
