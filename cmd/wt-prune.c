@@ -421,6 +421,27 @@ list_trash(int fd, size_t *n)
 	return v;
 }
 
+/* Disk usage of the entries left in t's trash. */
+static unsigned long long
+trash_usage(const struct wt_target *t, char **left, size_t n)
+{
+	struct wt_buf e = WT_BUF_INIT;
+	char *trash = wt_trash_path(t);
+	unsigned long long sum = 0;
+	long long u;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		wt_buf_reset(&e);
+		wt_buf_addf(&e, "%s/%s", trash, left[i]);
+		if ((u = usage_of(e.s, NULL)) > 0)
+			sum += (unsigned long long)u;
+	}
+	wt_buf_release(&e);
+	free(trash);
+	return sum;
+}
+
 static void
 free_names(char **v, size_t n)
 {
@@ -494,7 +515,7 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 	struct wt_buf b = WT_BUF_INIT;
 	struct wt_rm_stats old = { 0, 0, 0, 0 };
 	char *path = wt_rec_str(r, "path"), *repo = wt_rec_str(r, "repo"), tbuf[32];
-	char **left = NULL, *trash = NULL;
+	char **left = NULL;
 	const char *why;
 	size_t nleft = 0;
 	double clean_ms = 0, size;
@@ -553,19 +574,9 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 		if (p.trashfd >= 0)
 			left = list_trash(p.trashfd, &nleft);
 	} else if ((p.trashfd = wt_trash_open(&t, 0)) >= 0) {
-		/* What a killed run left is freed too. */
+		/* What a killed run left would be freed too. */
 		left = list_trash(p.trashfd, &nleft);
-		struct wt_buf e = WT_BUF_INIT;
-		long long u;
-
-		trash = wt_trash_path(&t);
-		for (size_t i = 0; i < nleft; i++) {
-			wt_buf_reset(&e);
-			wt_buf_addf(&e, "%s/%s", trash, left[i]);
-			if ((u = usage_of(e.s, NULL)) > 0)
-				old.bytes += (unsigned long long)u;
-		}
-		wt_buf_release(&e);
+		old.bytes = trash_usage(&t, left, nleft);
 	}
 	p.topname = strrchr(t.path, '/') ? strrchr(t.path, '/') + 1 : t.path;
 	search(&p);
@@ -624,7 +635,6 @@ out:
 	wt_buf_release(&b);
 	free(path);
 	free(repo);
-	free(trash);
 	return 0;
 }
 

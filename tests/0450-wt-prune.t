@@ -2,7 +2,7 @@
 # wt-prune: artifacts go, sources and anything tracked or precious stay; links are
 # not followed, mounts not entered; a killed run's trash is finished; gc once per repo.
 . "$(dirname "$0")/lib.sh"
-plan 49
+plan 50
 
 # tree DIR: every entry with its type, size, link target and content hash.
 tree() {
@@ -158,6 +158,9 @@ check "the paused run said so" grep -q paused "$T/err"
 check "the worktree was clean before the delete ended" test ! -e "$T/k/node_modules"
 left=$(find "$trash" -type f | wc -l)
 check "the killed run left files in the trash ($left)" test "$left" -gt 400 -a "$left" -lt 600
+wt-prune -n < "$T/k.rec" > "$T/out"
+check_same "-n counts the trash left and leaves it" "true $left" \
+	"$(jq '.would.pruned.trash > 0 and .would.freed == .would.pruned.trash' < "$T/out") $(find "$trash" -type f | wc -l)"
 wt-prune < "$T/k.rec" > "$T/out"
 check_same "the next run empties the trash and says so" '0 true' \
 	"$(find "$trash" -mindepth 1 | wc -l) $(jq '.pruned.trash > 0 and .freed == .pruned.trash' < "$T/out")"
