@@ -2,7 +2,7 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 67
+plan 71
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -92,6 +92,16 @@ check_same "pushed to its upstream: removed, the unmerged branch kept" \
 	"$? $(jqf '{removed, branch_deleted}' < "$T/out")"
 has_ref() { git rev-parse -q --verify "$1" > /dev/null; }
 check "the pushed branch is still there" has_ref refs/heads/unp
+
+add psh && git -C "$T/psh" push -q -u origin psh 2>/dev/null &&
+	(cd "$T/psh" && echo later > later.txt && git add later.txt && git commit -q -m later)
+check_same "pushed once, committed since: refuses" "1 unmerged" "$(rm_rule psh)"
+
+add nest && git -C "$T/nest" init -q inner && echo 'only here' > "$T/nest/inner/file" &&
+	git -C "$T/nest/inner" add file && git -C "$T/nest/inner" commit -q -m inner
+check_same "-f refuses what a backup cannot hold: a repository inside" "1 backup" "$(rm_rule nest -f)"
+check "the repository inside is intact" test "$(cat "$T/nest/inner/file")" = "only here"
+check_same "and no ref was left for a removal that did not happen" "" "$(git for-each-ref refs/wt/removed/nest)"
 
 add st && echo stashed >> "$T/st/st.txt" && git -C "$T/st" stash -q
 git merge -q --ff-only st
