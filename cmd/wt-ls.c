@@ -132,6 +132,7 @@ add_git(struct wt_rec *r, int worker, void *arg)
 		wt_rec_set_int(r, "ahead", (long long)ahead);
 		wt_rec_set_int(r, "behind", (long long)behind);
 	}
+	wt_git_set_merged(r, repo, NULL);
 	/* git's lock is a file in the worktree's admin directory. */
 	if (!main_wt && (admin = wt_git_admin_dir(path))) {
 		wt_buf_reset(&b);

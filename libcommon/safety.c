@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "wt.h"
@@ -155,6 +156,24 @@ out:
 	return ret;
 }
 
+const char *
+wt_target_rule(const char *why)
+{
+	if (!why)
+		return "verify";
+	if (strstr(why, "symbolic link"))
+		return "symlink";
+	if (strncmp(why, "foreign", 7) == 0)
+		return "foreign";
+	if (strstr(why, "main worktree"))
+		return "main";
+	if (strstr(why, "$HOME"))
+		return "home";
+	if (strstr(why, "does not exist"))
+		return "missing";
+	return "not_linked";
+}
+
 int
 wt_target_locked(const struct wt_target *t, char **reason)
 {
@@ -199,6 +218,50 @@ wt_path_in_use(const char *path)
 	return pid;
 }
 
+/* A mount point from mountinfo, its \ooo escapes undone, in place. */
+static void
+unescape_octal(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++, o++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*o = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else
+			*o = *s;
+	}
+	*o = '\0';
+}
+
+int
+wt_path_has_mounts(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, *p, *mp;
+	size_t cap = 0, n = strlen(path);
+	int i, found = 0;
+
+	if (!f)
+		return -1;
+	while (!found && getline(&line, &cap, f) > 0) {
+		/* id parent major:minor root MOUNTPOINT options ... */
+		for (p = line, i = 0; i < 4 && (p = strchr(p, ' ')); i++)
+			p++;
+		if (!p)
+			continue;
+		mp = p;
+		if ((p = strchr(mp, ' ')))
+			*p = '\0';
+		unescape_octal(mp);
+		found = strncmp(mp, path, n) == 0 && mp[n] == '/' && mp[n + 1];
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
 /* Deep trees need a descriptor per level: take what the hard limit allows. */
 static void
 raise_nofile_once(void)
@@ -211,6 +274,22 @@ raise_nofile_once(void)
 	}
 }
 
+int
+wt_mount_id(int dirfd, const char *name, uint64_t *id)
+{
+	struct statx sx;
+
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT |
+		  (*name ? 0 : AT_EMPTY_PATH), STATX_MNT_ID, &sx) < 0)
+		return -1;
+	/* Kernels before 5.8 have no mount ids: the device is the best there is. */
+	if (sx.stx_mask & STATX_MNT_ID)
+		*id = sx.stx_mnt_id;
+	else
+		*id = (uint64_t)makedev(sx.stx_dev_major, sx.stx_dev_minor) | 1ULL << 63;
+	return 0;
+}
+
 /* Removals run on several workers at once: once for all of them. */
 static void
 raise_nofile(void)
@@ -221,26 +300,23 @@ raise_nofile(void)
 }
 
 /*
- * Removes name below pfd. At the top of a worktree (keep_git), its .git entry
- * goes last, so that a removal cut short leaves a tree that git and wt still
- * recognise as the same worktree, and can finish.
- */
-/*
- * The mount a directory entry is on, 0 when the kernel cannot say. A bind
- * mount of the same filesystem has the same st_dev, but not the same mount:
+ * The mount a directory entry is on, 0 when it cannot be read. A bind mount
+ * of the same filesystem has the same st_dev, but not the same mount:
  * deleting through it would delete outside the tree.
  */
 static uint64_t
 mount_id(int pfd, const char *name)
 {
-	struct statx stx;
+	uint64_t m;
 
-	if (statx(pfd, name, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0 ||
-	    !(stx.stx_mask & STATX_MNT_ID))
-		return 0;
-	return stx.stx_mnt_id;
+	return wt_mount_id(pfd, name, &m) == 0 ? m : 0;
 }
 
+/*
+ * Removes name below pfd. At the top of a worktree (keep_git), its .git entry
+ * goes last, so that a removal cut short leaves a tree that git and wt still
+ * recognise as the same worktree, and can finish.
+ */
 static int
 rm_at(int pfd, const char *name, dev_t dev, uint64_t mnt, struct wt_rm_stats *rs,
       int keep_git)
@@ -260,7 +336,7 @@ rm_at(int pfd, const char *name, dev_t dev, uint64_t mnt, struct wt_rm_stats *rs
 		rs->bytes += (unsigned long long)st.st_blocks * 512;
 		return 0;
 	}
-	if (st.st_dev != dev || (mnt && mount_id(pfd, name) != mnt)) {
+	if (st.st_dev != dev || mount_id(pfd, name) != mnt) {
 		/* A mount point: another filesystem, or a bind mount, is never entered. */
 		rs->skipped++;
 		errno = EXDEV;
@@ -298,17 +374,23 @@ int
 wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs)
 {
 	struct stat st;
+	uint64_t mnt;
 
 	raise_nofile();
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
-	return rm_at(dirfd, name, st.st_dev, mount_id(dirfd, name), rs, 0);
+	/*
+	 * What is removed is on the filesystem and mount of the directory it is
+	 * in: a name that is itself a mount point is not entered either.
+	 */
+	if (fstat(dirfd, &st) < 0 || wt_mount_id(dirfd, "", &mnt) < 0)
+		return -1;
+	return rm_at(dirfd, name, st.st_dev, mnt, rs, 0);
 }
 
 int
 wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs)
 {
 	struct stat st;
+	uint64_t mnt;
 	char *parent = wt_xstrdup(t->path), *slash = strrchr(parent, '/');
 	int pfd, ret = -1;
 
@@ -324,7 +406,9 @@ wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs)
 		errno = ESTALE;
 		goto out;
 	}
-	ret = rm_at(pfd, slash + 1, t->dev, mount_id(pfd, slash + 1), rs, 1);
+	if (wt_mount_id(pfd, slash + 1, &mnt) < 0)
+		goto out;
+	ret = rm_at(pfd, slash + 1, t->dev, mnt, rs, 1);
 out:
 	if (pfd >= 0)
 		close(pfd);

@@ -542,8 +542,18 @@ struct wt_target {
 int wt_target_verify(struct wt_target *t, const char *path, const char *repo,
 		     const char **why);
 void wt_target_release(struct wt_target *t);
+/*
+ * The rule a failed wt_target_verify broke, from its *why, for error
+ * records: symlink, foreign, main, home, missing or not_linked.
+ */
+const char *wt_target_rule(const char *why);
 /* 1 when git's lock is on (reason, a new string or NULL, when asked). */
 int wt_target_locked(const struct wt_target *t, char **reason);
+/*
+ * 1 when a filesystem is mounted somewhere below path (path resolved, no
+ * trailing slash), 0 when none, -1 when the mount table cannot be read.
+ */
+int wt_path_has_mounts(const char *path);
 /* A process whose current directory is path or inside it, or 0. */
 pid_t wt_path_in_use(const char *path);
 struct wt_rm_stats {
@@ -558,11 +568,44 @@ struct wt_rm_stats {
  */
 int wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs);
 /*
+ * The id of the mount that name inside dirfd (not followed; "" for dirfd
+ * itself) is on: a bind mount of the same filesystem has the same device but
+ * another mount id. 0, or -1 with errno.
+ */
+int wt_mount_id(int dirfd, const char *name, uint64_t *id);
+/*
  * The same for a verified worktree's top, failing with ESTALE when the
  * directory there is no longer the one verified. Its .git entry is removed
  * last, so an interrupted removal leaves a worktree that can still be verified.
  */
 int wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs);
+
+/* trash.c: a worktree's trash, and removal of big trees by parallel workers */
+/*
+ * The trash of a verified worktree, where wt-prune renames artifacts so the
+ * worktree is clean at once: <admin>/wt-trash (git's admin entry of the
+ * worktree). A new string.
+ */
+char *wt_trash_path(const struct wt_target *t);
+/*
+ * Opens t's trash (creating it when create), locked with flock for this run.
+ * Returns the fd, or -1 (errno EXDEV when it is on another filesystem than
+ * the worktree, where a rename cannot reach).
+ */
+int wt_trash_open(const struct wt_target *t, int create);
+/* Removes everything in the trash open at fd with wt_rmtree_parallel. */
+int wt_trash_empty(int fd, int jobs, struct wt_rm_stats *rs);
+/*
+ * Removes names[0..n) inside dirfd and everything below with jobs workers
+ * that share directories; the worker that removes the last entry of a
+ * directory removes the directory. Same rules as wt_rmtree_at: links removed,
+ * never followed; a mount point (another device or mount id) never entered.
+ * bytes counts blocks freed (a file with other links frees nothing). Returns
+ * 0, or -1 with errno of the first failure when anything stayed.
+ * WT_TEST_PAUSE_AFTER=N stops the process for good after N files (tests).
+ */
+int wt_rmtree_parallel(int dirfd, const char *const *names, size_t n, int jobs,
+		       struct wt_rm_stats *rs);
 
 /* git.c: helpers around libgit2 */
 struct git_repository;
@@ -588,5 +631,34 @@ struct git_index;
 int wt_git_tracks_under(struct git_index *idx, const char *relpath);
 /* Sets branch, head from the worktree at path (opened with libgit2). */
 int wt_git_fill_head(struct wt_rec *r, struct git_repository *wtrepo);
+
+/* merged.c: is a branch's work already in the base branch? */
+struct git_oid;
+enum { WT_MERGED_UNKNOWN = -1, WT_MERGED_NO = 0, WT_MERGED_YES = 1 };
+/*
+ * The base branch of repo: opt (a branch, a remote-tracking branch, a ref or
+ * a revision) when not NULL, else the default branch: the local branch that
+ * origin/HEAD names, origin/HEAD's target, main, master. Returns 0 with
+ * *refname (a new string, the caller frees it) and *oid, or -1 when none.
+ */
+int wt_git_base(struct git_repository *repo, const char *opt, char **refname,
+		struct git_oid *oid);
+/*
+ * Whether the work of the commit tip is in base, cheapest test first: tip is
+ * an ancestor of base ("ancestor"); a base commit since the fork has tip's
+ * tree ("tree"); every commit of the branch has a patch-id found on the base
+ * ("cherry"); every path the branch changed is identical in base ("squash").
+ * Returns WT_MERGED_YES, _NO or _UNKNOWN with *reason (static) saying which
+ * rule, or why it could not be decided.
+ */
+int wt_git_merged(struct git_repository *repo, const struct git_oid *tip,
+		  const struct git_oid *base, const char **reason);
+/*
+ * Sets merged (true, false, or null when unknown) and merged_reason on r
+ * for the worktree repository repo against base_opt (NULL: the default).
+ */
+void wt_git_set_merged(struct wt_rec *r, struct git_repository *repo,
+		       const char *base_opt);
+
 
 #endif

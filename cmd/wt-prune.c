@@ -1,0 +1,706 @@
+/* wt-prune: remove the recreatable artifacts of worktrees, and gc their repositories. */
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <git2.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wt.h"
+
+static struct {
+	int dry, force, gc, aggressive, verbose, jobs, deljobs;
+	long long mask;
+	time_t now;
+	struct timespec start;
+} opt;
+
+static struct wt_registry reg;
+static int have_reg;
+static double lock_timeout;
+
+/* The registry's patches, journaled as records finish, committed once at the end. */
+static pthread_mutex_t batch_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct wt_batch *batch;
+static int batch_failed;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: wt-prune [-fnv] [-j jobs] [-k kinds] [-r registry] "
+		"[--gc [--aggressive]]\n");
+	exit(WT_EXIT_FATAL);
+}
+
+static double
+ms_since_start(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - opt.start.tv_sec) * 1e3 +
+	       (double)(t.tv_nsec - opt.start.tv_nsec) / 1e6;
+}
+
+static struct wt_walker *serial, *sizer;
+
+/* A size walk: stays on the mount of its root, skips directories named skip. */
+struct usage {
+	uint64_t mnt;
+	const char *skip;
+};
+
+static int
+usage_cb(const struct wt_walk_ent *e, void *arg)
+{
+	struct usage *u = arg;
+	unsigned long long *sum = e->ctx;
+	uint64_t m;
+
+	if (e->type == DT_DIR) {
+		/* The walker stays on the root's device; a bind mount is another mount. */
+		if (e->fd < 0 || wt_mount_id(e->fd, "", &m) < 0 || m != u->mnt)
+			return WT_WALK_PRUNE;
+		if (u->skip && e->dir && strcmp(e->name, u->skip) == 0)
+			return WT_WALK_PRUNE;
+	}
+	if (e->st && wt_walk_once(e->walk, e->st))
+		*sum += (unsigned long long)e->st->st_blocks * 512;
+	return WT_WALK_CONTINUE;
+}
+
+/* Disk usage of the tree at path (hard links once), or -1. */
+static long long
+usage_of(const char *path, const char *skip)
+{
+	struct wt_walk_ops ops = { usage_cb, NULL, NULL, sizeof(unsigned long long), 0 };
+	struct usage u = { 0, skip };
+	struct wt_walk *w;
+	struct stat st;
+	long long sum = 0;
+	int i;
+
+	if (lstat(path, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode))
+		return (long long)st.st_blocks * 512;
+	if (wt_mount_id(AT_FDCWD, path, &u.mnt) < 0)
+		return -1;
+	ops.arg = &u;
+	w = wt_walk_new(&ops);
+	if (wt_walk_run(sizer, w, path) < 0)
+		sum = -1;
+	for (i = 0; sum >= 0 && i < wt_walk_nslots(w); i++)
+		sum += (long long)*(unsigned long long *)wt_walk_slot(w, i);
+	wt_walk_free(w);
+	return sum;
+}
+
+/* The size of a repository's common directory, without the worktrees' trash. */
+static long long
+repo_size(const char *common)
+{
+	return usage_of(common, "wt-trash");
+}
+
+/* git gc, once per repository however many of its worktrees come by. */
+struct gc {
+	char *common;
+	int done, ok;
+	long long before, after;
+	char msg[128];
+};
+static pthread_mutex_t gc_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gc_cv = PTHREAD_COND_INITIALIZER;
+static struct gc *gcs;
+static size_t ngcs;
+
+/* Runs git through an argv vector (no shell), its output on our stderr. */
+static int
+run_gc(const char *common, char *msg, size_t msgsz)
+{
+	char *argv[8];
+	pid_t pid;
+	int status, i = 0, null;
+
+	argv[i++] = "git";
+	argv[i++] = "--git-dir";
+	argv[i++] = (char *)common;
+	argv[i++] = "gc";
+	argv[i++] = "--prune=now";
+	argv[i++] = "--quiet";
+	if (opt.aggressive)
+		argv[i++] = "--aggressive";
+	argv[i] = NULL;
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fflush(stdout);
+	if ((pid = fork()) < 0) {
+		snprintf(msg, msgsz, "cannot run git gc: %s", strerror(errno));
+		if (null >= 0)
+			close(null);
+		return -1;
+	}
+	if (pid == 0) {
+		/* stdout carries records only: git's output goes to stderr. */
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		execvp("git", argv);
+		_exit(127);
+	}
+	if (null >= 0)
+		close(null);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			snprintf(msg, msgsz, "cannot wait for git gc: %s", strerror(errno));
+			return -1;
+		}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		snprintf(msg, msgsz, "cannot run git gc: git not found");
+	else if (WIFEXITED(status))
+		snprintf(msg, msgsz, "git gc failed with exit status %d", WEXITSTATUS(status));
+	else
+		snprintf(msg, msgsz, "git gc killed by signal %d", WTERMSIG(status));
+	return -1;
+}
+
+static void
+gc_repo(struct wt_rec *r, const char *common)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct gc *g = NULL, res;
+	size_t i;
+	int mine = 0;
+
+	pthread_mutex_lock(&gc_mu);
+	for (i = 0; i < ngcs; i++)
+		if (strcmp(gcs[i].common, common) == 0)
+			break;
+	if (i == ngcs) {
+		gcs = wt_xrealloc(gcs, (ngcs + 1) * sizeof(*gcs));
+		memset(&gcs[ngcs], 0, sizeof(*gcs));
+		gcs[ngcs].common = wt_xstrdup(common);
+		ngcs++;
+		mine = 1;
+	}
+	pthread_mutex_unlock(&gc_mu);
+	if (mine) {
+		memset(&res, 0, sizeof(res));
+		if (!opt.dry) {
+			res.before = repo_size(common);
+			res.ok = run_gc(common, res.msg, sizeof(res.msg)) == 0;
+			res.after = repo_size(common);
+		}
+		pthread_mutex_lock(&gc_mu);
+		g = &gcs[i];
+		g->before = res.before;
+		g->after = res.after;
+		g->ok = res.ok;
+		memcpy(g->msg, res.msg, sizeof(g->msg));
+		g->done = 1;
+		pthread_cond_broadcast(&gc_cv);
+	} else {
+		pthread_mutex_lock(&gc_mu);
+		while (!gcs[i].done)
+			pthread_cond_wait(&gc_cv, &gc_mu);
+	}
+	res = gcs[i];
+	pthread_mutex_unlock(&gc_mu);
+	if (opt.dry)
+		return;
+	wt_buf_addf(&b, "{\"repo\":");
+	wt_json_strz(&b, common);
+	wt_buf_addf(&b, ",\"before\":%lld,\"after\":%lld,\"ran\":%s}", res.before,
+		    res.after, mine ? "true" : "false");
+	wt_rec_set_raw(r, "gc", b.s, b.len);
+	if (!res.ok)
+		wt_rec_error(r, WT_E_BASE, NULL, "%s", res.msg);
+	wt_buf_release(&b);
+}
+
+/* One worktree's prune. */
+struct prune {
+	struct wt_rec *r;
+	git_repository *repo;
+	git_index *idx;
+	int topfd, trashfd;
+	dev_t dev;
+	uint64_t mnt;
+	const char *top, *topname;
+	struct wt_buf rel;          /* the path of the directory being read */
+	struct wt_buf dirs;         /* JSON strings of the directories pruned */
+	char **moved;               /* names given to them in the trash */
+	size_t nmoved;
+	unsigned long long files, bytes;
+	struct wt_rm_stats rs;
+	unsigned long seq;
+	int failed;
+	char msg[256];
+};
+
+static void
+prune_fail(struct prune *p, const char *fmt, const char *a, int e)
+{
+	if (p->failed++)
+		return;
+	snprintf(p->msg, sizeof(p->msg), fmt, a, strerror(e));
+}
+
+/* Only what git ignores and what holds no tracked file is an artifact. */
+static int
+removable(struct prune *p, const char *rel)
+{
+	int ignored = 0;
+
+	if (wt_git_tracks_under(p->idx, rel))
+		return 0;
+	if (git_ignore_path_is_ignored(&ignored, p->repo, rel) < 0)
+		return 0;
+	return ignored;
+}
+
+static void
+add_dir(struct prune *p, const char *rel)
+{
+	if (p->dirs.len)
+		wt_buf_addc(&p->dirs, ',');
+	wt_json_strz(&p->dirs, rel);
+}
+
+/* An artifact directory (or a link in its place): into the trash, or gone now. */
+static void
+take_artifact(struct prune *p, int dirfd, const char *name, const char *rel, int isdir)
+{
+	struct wt_buf full = WT_BUF_INIT, tn = WT_BUF_INIT;
+	const char *one[1];
+	int rc;
+
+	wt_buf_addf(&full, "%s/%s", p->top, rel);
+	if (isdir && wt_path_has_mounts(full.s) != 0) {
+		/* Something is mounted inside: it is not ours to remove, nor is its tree. */
+		warnx("'%s': not pruned: a filesystem is mounted inside", full.s);
+		goto out;
+	}
+	add_dir(p, rel);
+	if (opt.dry) {
+		long long u = usage_of(full.s, NULL);
+
+		p->bytes += u > 0 ? (unsigned long long)u : 0;
+		goto out;
+	}
+	if (p->trashfd >= 0) {
+		do {
+			wt_buf_reset(&tn);
+			wt_buf_addf(&tn, "%ld.%lu.%s", (long)getpid(), p->seq++, name);
+			rc = renameat(dirfd, name, p->trashfd, tn.s);
+		} while (rc < 0 && (errno == EEXIST || errno == ENOTEMPTY));
+		if (rc == 0) {
+			p->moved = wt_xrealloc(p->moved, (p->nmoved + 1) * sizeof(*p->moved));
+			p->moved[p->nmoved++] = wt_buf_detach(&tn);
+			goto out;
+		}
+		if (errno != EXDEV) {
+			prune_fail(p, "cannot move '%s' to the trash: %s", full.s, errno);
+			goto out;
+		}
+	}
+	/* No trash on this filesystem: removed where it is, still in parallel. */
+	one[0] = name;
+	if (wt_rmtree_parallel(dirfd, one, 1, opt.deljobs, &p->rs) < 0)
+		prune_fail(p, "cannot remove '%s': %s", full.s, errno);
+out:
+	wt_buf_release(&full);
+	wt_buf_release(&tn);
+}
+
+static void
+take_file(struct prune *p, int dirfd, const char *name, const struct stat *st)
+{
+	if (!opt.dry && unlinkat(dirfd, name, 0) < 0) {
+		if (errno != ENOENT)
+			prune_fail(p, "cannot remove '%s': %s", name, errno);
+		return;
+	}
+	p->files++;
+	if (st->st_nlink == 1 || opt.dry)
+		p->bytes += (unsigned long long)st->st_blocks * 512 /
+			    (st->st_nlink > 1 ? st->st_nlink : 1);
+}
+
+/*
+ * The search, on the caller's thread: artifacts are taken as they are met
+ * and not read; a repository inside, another mount and .git are not entered.
+ */
+static int
+search_cb(const struct wt_walk_ent *e, void *arg)
+{
+	struct prune *p = arg;
+	const char *kind, *dname;
+	struct stat st;
+	uint64_t m;
+	int isdir = e->type == DT_DIR;
+
+	if (!e->dir)
+		return WT_WALK_CONTINUE;
+	if (wt_walk_dir_depth(e->dir) == 0) {
+		if (strcmp(e->name, ".git") == 0)
+			return WT_WALK_PRUNE;
+		dname = p->topname;
+	} else
+		dname = wt_walk_dir_name(e->dir);
+	wt_buf_reset(&p->rel);
+	wt_walk_relpath(e->dir, e->name, &p->rel);
+	if (e->type == DT_REG) {
+		if ((kind = wt_artifact_file(e->name)) && wt_artifact_in_mask(kind, opt.mask) &&
+		    fstatat(e->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && !git_index_get_bypath(p->idx, p->rel.s, 0) &&
+		    removable(p, p->rel.s))
+			take_file(p, e->dirfd, e->name, &st);
+		return WT_WALK_CONTINUE;
+	}
+	if (!isdir && e->type != DT_LNK)
+		return WT_WALK_CONTINUE;
+	/* The walker stays on the device; a bind mount of the same one is caught here. */
+	if (isdir && (e->fd < 0 || wt_mount_id(e->fd, "", &m) < 0 || m != p->mnt))
+		return WT_WALK_PRUNE;
+	if ((kind = wt_artifact_dir(e->dirfd, dname, e->name)) &&
+	    wt_artifact_in_mask(kind, opt.mask) && removable(p, p->rel.s)) {
+		take_artifact(p, e->dirfd, e->name, p->rel.s, isdir);
+		return isdir ? WT_WALK_PRUNE : WT_WALK_CONTINUE;
+	}
+	/* A repository inside has its own index: its artifacts are not ours to judge. */
+	if (isdir && faccessat(e->fd, ".git", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return WT_WALK_PRUNE;
+	return WT_WALK_CONTINUE;
+}
+
+static void
+search(struct prune *p)
+{
+	struct wt_walk_ops ops = { search_cb, NULL, NULL, 0, WT_WALK_NOSTAT };
+	struct wt_walk *w;
+
+	ops.arg = p;
+	w = wt_walk_new(&ops);
+	if (wt_walk_run(serial, w, p->top) < 0)
+		prune_fail(p, "cannot read '%s': %s", p->top, errno);
+	wt_walk_free(w);
+}
+
+/* The names in the trash before this run: a killed run's leftovers. */
+static char **
+list_trash(int fd, size_t *n)
+{
+	struct dirent *de;
+	char **v = NULL;
+	int dfd = dup(fd);
+	DIR *d;
+
+	*n = 0;
+	if (dfd < 0 || !(d = fdopendir(dfd))) {
+		if (dfd >= 0)
+			close(dfd);
+		return NULL;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		v = wt_xrealloc(v, (*n + 1) * sizeof(*v));
+		v[(*n)++] = wt_xstrdup(de->d_name);
+	}
+	closedir(d);
+	return v;
+}
+
+/* Disk usage of the entries left in t's trash. */
+static unsigned long long
+trash_usage(const struct wt_target *t, char **left, size_t n)
+{
+	struct wt_buf e = WT_BUF_INIT;
+	char *trash = wt_trash_path(t);
+	unsigned long long sum = 0;
+	long long u;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		wt_buf_reset(&e);
+		wt_buf_addf(&e, "%s/%s", trash, left[i]);
+		if ((u = usage_of(e.s, NULL)) > 0)
+			sum += (unsigned long long)u;
+	}
+	wt_buf_release(&e);
+	free(trash);
+	return sum;
+}
+
+static void
+free_names(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Records the prune in the registry, when the record is the registry's. */
+static void
+journal(const struct wt_rec *r, const struct wt_target *t, unsigned long long freed)
+{
+	struct wt_rec rr = WT_REC_INIT;
+	struct wt_buf f = WT_BUF_INIT;
+	char *id = wt_rec_str(r, "id"), *rpath = NULL, *real = NULL, tbuf[32];
+	double size;
+
+	if (!have_reg || reg.moai || !id || wt_registry_find(&reg, id, &rr, NULL) != 1)
+		goto out;
+	rpath = wt_rec_str(&rr, "path");
+	if (!rpath || !(real = realpath(rpath, NULL)) || strcmp(real, t->path) != 0)
+		goto out;
+	wt_buf_adds(&f, "{\"last_pruned\":");
+	wt_json_strz(&f, wt_time_fmt(opt.now, tbuf));
+	if (wt_rec_num(&rr, "size", &size) == 0)
+		wt_buf_addf(&f, ",\"size\":%.0f",
+			    size > (double)freed ? size - (double)freed : 0.0);
+	wt_buf_addc(&f, '}');
+	pthread_mutex_lock(&batch_mu);
+	if (!batch && !batch_failed && !(batch = wt_batch_open(&reg)))
+		batch_failed = 1;
+	if (batch && wt_batch_set(batch, id, f.s) < 0) {
+		warn("cannot journal '%s'", id);
+		batch_failed = 1;
+	}
+	pthread_mutex_unlock(&batch_mu);
+out:
+	wt_rec_release(&rr);
+	wt_buf_release(&f);
+	free(id);
+	free(rpath);
+	free(real);
+}
+
+static int
+want(const struct wt_rec *r, void *arg)
+{
+	(void)arg;
+	return !wt_rec_has_error(r);
+}
+
+static void
+refuse(struct wt_rec *r, const char *rule, const char *fmt, const char *a)
+{
+	struct wt_buf ctx = WT_BUF_INIT;
+
+	wt_buf_adds(&ctx, "{\"rule\":");
+	wt_json_strz(&ctx, rule);
+	wt_buf_addc(&ctx, '}');
+	wt_rec_error(r, WT_E_BASE, ctx.s, fmt, a);
+	wt_buf_release(&ctx);
+}
+
+static int
+prune_one(struct wt_rec *r, int worker, void *arg)
+{
+	struct wt_target t;
+	struct prune p;
+	struct wt_buf b = WT_BUF_INIT;
+	struct wt_rm_stats old = { 0, 0, 0, 0 };
+	char *path = wt_rec_str(r, "path"), *repo = wt_rec_str(r, "repo"), tbuf[32];
+	char **left = NULL;
+	const char *why;
+	size_t nleft = 0;
+	double clean_ms = 0, size;
+	pid_t pid;
+	int verified = 0;
+
+	(void)worker;
+	(void)arg;
+	memset(&p, 0, sizeof(p));
+	p.topfd = p.trashfd = -1;
+	if (!path) {
+		refuse(r, "path", "%s", "the record has no path");
+		goto out;
+	}
+	if (wt_target_verify(&t, path, repo, &why) < 0) {
+		refuse(r, wt_target_rule(why), "not pruned: %s", why);
+		goto out;
+	}
+	verified = 1;
+	if (wt_target_locked(&t, NULL)) {
+		refuse(r, "locked", "%s", "not pruned: the worktree is locked");
+		goto out;
+	}
+	if (!opt.force && (pid = wt_path_in_use(t.path))) {
+		wt_buf_addf(&b, "not pruned: in use by process %ld (-f prunes anyway)", (long)pid);
+		refuse(r, "in_use", "%s", b.s);
+		goto out;
+	}
+	wt_buf_addf(&b, "%s/index.lock", t.admin);
+	if (access(b.s, F_OK) == 0) {
+		refuse(r, "git_running", "not pruned: git is running in it ('%s' exists)", b.s);
+		goto out;
+	}
+	wt_buf_reset(&b);
+	p.r = r;
+	p.top = t.path;
+	wt_buf_grow(&p.rel, 256);
+	p.dev = t.dev;
+	if ((p.topfd = open(t.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    wt_mount_id(p.topfd, "", &p.mnt) < 0) {
+		wt_rec_error(r, WT_E_BASE, NULL, "cannot open '%s': %s", t.path, strerror(errno));
+		goto out;
+	}
+	if (git_repository_open(&p.repo, t.path) < 0 ||
+	    git_repository_index(&p.idx, p.repo) < 0) {
+		wt_rec_error(r, WT_E_BASE, NULL, "cannot open '%s': %s", t.path, wt_git_errmsg());
+		goto out;
+	}
+	if (!opt.dry) {
+		p.trashfd = wt_trash_open(&t, 1);
+		if (p.trashfd < 0 && errno != EXDEV) {
+			wt_rec_error(r, WT_E_BASE, NULL, "cannot open the trash of '%s': %s",
+				     t.path, strerror(errno));
+			goto out;
+		}
+		if (p.trashfd >= 0)
+			left = list_trash(p.trashfd, &nleft);
+	} else if ((p.trashfd = wt_trash_open(&t, 0)) >= 0) {
+		/* What a killed run left would be freed too. */
+		left = list_trash(p.trashfd, &nleft);
+		old.bytes = trash_usage(&t, left, nleft);
+	}
+	p.topname = strrchr(t.path, '/') ? strrchr(t.path, '/') + 1 : t.path;
+	search(&p);
+	clean_ms = ms_since_start();
+	if (!opt.dry && p.nmoved &&
+	    wt_rmtree_parallel(p.trashfd, (const char *const *)p.moved, p.nmoved,
+			       opt.deljobs, &p.rs) < 0)
+		prune_fail(&p, "cannot empty the trash of '%s': %s", t.path, errno);
+	if (!opt.dry && nleft &&
+	    wt_rmtree_parallel(p.trashfd, (const char *const *)left, nleft, opt.deljobs,
+			       &old) < 0)
+		prune_fail(&p, "cannot empty the trash of '%s': %s", t.path, errno);
+	p.bytes += p.rs.bytes;
+	if (opt.verbose)
+		fprintf(stderr, "%s: '%s': clean after %.1f ms, space free after %.1f ms\n",
+			wt_progname, t.path, clean_ms, ms_since_start());
+
+	wt_buf_reset(&b);
+	wt_buf_addf(&b, "{\"dirs\":[%s],\"files\":%llu", p.dirs.s ? p.dirs.s : "", p.files);
+	if (old.bytes)
+		wt_buf_addf(&b, ",\"trash\":%llu", old.bytes);
+	wt_buf_addc(&b, '}');
+	if (opt.dry) {
+		struct wt_buf w = WT_BUF_INIT;
+
+		wt_buf_addf(&w, "{\"freed\":%llu,\"pruned\":%s%s}", p.bytes + old.bytes, b.s,
+			    opt.gc ? ",\"gc\":true" : "");
+		wt_rec_set_raw(r, "would", w.s, w.len);
+		wt_buf_release(&w);
+	} else {
+		wt_rec_set_int(r, "freed", (long long)(p.bytes + old.bytes));
+		wt_rec_set_raw(r, "pruned", b.s, b.len);
+		wt_rec_set_str(r, "last_pruned", wt_time_fmt(opt.now, tbuf));
+		if (wt_rec_num(r, "size", &size) == 0)
+			wt_rec_set_int(r, "size", size > (double)p.bytes ?
+				       (long long)(size - (double)p.bytes) : 0);
+		journal(r, &t, p.bytes);
+	}
+	if (p.failed)
+		wt_rec_error(r, WT_E_BASE, NULL, "%s", p.msg);
+	else if (opt.gc && !opt.dry)
+		gc_repo(r, t.common);
+out:
+	if (verified)
+		wt_target_release(&t);
+	if (p.trashfd >= 0)
+		close(p.trashfd);
+	if (p.topfd >= 0)
+		close(p.topfd);
+	git_index_free(p.idx);
+	git_repository_free(p.repo);
+	free_names(p.moved, p.nmoved);
+	free_names(left, nleft);
+	wt_buf_release(&p.rel);
+	wt_buf_release(&p.dirs);
+	wt_buf_release(&b);
+	free(path);
+	free(repo);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "aggressive", no_argument, NULL, 'A' },
+		{ "gc", no_argument, NULL, 'G' },
+		{ "kinds", required_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wt_config cfg;
+	struct wt_reader *rd;
+	const char *kinds = NULL, *ropt = NULL, *bad;
+	long errors;
+	int c;
+
+	clock_gettime(CLOCK_MONOTONIC, &opt.start);
+	wt_setprogname(argv[0]);
+	while ((c = getopt_long(argc, argv, "fj:k:nr:v", longopts, NULL)) != -1)
+		switch (c) {
+		case 'A': opt.aggressive = 1; break;
+		case 'f': opt.force = 1; break;
+		case 'G': opt.gc = 1; break;
+		case 'j': opt.jobs = wt_parse_jobs(optarg); break;
+		case 'k': kinds = optarg; break;
+		case 'n': opt.dry = 1; break;
+		case 'r': ropt = optarg; break;
+		case 'v': opt.verbose = 1; break;
+		default: usage();
+		}
+	if (optind != argc || (opt.aggressive && !opt.gc))
+		usage();
+	if (isatty(STDIN_FILENO))
+		usage();
+	opt.mask = -1;
+	if (kinds && (opt.mask = wt_artifact_mask(kinds, &bad)) < 0)
+		errx(WT_EXIT_FATAL, "unknown kind '%s'", bad);
+	wt_config_load(&cfg);
+	if (!opt.jobs)
+		opt.jobs = cfg.jobs;
+	/*
+	 * Deleting waits on the disk's journal far more than on the processors:
+	 * more workers than processors keep it busy (scripts/bench/prune).
+	 */
+	opt.deljobs = opt.jobs * 4 > 32 ? 32 : opt.jobs * 4;
+	lock_timeout = cfg.lock_timeout;
+	opt.now = wt_now();
+	if ((have_reg = wt_registry_open(&reg, &cfg, ropt)) < 0)
+		err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
+	wt_git_init();
+	serial = wt_walker_new(1);
+	sizer = wt_walker_new(opt.jobs);
+
+	rd = wt_reader_new(STDIN_FILENO, 0);
+	errors = wt_pool_run(rd, opt.jobs, want, prune_one, NULL, stdout);
+	wt_reader_free(rd);
+	wt_walker_free(serial);
+	wt_walker_free(sizer);
+	/* One registry update for the whole run. */
+	wt_flush_stdout();
+	if (batch && wt_batch_commit(batch, lock_timeout) < 0)
+		errx(WT_EXIT_FATAL, "cannot update the registry '%s': its journal keeps "
+		     "the changes for the next writer", reg.path);
+	wt_registry_release(&reg);
+	wt_config_release(&cfg);
+	return batch_failed || errors ? WT_EXIT_RECORDS : WT_EXIT_OK;
+}

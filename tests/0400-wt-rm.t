@@ -1,0 +1,277 @@
+#!/bin/sh
+# wt-rm: every safety rule refuses, merged work is found however it was merged,
+# -f keeps a ref the work comes back from, -n changes nothing, one registry write.
+. "$(dirname "$0")/lib.sh"
+plan 71
+
+mkrepo "$T/r"
+cd "$T/r"
+printf 'node_modules\n.env\n*.db\n__pycache__/\n' > .gitignore
+echo '{"name":"x"}' > package.json
+git add .gitignore package.json && git commit -q -m ignores && git push -q origin main
+
+# rec ID: the record git gives for worktree ID.
+rec() { (cd "$T/r" && wt-ls) | jq -c --arg id "$1" 'select(.id == $id)'; }
+# add ID: a linked worktree on a new branch ID with one commit of its own.
+add() {
+	git -C "$T/r" worktree add -q "$T/$1" -b "$1" &&
+	(cd "$T/$1" && echo "$1" > "$1.txt" && git add "$1.txt" && git commit -q -m "$1")
+}
+# rm_rule ID [OPTIONS]: wt-rm on ID; prints the exit status and the rule.
+rm_rule() {
+	_id=$1; shift
+	rec "$_id" | wt-rm "$@" > "$T/out" 2> "$T/err"
+	echo "$? $(jq -r '.error.context.rule // "none"' < "$T/out")"
+}
+intact() { test -d "$T/$1" && test -f "$T/$1/$1.txt" && git -C "$T/r" rev-parse -q --verify "refs/heads/$1" > /dev/null; }
+
+# A clean worktree merged by fast-forward, with an artifact inside.
+add ff
+mkdir -p "$T/ff/node_modules/dep" && echo 'x' > "$T/ff/node_modules/dep/index.js"
+git merge -q --ff-only ff
+rec ff | wt-rm > "$T/out" 2> "$T/err"
+check_same "merged and clean: removed, exit 0" 0 $?
+check_same "fields: removed, branch_deleted, merged_reason" \
+	'{"removed":true,"branch_deleted":true,"merged":true,"merged_reason":"ancestor"}' \
+	"$(jqf '{removed, branch_deleted, merged, merged_reason}' < "$T/out")"
+check "freed counts the bytes removed" test "$(jq .freed < "$T/out")" -gt 0
+check "the directory is gone" test ! -e "$T/ff"
+check "git's admin entry is gone" test ! -e "$T/r/.git/worktrees/ff"
+check "the merged branch is deleted" test -z "$(git branch --list ff)"
+check "no backup ref for work that is in the base" test -z "$(git for-each-ref refs/wt)"
+
+# Each rule refuses, and leaves everything as it was.
+add dirty && echo more >> "$T/dirty/dirty.txt"
+git merge -q --ff-only dirty
+check_same "a modified file refuses (even merged)" "1 modified" "$(rm_rule dirty)"
+check "a refused worktree is intact" intact dirty
+check_same "the error is a WorktreeError naming the file" \
+	'"WorktreeError" true' \
+	"$(jqf '.error.kind, (.error.message | test("dirty.txt"))' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
+
+add untr && echo new > "$T/untr/notes.txt"
+git merge -q --ff-only untr
+check_same "an untracked file refuses" "1 untracked" "$(rm_rule untr)"
+
+add env && echo 'SECRET=1' > "$T/env/.env"
+git merge -q --ff-only env
+check_same "an ignored .env is precious and refuses" "1 precious" "$(rm_rule env)"
+add db && echo 'rows' > "$T/db/local.db"
+mkdir -p "$T/db/node_modules/x" "$T/db/src/__pycache__" && echo 1 > "$T/db/src/__pycache__/m.pyc"
+git merge -q --ff-only db
+check_same "an ignored local database is precious, artifacts beside it are not" \
+	'1 precious "local.db"' \
+	"$(rm_rule db) $(jqf '.error.message | capture("(?<p>local.db)").p' < "$T/out")"
+
+add lk && git worktree lock --reason "on a stick" "$T/lk"
+git merge -q --ff-only lk
+check_same "a locked worktree refuses" "1 locked" "$(rm_rule lk)"
+check_same "-f does not remove a locked worktree" "1 locked" "$(rm_rule lk -f)"
+check "the locked worktree is intact" intact lk
+
+add busy
+git merge -q --ff-only busy
+sh -c 'cd "$1" && exec sleep 60' sh "$T/busy/" &
+sleeper=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$(readlink /proc/$sleeper/cwd 2>/dev/null)" = "$T/busy" ] && break
+	sleep 0.1
+done
+check_same "in use by a sleeping process whose cwd is inside refuses" "1 in_use" "$(rm_rule busy)"
+check_same "the error names the process" "$sleeper" "$(jq .error.context.pid < "$T/out")"
+kill "$sleeper"; wait "$sleeper" 2>/dev/null
+check "the worktree in use is intact" intact busy
+
+add unp
+check_same "commits neither merged nor pushed refuse" "1 unmerged" "$(rm_rule unp)"
+check_same "merged is false" false "$(jq .merged < "$T/out")"
+git -C "$T/unp" push -q -u origin unp 2>/dev/null
+rec unp | wt-rm > "$T/out" 2> "$T/err"
+check_same "pushed to its upstream: removed, the unmerged branch kept" \
+	'0 {"removed":true,"branch_deleted":false}' \
+	"$? $(jqf '{removed, branch_deleted}' < "$T/out")"
+has_ref() { git rev-parse -q --verify "$1" > /dev/null; }
+check "the pushed branch is still there" has_ref refs/heads/unp
+
+add psh && git -C "$T/psh" push -q -u origin psh 2>/dev/null &&
+	(cd "$T/psh" && echo later > later.txt && git add later.txt && git commit -q -m later)
+check_same "pushed once, committed since: refuses" "1 unmerged" "$(rm_rule psh)"
+
+add nest && git -C "$T/nest" init -q inner && echo 'only here' > "$T/nest/inner/file" &&
+	git -C "$T/nest/inner" add file && git -C "$T/nest/inner" commit -q -m inner
+check_same "-f refuses what a backup cannot hold: a repository inside" "1 backup" "$(rm_rule nest -f)"
+check "the repository inside is intact" test "$(cat "$T/nest/inner/file")" = "only here"
+check_same "and no ref was left for a removal that did not happen" "" "$(git for-each-ref refs/wt/removed/nest)"
+
+add st && echo stashed >> "$T/st/st.txt" && git -C "$T/st" stash -q
+git merge -q --ff-only st
+check_same "a stash entry made from it refuses" "1 stash" "$(rm_rule st)"
+check_same "the message names the entry" true "$(jq '.error.message | test("stash@\\{0\\}")' < "$T/out")"
+
+add rbp && (cd "$T/rbp" && echo theirs > a.txt && git commit -q -am "rbp a.txt")
+echo ours > a.txt && git commit -q -am "main a.txt"
+git -C "$T/rbp" rebase main > /dev/null 2>&1
+check_same "a rebase stopped halfway refuses" '1 true' \
+	"$(rm_rule rbp | cut -d' ' -f1) $(jq '.error.context.rules | index("in_progress") != null' < "$T/out")"
+git -C "$T/rbp" rebase --abort
+git reset -q --hard HEAD^
+: > "$T/r/.git/worktrees/rbp/index.lock"
+check_same "git running in it (index.lock) refuses, even with -f" "1 git_running" "$(rm_rule rbp -f)"
+rm "$T/r/.git/worktrees/rbp/index.lock"
+check "the worktree whose rebase stopped is intact" intact rbp
+
+check_same "the main worktree refuses" "1 main" "$(rm_rule r)"
+check_same "-f does not remove the main worktree" "1 main" "$(rm_rule r -f)"
+check "the main worktree is intact" test -f "$T/r/a.txt" -a -d "$T/r/.git"
+
+# A foreign checkout at a worktree's path: another repository's linked worktree.
+add fx
+git merge -q --ff-only fx
+fxrec=$(rec fx)
+rm -rf "$T/fx"
+mkrepo "$T/other" > /dev/null 2>&1
+git -C "$T/other" worktree add -q "$T/fx" -b foreign
+echo "theirs" > "$T/fx/theirs.txt"
+check_same "a foreign checkout at the path refuses" "1 foreign" \
+	"$(printf '%s\n' "$fxrec" | wt-rm > "$T/out" 2> /dev/null; echo "$? $(jq -r .error.context.rule < "$T/out")")"
+check "the foreign checkout is intact" test -f "$T/fx/theirs.txt"
+rm -rf "$T/fx"
+git clone -q "$T/other" "$T/fx"
+check_same "a clone at the path refuses" "1 main" \
+	"$(printf '%s\n' "$fxrec" | wt-rm > "$T/out" 2> /dev/null; echo "$? $(jq -r .error.context.rule < "$T/out")")"
+check "the clone is intact" test -f "$T/fx/a.txt"
+
+add sl
+git merge -q --ff-only sl
+ln -s "$T/sl" "$T/sl-link"
+check_same "a path that is a symbolic link refuses" "1 symlink" \
+	"$(rec sl | jq -c --arg p "$T/sl-link" '.path = $p' | wt-rm > "$T/out" 2> /dev/null; echo "$? $(jq -r .error.context.rule < "$T/out")")"
+check "the linked worktree is intact" intact sl
+
+if mkdir -p "$T/mnt-src" && echo keep > "$T/mnt-src/keep" && add mn &&
+   mkdir "$T/mn/m" && mount --bind "$T/mnt-src" "$T/mn/m" 2>/dev/null; then
+	git merge -q --ff-only mn
+	check_same "a filesystem mounted inside refuses" "1 mount" "$(rm_rule mn -f)"
+	umount "$T/mn/m"
+	check "the mounted tree is intact" test "$(cat "$T/mnt-src/keep")" = keep
+else
+	skip "mount --bind not permitted here"
+	skip "mount --bind not permitted here"
+fi
+
+# Merged however it was merged.
+add mc && git merge -q --no-ff -m "merge mc" mc
+add rb && (cd "$T/rb" && echo 2 > rb2.txt && git add rb2.txt && git commit -q -m rb2)
+add sq && (cd "$T/sq" && echo 2 > sq2.txt && git add sq2.txt && git commit -q -m sq2)
+add tr && (cd "$T/tr" && echo 2 > tr2.txt && git add tr2.txt && git commit -q -m tr2)
+add un
+git merge -q --squash tr > /dev/null 2>&1 && git commit -q -m "squash tr"
+echo base > base.txt && git add base.txt && git commit -q -m base
+git checkout -q -b rbtmp rb && git rebase -q main && git checkout -q main &&
+	git merge -q --ff-only rbtmp && git branch -q -D rbtmp
+git merge -q --squash sq > /dev/null 2>&1 && git commit -q -m "squash sq"
+echo later > rb.txt && git commit -q -am "rb.txt changed again on main"
+g=$(cd "$T/r" && wt-ls -g)
+check_same "wt-ls -g: merge commit, rebase, squash, squash onto an unmoved base, unmerged" \
+	'mc true ancestor
+rb true cherry
+sq true squash
+tr true tree
+un false not merged' \
+	"$(printf '%s\n' "$g" | jq -r 'select(.id == "mc" or .id == "rb" or .id == "sq" or .id == "tr" or .id == "un") | "\(.id) \(.merged) \(.merged_reason)"')"
+check_same "wt-ls -g: the main worktree is the base itself (unknown)" 'null' \
+	"$(printf '%s\n' "$g" | jq -c 'select(.main) | .merged')"
+for id in mc rb sq tr; do rec "$id"; done | wt-rm > "$T/out" 2> "$T/err"
+check_same "merge commit, rebase, squash: all removed" 0 $?
+check_same "reasons and branches deleted" \
+	'mc ancestor true null
+rb cherry true "refs/wt/removed/rb"
+sq squash true "refs/wt/removed/sq"
+tr tree true "refs/wt/removed/tr"' \
+	"$(jq -r '"\(.id) \(.merged_reason) \(.branch_deleted) \(.backup_ref | tojson)"' < "$T/out")"
+check_same "squashed commits keep a ref at the old tip" "sq2" \
+	"$(git log -1 --format=%s refs/wt/removed/sq)"
+
+# -n: what would happen, and nothing happens.
+add dry && git merge -q --ff-only dry
+rec dry | wt-rm -n > "$T/out"
+check_same "-n prints what it would do" '{"removed":false,"would":{"remove":true,"delete_branch":"dry"}}' \
+	"$(jqf '{removed, would}' < "$T/out")"
+check "-n removes nothing" intact dry
+
+# -f: the work is saved in a ref first, and comes back from it.
+add frc
+(cd "$T/frc" && echo wip >> frc.txt && echo untracked > new.txt && mkdir -p deep/er &&
+ echo deep > deep/er/file && echo 'TOKEN=2' > .env && rm -f a.txt &&
+ mkdir -p data.db/x && echo rows > data.db/x/t &&
+ echo staged > staged.txt && git add staged.txt && echo unstaged >> staged.txt &&
+ mkdir -p node_modules/big && echo junk > node_modules/big/i.js)
+check_same "without -f: refused, naming every rule" \
+	'1 modified ["modified","untracked","precious","unmerged"]' \
+	"$(rm_rule frc | cut -d' ' -f1) modified $(jqf .error.context.rules < "$T/out")"
+rec frc | wt-rm -f > "$T/out" 2> "$T/err"
+check_same "-f removes it and names the backup ref" '0 true "refs/wt/removed/frc" false' \
+	"$? $(jqf '.removed, .backup_ref, .branch_deleted' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
+check_same "-f says so on stderr" "wt-rm: 'frc': work saved in refs/wt/removed/frc" "$(cat "$T/err")"
+check "the directory is gone" test ! -e "$T/frc"
+git worktree add -q --detach "$T/back" refs/wt/removed/frc
+check_same "the commit comes back" "frc" "$(git -C "$T/back" log -1 --format=%s HEAD^1)"
+check_same "modified, untracked, nested and precious files come back" \
+	"frc
+wip
+untracked
+deep
+TOKEN=2
+staged
+unstaged" \
+	"$(cd "$T/back" && cat frc.txt new.txt deep/er/file .env staged.txt)"
+check_same "a precious ignored directory comes back" rows "$(cat "$T/back/data.db/x/t")"
+check "a deleted file stays deleted" test ! -e "$T/back/a.txt"
+check "artifacts are not kept" test ! -e "$T/back/node_modules"
+check_same "the index as it was is the second parent" "staged" \
+	"$(git -C "$T/r" show refs/wt/removed/frc^2:staged.txt)"
+git worktree remove --force "$T/back"
+
+# Registry: removed records go in one batch; others stay as they were.
+add ra && git merge -q --ff-only ra
+add rb2 && git merge -q --ff-only rb2
+mkdir -p "$WT_HOME"
+{
+	printf '{"id":"ra","path":"%s","status":"merged","x":[1]}\n' "$T/ra"
+	printf '{"id":"rb2","path":"%s","status":"merged"}\n' "$T/rb2"
+	printf '{"id":"zz","path":"/elsewhere","status":"active","keep":"me"}\n'
+} > "$WT_HOME/registry.ndjson"
+cp "$WT_HOME/registry.ndjson" "$T/reg.before"
+wt-ls | jq -c 'select(.id != "zz")' | wt-rm > "$T/out" 2> "$T/err"
+check_same "registry records removed" 0 $?
+check_same "only the other record stays, byte for byte" \
+	'{"id":"zz","path":"/elsewhere","status":"active","keep":"me"}' "$(cat "$WT_HOME/registry.ndjson")"
+check_same "one write: the backup is the registry as it was before the run" \
+	"$(cat "$T/reg.before")" "$(cat "$WT_HOME/registry.ndjson.bak")"
+check "the journal is empty" test ! -s "$WT_HOME/registry.journal"
+check_same "the record passes through with its own fields kept" '{"id":"ra","x":[1],"removed":true}' \
+	"$(jqf 'select(.id == "ra") | {id, x, removed}' < "$T/out")"
+
+# A record whose id matches the registry but whose path does not is not unregistered.
+add rc && git merge -q --ff-only rc
+printf '{"id":"rc","path":"/not/this/one","status":"active"}\n' > "$WT_HOME/registry.ndjson"
+rec rc | wt-rm > /dev/null 2>&1
+check_same "another worktree's registry record with the same id stays" \
+	'{"id":"rc","path":"/not/this/one","status":"active"}' "$(cat "$WT_HOME/registry.ndjson")"
+rm -f "$WT_HOME/registry.ndjson"
+
+# Filters: error records pass untouched, bad lines become InputError, order is kept.
+add o1 && add o2 && git merge -q --ff-only o1 && git merge -q o2 -m o2
+printf '%s\n{"id":"e","path":"/x","error":{"kind":"WorktreeError","message":"m"}}\nnot json\n%s\n' \
+	"$(rec o1)" "$(rec o2)" | wt-rm -j 3 > "$T/out" 2> "$T/err"
+check_same "exit 1 when a record carries an error" 1 $?
+check_same "order and pass-through" 'o1 true
+e null
+null null
+o2 true' "$(jq -r '"\(.id) \(.removed)"' < "$T/out")"
+check_same "the bad line is an InputError" '"InputError"' "$(sed -n 3p "$T/out" | jqf .error.kind)"
+check_same "an error record passes byte for byte" \
+	'{"id":"e","path":"/x","error":{"kind":"WorktreeError","message":"m"}}' "$(sed -n 2p "$T/out")"
+wt-rm -x < /dev/null > /dev/null 2>&1
+check_same "a bad option: exit 2" 2 $?
+done_testing

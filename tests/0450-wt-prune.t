@@ -1,0 +1,215 @@
+#!/bin/sh
+# wt-prune: artifacts go, sources and anything tracked or precious stay; links are
+# not followed, mounts not entered; a killed run's trash is finished; gc once per repo.
+. "$(dirname "$0")/lib.sh"
+plan 50
+
+# tree DIR: every entry with its type, size, link target and content hash.
+tree() {
+	(cd "$1" && find . -printf '%p %y %s %l\n' | sort &&
+	 find . -type f -exec sha256sum {} + | sort)
+}
+rec() { (cd "$T/r" && wt-ls) | jq -c --arg id "$1" 'select(.id == $id)'; }
+# deps DIR N: a node_modules-like tree of N files in DIR.
+deps() {
+	mkdir -p "$1"
+	_i=0
+	while [ "$_i" -lt "$2" ]; do
+		mkdir -p "$1/p$((_i / 20))/lib"
+		echo "module $_i" > "$1/p$((_i / 20))/lib/m$_i.js"
+		_i=$((_i + 1))
+	done
+}
+
+mkrepo "$T/r"
+cd "$T/r"
+printf 'node_modules\nbuild/\n__pycache__/\n*.pyc\n.env\n' > .gitignore
+echo '{"name":"app"}' > package.json
+mkdir -p src lib/build vendor/node_modules
+echo 'console.log(1)' > src/app.js
+echo 'all:' > lib/Makefile && echo 'tracked' > lib/build/keep.txt
+echo '{}' > vendor/package.json && echo 'patched' > vendor/node_modules/dep.js
+git add .gitignore package.json src lib vendor && git add -f lib/build vendor/node_modules
+git commit -q -m app && git push -q origin main
+
+git worktree add -q "$T/w" -b w
+cd "$T/w"
+deps node_modules 200
+mkdir -p build src/__pycache__ nomarker/node_modules
+echo 'out' > build/app.bin
+echo 'c' > src/__pycache__/app.cpython-311.pyc
+echo 'c' > src/loose.pyc
+echo 'SECRET=1' > .env
+echo 'x' > nomarker/node_modules/x.js
+echo 'more' > lib/build/out.o
+echo 'junk' > vendor/node_modules/junk.js
+mkdir -p sub "$T/outside/pkg" && echo '{}' > sub/package.json
+echo 'precious outside' > "$T/outside/pkg/index.js" && ln -s "$T/outside" sub/node_modules
+mkdir -p inner && git -C inner init -q && echo '{}' > inner/package.json && deps inner/node_modules 3
+echo 'inner/' >> "$T/r/.git/info/exclude"
+outside_before=$(tree "$T/outside")
+cd "$T"
+
+dry_before=$(tree "$T/w")
+rec w | wt-prune -n > "$T/out"
+check_same "-n: exit 0, what it would prune" \
+	'{"dirs":["build","node_modules","src/__pycache__","sub/node_modules"],"files":1}' \
+	"$(jqf '.would.pruned | .dirs |= sort' < "$T/out")"
+check "-n: what it would free" test "$(jq .would.freed < "$T/out")" -gt 100000
+check_same "-n: no prune fields" 'null null null' "$(jq -c '[.freed, .pruned, .last_pruned] | .[]' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
+check_same "-n: nothing removed" "$dry_before" "$(tree "$T/w")"
+
+before=$(tree "$T/w")
+status_before=$(git -C "$T/w" status --porcelain)
+rec w | wt-prune > "$T/out" 2> "$T/err"
+check_same "exit 0" 0 $?
+check_same "pruned: the artifact directories and loose compiled files" \
+	'{"dirs":["build","node_modules","src/__pycache__","sub/node_modules"],"files":1}' \
+	"$(jqf '.pruned | .dirs |= sort' < "$T/out")"
+check "freed counts what went" test "$(jq .freed < "$T/out")" -gt 100000
+check_same "last_pruned is now" '"2026-06-01T00:00:00Z"' "$(jqf .last_pruned < "$T/out")"
+check_same "nothing on stderr" "" "$(cat "$T/err")"
+check_same "only artifacts went: everything else is as it was" \
+	"$(printf '%s\n' "$before" | grep -v -e '^\./node_modules' -e '^\./build' -e '__pycache__' \
+		-e 'loose.pyc' -e '^\./sub/node_modules' -e '^[0-9a-f]* *\./\(node_modules\|build\)/' \
+		-e 'src/__pycache__' -e 'src/loose.pyc')" \
+	"$(tree "$T/w")"
+check "sources and package.json stay" test -f "$T/w/src/app.js" -a -f "$T/w/package.json"
+check "an ignored .env stays" test -f "$T/w/.env"
+check "a tracked directory named build stays, with what it holds" \
+	test -f "$T/w/lib/build/keep.txt" -a -f "$T/w/lib/build/out.o"
+check "a node_modules holding a tracked file stays whole" \
+	test -f "$T/w/vendor/node_modules/dep.js" -a -f "$T/w/vendor/node_modules/junk.js"
+check "node_modules without its package.json is not an artifact" test -f "$T/w/nomarker/node_modules/x.js"
+check "a repository inside is not judged by the outer index" test -f "$T/w/inner/node_modules/p0/lib/m0.js"
+check "the node_modules link is gone" test ! -e "$T/w/sub/node_modules" -a ! -L "$T/w/sub/node_modules"
+check_same "the link's target outside is byte for byte as it was" "$outside_before" "$(tree "$T/outside")"
+check "the trash is empty" test -z "$(ls -A "$T/r/.git/worktrees/w/wt-trash")"
+check_same "git sees no change" "$status_before" "$(git -C "$T/w" status --porcelain)"
+rec w | wt-prune > "$T/out"
+check_same "a second run has nothing to do" '0 {"dirs":[],"files":0}' \
+	"$(jq .freed < "$T/out") $(jqf .pruned < "$T/out")"
+
+# --kinds restricts.
+mkdir -p "$T/w/node_modules/a" "$T/w/src/__pycache__" && echo 1 > "$T/w/src/__pycache__/m.pyc"
+rec w | wt-prune --kinds pycache > "$T/out"
+check_same "--kinds pycache: only __pycache__" '["src/__pycache__"] true' \
+	"$(jqf .pruned.dirs < "$T/out") $(test -d "$T/w/node_modules/a" && echo true)"
+rec w | wt-prune -k nosuch > /dev/null 2> "$T/err"
+check_same "an unknown kind: exit 2" "2 wt-prune: unknown kind 'nosuch'" "$? $(cat "$T/err")"
+
+# Refusals: the main worktree, a locked one, one in use.
+rec r | wt-prune > "$T/out" 2> /dev/null
+check_same "the main worktree is refused" '1 "main"' "$? $(jqf .error.context.rule < "$T/out")"
+ln -s "$T/w" "$T/w-link"
+rec w | jq -c --arg p "$T/w-link" '.path = $p' | wt-prune > "$T/out" 2> /dev/null
+check_same "a path that is a symbolic link is refused" '1 "symlink"' "$? $(jqf .error.context.rule < "$T/out")"
+: > "$T/r/.git/worktrees/w/index.lock"
+rec w | wt-prune -f > "$T/out" 2> /dev/null
+check_same "git running in it (index.lock) is refused" '1 "git_running"' "$? $(jqf .error.context.rule < "$T/out")"
+rm "$T/r/.git/worktrees/w/index.lock"
+git -C "$T/r" worktree add -q "$T/lk" -b lk && mkdir -p "$T/lk/node_modules/x" && git -C "$T/r" worktree lock "$T/lk"
+rec lk | wt-prune > "$T/out" 2> /dev/null
+check_same "a locked worktree is refused and kept" '1 "locked" true' \
+	"$? $(jqf .error.context.rule < "$T/out") $(test -d "$T/lk/node_modules/x" && echo true)"
+sh -c 'cd "$1" && exec sleep 60' sh "$T/w/src" &
+sleeper=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$(readlink /proc/$sleeper/cwd 2>/dev/null)" = "$T/w/src" ] && break
+	sleep 0.1
+done
+rec w | wt-prune > "$T/out" 2> /dev/null
+check_same "a worktree in use is refused" '1 "in_use"' "$? $(jqf .error.context.rule < "$T/out")"
+rec w | wt-prune -f > "$T/out" 2> /dev/null
+check_same "-f prunes it anyway" '0 ["node_modules"]' "$? $(jqf .pruned.dirs < "$T/out")"
+kill "$sleeper"; wait "$sleeper" 2>/dev/null
+
+# Mounts: one inside an artifact keeps the artifact; one elsewhere is not entered.
+git -C "$T/r" worktree add -q "$T/m" -b m
+mkdir -p "$T/m/node_modules/mnt" "$T/m/ext" "$T/src1" "$T/src2/node_modules/dep"
+echo 'mounted' > "$T/src1/keep.js"
+echo '{}' > "$T/src2/package.json" && echo 'other fs' > "$T/src2/node_modules/dep/i.js"
+if mount --bind "$T/src1" "$T/m/node_modules/mnt" 2>/dev/null; then
+	mount --bind "$T/src2" "$T/m/ext"
+	src_before=$(tree "$T/src1")$(tree "$T/src2")
+	rec m | wt-prune > "$T/out" 2> "$T/err"
+	check_same "a node_modules with a mount inside is not pruned; another mount not entered" \
+		'[]' "$(jqf .pruned.dirs < "$T/out")"
+	check "the warning names it" grep -q "mounted inside" "$T/err"
+	umount "$T/m/node_modules/mnt"
+	umount "$T/m/ext"
+	check_same "what is mounted is byte for byte as it was" "$src_before" "$(tree "$T/src1")$(tree "$T/src2")"
+else
+	skip "mount --bind not permitted here"
+	skip "mount --bind not permitted here"
+	skip "mount --bind not permitted here"
+fi
+
+# Killed mid-delete: the worktree is already clean, and the next run finishes the trash.
+git -C "$T/r" worktree add -q "$T/k" -b k
+deps "$T/k/node_modules" 600
+trash="$T/r/.git/worktrees/k/wt-trash"
+rec k > "$T/k.rec"
+WT_TEST_PAUSE_AFTER=50 wt-prune -j 1 < "$T/k.rec" > "$T/out" 2> "$T/err" &
+pruner=$!
+for i in $(seq 100); do grep -q paused "$T/err" && break; sleep 0.1; done
+kill -9 "$pruner"; wait "$pruner" 2>/dev/null
+check "the paused run said so" grep -q paused "$T/err"
+check "the worktree was clean before the delete ended" test ! -e "$T/k/node_modules"
+left=$(find "$trash" -type f | wc -l)
+check "the killed run left files in the trash ($left)" test "$left" -gt 400 -a "$left" -lt 600
+wt-prune -n < "$T/k.rec" > "$T/out"
+check_same "-n counts the trash left and leaves it" "true $left" \
+	"$(jq '.would.pruned.trash > 0 and .would.freed == .would.pruned.trash' < "$T/out") $(find "$trash" -type f | wc -l)"
+wt-prune < "$T/k.rec" > "$T/out"
+check_same "the next run empties the trash and says so" '0 true' \
+	"$(find "$trash" -mindepth 1 | wc -l) $(jq '.pruned.trash > 0 and .freed == .pruned.trash' < "$T/out")"
+
+# --gc: once per repository, sizes before and after on each of its records.
+git -C "$T/r" worktree add -q "$T/g" -b g
+mkrepo "$T/r2" > /dev/null 2>&1
+git -C "$T/r2" worktree add -q "$T/g2" -b g2
+for i in 1 2 3; do echo "$i" > "$T/g/f$i" && git -C "$T/g" add "f$i" && git -C "$T/g" commit -q -m "$i"; done
+{ rec w; rec g; (cd "$T/r2" && wt-ls) | jq -c 'select(.id == "g2")'; rec k; } > "$T/g.recs"
+GIT_TRACE="$T/trace" wt-prune --gc -j 3 < "$T/g.recs" > "$T/out" 2> "$T/err"
+check_same "--gc: exit 0" 0 $?
+check_same "git gc ran once per repository" 2 "$(grep -c 'built-in: git gc' "$T/trace")"
+check_same "with --prune=now, through an argv vector" 2 "$(grep 'built-in: git gc' "$T/trace" | grep -c -- '--prune=now')"
+check_same "each record has its repository's sizes; one record per repository ran it" \
+	"w $T/r/.git true false
+g $T/r/.git true false
+g2 $T/r2/.git true true
+k $T/r/.git true false" \
+	"$(jq -r '"\(.id) \(.gc.repo) \(.gc.before > 0 and .gc.after > 0) \(.gc.ran and .gc.repo == "'"$T/r2/.git"'")"' < "$T/out")"
+check_same "records of one repository report the same sizes" 1 \
+	"$(jq -c 'select(.gc.repo == "'"$T/r/.git"'") | [.gc.before, .gc.after]' < "$T/out" | sort -u | wc -l)"
+check_same "one of them ran it" 1 "$(jq 'select(.gc.repo == "'"$T/r/.git"'" and .gc.ran)' < "$T/out" | jq -s length)"
+check_same "no loose objects are left" "count: 0" "$(git -C "$T/r" count-objects | cut -d, -f1 | sed 's/ objects//;s/^/count: /')"
+check_same "stdout holds records only" 4 "$(jq -c . < "$T/out" | wc -l)"
+wt-prune --aggressive < /dev/null > /dev/null 2>&1
+check_same "--aggressive without --gc is a usage error" 2 $?
+
+# The registry: one batch at the end, for the records that are in it.
+mkdir -p "$T/w/node_modules/q" && head -c 100000 /dev/zero > "$T/w/node_modules/q/big"
+mkdir -p "$T/g/node_modules/q" && echo '{}' > "$T/g/package.json" && head -c 50000 /dev/zero > "$T/g/node_modules/q/big"
+mkdir -p "$WT_HOME"
+{
+	printf '{"id":"g","path":"%s","size":10000000,"status":"active"}\n' "$T/g"
+	printf '{"id":"w","path":"%s","status":"active","x":{"y":1}}\n' "$T/w"
+	printf '{"id":"zz","path":"/elsewhere","status":"active"}\n'
+} > "$WT_HOME/registry.ndjson"
+cp "$WT_HOME/registry.ndjson" "$T/reg.before"
+wt-ls | jq -c 'select(.id != "zz")' | wt-prune -n > /dev/null
+check_same "-n leaves the registry alone" "$(cat "$T/reg.before")" "$(cat "$WT_HOME/registry.ndjson")"
+wt-ls | jq -c 'select(.id != "zz")' | wt-prune > "$T/out"
+gfreed=$(jq 'select(.id == "g") | .freed' < "$T/out")
+check_same "last_pruned set and size lowered by what was freed" \
+	"{\"id\":\"g\",\"path\":\"$T/g\",\"size\":$((10000000 - gfreed)),\"status\":\"active\",\"last_pruned\":\"2026-06-01T00:00:00Z\"}
+{\"id\":\"w\",\"path\":\"$T/w\",\"status\":\"active\",\"x\":{\"y\":1},\"last_pruned\":\"2026-06-01T00:00:00Z\"}
+{\"id\":\"zz\",\"path\":\"/elsewhere\",\"status\":\"active\"}" \
+	"$(cat "$WT_HOME/registry.ndjson")"
+check_same "one write: the backup is the registry as it was before the run" \
+	"$(cat "$T/reg.before")" "$(cat "$WT_HOME/registry.ndjson.bak")"
+check_same "the output record's size is lowered too" "$((10000000 - gfreed))" \
+	"$(jq 'select(.id == "g") | .size' < "$T/out")"
+done_testing
