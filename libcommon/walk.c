@@ -30,12 +30,18 @@ struct wt_walk_dir {
 	char name[];
 };
 
-/* A subtree given to the shared queue: its directory, already open. */
+/*
+ * Work in the shared queue: a directory, open, to be read and walked (a
+ * walk's root); or some subdirectories of a directory already read, by
+ * name, with a descriptor of that directory of their own.
+ */
 struct item {
 	struct item *next;
 	struct wt_walk *walk;
 	struct wt_walk_dir *dir;
 	int fd;
+	char *names;                /* NUL-separated; NULL: read dir */
+	size_t nlen;
 };
 
 /*
@@ -435,41 +441,12 @@ take(struct worker *wo, size_t i)
 	return name;
 }
 
-/*
- * When a worker is idle and nothing is queued for it, gives it a subtree:
- * the next subdirectory of the shallowest directory that has some left,
- * which is likely the largest piece of work at hand.
- */
 static void
-donate(struct worker *wo, struct wt_walk *w)
+enqueue(struct wt_walker *wk, struct item *it)
 {
-	struct wt_walker *wk = wo->wk;
-	struct wt_walk_dir *d;
-	struct item *it;
-	const char *name;
-	size_t i;
-	int fd;
-
-	if (!wk || atomic_load_explicit(&wk->hungry, memory_order_relaxed) <=
-		   atomic_load_explicit(&wk->queued, memory_order_relaxed))
-		return;
-	for (i = 0; i < wo->nfr; i++)
-		if (wo->fr[i].next < wo->fr[i].end && wo->fr[i].fd >= 0)
-			break;
-	if (i == wo->nfr || !(name = take(wo, i)))
-		return;
-	d = open_child(wo, w, &wo->fr[i], name, &fd);
-	if (wo->fr[i].next == wo->fr[i].end && i + 1 < wo->nfr)
-		close_fd(wo, &wo->fr[i]);
-	if (!d)
-		return;
-	it = wt_xmalloc(sizeof(*it));
-	it->walk = w;
-	it->dir = d;
-	it->fd = fd;
 	it->next = NULL;
 	pthread_mutex_lock(&wk->mu);
-	w->active++;
+	it->walk->active++;
 	if (wk->tail)
 		wk->tail->next = it;
 	else
@@ -478,6 +455,54 @@ donate(struct worker *wo, struct wt_walk *w)
 	atomic_fetch_add(&wk->queued, 1);
 	pthread_cond_signal(&wk->work);
 	pthread_mutex_unlock(&wk->mu);
+}
+
+/*
+ * When a worker is idle and nothing is queued for it, gives it work: half
+ * the subdirectories left in the shallowest directory that has some, which
+ * is likely the largest piece at hand, and big enough that the idle worker
+ * does not come back at once (each hand-over costs a wake-up).
+ */
+static void
+donate(struct worker *wo, struct wt_walk *w)
+{
+	struct wt_walker *wk = wo->wk;
+	struct frame *f;
+	struct item *it;
+	size_t i, k, n, half, mid;
+	int fd;
+
+	if (!wk || atomic_load_explicit(&wk->hungry, memory_order_relaxed) <=
+		   atomic_load_explicit(&wk->queued, memory_order_relaxed))
+		return;
+	for (i = 0; i < wo->nfr; i++)
+		if (wo->fr[i].next < wo->fr[i].end && wo->fr[i].fd >= 0)
+			break;
+	if (i == wo->nfr)
+		return;
+	f = &wo->fr[i];
+	for (n = 0, k = f->next; k < f->end; k += strlen(wo->names.s + k) + 1)
+		n++;
+	/* The donor keeps the first half (at least one name when it is the top). */
+	half = i + 1 == wo->nfr ? n / 2 : n - n / 2;
+	if (half == 0 || (fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return;
+	for (mid = f->end, k = f->next; k < f->end; k += strlen(wo->names.s + k) + 1)
+		if (n-- == half) {
+			mid = k;
+			break;
+		}
+	it = wt_xmalloc(sizeof(*it));
+	it->walk = w;
+	it->dir = f->dir;
+	atomic_fetch_add_explicit(&f->dir->refs, 1, memory_order_relaxed);
+	it->fd = fd;
+	it->nlen = f->end - mid;
+	it->names = wt_xstrndup(wo->names.s + mid, it->nlen);
+	f->end = mid;
+	if (f->next == f->end && i + 1 < wo->nfr)
+		close_fd(wo, f);
+	enqueue(wk, it);
 }
 
 /*
@@ -560,9 +585,13 @@ unwind(struct worker *wo)
 	wo->names.len = 0;
 }
 
-/* Walks the subtree at d (open as fd) depth first; takes d's reference. */
+/*
+ * Walks the subtree at d (open as fd) depth first, or only its
+ * subdirectories named in names; takes d's reference and fd.
+ */
 static void
-run(struct worker *wo, struct wt_walk *w, struct wt_walk_dir *d, int fd)
+run(struct worker *wo, struct wt_walk *w, struct wt_walk_dir *d, int fd,
+    const char *names, size_t nlen)
 {
 	struct wt_walk_dir *cd;
 	const char *name;
@@ -570,7 +599,12 @@ run(struct worker *wo, struct wt_walk *w, struct wt_walk_dir *d, int fd)
 	int cfd;
 
 	push(wo, d, fd);
-	read_dir(wo, w);
+	if (names) {
+		wt_buf_add(&wo->names, names, nlen);
+		wo->fr[0].end = wo->names.len;
+	} else {
+		read_dir(wo, w);
+	}
 	while (wo->nfr) {
 		if (atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 			unwind(wo);
@@ -638,8 +672,9 @@ worker_main(void *arg)
 			close(it->fd);
 			dir_unref(it->dir);
 		} else {
-			run(wo, w, it->dir, it->fd);
+			run(wo, w, it->dir, it->fd, it->names, it->nlen);
 		}
+		free(it->names);
 		free(it);
 		pthread_mutex_lock(&wk->mu);
 		if (--w->active == 0)
@@ -790,23 +825,17 @@ wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root)
 		dir_unref(d);
 	} else if (!wk->nthreads) {
 		worker_init(&self, NULL, 0, wk->maxopen);
-		run(&self, w, d, fd);
+		run(&self, w, d, fd, NULL, 0);
 		worker_release(&self);
 	} else {
 		it = wt_xmalloc(sizeof(*it));
-		it->next = NULL;
 		it->walk = w;
 		it->dir = d;
 		it->fd = fd;
+		it->names = NULL;
+		it->nlen = 0;
+		enqueue(wk, it);
 		pthread_mutex_lock(&wk->mu);
-		w->active = 1;
-		if (wk->tail)
-			wk->tail->next = it;
-		else
-			wk->head = it;
-		wk->tail = it;
-		atomic_fetch_add(&wk->queued, 1);
-		pthread_cond_signal(&wk->work);
 		while (w->active)
 			pthread_cond_wait(&wk->done, &wk->mu);
 		pthread_mutex_unlock(&wk->mu);
