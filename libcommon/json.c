@@ -76,6 +76,44 @@ is_hex(int c)
 	       (c >= 'A' && c <= 'F');
 }
 
+/*
+ * The bytes among the 8 at p that need a look of their own (control
+ * characters, '"', '\\', bytes of UTF-8 sequences), as a mask of their high
+ * bits. Most of a record is plain text, so strings are checked a word at a
+ * time with the tricks of "Bit Twiddling Hacks": (x - n*ones) & ~x & high
+ * flags the bytes below n. Bits above the lowest may be false alarms, but the
+ * lowest is exact, and only it is used.
+ */
+static inline uint64_t
+special8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t x, q, b;
+
+	memcpy(&x, p, 8);
+	q = x ^ (ones * '"');
+	b = x ^ (ones * '\\');
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
+}
+
+/* Skips the plain bytes at p, up to e. */
+static inline const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *e)
+{
+	uint64_t m;
+
+	while (e - p >= 8) {
+		if ((m = special8(p)))
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return p + (__builtin_ctzll(m) >> 3);
+#else
+			return p;
+#endif
+		p += 8;
+	}
+	return p;
+}
+
 static int
 check_string(struct check *c)
 {
@@ -84,6 +122,9 @@ check_string(struct check *c)
 	size_t k;
 
 	while (p < e) {
+		p = skip_plain(p, e);
+		if (p >= e)
+			break;
 		if (*p == '"') {
 			c->s = (const char *)p + 1;
 			return 0;
