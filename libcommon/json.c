@@ -57,16 +57,10 @@ wt_utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
-struct check {
-	const char *s, *e, *why;
-};
-
-static void
-skip_ws(struct check *c)
+static int
+is_ws(int c)
 {
-	while (c->s < c->e && (*c->s == ' ' || *c->s == '\t' || *c->s == '\n' ||
-			       *c->s == '\r'))
-		c->s++;
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 static int
@@ -114,24 +108,26 @@ skip_plain(const unsigned char *p, const unsigned char *e)
 	return p;
 }
 
-static int
-check_string(struct check *c)
+/*
+ * Checks the string whose opening quote is at p. Returns the byte after its
+ * closing quote, or NULL with *why set.
+ */
+static const char *
+check_string(const char *s, const char *end, const char **why)
 {
-	const unsigned char *p = (const unsigned char *)c->s + 1;
-	const unsigned char *e = (const unsigned char *)c->e;
+	const unsigned char *p = (const unsigned char *)s + 1;
+	const unsigned char *e = (const unsigned char *)end;
 	size_t k;
 
 	while (p < e) {
 		p = skip_plain(p, e);
 		if (p >= e)
 			break;
-		if (*p == '"') {
-			c->s = (const char *)p + 1;
-			return 0;
-		}
+		if (*p == '"')
+			return (const char *)p + 1;
 		if (*p < 0x20) {
-			c->why = "control character in string";
-			return -1;
+			*why = "control character in string";
+			return NULL;
 		}
 		if (*p == '\\') {
 			if (p + 1 >= e)
@@ -144,14 +140,14 @@ check_string(struct check *c)
 			case 'u':
 				if (e - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) ||
 				    !is_hex(p[4]) || !is_hex(p[5])) {
-					c->why = "bad \\u escape";
-					return -1;
+					*why = "bad \\u escape";
+					return NULL;
 				}
 				p += 6;
 				continue;
 			default:
-				c->why = "bad escape in string";
-				return -1;
+				*why = "bad escape in string";
+				return NULL;
 			}
 		}
 		if (*p < 0x80) {
@@ -159,20 +155,19 @@ check_string(struct check *c)
 			continue;
 		}
 		if (!(k = utf8_seq(p, (size_t)(e - p)))) {
-			c->why = "invalid UTF-8";
-			return -1;
+			*why = "invalid UTF-8";
+			return NULL;
 		}
 		p += k;
 	}
-	c->why = "unterminated string";
-	return -1;
+	*why = "unterminated string";
+	return NULL;
 }
 
-static int
-check_number(struct check *c)
+/* Checks the number at p; returns the byte after it, or NULL with *why set. */
+static const char *
+check_number(const char *p, const char *e, const char **why)
 {
-	const char *p = c->s, *e = c->e;
-
 	if (p < e && *p == '-')
 		p++;
 	if (p < e && *p == '0')
@@ -197,126 +192,200 @@ check_number(struct check *c)
 		while (p < e && *p >= '0' && *p <= '9')
 			p++;
 	}
-	c->s = p;
-	return 0;
+	return p;
 bad:
-	c->why = "bad number";
-	return -1;
+	*why = "bad number";
+	return NULL;
 }
 
-static int
-check_word(struct check *c, const char *w)
-{
-	size_t n = strlen(w);
+/* Tokens as jsmn makes them, counted always, stored while they fit. */
+struct toks {
+	jsmntok_t *tok;
+	int cap, n;
+};
 
-	if ((size_t)(c->e - c->s) < n || memcmp(c->s, w, n) != 0) {
-		c->why = "invalid literal";
-		return -1;
+static inline int
+new_tok(struct toks *t, jsmntype_t type, long start, long end, int parent)
+{
+	jsmntok_t *k;
+
+	if (t->n < t->cap) {
+		k = &t->tok[t->n];
+		k->type = type;
+		k->start = (int)start;
+		k->end = (int)end;
+		k->size = 0;
+		k->parent = parent;
 	}
-	c->s += n;
-	return 0;
+	return t->n++;
 }
 
-static int
-check_value(struct check *c, int depth)
+static inline void
+grow_size(struct toks *t, int i)
 {
-	skip_ws(c);
-	if (c->s >= c->e) {
-		c->why = "unexpected end";
-		return -1;
-	}
-	switch (*c->s) {
-	case '{':
-	case '[': {
-		char close = *c->s == '{' ? '}' : ']';
-		int obj = close == '}';
-
-		if (depth >= WT_MAX_DEPTH) {
-			c->why = "nesting too deep";
-			return -1;
-		}
-		c->s++;
-		skip_ws(c);
-		if (c->s < c->e && *c->s == close) {
-			c->s++;
-			return 0;
-		}
-		for (;;) {
-			if (obj) {
-				skip_ws(c);
-				if (c->s >= c->e || *c->s != '"') {
-					c->why = "expected a key";
-					return -1;
-				}
-				if (check_string(c))
-					return -1;
-				skip_ws(c);
-				if (c->s >= c->e || *c->s != ':') {
-					c->why = "expected ':'";
-					return -1;
-				}
-				c->s++;
-			}
-			if (check_value(c, depth + 1))
-				return -1;
-			skip_ws(c);
-			if (c->s < c->e && *c->s == ',') {
-				c->s++;
-				continue;
-			}
-			if (c->s < c->e && *c->s == close) {
-				c->s++;
-				return 0;
-			}
-			c->why = obj ? "expected ',' or '}'" : "expected ',' or ']'";
-			return -1;
-		}
-	}
-	case '"':
-		return check_string(c);
-	case 't':
-		return check_word(c, "true");
-	case 'f':
-		return check_word(c, "false");
-	case 'n':
-		return check_word(c, "null");
-	default:
-		return check_number(c);
-	}
+	if (i >= 0 && i < t->cap)
+		t->tok[i].size++;
 }
 
+/*
+ * The one pass that checks a JSON text and, when t is not NULL, tokenizes it.
+ * Containers nest on an explicit stack of at most WT_MAX_DEPTH, less base
+ * for a text that sits base levels down; the rules and messages are those
+ * of a recursive descent: a value is read after a key's ':' or an array's
+ * '[' or ','; after it comes ',' or the close.
+ */
 static int
-check_at(const char *s, size_t n, int want_object, int depth, const char **why)
+parse(const char *s, size_t n, int want_object, int base, struct toks *t,
+      const char **why)
 {
-	struct check c = { s, s + n, NULL };
+	struct toks none = { NULL, 0, 0 };
+	const char *p = s, *e = s + n, *q;
+	int stack[WT_MAX_DEPTH];
+	char isobj[WT_MAX_DEPTH];
+	int depth = 0, parent = -1, i, k;
 
-	skip_ws(&c);
-	if (want_object && (c.s >= c.e || *c.s != '{')) {
+	if (!t)
+		t = &none;
+	while (p < e && is_ws(*p))
+		p++;
+	if (want_object && (p >= e || *p != '{')) {
 		*why = "not a JSON object";
 		return -1;
 	}
-	if (check_value(&c, depth)) {
-		*why = c.why;
+value:
+	/* A value whose parent token (key, array or none) is parent. */
+	while (p < e && is_ws(*p))
+		p++;
+	if (p >= e) {
+		*why = "unexpected end";
 		return -1;
 	}
-	skip_ws(&c);
-	if (c.s != c.e) {
+	switch (*p) {
+	case '{':
+	case '[':
+		if (base + depth >= WT_MAX_DEPTH) {
+			*why = "nesting too deep";
+			return -1;
+		}
+		isobj[depth] = *p == '{';
+		i = new_tok(t, isobj[depth] ? JSMN_OBJECT : JSMN_ARRAY, p - s, -1, parent);
+		stack[depth++] = i;
+		p++;
+		while (p < e && is_ws(*p))
+			p++;
+		if (p < e && *p == (isobj[depth - 1] ? '}' : ']')) {
+			p++;
+			goto close;
+		}
+		if (isobj[depth - 1])
+			goto key;
+		grow_size(t, i);
+		parent = i;
+		goto value;
+	case '"':
+		if (!(q = check_string(p, e, why)))
+			return -1;
+		new_tok(t, JSMN_STRING, p + 1 - s, q - 1 - s, parent);
+		p = q;
+		break;
+	case 't':
+	case 'f':
+	case 'n': {
+		const char *w = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+		size_t wn = *p == 'f' ? 5 : 4;
+
+		if ((size_t)(e - p) < wn || memcmp(p, w, wn) != 0) {
+			*why = "invalid literal";
+			return -1;
+		}
+		new_tok(t, JSMN_PRIMITIVE, p - s, p + wn - s, parent);
+		p += wn;
+		break;
+	}
+	default:
+		if (!(q = check_number(p, e, why)))
+			return -1;
+		new_tok(t, JSMN_PRIMITIVE, p - s, q - s, parent);
+		p = q;
+		break;
+	}
+next:
+	/* After a value: the end of the text, or ',' or the close of its container. */
+	if (!depth)
+		goto done;
+	while (p < e && is_ws(*p))
+		p++;
+	i = stack[depth - 1];
+	if (p < e && *p == ',') {
+		p++;
+		if (isobj[depth - 1])
+			goto key;
+		grow_size(t, i);
+		parent = i;
+		goto value;
+	}
+	if (p < e && *p == (isobj[depth - 1] ? '}' : ']')) {
+		p++;
+		goto close;
+	}
+	*why = isobj[depth - 1] ? "expected ',' or '}'" : "expected ',' or ']'";
+	return -1;
+close:
+	i = stack[--depth];
+	if (i < t->cap)
+		t->tok[i].end = (int)(p - s);
+	goto next;
+key:
+	while (p < e && is_ws(*p))
+		p++;
+	if (p >= e || *p != '"') {
+		*why = "expected a key";
+		return -1;
+	}
+	if (!(q = check_string(p, e, why)))
+		return -1;
+	i = stack[depth - 1];
+	grow_size(t, i);
+	k = new_tok(t, JSMN_STRING, p + 1 - s, q - 1 - s, i);
+	grow_size(t, k);
+	p = q;
+	while (p < e && is_ws(*p))
+		p++;
+	if (p >= e || *p != ':') {
+		*why = "expected ':'";
+		return -1;
+	}
+	p++;
+	parent = k;
+	goto value;
+done:
+	while (p < e && is_ws(*p))
+		p++;
+	if (p != e) {
 		*why = "trailing characters";
 		return -1;
 	}
-	return 0;
+	return t->n;
 }
 
 int
 wt_json_check(const char *s, size_t n, int want_object, const char **why)
 {
-	return check_at(s, n, want_object, 0, why);
+	return parse(s, n, want_object, 0, NULL, why) < 0 ? -1 : 0;
 }
 
 int
 wt_json_check_field(const char *s, size_t n, const char **why)
 {
-	return check_at(s, n, 0, 1, why);
+	return parse(s, n, 0, 1, NULL, why) < 0 ? -1 : 0;
+}
+
+int
+wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok, const char **why)
+{
+	struct toks t = { tok, ntok, 0 };
+
+	return parse(s, n, 1, 0, &t, why);
 }
 
 void

@@ -14,29 +14,61 @@ wt_rec_release(struct wt_rec *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Tokenizes r->line (already checked) with jsmn, growing the token array. */
+#ifdef WT_CHECK_TOKENS
+/* Test builds (SANITIZE=1) hold the one-pass tokenizer to jsmn's tokens. */
 static void
-tokenize(struct wt_rec *r)
+check_tokens(const struct wt_rec *r, const char *line, size_t n)
 {
+	/* On the stack: ASan's quarantine would hold a freed array per record. */
+	jsmntok_t small[512];
+	jsmntok_t *t = r->ntok <= 512 ? small : wt_xmalloc(sizeof(*t) * (size_t)r->ntok);
 	jsmn_parser p;
-	int n;
+	int k;
+
+	jsmn_init(&p);
+	k = jsmn_parse(&p, line, n, t, (unsigned)r->ntok);
+	if (k != r->ntok || memcmp(t, r->tok, sizeof(*t) * (size_t)k) != 0)
+		errx(WT_EXIT_FATAL, "internal error: tokens differ from jsmn's: %.*s",
+		     (int)n, line);
+	if (t != small)
+		free(t);
+}
+#else
+#define check_tokens(r, line, n) ((void)0)
+#endif
+
+/*
+ * Checks and tokenizes line[0..n) in one pass, growing the token array.
+ * Returns 0, or -1 with *why set when the text is not a valid object.
+ */
+static int
+tokenize_text(struct wt_rec *r, const char *line, size_t n, const char **why)
+{
+	int k;
 
 	if (r->tokcap == 0) {
 		r->tokcap = 256;
 		r->tok = wt_xmalloc(sizeof(*r->tok) * (size_t)r->tokcap);
 	}
-	for (;;) {
-		jsmn_init(&p);
-		n = jsmn_parse(&p, r->line, r->len, r->tok, (unsigned)r->tokcap);
-		if (n != JSMN_ERROR_NOMEM)
-			break;
-		r->tokcap *= 2;
+	while ((k = wt_json_tokens(line, n, r->tok, r->tokcap, why)) > r->tokcap) {
+		r->tokcap = k;
 		r->tok = wt_xrealloc(r->tok, sizeof(*r->tok) * (size_t)r->tokcap);
 	}
-	/* The validator accepted the text, so jsmn cannot fail here. */
-	if (n < 1)
-		errx(WT_EXIT_FATAL, "internal error: jsmn rejected checked JSON (%d)", n);
-	r->ntok = n;
+	if (k < 0)
+		return -1;
+	r->ntok = k;
+	check_tokens(r, line, n);
+	return 0;
+}
+
+/* Tokenizes r->line again after an edit; the text is valid by construction. */
+static void
+tokenize(struct wt_rec *r)
+{
+	const char *why;
+
+	if (tokenize_text(r, r->line, r->len, &why) < 0)
+		errx(WT_EXIT_FATAL, "internal error: an edit made invalid JSON (%s)", why);
 }
 
 static void
@@ -65,13 +97,15 @@ wt_rec_parse(struct wt_rec *r, const char *text, size_t n, const char **why)
 		text++;
 		n--;
 	}
-	if (wt_json_check(text, n, 1, &w)) {
+	if (tokenize_text(r, text, n, &w) < 0) {
+		/* r keeps its text; its tokens are made again. */
+		if (r->ntok)
+			tokenize(r);
 		if (why)
 			*why = w;
 		return -1;
 	}
 	set_text(r, text, n);
-	tokenize(r);
 	return 0;
 }
 

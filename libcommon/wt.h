@@ -70,6 +70,13 @@ int wt_json_check(const char *s, size_t n, int want_object, const char **why);
  * may nest at most WT_MAX_DEPTH - 1 deep, so the record stays readable.
  */
 int wt_json_check_field(const char *s, size_t n, const char **why);
+/*
+ * The same check of an object, in the same pass tokenizing it as jsmn_parse
+ * does (JSMN_STRICT, JSMN_PARENT_LINKS) into tok. Returns the number of
+ * tokens, of which only the first ntok are stored (call again with more room
+ * when it is larger), or -1 with *why set.
+ */
+int wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok, const char **why);
 /* 1 when s[0..n) is valid UTF-8 (no overlong forms, no surrogates). */
 int wt_utf8_valid(const char *s, size_t n);
 
