@@ -147,8 +147,9 @@ span(const struct wt_rec *r, int t, size_t *a, size_t *b)
 	}
 }
 
-int
-wt_rec_tokeq(const struct wt_rec *r, int t, const char *s)
+/* wt_rec_tokeq with the length of s known. */
+static int
+tokeqn(const struct wt_rec *r, int t, const char *s, size_t sn)
 {
 	const jsmntok_t *k = &r->tok[t];
 	size_t n = (size_t)(k->end - k->start);
@@ -158,8 +159,17 @@ wt_rec_tokeq(const struct wt_rec *r, int t, const char *s)
 
 	if (k->type != JSMN_STRING)
 		return 0;
+	/*
+	 * An escape makes the text longer than what it stands for: text
+	 * shorter than s never matches, and text as long as s matches when it
+	 * is the same bytes (and s has no backslash: then neither has the text).
+	 */
+	if (n < sn)
+		return 0;
+	if (n == sn)
+		return memcmp(p, s, n) == 0 && !memchr(s, '\\', sn);
 	if (!memchr(p, '\\', n))
-		return strlen(s) == n && memcmp(p, s, n) == 0;
+		return 0;
 	u = wt_json_unescape(p, n);
 	eq = strcmp(u, s) == 0;
 	free(u);
@@ -167,15 +177,23 @@ wt_rec_tokeq(const struct wt_rec *r, int t, const char *s)
 }
 
 int
+wt_rec_tokeq(const struct wt_rec *r, int t, const char *s)
+{
+	return tokeqn(r, t, s, strlen(s));
+}
+
+int
 wt_rec_find_in(const struct wt_rec *r, int obj, const char *key)
 {
+	size_t n;
 	int i, end;
 
 	if (!r->ntok || obj < 0 || r->tok[obj].type != JSMN_OBJECT)
 		return -1;
 	end = r->tok[obj].end;
+	n = strlen(key);
 	for (i = obj + 1; i < r->ntok && r->tok[i].start < end; i = skip(r, i + 1))
-		if (wt_rec_tokeq(r, i, key))
+		if (tokeqn(r, i, key, n))
 			return i + 1;
 	return -1;
 }
