@@ -271,9 +271,9 @@ wt_rec_raw(const struct wt_rec *r, const char *key, size_t *n)
 	return r->line + a;
 }
 
-/* Replaces line[a..b) with n bytes of s, then tokenizes again. */
+/* Replaces line[a..b) with n bytes of s; the tokens are left to the caller. */
 static void
-splice(struct wt_rec *r, size_t a, size_t b, const char *s, size_t n)
+splice_text(struct wt_rec *r, size_t a, size_t b, const char *s, size_t n)
 {
 	size_t len = r->len - (b - a) + n;
 
@@ -284,7 +284,52 @@ splice(struct wt_rec *r, size_t a, size_t b, const char *s, size_t n)
 	memmove(r->line + a + n, r->line + b, r->len - b + 1);
 	memcpy(r->line + a, s, n);
 	r->len = len;
+}
+
+/* Replaces line[a..b) with n bytes of s, then tokenizes again. */
+static void
+splice(struct wt_rec *r, size_t a, size_t b, const char *s, size_t n)
+{
+	splice_text(r, a, b, s, n);
 	tokenize(r);
+}
+
+/* Fills token k for the scalar JSON text at line[a..a+n). */
+static void
+scalar_tok(struct wt_rec *r, int k, size_t a, size_t n, int parent)
+{
+	int str = r->line[a] == '"';
+
+	r->tok[k].type = str ? JSMN_STRING : JSMN_PRIMITIVE;
+	r->tok[k].start = (int)(a + (size_t)str);
+	r->tok[k].end = (int)(a + n - (size_t)str);
+	r->tok[k].size = 0;
+	r->tok[k].parent = parent;
+}
+
+/*
+ * Replaces the scalar value at token t with the scalar raw. The tokens are
+ * moved rather than made again: those after t shift, and the containers
+ * around t (its ancestors) grow or shrink.
+ */
+static void
+replace_scalar(struct wt_rec *r, int t, const char *raw, size_t n)
+{
+	size_t a, b;
+	int i, delta;
+
+	span(r, t, &a, &b);
+	splice_text(r, a, b, raw, n);
+	delta = (int)n - (int)(b - a);
+	scalar_tok(r, t, a, n, r->tok[t].parent);
+	for (i = t + 1; i < r->ntok; i++) {
+		r->tok[i].start += delta;
+		r->tok[i].end += delta;
+	}
+	for (i = r->tok[t].parent; i >= 0; i = r->tok[i].parent)
+		if (r->tok[i].type == JSMN_OBJECT || r->tok[i].type == JSMN_ARRAY)
+			r->tok[i].end += delta;
+	check_tokens(r, r->line, r->len);
 }
 
 int
@@ -292,14 +337,19 @@ wt_rec_set_raw(struct wt_rec *r, const char *key, const char *raw, size_t n)
 {
 	struct wt_buf b = WT_BUF_INIT;
 	const char *why;
-	size_t a, e;
-	int t;
+	size_t a, e, k;
+	int t, scalar = n && raw[0] != '{' && raw[0] != '[';
 
 	if (wt_json_check_field(raw, n, &why))
 		return -1;
 	if (!r->ntok)
 		wt_rec_clear(r);
 	if ((t = wt_rec_find(r, key)) >= 0) {
+		if (scalar && (r->tok[t].type == JSMN_STRING ||
+			       r->tok[t].type == JSMN_PRIMITIVE)) {
+			replace_scalar(r, t, raw, n);
+			return 0;
+		}
 		span(r, t, &a, &e);
 		splice(r, a, e, raw, n);
 		return 0;
@@ -307,14 +357,39 @@ wt_rec_set_raw(struct wt_rec *r, const char *key, const char *raw, size_t n)
 	if (r->tok[0].size > 0)
 		wt_buf_addc(&b, ',');
 	wt_json_strz(&b, key);
+	k = b.len;
 	wt_buf_addc(&b, ':');
 	wt_buf_add(&b, raw, n);
 	/* Insert before the closing brace, after any white space before it. */
 	a = (size_t)r->tok[0].end - 1;
 	while (a > 1 && strchr(" \t", r->line[a - 1]) && r->tok[0].size > 0)
 		a--;
-	splice(r, a, a, b.s, b.len);
+	if (!scalar) {
+		splice(r, a, a, b.s, b.len);
+		wt_buf_release(&b);
+		return 0;
+	}
+	/*
+	 * A scalar pair at the end of the object: its two tokens come after
+	 * every other, and only the object itself changes.
+	 */
+	splice_text(r, a, a, b.s, b.len);
+	if (r->ntok + 2 > r->tokcap) {
+		r->tokcap = r->ntok + 2 + r->tokcap / 2;
+		r->tok = wt_xrealloc(r->tok, sizeof(*r->tok) * (size_t)r->tokcap);
+	}
+	e = a + (r->tok[0].size > 0);
+	r->tok[r->ntok].type = JSMN_STRING;
+	r->tok[r->ntok].start = (int)e + 1;
+	r->tok[r->ntok].end = (int)(a + k) - 1;
+	r->tok[r->ntok].size = 1;
+	r->tok[r->ntok].parent = 0;
+	scalar_tok(r, r->ntok + 1, a + k + 1, n, r->ntok);
+	r->ntok += 2;
+	r->tok[0].size++;
+	r->tok[0].end += (int)b.len;
 	wt_buf_release(&b);
+	check_tokens(r, r->line, r->len);
 	return 0;
 }
 
