@@ -148,7 +148,7 @@ span(const struct wt_rec *r, int t, size_t *a, size_t *b)
 }
 
 /* wt_rec_tokeq with the length of s known. */
-static int
+static inline int
 tokeqn(const struct wt_rec *r, int t, const char *s, size_t sn)
 {
 	const jsmntok_t *k = &r->tok[t];
@@ -186,15 +186,18 @@ int
 wt_rec_find_in(const struct wt_rec *r, int obj, const char *key)
 {
 	size_t n;
-	int i, end;
+	int i, nkeys, next;
 
 	if (!r->ntok || obj < 0 || r->tok[obj].type != JSMN_OBJECT)
 		return -1;
-	end = r->tok[obj].end;
+	nkeys = r->tok[obj].size;
 	n = strlen(key);
-	for (i = obj + 1; i < r->ntok && r->tok[i].start < end; i = skip(r, i + 1))
-		if (tokeqn(r, i, key, n))
+	for (i = obj + 1; nkeys-- > 0; i = next) {
+		/* A value of one token (a scalar, an empty container) needs no walk. */
+		next = r->tok[i + 1].size == 0 ? i + 2 : skip(r, i + 1);
+		if ((size_t)(r->tok[i].end - r->tok[i].start) >= n && tokeqn(r, i, key, n))
 			return i + 1;
+	}
 	return -1;
 }
 
