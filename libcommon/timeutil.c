@@ -32,6 +32,42 @@ days_in(int y, int mo)
 	return days[mo - 1];
 }
 
+/*
+ * Days since 1970-01-01 of a date of the proleptic Gregorian calendar, and
+ * back (Howard Hinnant's algorithms): timegm's arithmetic, without its time
+ * zone machinery.
+ */
+static long long
+days_from_civil(long long y, int m, int d)
+{
+	long long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (unsigned)((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1);
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long long)doe - 719468;
+}
+
+static void
+civil_from_days(long long z, long long *y, int *m, int *d)
+{
+	long long era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (long long)yoe + era * 400 + (*m <= 2);
+}
+
 int
 wt_time_parse(const char *s, int flags, time_t *t)
 {
@@ -94,7 +130,9 @@ wt_time_parse(const char *s, int flags, time_t *t)
 		tm.tm_isdst = -1;
 		*t = mktime(&tm);
 	} else {
-		*t = timegm(&tm) - off;
+		/* timegm's arithmetic without its time zone machinery. */
+		*t = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600L + mi * 60L +
+			      sec - off);
 	}
 	return 0;
 }
@@ -103,9 +141,41 @@ char *
 wt_time_fmt(time_t t, char *buf)
 {
 	struct tm tm;
+	long long y, days = (long long)(t / 86400), secs = (long long)(t % 86400);
+	int m, d, i;
+	char *p = buf;
 
-	gmtime_r(&t, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	if (y < 1000 || y > 9999) {
+		/* Let strftime decide how such years look. */
+		gmtime_r(&t, &tm);
+		strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return buf;
+	}
+	for (i = 3; i >= 0; i--, y /= 10)
+		p[i] = (char)('0' + y % 10);
+	p += 4;
+	*p++ = '-';
+	*p++ = (char)('0' + m / 10);
+	*p++ = (char)('0' + m % 10);
+	*p++ = '-';
+	*p++ = (char)('0' + d / 10);
+	*p++ = (char)('0' + d % 10);
+	*p++ = 'T';
+	*p++ = (char)('0' + secs / 36000);
+	*p++ = (char)('0' + secs / 3600 % 10);
+	*p++ = ':';
+	*p++ = (char)('0' + secs % 3600 / 600);
+	*p++ = (char)('0' + secs % 3600 / 60 % 10);
+	*p++ = ':';
+	*p++ = (char)('0' + secs % 60 / 10);
+	*p++ = (char)('0' + secs % 10);
+	*p++ = 'Z';
+	*p = '\0';
 	return buf;
 }
 
