@@ -335,64 +335,105 @@ replace_scalar(struct wt_rec *r, int t, const char *raw, size_t n)
 	check_tokens(r, r->line, r->len);
 }
 
-int
-wt_rec_set_raw(struct wt_rec *r, const char *key, const char *raw, size_t n)
+/*
+ * 1 when s[0..n) as a JSON string is itself between quotes: printable ASCII
+ * without '"' or '\\' (what wt_json_str copies as it is).
+ */
+static int
+plain(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; n--; p++)
+		if (*p < 0x20 || *p >= 0x80 || *p == '"' || *p == '\\')
+			return 0;
+	return 1;
+}
+
+/* wt_rec_set_raw for raw known to be valid JSON. */
+static void
+set_value(struct wt_rec *r, const char *key, const char *raw, size_t n)
 {
 	struct wt_buf b = WT_BUF_INIT;
-	const char *why;
-	size_t a, e, k;
+	char small[256];
+	const char *pair;
+	size_t a, e, k, kn, len;
 	int t, scalar = n && raw[0] != '{' && raw[0] != '[';
 
-	if (wt_json_check_field(raw, n, &why))
-		return -1;
 	if (!r->ntok)
 		wt_rec_clear(r);
 	if ((t = wt_rec_find(r, key)) >= 0) {
 		if (scalar && (r->tok[t].type == JSMN_STRING ||
 			       r->tok[t].type == JSMN_PRIMITIVE)) {
 			replace_scalar(r, t, raw, n);
-			return 0;
+			return;
 		}
 		span(r, t, &a, &e);
 		splice(r, a, e, raw, n);
-		return 0;
+		return;
 	}
-	if (r->tok[0].size > 0)
-		wt_buf_addc(&b, ',');
-	wt_json_strz(&b, key);
-	k = b.len;
-	wt_buf_addc(&b, ':');
-	wt_buf_add(&b, raw, n);
+	/* The pair ,"key":raw; on the stack when it is short and plain. */
+	e = r->tok[0].size > 0;
+	kn = strlen(key);
+	if (e + kn + n + 3 <= sizeof(small) && plain(key, kn)) {
+		small[0] = ',';
+		small[e] = '"';
+		memcpy(small + e + 1, key, kn);
+		small[e + 1 + kn] = '"';
+		k = e + kn + 2;
+		small[k] = ':';
+		memcpy(small + k + 1, raw, n);
+		pair = small;
+		len = k + 1 + n;
+	} else {
+		if (e)
+			wt_buf_addc(&b, ',');
+		wt_json_strz(&b, key);
+		k = b.len;
+		wt_buf_addc(&b, ':');
+		wt_buf_add(&b, raw, n);
+		pair = b.s;
+		len = b.len;
+	}
 	/* Insert before the closing brace, after any white space before it. */
 	a = (size_t)r->tok[0].end - 1;
 	while (a > 1 && strchr(" \t", r->line[a - 1]) && r->tok[0].size > 0)
 		a--;
 	if (!scalar) {
-		splice(r, a, a, b.s, b.len);
+		splice(r, a, a, pair, len);
 		wt_buf_release(&b);
-		return 0;
+		return;
 	}
 	/*
 	 * A scalar pair at the end of the object: its two tokens come after
 	 * every other, and only the object itself changes.
 	 */
-	splice_text(r, a, a, b.s, b.len);
+	splice_text(r, a, a, pair, len);
 	if (r->ntok + 2 > r->tokcap) {
 		r->tokcap = r->ntok + 2 + r->tokcap / 2;
 		r->tok = wt_xrealloc(r->tok, sizeof(*r->tok) * (size_t)r->tokcap);
 	}
-	e = a + (r->tok[0].size > 0);
 	r->tok[r->ntok].type = JSMN_STRING;
-	r->tok[r->ntok].start = (int)e + 1;
+	r->tok[r->ntok].start = (int)(a + e) + 1;
 	r->tok[r->ntok].end = (int)(a + k) - 1;
 	r->tok[r->ntok].size = 1;
 	r->tok[r->ntok].parent = 0;
 	scalar_tok(r, r->ntok + 1, a + k + 1, n, r->ntok);
 	r->ntok += 2;
 	r->tok[0].size++;
-	r->tok[0].end += (int)b.len;
+	r->tok[0].end += (int)len;
 	wt_buf_release(&b);
 	check_tokens(r, r->line, r->len);
+}
+
+int
+wt_rec_set_raw(struct wt_rec *r, const char *key, const char *raw, size_t n)
+{
+	const char *why;
+
+	if (wt_json_check_field(raw, n, &why))
+		return -1;
+	set_value(r, key, raw, n);
 	return 0;
 }
 
@@ -400,18 +441,34 @@ void
 wt_rec_set_str(struct wt_rec *r, const char *key, const char *s)
 {
 	struct wt_buf b = WT_BUF_INIT;
+	size_t n = strlen(s);
+	char small[256];
 
-	wt_json_strz(&b, s);
-	wt_rec_set_raw(r, key, b.s, b.len);
+	/* wt_json_str always writes valid JSON. */
+	if (n + 2 <= sizeof(small) && plain(s, n)) {
+		small[0] = '"';
+		memcpy(small + 1, s, n);
+		small[n + 1] = '"';
+		set_value(r, key, small, n + 2);
+		return;
+	}
+	wt_json_str(&b, s, n);
+	set_value(r, key, b.s, b.len);
 	wt_buf_release(&b);
 }
 
 void
 wt_rec_set_int(struct wt_rec *r, const char *key, long long v)
 {
-	char s[32];
+	char s[32], *p = s + sizeof(s);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
-	wt_rec_set_raw(r, key, s, (size_t)snprintf(s, sizeof(s), "%lld", v));
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	set_value(r, key, p, (size_t)(s + sizeof(s) - p));
 }
 
 void
@@ -433,13 +490,13 @@ wt_rec_set_num(struct wt_rec *r, const char *key, double v)
 void
 wt_rec_set_bool(struct wt_rec *r, const char *key, int v)
 {
-	wt_rec_set_raw(r, key, v ? "true" : "false", v ? 4 : 5);
+	set_value(r, key, v ? "true" : "false", v ? 4 : 5);
 }
 
 void
 wt_rec_set_null(struct wt_rec *r, const char *key)
 {
-	wt_rec_set_raw(r, key, "null", 4);
+	set_value(r, key, "null", 4);
 }
 
 void
