@@ -57,6 +57,8 @@ tokenize_text(struct wt_rec *r, const char *line, size_t n, const char **why)
 	if (k < 0)
 		return -1;
 	r->ntok = k;
+	/* Keys without escapes compare as bytes (see tokeqn). */
+	r->esc = memchr(line, '\\', n) != NULL;
 	check_tokens(r, line, n);
 	return 0;
 }
@@ -167,8 +169,9 @@ tokeqn(const struct wt_rec *r, int t, const char *s, size_t sn)
 	if (n < sn)
 		return 0;
 	if (n == sn)
-		return memcmp(p, s, n) == 0 && !memchr(s, '\\', sn);
-	if (!memchr(p, '\\', n))
+		return (!n || p[0] == s[0]) && memcmp(p, s, n) == 0 &&
+		       !memchr(s, '\\', sn);
+	if (!r->esc || !memchr(p, '\\', n))
 		return 0;
 	u = wt_json_unescape(p, n);
 	eq = strcmp(u, s) == 0;
@@ -287,6 +290,8 @@ splice_text(struct wt_rec *r, size_t a, size_t b, const char *s, size_t n)
 	memmove(r->line + a + n, r->line + b, r->len - b + 1);
 	memcpy(r->line + a, s, n);
 	r->len = len;
+	if (memchr(s, '\\', n))
+		r->esc = 1;
 }
 
 /* Replaces line[a..b) with n bytes of s, then tokenizes again. */

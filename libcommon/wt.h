@@ -87,8 +87,9 @@ struct wt_rec {
 	jsmntok_t *tok;      /* tokens of line; tok[0] is the object */
 	int ntok, tokcap;
 	long lineno;         /* input line number, 0 when made here */
+	int esc;             /* 0 when line surely holds no backslash */
 };
-#define WT_REC_INIT { NULL, 0, 0, NULL, 0, 0, 0 }
+#define WT_REC_INIT { NULL, 0, 0, NULL, 0, 0, 0, 0 }
 void wt_rec_release(struct wt_rec *r);
 /*
  * Parses text as the record's new content. Returns 0, or -1 with a message in
