@@ -202,7 +202,28 @@ bad:
 struct toks {
 	jsmntok_t *tok;
 	int cap, n;
+	uint64_t keys;
 };
+
+/*
+ * A hash of the length and the end bytes, enough to tell a record's keys
+ * apart ("error" shares its bit with no field of wt-record(5)).
+ */
+static inline uint64_t
+keybit(const char *s, size_t n)
+{
+	uint32_t x = (uint32_t)n << 16;
+
+	if (n)
+		x |= (uint32_t)(unsigned char)s[0] << 8 | (unsigned char)s[n - 1];
+	return 1ULL << ((x * 0x9e3779b1u) >> 26);
+}
+
+uint64_t
+wt_json_keybit(const char *s, size_t n)
+{
+	return keybit(s, n);
+}
 
 static inline int
 new_tok(struct toks *t, jsmntype_t type, long start, long end, int parent)
@@ -238,11 +259,12 @@ static int
 parse(const char *s, size_t n, int want_object, int base, struct toks *t,
       const char **why)
 {
-	struct toks none = { NULL, 0, 0 };
+	struct toks none = { NULL, 0, 0, 0 };
 	const char *p = s, *e = s + n, *q;
 	int stack[WT_MAX_DEPTH];
 	char isobj[WT_MAX_DEPTH];
 	int depth = 0, parent = -1, i, k;
+	uint64_t keys = 0;
 
 	if (!t)
 		t = &none;
@@ -346,6 +368,8 @@ key:
 		return -1;
 	i = stack[depth - 1];
 	grow_size(t, i);
+	if (depth == 1)
+		keys |= keybit(p + 1, (size_t)(q - p - 2));
 	k = new_tok(t, JSMN_STRING, p + 1 - s, q - 1 - s, i);
 	grow_size(t, k);
 	p = q;
@@ -365,6 +389,7 @@ done:
 		*why = "trailing characters";
 		return -1;
 	}
+	t->keys = keys;
 	return t->n;
 }
 
@@ -381,11 +406,14 @@ wt_json_check_field(const char *s, size_t n, const char **why)
 }
 
 int
-wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok, const char **why)
+wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok, uint64_t *keys,
+	       const char **why)
 {
-	struct toks t = { tok, ntok, 0 };
+	struct toks t = { tok, ntok, 0, 0 };
+	int k = parse(s, n, 1, 0, &t, why);
 
-	return parse(s, n, 1, 0, &t, why);
+	*keys = t.keys;
+	return k;
 }
 
 void

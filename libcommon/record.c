@@ -14,6 +14,17 @@ wt_rec_release(struct wt_rec *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* The index of the token after the subtree rooted at t. */
+static int
+skip(const struct wt_rec *r, int t)
+{
+	int end = r->tok[t].end, i = t + 1;
+
+	while (i < r->ntok && r->tok[i].start < end)
+		i++;
+	return i;
+}
+
 #ifdef WT_CHECK_TOKENS
 /* Test builds (SANITIZE=1) hold the one-pass tokenizer to jsmn's tokens. */
 static void
@@ -50,7 +61,7 @@ tokenize_text(struct wt_rec *r, const char *line, size_t n, const char **why)
 		r->tokcap = 256;
 		r->tok = wt_xmalloc(sizeof(*r->tok) * (size_t)r->tokcap);
 	}
-	while ((k = wt_json_tokens(line, n, r->tok, r->tokcap, why)) > r->tokcap) {
+	while ((k = wt_json_tokens(line, n, r->tok, r->tokcap, &r->keys, why)) > r->tokcap) {
 		r->tokcap = k;
 		r->tok = wt_xrealloc(r->tok, sizeof(*r->tok) * (size_t)r->tokcap);
 	}
@@ -126,17 +137,6 @@ wt_rec_copy(struct wt_rec *dst, const struct wt_rec *src)
 	tokenize(dst);
 }
 
-/* The index of the token after the subtree rooted at t. */
-static int
-skip(const struct wt_rec *r, int t)
-{
-	int end = r->tok[t].end, i = t + 1;
-
-	while (i < r->ntok && r->tok[i].start < end)
-		i++;
-	return i;
-}
-
 /* The text span of token t, quotes included for strings. */
 static void
 span(const struct wt_rec *r, int t, size_t *a, size_t *b)
@@ -195,6 +195,9 @@ wt_rec_find_in(const struct wt_rec *r, int obj, const char *key)
 		return -1;
 	nkeys = r->tok[obj].size;
 	n = strlen(key);
+	/* The filter knows the keys' text, which is their name without escapes. */
+	if (obj == 0 && !r->esc && !(r->keys & wt_json_keybit(key, n)))
+		return -1;
 	for (i = obj + 1; nkeys-- > 0; i = next) {
 		/* A value of one token (a scalar, an empty container) needs no walk. */
 		next = r->tok[i + 1].size == 0 ? i + 2 : skip(r, i + 1);
@@ -424,6 +427,8 @@ set_value(struct wt_rec *r, const char *key, const char *raw, size_t n)
 	r->tok[r->ntok].size = 1;
 	r->tok[r->ntok].parent = 0;
 	scalar_tok(r, r->ntok + 1, a + k + 1, n, r->ntok);
+	r->keys |= wt_json_keybit(r->line + r->tok[r->ntok].start,
+				  (size_t)(r->tok[r->ntok].end - r->tok[r->ntok].start));
 	r->ntok += 2;
 	r->tok[0].size++;
 	r->tok[0].end += (int)len;

@@ -74,9 +74,16 @@ int wt_json_check_field(const char *s, size_t n, const char **why);
  * The same check of an object, in the same pass tokenizing it as jsmn_parse
  * does (JSMN_STRICT, JSMN_PARENT_LINKS) into tok. Returns the number of
  * tokens, of which only the first ntok are stored (call again with more room
- * when it is larger), or -1 with *why set.
+ * when it is larger), or -1 with *why set. *keys gets the filter of the
+ * object's keys: the wt_json_keybit of each key's text, or-ed.
  */
-int wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok, const char **why);
+int wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok, uint64_t *keys,
+		   const char **why);
+/*
+ * A bit for a key's text (as it stands between the quotes): a name whose
+ * bit is clear in a filter is surely not one of its keys.
+ */
+uint64_t wt_json_keybit(const char *s, size_t n);
 /* 1 when s[0..n) is valid UTF-8 (no overlong forms, no surrogates). */
 int wt_utf8_valid(const char *s, size_t n);
 
@@ -88,8 +95,9 @@ struct wt_rec {
 	int ntok, tokcap;
 	long lineno;         /* input line number, 0 when made here */
 	int esc;             /* 0 when line surely holds no backslash */
+	uint64_t keys;       /* filter of the top-level keys' text (wt_json_keybit) */
 };
-#define WT_REC_INIT { NULL, 0, 0, NULL, 0, 0, 0, 0 }
+#define WT_REC_INIT { NULL, 0, 0, NULL, 0, 0, 0, 0, 0 }
 void wt_rec_release(struct wt_rec *r);
 /*
  * Parses text as the record's new content. Returns 0, or -1 with a message in
