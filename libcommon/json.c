@@ -130,14 +130,10 @@ skip_plain(const unsigned char *p, const unsigned char *e)
 	return p;
 }
 
-/*
- * Checks the string whose opening quote is at p. Returns the byte after its
- * closing quote, or NULL with *why set.
- */
+/* check_string from p on, where a byte needs a look. */
 static const char *
-check_string(const char *s, const char *end, const char **why)
+check_string_rest(const unsigned char *p, const char *end, const char **why)
 {
-	const unsigned char *p = (const unsigned char *)s + 1;
 	const unsigned char *e = (const unsigned char *)end;
 	size_t k;
 
@@ -184,6 +180,22 @@ check_string(const char *s, const char *end, const char **why)
 	}
 	*why = "unterminated string";
 	return NULL;
+}
+
+/*
+ * Checks the string whose opening quote is at s. Returns the byte after its
+ * closing quote, or NULL with *why set. Inline: most strings are plain text
+ * up to the quote.
+ */
+static inline const char *
+check_string(const char *s, const char *end, const char **why)
+{
+	const unsigned char *p = skip_plain((const unsigned char *)s + 1,
+					    (const unsigned char *)end);
+
+	if (p < (const unsigned char *)end && *p == '"')
+		return (const char *)p + 1;
+	return check_string_rest(p, end, why);
 }
 
 /* Checks the number at p; returns the byte after it, or NULL with *why set. */
