@@ -239,26 +239,6 @@ struct toks {
 	uint64_t keys;
 };
 
-/*
- * A hash of the length and the end bytes, enough to tell a record's keys
- * apart ("error" shares its bit with no field of wt-record(5)).
- */
-static inline uint64_t
-keybit(const char *s, size_t n)
-{
-	uint32_t x = (uint32_t)n << 16;
-
-	if (n)
-		x |= (uint32_t)(unsigned char)s[0] << 8 | (unsigned char)s[n - 1];
-	return 1ULL << ((x * 0x9e3779b1u) >> 26);
-}
-
-uint64_t
-wt_json_keybit(const char *s, size_t n)
-{
-	return keybit(s, n);
-}
-
 static inline int
 new_tok(struct toks *t, jsmntype_t type, long start, long end, int parent)
 {
@@ -403,7 +383,7 @@ key:
 	i = stack[depth - 1];
 	grow_size(t, i);
 	if (depth == 1)
-		keys |= keybit(p + 1, (size_t)(q - p - 2));
+		keys |= wt_json_keybit(p + 1, (size_t)(q - p - 2));
 	k = new_tok(t, JSMN_STRING, p + 1 - s, q - 1 - s, i);
 	grow_size(t, k);
 	p = q;

@@ -405,7 +405,8 @@ set_value(struct wt_rec *r, const char *key, const char *raw, size_t n)
 	}
 	/* Insert before the closing brace, after any white space before it. */
 	a = (size_t)r->tok[0].end - 1;
-	while (a > 1 && strchr(" \t", r->line[a - 1]) && r->tok[0].size > 0)
+	while (a > 1 && (r->line[a - 1] == ' ' || r->line[a - 1] == '\t') &&
+	       r->tok[0].size > 0)
 		a--;
 	if (!scalar) {
 		splice(r, a, a, pair, len);
@@ -513,8 +514,13 @@ void
 wt_rec_set_time(struct wt_rec *r, const char *key, time_t t)
 {
 	char s[40];
+	size_t n;
 
-	wt_rec_set_str(r, key, wt_time_fmt(t, s));
+	/* A time is plain ASCII: quoted as it is. */
+	s[0] = '"';
+	n = strlen(wt_time_fmt(t, s + 1));
+	s[n + 1] = '"';
+	set_value(r, key, s, n + 2);
 }
 
 int
