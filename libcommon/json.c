@@ -132,7 +132,7 @@ skip_plain(const unsigned char *p, const unsigned char *e)
 
 /* check_string from p on, where a byte needs a look. */
 static const char *
-check_string_rest(const unsigned char *p, const char *end, const char **why)
+check_string_rest(const unsigned char *p, const char *end, int *esc, const char **why)
 {
 	const unsigned char *e = (const unsigned char *)end;
 	size_t k;
@@ -148,6 +148,7 @@ check_string_rest(const unsigned char *p, const char *end, const char **why)
 			return NULL;
 		}
 		if (*p == '\\') {
+			*esc = 1;
 			if (p + 1 >= e)
 				break;
 			switch (p[1]) {
@@ -184,18 +185,18 @@ check_string_rest(const unsigned char *p, const char *end, const char **why)
 
 /*
  * Checks the string whose opening quote is at s. Returns the byte after its
- * closing quote, or NULL with *why set. Inline: most strings are plain text
- * up to the quote.
+ * closing quote, or NULL with *why set; sets *esc when it holds an escape.
+ * Inline: most strings are plain text up to the quote.
  */
 static inline const char *
-check_string(const char *s, const char *end, const char **why)
+check_string(const char *s, const char *end, int *esc, const char **why)
 {
 	const unsigned char *p = skip_plain((const unsigned char *)s + 1,
 					    (const unsigned char *)end);
 
 	if (p < (const unsigned char *)end && *p == '"')
 		return (const char *)p + 1;
-	return check_string_rest(p, end, why);
+	return check_string_rest(p, end, esc, why);
 }
 
 /* Checks the number at p; returns the byte after it, or NULL with *why set. */
@@ -237,6 +238,7 @@ struct toks {
 	jsmntok_t *tok;
 	int cap, n;
 	uint64_t keys;
+	int esc;
 };
 
 static inline int
@@ -273,7 +275,7 @@ static int
 parse(const char *s, size_t n, int want_object, int base, struct toks *t,
       const char **why)
 {
-	struct toks none = { NULL, 0, 0, 0 };
+	struct toks none = { NULL, 0, 0, 0, 0 };
 	const char *p = s, *e = s + n, *q;
 	int stack[WT_MAX_DEPTH];
 	char isobj[WT_MAX_DEPTH];
@@ -319,7 +321,7 @@ value:
 		parent = i;
 		goto value;
 	case '"':
-		if (!(q = check_string(p, e, why)))
+		if (!(q = check_string(p, e, &t->esc, why)))
 			return -1;
 		new_tok(t, JSMN_STRING, p + 1 - s, q - 1 - s, parent);
 		p = q;
@@ -378,7 +380,7 @@ key:
 		*why = "expected a key";
 		return -1;
 	}
-	if (!(q = check_string(p, e, why)))
+	if (!(q = check_string(p, e, &t->esc, why)))
 		return -1;
 	i = stack[depth - 1];
 	grow_size(t, i);
@@ -420,13 +422,14 @@ wt_json_check_field(const char *s, size_t n, const char **why)
 }
 
 int
-wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok, uint64_t *keys,
-	       const char **why)
+wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok,
+	       struct wt_json_info *info, const char **why)
 {
-	struct toks t = { tok, ntok, 0, 0 };
+	struct toks t = { tok, ntok, 0, 0, 0 };
 	int k = parse(s, n, 1, 0, &t, why);
 
-	*keys = t.keys;
+	info->keys = t.keys;
+	info->esc = t.esc;
 	return k;
 }
 

@@ -41,6 +41,9 @@ check_tokens(const struct wt_rec *r, const char *line, size_t n)
 	if (k != r->ntok || memcmp(t, r->tok, sizeof(*t) * (size_t)k) != 0)
 		errx(WT_EXIT_FATAL, "internal error: tokens differ from jsmn's: %.*s",
 		     (int)n, line);
+	if (!r->esc && memchr(line, '\\', n))
+		errx(WT_EXIT_FATAL, "internal error: an escape went unnoticed: %.*s",
+		     (int)n, line);
 	if (t != small)
 		free(t);
 }
@@ -55,21 +58,23 @@ check_tokens(const struct wt_rec *r, const char *line, size_t n)
 static int
 tokenize_text(struct wt_rec *r, const char *line, size_t n, const char **why)
 {
+	struct wt_json_info info;
 	int k;
 
 	if (r->tokcap == 0) {
 		r->tokcap = 256;
 		r->tok = wt_xmalloc(sizeof(*r->tok) * (size_t)r->tokcap);
 	}
-	while ((k = wt_json_tokens(line, n, r->tok, r->tokcap, &r->keys, why)) > r->tokcap) {
+	while ((k = wt_json_tokens(line, n, r->tok, r->tokcap, &info, why)) > r->tokcap) {
 		r->tokcap = k;
 		r->tok = wt_xrealloc(r->tok, sizeof(*r->tok) * (size_t)r->tokcap);
 	}
 	if (k < 0)
 		return -1;
 	r->ntok = k;
+	r->keys = info.keys;
 	/* Keys without escapes compare as bytes (see tokeqn). */
-	r->esc = memchr(line, '\\', n) != NULL;
+	r->esc = info.esc;
 	check_tokens(r, line, n);
 	return 0;
 }

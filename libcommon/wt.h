@@ -65,6 +65,11 @@ char *wt_json_unescape(const char *s, size_t n);
  * space only. Returns 0 or -1 with *why set to a static message.
  */
 int wt_json_check(const char *s, size_t n, int want_object, const char **why);
+/* What wt_json_tokens learns of an object besides its tokens. */
+struct wt_json_info {
+	uint64_t keys;   /* wt_json_keybit of each top-level key's text, or-ed */
+	int esc;         /* 1 when a string (key or value) holds an escape */
+};
 /*
  * The same for the value of a record's field, which sits one level down: it
  * may nest at most WT_MAX_DEPTH - 1 deep, so the record stays readable.
@@ -74,11 +79,10 @@ int wt_json_check_field(const char *s, size_t n, const char **why);
  * The same check of an object, in the same pass tokenizing it as jsmn_parse
  * does (JSMN_STRICT, JSMN_PARENT_LINKS) into tok. Returns the number of
  * tokens, of which only the first ntok are stored (call again with more room
- * when it is larger), or -1 with *why set. *keys gets the filter of the
- * object's keys: the wt_json_keybit of each key's text, or-ed.
+ * when it is larger), or -1 with *why set. Fills *info.
  */
-int wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok, uint64_t *keys,
-		   const char **why);
+int wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok,
+		   struct wt_json_info *info, const char **why);
 /*
  * A bit for a key's text (as it stands between the quotes): a name whose
  * bit is clear in a filter is surely not one of its keys. A hash of the
@@ -105,7 +109,7 @@ struct wt_rec {
 	jsmntok_t *tok;      /* tokens of line; tok[0] is the object */
 	int ntok, tokcap;
 	long lineno;         /* input line number, 0 when made here */
-	int esc;             /* 0 when line surely holds no backslash */
+	int esc;             /* 0 when no string of line holds an escape */
 	uint64_t keys;       /* filter of the top-level keys' text (wt_json_keybit) */
 };
 #define WT_REC_INIT { NULL, 0, 0, NULL, 0, 0, 0, 0, 0 }
