@@ -234,6 +234,30 @@ wt_rec_str(const struct wt_rec *r, const char *key)
 }
 
 int
+wt_rec_time(const struct wt_rec *r, const char *key, int flags, time_t *when)
+{
+	int t = wt_rec_find(r, key), ret;
+	const char *p;
+	char buf[64], *s;
+	size_t n;
+
+	if (t < 0 || r->tok[t].type != JSMN_STRING)
+		return -1;
+	p = r->line + r->tok[t].start;
+	n = (size_t)(r->tok[t].end - r->tok[t].start);
+	/* A time is short and plain: read in place, not unescaped on the heap. */
+	if (n < sizeof(buf) && !memchr(p, '\\', n)) {
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		return wt_time_parse(buf, flags, when);
+	}
+	s = wt_rec_tokstr(r, t);
+	ret = wt_time_parse(s, flags, when);
+	free(s);
+	return ret;
+}
+
+int
 wt_rec_num(const struct wt_rec *r, const char *key, double *v)
 {
 	int t = wt_rec_find(r, key);

@@ -127,6 +127,8 @@ int wt_rec_find_in(const struct wt_rec *r, int obj, const char *key);
 /* A new string holding the value of key when it is a JSON string; else NULL. */
 char *wt_rec_str(const struct wt_rec *r, const char *key);
 char *wt_rec_tokstr(const struct wt_rec *r, int t);
+/* 0 and *t when key holds a string that wt_time_parse reads with flags; else -1. */
+int wt_rec_time(const struct wt_rec *r, const char *key, int flags, time_t *t);
 /* 0 and *v when key holds a number (or a bool/null for the others); else -1. */
 int wt_rec_num(const struct wt_rec *r, const char *key, double *v);
 int wt_rec_bool(const struct wt_rec *r, const char *key, int *v);
