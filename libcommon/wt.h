@@ -200,8 +200,6 @@ void wt_rec_error(struct wt_rec *r, const char *kind, const char *ctx,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* 1 when r carries an error object. */
 int wt_rec_has_error(const struct wt_rec *r);
-/* libgit2's last error message, never NULL. */
-const char *wt_git_errmsg(void);
 /* Checks stdout was written; err(2) otherwise. */
 void wt_flush_stdout(void);
 
@@ -640,17 +638,21 @@ int wt_trash_empty(int fd, int jobs, struct wt_rm_stats *rs);
 int wt_rmtree_parallel(int dirfd, const char *const *names, size_t n, int jobs,
 		       struct wt_rm_stats *rs);
 
-/* git.c: helpers around libgit2 */
-struct git_repository;
-struct git_worktree;
-/* libgit2 initialised once per process. */
-void wt_git_init(void);
+/* gitdir.c: git's own files, read without libgit2 */
 /*
  * The worktree's git admin directory (for a linked worktree,
  * <common>/worktrees/<name>; for the main one, the git dir), from the .git
  * entry at path. A new string, or NULL.
  */
 char *wt_git_admin_dir(const char *path);
+
+/* git.c: helpers around libgit2 (a program using none links no libgit2) */
+struct git_repository;
+struct git_worktree;
+/* libgit2 initialised once per process. */
+void wt_git_init(void);
+/* libgit2's last error message, never NULL. */
+const char *wt_git_errmsg(void);
 /*
  * Appends one record per worktree of repo (main first, then linked ones by
  * name) to fn: id, path, repo, branch, head, locked, prunable, main.
