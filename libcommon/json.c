@@ -60,10 +60,12 @@ wt_utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
-static int
+static inline int
 is_ws(int c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	/* One test for the usual case, a byte above the space. */
+	return (unsigned char)c <= ' ' &&
+	       (c == ' ' || c == '\t' || c == '\n' || c == '\r');
 }
 
 static int
