@@ -190,16 +190,15 @@ wt_rec_tokeq(const struct wt_rec *r, int t, const char *s)
 	return tokeqn(r, t, s, strlen(s));
 }
 
-int
-wt_rec_find_in(const struct wt_rec *r, int obj, const char *key)
+/* wt_rec_find_in with the length of key known. */
+static int
+findn(const struct wt_rec *r, int obj, const char *key, size_t n)
 {
-	size_t n;
 	int i, nkeys, next;
 
 	if (!r->ntok || obj < 0 || r->tok[obj].type != JSMN_OBJECT)
 		return -1;
 	nkeys = r->tok[obj].size;
-	n = strlen(key);
 	/* The filter knows the keys' text, which is their name without escapes. */
 	if (obj == 0 && !r->esc && !(r->keys & wt_json_keybit(key, n)))
 		return -1;
@@ -210,6 +209,12 @@ wt_rec_find_in(const struct wt_rec *r, int obj, const char *key)
 			return i + 1;
 	}
 	return -1;
+}
+
+int
+wt_rec_find_in(const struct wt_rec *r, int obj, const char *key)
+{
+	return findn(r, obj, key, strlen(key));
 }
 
 int
@@ -322,8 +327,6 @@ splice_text(struct wt_rec *r, size_t a, size_t b, const char *s, size_t n)
 	memmove(r->line + a + n, r->line + b, r->len - b + 1);
 	memcpy(r->line + a, s, n);
 	r->len = len;
-	if (memchr(s, '\\', n))
-		r->esc = 1;
 }
 
 /* Replaces line[a..b) with n bytes of s, then tokenizes again. */
@@ -387,9 +390,12 @@ plain(const char *s, size_t n)
 	return 1;
 }
 
-/* wt_rec_set_raw for raw known to be valid JSON. */
+/*
+ * wt_rec_set_raw for raw known to be valid JSON; esc says whether raw may
+ * hold an escape (a backslash).
+ */
 static void
-set_value(struct wt_rec *r, const char *key, const char *raw, size_t n)
+set_value(struct wt_rec *r, const char *key, const char *raw, size_t n, int esc)
 {
 	struct wt_buf b = WT_BUF_INIT;
 	char small[256];
@@ -399,7 +405,10 @@ set_value(struct wt_rec *r, const char *key, const char *raw, size_t n)
 
 	if (!r->ntok)
 		wt_rec_clear(r);
-	if ((t = wt_rec_find(r, key)) >= 0) {
+	kn = strlen(key);
+	if (esc)
+		r->esc = 1;
+	if ((t = findn(r, 0, key, kn)) >= 0) {
 		if (scalar && (r->tok[t].type == JSMN_STRING ||
 			       r->tok[t].type == JSMN_PRIMITIVE)) {
 			replace_scalar(r, t, raw, n);
@@ -411,7 +420,6 @@ set_value(struct wt_rec *r, const char *key, const char *raw, size_t n)
 	}
 	/* The pair ,"key":raw; on the stack when it is short and plain. */
 	e = r->tok[0].size > 0;
-	kn = strlen(key);
 	if (e + kn + n + 3 <= sizeof(small) && plain(key, kn)) {
 		small[0] = ',';
 		small[e] = '"';
@@ -423,6 +431,8 @@ set_value(struct wt_rec *r, const char *key, const char *raw, size_t n)
 		pair = small;
 		len = k + 1 + n;
 	} else {
+		/* The key may need escapes. */
+		r->esc = 1;
 		if (e)
 			wt_buf_addc(&b, ',');
 		wt_json_strz(&b, key);
@@ -473,7 +483,7 @@ wt_rec_set_raw(struct wt_rec *r, const char *key, const char *raw, size_t n)
 
 	if (wt_json_check_field(raw, n, &why))
 		return -1;
-	set_value(r, key, raw, n);
+	set_value(r, key, raw, n, memchr(raw, '\\', n) != NULL);
 	return 0;
 }
 
@@ -489,11 +499,11 @@ wt_rec_set_str(struct wt_rec *r, const char *key, const char *s)
 		small[0] = '"';
 		memcpy(small + 1, s, n);
 		small[n + 1] = '"';
-		set_value(r, key, small, n + 2);
+		set_value(r, key, small, n + 2, 0);
 		return;
 	}
 	wt_json_str(&b, s, n);
-	set_value(r, key, b.s, b.len);
+	set_value(r, key, b.s, b.len, memchr(b.s, '\\', b.len) != NULL);
 	wt_buf_release(&b);
 }
 
@@ -508,7 +518,7 @@ wt_rec_set_int(struct wt_rec *r, const char *key, long long v)
 	while (u /= 10);
 	if (v < 0)
 		*--p = '-';
-	set_value(r, key, p, (size_t)(s + sizeof(s) - p));
+	set_value(r, key, p, (size_t)(s + sizeof(s) - p), 0);
 }
 
 void
@@ -530,13 +540,13 @@ wt_rec_set_num(struct wt_rec *r, const char *key, double v)
 void
 wt_rec_set_bool(struct wt_rec *r, const char *key, int v)
 {
-	set_value(r, key, v ? "true" : "false", v ? 4 : 5);
+	set_value(r, key, v ? "true" : "false", v ? 4 : 5, 0);
 }
 
 void
 wt_rec_set_null(struct wt_rec *r, const char *key)
 {
-	set_value(r, key, "null", 4);
+	set_value(r, key, "null", 4, 0);
 }
 
 void
@@ -549,7 +559,7 @@ wt_rec_set_time(struct wt_rec *r, const char *key, time_t t)
 	s[0] = '"';
 	n = strlen(wt_time_fmt(t, s + 1));
 	s[n + 1] = '"';
-	set_value(r, key, s, n + 2);
+	set_value(r, key, s, n + 2, 0);
 }
 
 int
