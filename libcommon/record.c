@@ -202,6 +202,25 @@ findn(const struct wt_rec *r, int obj, const char *key, size_t n)
 	/* The filter knows the keys' text, which is their name without escapes. */
 	if (obj == 0 && !r->esc && !(r->keys & wt_json_keybit(key, n)))
 		return -1;
+	if (!r->esc) {
+		/*
+		 * Keys are their text: only one of the same length and first
+		 * byte (the closing quote, for the empty key) needs a look. The
+		 * test is one branch, taken only there: a guess that holds.
+		 */
+		int c0 = n ? (unsigned char)key[0] : '"';
+		const char *p;
+
+		for (i = obj + 1; nkeys-- > 0; i = next) {
+			next = r->tok[i + 1].size == 0 ? i + 2 : skip(r, i + 1);
+			p = r->line + r->tok[i].start;
+			if (((size_t)(r->tok[i].end - r->tok[i].start) == n) &
+			    ((unsigned char)p[0] == c0))
+				if (memcmp(p, key, n) == 0 && !memchr(key, '\\', n))
+					return i + 1;
+		}
+		return -1;
+	}
 	for (i = obj + 1; nkeys-- > 0; i = next) {
 		/* A value of one token (a scalar, an empty container) needs no walk. */
 		next = r->tok[i + 1].size == 0 ? i + 2 : skip(r, i + 1);
