@@ -145,12 +145,22 @@ wt_time_parse(const char *s, int flags, time_t *t)
 	return 0;
 }
 
+/* Writes v (0-99) as two digits at p; returns the byte after them. */
+static inline char *
+two(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
 char *
 wt_time_fmt(time_t t, char *buf)
 {
 	struct tm tm;
 	long long y, days = (long long)(t / 86400), secs = (long long)(t % 86400);
-	int m, d, i;
+	unsigned yy, hms;
+	int m, d;
 	char *p = buf;
 
 	if (secs < 0) {
@@ -164,24 +174,21 @@ wt_time_fmt(time_t t, char *buf)
 		strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		return buf;
 	}
-	for (i = 3; i >= 0; i--, y /= 10)
-		p[i] = (char)('0' + y % 10);
-	p += 4;
+	/* In 32-bit unsigned parts, which divide by constants cheaply. */
+	yy = (unsigned)y;
+	hms = (unsigned)secs;
+	p = two(p, yy / 100);
+	p = two(p, yy % 100);
 	*p++ = '-';
-	*p++ = (char)('0' + m / 10);
-	*p++ = (char)('0' + m % 10);
+	p = two(p, (unsigned)m);
 	*p++ = '-';
-	*p++ = (char)('0' + d / 10);
-	*p++ = (char)('0' + d % 10);
+	p = two(p, (unsigned)d);
 	*p++ = 'T';
-	*p++ = (char)('0' + secs / 36000);
-	*p++ = (char)('0' + secs / 3600 % 10);
+	p = two(p, hms / 3600);
 	*p++ = ':';
-	*p++ = (char)('0' + secs % 3600 / 600);
-	*p++ = (char)('0' + secs % 3600 / 60 % 10);
+	p = two(p, hms / 60 % 60);
 	*p++ = ':';
-	*p++ = (char)('0' + secs % 60 / 10);
-	*p++ = (char)('0' + secs % 10);
+	p = two(p, hms % 60);
 	*p++ = 'Z';
 	*p = '\0';
 	return buf;
