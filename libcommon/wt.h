@@ -86,9 +86,9 @@ int wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok,
 /*
  * A bit for a key's text (as it stands between the quotes): a name whose
  * bit is clear in a filter is surely not one of its keys. A hash of the
- * length and the end bytes, enough to tell a record's keys apart ("error"
- * shares its bit with no field of wt-record(5)); inline, as every lookup
- * takes one.
+ * length and the end bytes; the multiplier gives each top-level field of
+ * wt-record(5) and of the programs a bit of its own, but apparent_size and
+ * artifact_size, alike in both. Inline, as every lookup takes one.
  */
 static inline uint64_t
 wt_json_keybit(const char *s, size_t n)
@@ -97,7 +97,7 @@ wt_json_keybit(const char *s, size_t n)
 
 	if (n)
 		x |= (uint32_t)(unsigned char)s[0] << 8 | (unsigned char)s[n - 1];
-	return 1ULL << ((x * 0x9e3779b1u) >> 26);
+	return 1ULL << ((x * 0xdb64f223u) >> 26);
 }
 /* 1 when s[0..n) is valid UTF-8 (no overlong forms, no surrogates). */
 int wt_utf8_valid(const char *s, size_t n);
