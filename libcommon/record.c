@@ -237,9 +237,9 @@ wt_rec_find_in(const struct wt_rec *r, int obj, const char *key)
 }
 
 int
-wt_rec_find(const struct wt_rec *r, const char *key)
+wt_rec_find_n(const struct wt_rec *r, const char *key, size_t n)
 {
-	return wt_rec_find_in(r, 0, key);
+	return findn(r, 0, key, n);
 }
 
 char *

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -120,8 +121,22 @@ void wt_rec_release(struct wt_rec *r);
  * depth in valid UTF-8.
  */
 int wt_rec_parse(struct wt_rec *r, const char *text, size_t n, const char **why);
-/* Token index of the value of top-level key, or -1. */
-int wt_rec_find(const struct wt_rec *r, const char *key);
+/* Token index of the value of top-level key (n bytes), or -1. */
+int wt_rec_find_n(const struct wt_rec *r, const char *key, size_t n);
+/*
+ * The same for a NUL-terminated key. Inline: the length of a literal is
+ * known when compiling, and most lookups of an absent key end at the key
+ * filter, without a call.
+ */
+static inline int
+wt_rec_find(const struct wt_rec *r, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (r->ntok && !r->esc && !(r->keys & wt_json_keybit(key, n)))
+		return -1;
+	return wt_rec_find_n(r, key, n);
+}
 /* Token index of the value of key inside the object at token obj, or -1. */
 int wt_rec_find_in(const struct wt_rec *r, int obj, const char *key);
 /* A new string holding the value of key when it is a JSON string; else NULL. */
