@@ -132,6 +132,17 @@ skip_plain(const unsigned char *p, const unsigned char *e)
 	return p;
 }
 
+int
+wt_json_plain(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+
+	for (p = skip_plain(p, e); p < e; p++)
+		if (*p < 0x20 || *p >= 0x80 || *p == '"' || *p == '\\')
+			return 0;
+	return 1;
+}
+
 /* check_string from p on, where a byte needs a look. */
 static const char *
 check_string_rest(const unsigned char *p, const char *end, int *esc, const char **why)

@@ -395,21 +395,6 @@ replace_scalar(struct wt_rec *r, int t, const char *raw, size_t n)
 }
 
 /*
- * 1 when s[0..n) as a JSON string is itself between quotes: printable ASCII
- * without '"' or '\\' (what wt_json_str copies as it is).
- */
-static int
-plain(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	for (; n--; p++)
-		if (*p < 0x20 || *p >= 0x80 || *p == '"' || *p == '\\')
-			return 0;
-	return 1;
-}
-
-/*
  * wt_rec_set_raw for raw known to be valid JSON; esc says whether raw may
  * hold an escape (a backslash).
  */
@@ -439,7 +424,7 @@ set_value(struct wt_rec *r, const char *key, const char *raw, size_t n, int esc)
 	}
 	/* The pair ,"key":raw; on the stack when it is short and plain. */
 	e = r->tok[0].size > 0;
-	if (e + kn + n + 3 <= sizeof(small) && plain(key, kn)) {
+	if (e + kn + n + 3 <= sizeof(small) && wt_json_plain(key, kn)) {
 		small[0] = ',';
 		small[e] = '"';
 		memcpy(small + e + 1, key, kn);
@@ -514,7 +499,7 @@ wt_rec_set_str(struct wt_rec *r, const char *key, const char *s)
 	char small[256];
 
 	/* wt_json_str always writes valid JSON. */
-	if (n + 2 <= sizeof(small) && plain(s, n)) {
+	if (n + 2 <= sizeof(small) && wt_json_plain(s, n)) {
 		small[0] = '"';
 		memcpy(small + 1, s, n);
 		small[n + 1] = '"';

@@ -55,6 +55,11 @@ char *wt_read_small(const char *path, size_t max);
 void wt_json_str(struct wt_buf *b, const char *s, size_t n);
 void wt_json_strz(struct wt_buf *b, const char *s);
 /*
+ * 1 when s[0..n) as a JSON string is itself between quotes: printable ASCII
+ * without '"' or '\\' (what wt_json_str copies as it is).
+ */
+int wt_json_plain(const char *s, size_t n);
+/*
  * Unescapes the body of a JSON string (without quotes) into a new
  * NUL-terminated string; the caller frees it. A \u0000 or a lone surrogate
  * becomes U+FFFD, so the result is always a C string of valid UTF-8.
