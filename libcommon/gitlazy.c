@@ -111,6 +111,73 @@ LAZY(int, git_index_find_prefix, (size_t *at_pos, git_index *index, const char *
 LAZY_VOID(git_buf_dispose, (git_buf *buffer), (buffer))
 LAZY_VOID(git_strarray_dispose, (git_strarray *array), (array))
 
+/* merged.c, for the merged field of -g */
+LAZY_VOID(git_commit_free, (git_commit *commit), (commit))
+LAZY(int, git_commit_lookup, (git_commit **commit, git_repository *repo,
+	const git_oid *id),
+	(commit, repo, id))
+LAZY(int, git_commit_parent, (git_commit **out, const git_commit *commit,
+	unsigned int n),
+	(out, commit, n))
+LAZY(unsigned int, git_commit_parentcount, (const git_commit *commit), (commit))
+LAZY(int, git_commit_tree, (git_tree **tree_out, const git_commit *commit),
+	(tree_out, commit))
+LAZY(const git_oid *, git_commit_tree_id, (const git_commit *commit), (commit))
+LAZY_VOID(git_diff_free, (git_diff *diff), (diff))
+LAZY(const git_diff_delta *, git_diff_get_delta, (const git_diff *diff, size_t idx),
+	(diff, idx))
+LAZY(size_t, git_diff_num_deltas, (const git_diff *diff), (diff))
+LAZY(int, git_diff_options_init, (git_diff_options *opts, unsigned int version),
+	(opts, version))
+LAZY(int, git_diff_patchid, (git_oid *out, git_diff *diff,
+	git_diff_patchid_options *opts),
+	(out, diff, opts))
+LAZY(int, git_diff_tree_to_tree, (git_diff **diff, git_repository *repo,
+	git_tree *old_tree, git_tree *new_tree, const git_diff_options *opts),
+	(diff, repo, old_tree, new_tree, opts))
+LAZY(int, git_graph_descendant_of, (git_repository *repo, const git_oid *commit,
+	const git_oid *ancestor),
+	(repo, commit, ancestor))
+LAZY(int, git_merge_base, (git_oid *out, git_repository *repo, const git_oid *one,
+	const git_oid *two),
+	(out, repo, one, two))
+LAZY_VOID(git_object_free, (git_object *object), (object))
+LAZY(const git_oid *, git_object_id, (const git_object *obj), (obj))
+LAZY(int, git_object_peel, (git_object **peeled, const git_object *object,
+	git_object_t target_type),
+	(peeled, object, target_type))
+LAZY(int, git_oid_cmp, (const git_oid *a, const git_oid *b), (a, b))
+LAZY(int, git_oid_cpy, (git_oid *out, const git_oid *src), (out, src))
+LAZY(int, git_oid_equal, (const git_oid *a, const git_oid *b), (a, b))
+LAZY(int, git_reference_dwim, (git_reference **out, git_repository *repo,
+	const char *shorthand),
+	(out, repo, shorthand))
+LAZY(int, git_reference_lookup, (git_reference **out, git_repository *repo,
+	const char *name),
+	(out, repo, name))
+LAZY(const char *, git_reference_name, (const git_reference *ref), (ref))
+LAZY(int, git_reference_resolve, (git_reference **out, const git_reference *ref),
+	(out, ref))
+LAZY(const char *, git_reference_symbolic_target, (const git_reference *ref), (ref))
+LAZY(git_reference_t, git_reference_type, (const git_reference *ref), (ref))
+LAZY(int, git_revparse_single, (git_object **out, git_repository *repo,
+	const char *spec),
+	(out, repo, spec))
+LAZY_VOID(git_revwalk_free, (git_revwalk *walk), (walk))
+LAZY(int, git_revwalk_hide, (git_revwalk *walk, const git_oid *commit_id),
+	(walk, commit_id))
+LAZY(int, git_revwalk_new, (git_revwalk **out, git_repository *repo), (out, repo))
+LAZY(int, git_revwalk_next, (git_oid *out, git_revwalk *walk), (out, walk))
+LAZY(int, git_revwalk_push, (git_revwalk *walk, const git_oid *id), (walk, id))
+LAZY(int, git_tree_entry_bypath, (git_tree_entry **out, const git_tree *root,
+	const char *path),
+	(out, root, path))
+LAZY(git_filemode_t, git_tree_entry_filemode, (const git_tree_entry *entry), (entry))
+LAZY_VOID(git_tree_entry_free, (git_tree_entry *entry), (entry))
+LAZY(const git_oid *, git_tree_entry_id, (const git_tree_entry *entry), (entry))
+LAZY_VOID(git_tree_free, (git_tree *tree), (tree))
+LAZY(const git_oid *, git_tree_id, (const git_tree *tree), (tree))
+
 /*
  * Variadic, so it is forwarded option by option: only those wt sets. Any
  * other stops the program rather than pass arguments of a wrong type.
