@@ -377,7 +377,9 @@ main(int argc, char *argv[])
 		errx(WT_EXIT_FATAL, "no registry at '%s'", reg.path);
 	if (gflag || dir || !have)
 		wt_git_init();
-	pool = wt_pool_new(gflag ? jobs : 1, want_git, gflag ? add_git : noop, NULL, stdout);
+	/* Without -g the pool only writes: no record needs a look. */
+	pool = wt_pool_new(gflag ? jobs : 1, gflag ? want_git : NULL, gflag ? add_git : noop,
+			   NULL, stdout);
 
 	if (have && !dir && nids) {
 		/* By id through the index: O(1) each. */

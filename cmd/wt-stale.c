@@ -146,7 +146,7 @@ judge(struct wt_rec *r, int worker, void *arg)
 {
 	struct wt_buf b = WT_BUF_INIT;
 	const char *by = NULL;
-	char *s, *path = NULL, *admin = NULL;
+	char *path = NULL, *admin = NULL;
 	time_t best = 0, t;
 	struct stat st;
 	long idle;
@@ -161,11 +161,8 @@ judge(struct wt_rec *r, int worker, void *arg)
 	/* The main worktree is never archived or removed: not passed unless asked. */
 	if (!opt.main && wt_rec_bool(r, "main", &m) == 0 && m)
 		return 1;
-	if ((opt.signals & SIG_RECORD) && (s = wt_rec_str(r, "last_accessed"))) {
-		if (wt_time_parse(s, 0, &t) == 0)
-			consider(t, "last_accessed", &best, &by);
-		free(s);
-	}
+	if ((opt.signals & SIG_RECORD) && wt_rec_time(r, "last_accessed", 0, &t) == 0)
+		consider(t, "last_accessed", &best, &by);
 	if ((opt.signals & (SIG_INDEX | SIG_REFLOG | SIG_FILES)) &&
 	    (path = wt_rec_str(r, "path")) && (admin = wt_git_admin_dir(path))) {
 		if (opt.signals & SIG_INDEX) {

@@ -1,6 +1,5 @@
 /* error.c: error records, messages and the end-of-run stdout check. */
 #include <err.h>
-#include <git2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,14 +68,6 @@ wt_rec_has_error(const struct wt_rec *r)
 	int t = wt_rec_find(r, "error");
 
 	return t >= 0 && r->tok[t].type == JSMN_OBJECT;
-}
-
-const char *
-wt_git_errmsg(void)
-{
-	const git_error *e = git_error_last();
-
-	return e && e->message ? e->message : "unknown libgit2 error";
 }
 
 void

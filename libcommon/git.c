@@ -27,6 +27,14 @@ wt_git_init(void)
 	pthread_once(&git_once, git_init_once);
 }
 
+const char *
+wt_git_errmsg(void)
+{
+	const git_error *e = git_error_last();
+
+	return e && e->message ? e->message : "unknown libgit2 error";
+}
+
 /* path without trailing slashes (but "/" stays). */
 static char *
 strip_slash(const char *path)
@@ -36,37 +44,6 @@ strip_slash(const char *path)
 	while (n > 1 && path[n - 1] == '/')
 		n--;
 	return wt_xstrndup(path, n);
-}
-
-char *
-wt_git_admin_dir(const char *path)
-{
-	struct wt_buf b = WT_BUF_INIT;
-	struct stat st;
-	char *s, *dir;
-
-	wt_buf_addf(&b, "%s/.git", path);
-	if (lstat(b.s, &st) < 0) {
-		wt_buf_release(&b);
-		return NULL;
-	}
-	if (S_ISDIR(st.st_mode))
-		return wt_buf_detach(&b);
-	s = S_ISREG(st.st_mode) ? wt_read_small(b.s, 4096) : NULL;
-	wt_buf_reset(&b);
-	if (!s || strncmp(s, "gitdir: ", 8) != 0) {
-		free(s);
-		wt_buf_release(&b);
-		return NULL;
-	}
-	if (s[8] == '/')
-		wt_buf_adds(&b, s + 8);
-	else
-		wt_buf_addf(&b, "%s/%s", path, s + 8);
-	free(s);
-	dir = strip_slash(b.s);
-	wt_buf_release(&b);
-	return dir;
 }
 
 /*

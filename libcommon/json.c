@@ -1,6 +1,9 @@
 /* json.c: jsmn's code, a strict validator, and JSON string escaping. */
 #define WT_JSMN_IMPL
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "wt.h"
 
@@ -57,16 +60,12 @@ wt_utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
-struct check {
-	const char *s, *e, *why;
-};
-
-static void
-skip_ws(struct check *c)
+static inline int
+is_ws(int c)
 {
-	while (c->s < c->e && (*c->s == ' ' || *c->s == '\t' || *c->s == '\n' ||
-			       *c->s == '\r'))
-		c->s++;
+	/* One test for the usual case, a byte above the space. */
+	return (unsigned char)c <= ' ' &&
+	       (c == ' ' || c == '\t' || c == '\n' || c == '\r');
 }
 
 static int
@@ -76,23 +75,93 @@ is_hex(int c)
 	       (c >= 'A' && c <= 'F');
 }
 
-static int
-check_string(struct check *c)
+/*
+ * The bytes among the 8 at p that need a look of their own (control
+ * characters, '"', '\\', bytes of UTF-8 sequences), as a mask of their high
+ * bits. Most of a record is plain text, so strings are checked a word at a
+ * time with the tricks of "Bit Twiddling Hacks": (x - n*ones) & ~x & high
+ * flags the bytes below n. Bits above the lowest may be false alarms, but the
+ * lowest is exact, and only it is used.
+ */
+static inline uint64_t
+special8(const unsigned char *p)
 {
-	const unsigned char *p = (const unsigned char *)c->s + 1;
-	const unsigned char *e = (const unsigned char *)c->e;
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t x, q, b;
+
+	memcpy(&x, p, 8);
+	q = x ^ (ones * '"');
+	b = x ^ (ones * '\\');
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
+}
+
+/* Skips the plain bytes at p, up to e. */
+static inline const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *e)
+{
+	uint64_t m;
+#ifdef __SSE2__
+	/*
+	 * Sixteen bytes at a time where SSE2 is (every x86-64). Compared as
+	 * signed bytes, those from 0x80 up are below 0x20 too.
+	 */
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+	__m128i x;
+	int bits;
+
+	while (e - p >= 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		bits = _mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+			_mm_cmplt_epi8(x, space)));
+		if (bits)
+			return p + __builtin_ctz((unsigned)bits);
+		p += 16;
+	}
+#endif
+	while (e - p >= 8) {
+		if ((m = special8(p)))
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return p + (__builtin_ctzll(m) >> 3);
+#else
+			return p;
+#endif
+		p += 8;
+	}
+	return p;
+}
+
+int
+wt_json_plain(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+
+	for (p = skip_plain(p, e); p < e; p++)
+		if (*p < 0x20 || *p >= 0x80 || *p == '"' || *p == '\\')
+			return 0;
+	return 1;
+}
+
+/* check_string from p on, where a byte needs a look. */
+static const char *
+check_string_rest(const unsigned char *p, const char *end, int *esc, const char **why)
+{
+	const unsigned char *e = (const unsigned char *)end;
 	size_t k;
 
 	while (p < e) {
-		if (*p == '"') {
-			c->s = (const char *)p + 1;
-			return 0;
-		}
+		p = skip_plain(p, e);
+		if (p >= e)
+			break;
+		if (*p == '"')
+			return (const char *)p + 1;
 		if (*p < 0x20) {
-			c->why = "control character in string";
-			return -1;
+			*why = "control character in string";
+			return NULL;
 		}
 		if (*p == '\\') {
+			*esc = 1;
 			if (p + 1 >= e)
 				break;
 			switch (p[1]) {
@@ -103,14 +172,14 @@ check_string(struct check *c)
 			case 'u':
 				if (e - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) ||
 				    !is_hex(p[4]) || !is_hex(p[5])) {
-					c->why = "bad \\u escape";
-					return -1;
+					*why = "bad \\u escape";
+					return NULL;
 				}
 				p += 6;
 				continue;
 			default:
-				c->why = "bad escape in string";
-				return -1;
+				*why = "bad escape in string";
+				return NULL;
 			}
 		}
 		if (*p < 0x80) {
@@ -118,20 +187,35 @@ check_string(struct check *c)
 			continue;
 		}
 		if (!(k = utf8_seq(p, (size_t)(e - p)))) {
-			c->why = "invalid UTF-8";
-			return -1;
+			*why = "invalid UTF-8";
+			return NULL;
 		}
 		p += k;
 	}
-	c->why = "unterminated string";
-	return -1;
+	*why = "unterminated string";
+	return NULL;
 }
 
-static int
-check_number(struct check *c)
+/*
+ * Checks the string whose opening quote is at s. Returns the byte after its
+ * closing quote, or NULL with *why set; sets *esc when it holds an escape.
+ * Inline: most strings are plain text up to the quote.
+ */
+static inline const char *
+check_string(const char *s, const char *end, int *esc, const char **why)
 {
-	const char *p = c->s, *e = c->e;
+	const unsigned char *p = skip_plain((const unsigned char *)s + 1,
+					    (const unsigned char *)end);
 
+	if (p < (const unsigned char *)end && *p == '"')
+		return (const char *)p + 1;
+	return check_string_rest(p, end, esc, why);
+}
+
+/* Checks the number at p; returns the byte after it, or NULL with *why set. */
+static const char *
+check_number(const char *p, const char *e, const char **why)
+{
 	if (p < e && *p == '-')
 		p++;
 	if (p < e && *p == '0')
@@ -156,126 +240,210 @@ check_number(struct check *c)
 		while (p < e && *p >= '0' && *p <= '9')
 			p++;
 	}
-	c->s = p;
-	return 0;
+	return p;
 bad:
-	c->why = "bad number";
-	return -1;
+	*why = "bad number";
+	return NULL;
 }
 
-static int
-check_word(struct check *c, const char *w)
-{
-	size_t n = strlen(w);
+/* Tokens as jsmn makes them, counted always, stored while they fit. */
+struct toks {
+	jsmntok_t *tok;
+	int cap, n;
+	uint64_t keys;
+	int esc;
+};
 
-	if ((size_t)(c->e - c->s) < n || memcmp(c->s, w, n) != 0) {
-		c->why = "invalid literal";
-		return -1;
+static inline int
+new_tok(struct toks *t, jsmntype_t type, long start, long end, int parent)
+{
+	jsmntok_t *k;
+
+	if (t->n < t->cap) {
+		k = &t->tok[t->n];
+		k->type = type;
+		k->start = (int)start;
+		k->end = (int)end;
+		k->size = 0;
+		k->parent = parent;
 	}
-	c->s += n;
-	return 0;
+	return t->n++;
 }
 
-static int
-check_value(struct check *c, int depth)
+static inline void
+grow_size(struct toks *t, int i)
 {
-	skip_ws(c);
-	if (c->s >= c->e) {
-		c->why = "unexpected end";
-		return -1;
-	}
-	switch (*c->s) {
-	case '{':
-	case '[': {
-		char close = *c->s == '{' ? '}' : ']';
-		int obj = close == '}';
-
-		if (depth >= WT_MAX_DEPTH) {
-			c->why = "nesting too deep";
-			return -1;
-		}
-		c->s++;
-		skip_ws(c);
-		if (c->s < c->e && *c->s == close) {
-			c->s++;
-			return 0;
-		}
-		for (;;) {
-			if (obj) {
-				skip_ws(c);
-				if (c->s >= c->e || *c->s != '"') {
-					c->why = "expected a key";
-					return -1;
-				}
-				if (check_string(c))
-					return -1;
-				skip_ws(c);
-				if (c->s >= c->e || *c->s != ':') {
-					c->why = "expected ':'";
-					return -1;
-				}
-				c->s++;
-			}
-			if (check_value(c, depth + 1))
-				return -1;
-			skip_ws(c);
-			if (c->s < c->e && *c->s == ',') {
-				c->s++;
-				continue;
-			}
-			if (c->s < c->e && *c->s == close) {
-				c->s++;
-				return 0;
-			}
-			c->why = obj ? "expected ',' or '}'" : "expected ',' or ']'";
-			return -1;
-		}
-	}
-	case '"':
-		return check_string(c);
-	case 't':
-		return check_word(c, "true");
-	case 'f':
-		return check_word(c, "false");
-	case 'n':
-		return check_word(c, "null");
-	default:
-		return check_number(c);
-	}
+	if (i >= 0 && i < t->cap)
+		t->tok[i].size++;
 }
 
+/*
+ * The one pass that checks a JSON text and, when t is not NULL, tokenizes it.
+ * Containers nest on an explicit stack of at most WT_MAX_DEPTH, less base
+ * for a text that sits base levels down; the rules and messages are those
+ * of a recursive descent: a value is read after a key's ':' or an array's
+ * '[' or ','; after it comes ',' or the close.
+ */
 static int
-check_at(const char *s, size_t n, int want_object, int depth, const char **why)
+parse(const char *s, size_t n, int want_object, int base, struct toks *t,
+      const char **why)
 {
-	struct check c = { s, s + n, NULL };
+	struct toks none = { NULL, 0, 0, 0, 0 };
+	const char *p = s, *e = s + n, *q;
+	int stack[WT_MAX_DEPTH];
+	char isobj[WT_MAX_DEPTH];
+	int depth = 0, parent = -1, i, k;
+	uint64_t keys = 0;
 
-	skip_ws(&c);
-	if (want_object && (c.s >= c.e || *c.s != '{')) {
+	if (!t)
+		t = &none;
+	while (p < e && is_ws(*p))
+		p++;
+	if (want_object && (p >= e || *p != '{')) {
 		*why = "not a JSON object";
 		return -1;
 	}
-	if (check_value(&c, depth)) {
-		*why = c.why;
+value:
+	/* A value whose parent token (key, array or none) is parent. */
+	while (p < e && is_ws(*p))
+		p++;
+	if (p >= e) {
+		*why = "unexpected end";
 		return -1;
 	}
-	skip_ws(&c);
-	if (c.s != c.e) {
+	switch (*p) {
+	case '{':
+	case '[':
+		if (base + depth >= WT_MAX_DEPTH) {
+			*why = "nesting too deep";
+			return -1;
+		}
+		isobj[depth] = *p == '{';
+		i = new_tok(t, isobj[depth] ? JSMN_OBJECT : JSMN_ARRAY, p - s, -1, parent);
+		stack[depth++] = i;
+		p++;
+		while (p < e && is_ws(*p))
+			p++;
+		if (p < e && *p == (isobj[depth - 1] ? '}' : ']')) {
+			p++;
+			goto close;
+		}
+		if (isobj[depth - 1])
+			goto key;
+		grow_size(t, i);
+		parent = i;
+		goto value;
+	case '"':
+		if (!(q = check_string(p, e, &t->esc, why)))
+			return -1;
+		new_tok(t, JSMN_STRING, p + 1 - s, q - 1 - s, parent);
+		p = q;
+		break;
+	case 't':
+	case 'f':
+	case 'n': {
+		const char *w = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+		size_t wn = *p == 'f' ? 5 : 4;
+
+		if ((size_t)(e - p) < wn || memcmp(p, w, wn) != 0) {
+			*why = "invalid literal";
+			return -1;
+		}
+		new_tok(t, JSMN_PRIMITIVE, p - s, p + wn - s, parent);
+		p += wn;
+		break;
+	}
+	default:
+		if (!(q = check_number(p, e, why)))
+			return -1;
+		new_tok(t, JSMN_PRIMITIVE, p - s, q - s, parent);
+		p = q;
+		break;
+	}
+next:
+	/* After a value: the end of the text, or ',' or the close of its container. */
+	if (!depth)
+		goto done;
+	while (p < e && is_ws(*p))
+		p++;
+	i = stack[depth - 1];
+	if (p < e && *p == ',') {
+		p++;
+		if (isobj[depth - 1])
+			goto key;
+		grow_size(t, i);
+		parent = i;
+		goto value;
+	}
+	if (p < e && *p == (isobj[depth - 1] ? '}' : ']')) {
+		p++;
+		goto close;
+	}
+	*why = isobj[depth - 1] ? "expected ',' or '}'" : "expected ',' or ']'";
+	return -1;
+close:
+	i = stack[--depth];
+	if (i < t->cap)
+		t->tok[i].end = (int)(p - s);
+	goto next;
+key:
+	while (p < e && is_ws(*p))
+		p++;
+	if (p >= e || *p != '"') {
+		*why = "expected a key";
+		return -1;
+	}
+	if (!(q = check_string(p, e, &t->esc, why)))
+		return -1;
+	i = stack[depth - 1];
+	grow_size(t, i);
+	if (depth == 1)
+		keys |= wt_json_keybit(p + 1, (size_t)(q - p - 2));
+	k = new_tok(t, JSMN_STRING, p + 1 - s, q - 1 - s, i);
+	grow_size(t, k);
+	p = q;
+	while (p < e && is_ws(*p))
+		p++;
+	if (p >= e || *p != ':') {
+		*why = "expected ':'";
+		return -1;
+	}
+	p++;
+	parent = k;
+	goto value;
+done:
+	while (p < e && is_ws(*p))
+		p++;
+	if (p != e) {
 		*why = "trailing characters";
 		return -1;
 	}
-	return 0;
+	t->keys = keys;
+	return t->n;
 }
 
 int
 wt_json_check(const char *s, size_t n, int want_object, const char **why)
 {
-	return check_at(s, n, want_object, 0, why);
+	return parse(s, n, want_object, 0, NULL, why) < 0 ? -1 : 0;
 }
 
 int
 wt_json_check_field(const char *s, size_t n, const char **why)
 {
-	return check_at(s, n, 0, 1, why);
+	return parse(s, n, 0, 1, NULL, why) < 0 ? -1 : 0;
+}
+
+int
+wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok,
+	       struct wt_json_info *info, const char **why)
+{
+	struct toks t = { tok, ntok, 0, 0, 0 };
+	int k = parse(s, n, 1, 0, &t, why);
+
+	info->keys = t.keys;
+	info->esc = t.esc;
+	return k;
 }
 
 void

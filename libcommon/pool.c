@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wt.h"
 
@@ -33,6 +34,9 @@ struct worker {
 	struct wt_pool *p;
 	int id;
 };
+
+static char outbuf[64 * 1024];
+static int outbuf_set;
 
 /* Reads MemAvailable from /proc/meminfo in bytes; -1 when unknown. */
 static long long
@@ -141,6 +145,16 @@ wt_pool_new(int jobs, wt_want_fn want, wt_work_fn fn, void *arg, FILE *out)
 	p->arg = arg;
 	p->out = out;
 	p->jobs = jobs < 1 ? 1 : jobs;
+	/*
+	 * Into a pipe or a file, stdout's records go out in writes of 64 KiB
+	 * (a pipe's size) rather than stdio's 4 KiB; glibc ignores the size
+	 * unless it is given the buffer. Nothing has been written yet. A
+	 * terminal keeps its line buffering.
+	 */
+	if (out == stdout && !outbuf_set && !isatty(STDOUT_FILENO)) {
+		outbuf_set = 1;
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	}
 	if (p->jobs == 1)
 		return p;
 	p->active = wt_pool_jobs_for_memory(p->jobs);

@@ -14,29 +14,79 @@ wt_rec_release(struct wt_rec *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Tokenizes r->line (already checked) with jsmn, growing the token array. */
-static void
-tokenize(struct wt_rec *r)
+/* The index of the token after the subtree rooted at t. */
+static int
+skip(const struct wt_rec *r, int t)
 {
+	int end = r->tok[t].end, i = t + 1;
+
+	while (i < r->ntok && r->tok[i].start < end)
+		i++;
+	return i;
+}
+
+#ifdef WT_CHECK_TOKENS
+/* Test builds (SANITIZE=1) hold the one-pass tokenizer to jsmn's tokens. */
+static void
+check_tokens(const struct wt_rec *r, const char *line, size_t n)
+{
+	/* On the stack: ASan's quarantine would hold a freed array per record. */
+	jsmntok_t small[512];
+	jsmntok_t *t = r->ntok <= 512 ? small : wt_xmalloc(sizeof(*t) * (size_t)r->ntok);
 	jsmn_parser p;
-	int n;
+	int k;
+
+	jsmn_init(&p);
+	k = jsmn_parse(&p, line, n, t, (unsigned)r->ntok);
+	if (k != r->ntok || memcmp(t, r->tok, sizeof(*t) * (size_t)k) != 0)
+		errx(WT_EXIT_FATAL, "internal error: tokens differ from jsmn's: %.*s",
+		     (int)n, line);
+	if (!r->esc && memchr(line, '\\', n))
+		errx(WT_EXIT_FATAL, "internal error: an escape went unnoticed: %.*s",
+		     (int)n, line);
+	if (t != small)
+		free(t);
+}
+#else
+#define check_tokens(r, line, n) ((void)0)
+#endif
+
+/*
+ * Checks and tokenizes line[0..n) in one pass, growing the token array.
+ * Returns 0, or -1 with *why set when the text is not a valid object.
+ */
+static int
+tokenize_text(struct wt_rec *r, const char *line, size_t n, const char **why)
+{
+	struct wt_json_info info;
+	int k;
 
 	if (r->tokcap == 0) {
 		r->tokcap = 256;
 		r->tok = wt_xmalloc(sizeof(*r->tok) * (size_t)r->tokcap);
 	}
-	for (;;) {
-		jsmn_init(&p);
-		n = jsmn_parse(&p, r->line, r->len, r->tok, (unsigned)r->tokcap);
-		if (n != JSMN_ERROR_NOMEM)
-			break;
-		r->tokcap *= 2;
+	while ((k = wt_json_tokens(line, n, r->tok, r->tokcap, &info, why)) > r->tokcap) {
+		r->tokcap = k;
 		r->tok = wt_xrealloc(r->tok, sizeof(*r->tok) * (size_t)r->tokcap);
 	}
-	/* The validator accepted the text, so jsmn cannot fail here. */
-	if (n < 1)
-		errx(WT_EXIT_FATAL, "internal error: jsmn rejected checked JSON (%d)", n);
-	r->ntok = n;
+	if (k < 0)
+		return -1;
+	r->ntok = k;
+	r->keys = info.keys;
+	/* Keys without escapes compare as bytes (see tokeqn). */
+	r->esc = info.esc;
+	check_tokens(r, line, n);
+	return 0;
+}
+
+/* Tokenizes r->line again after an edit; the text is valid by construction. */
+static void
+tokenize(struct wt_rec *r)
+{
+	const char *why;
+
+	if (tokenize_text(r, r->line, r->len, &why) < 0)
+		errx(WT_EXIT_FATAL, "internal error: an edit made invalid JSON (%s)", why);
 }
 
 static void
@@ -65,13 +115,15 @@ wt_rec_parse(struct wt_rec *r, const char *text, size_t n, const char **why)
 		text++;
 		n--;
 	}
-	if (wt_json_check(text, n, 1, &w)) {
+	if (tokenize_text(r, text, n, &w) < 0) {
+		/* r keeps its text; its tokens are made again. */
+		if (r->ntok)
+			tokenize(r);
 		if (why)
 			*why = w;
 		return -1;
 	}
 	set_text(r, text, n);
-	tokenize(r);
 	return 0;
 }
 
@@ -90,17 +142,6 @@ wt_rec_copy(struct wt_rec *dst, const struct wt_rec *src)
 	tokenize(dst);
 }
 
-/* The index of the token after the subtree rooted at t. */
-static int
-skip(const struct wt_rec *r, int t)
-{
-	int end = r->tok[t].end, i = t + 1;
-
-	while (i < r->ntok && r->tok[i].start < end)
-		i++;
-	return i;
-}
-
 /* The text span of token t, quotes included for strings. */
 static void
 span(const struct wt_rec *r, int t, size_t *a, size_t *b)
@@ -113,8 +154,9 @@ span(const struct wt_rec *r, int t, size_t *a, size_t *b)
 	}
 }
 
-int
-wt_rec_tokeq(const struct wt_rec *r, int t, const char *s)
+/* wt_rec_tokeq with the length of s known. */
+static inline int
+tokeqn(const struct wt_rec *r, int t, const char *s, size_t sn)
 {
 	const jsmntok_t *k = &r->tok[t];
 	size_t n = (size_t)(k->end - k->start);
@@ -124,8 +166,18 @@ wt_rec_tokeq(const struct wt_rec *r, int t, const char *s)
 
 	if (k->type != JSMN_STRING)
 		return 0;
-	if (!memchr(p, '\\', n))
-		return strlen(s) == n && memcmp(p, s, n) == 0;
+	/*
+	 * An escape makes the text longer than what it stands for: text
+	 * shorter than s never matches, and text as long as s matches when it
+	 * is the same bytes (and s has no backslash: then neither has the text).
+	 */
+	if (n < sn)
+		return 0;
+	if (n == sn)
+		return (!n || p[0] == s[0]) && memcmp(p, s, n) == 0 &&
+		       !memchr(s, '\\', sn);
+	if (!r->esc || !memchr(p, '\\', n))
+		return 0;
 	u = wt_json_unescape(p, n);
 	eq = strcmp(u, s) == 0;
 	free(u);
@@ -133,23 +185,61 @@ wt_rec_tokeq(const struct wt_rec *r, int t, const char *s)
 }
 
 int
-wt_rec_find_in(const struct wt_rec *r, int obj, const char *key)
+wt_rec_tokeq(const struct wt_rec *r, int t, const char *s)
 {
-	int i, end;
+	return tokeqn(r, t, s, strlen(s));
+}
+
+/* wt_rec_find_in with the length of key known. */
+static int
+findn(const struct wt_rec *r, int obj, const char *key, size_t n)
+{
+	int i, nkeys, next;
 
 	if (!r->ntok || obj < 0 || r->tok[obj].type != JSMN_OBJECT)
 		return -1;
-	end = r->tok[obj].end;
-	for (i = obj + 1; i < r->ntok && r->tok[i].start < end; i = skip(r, i + 1))
-		if (wt_rec_tokeq(r, i, key))
+	nkeys = r->tok[obj].size;
+	/* The filter knows the keys' text, which is their name without escapes. */
+	if (obj == 0 && !r->esc && !(r->keys & wt_json_keybit(key, n)))
+		return -1;
+	if (!r->esc) {
+		/*
+		 * Keys are their text: only one of the same length and first
+		 * byte (the closing quote, for the empty key) needs a look. The
+		 * test is one branch, taken only there: a guess that holds.
+		 */
+		int c0 = n ? (unsigned char)key[0] : '"';
+		const char *p;
+
+		for (i = obj + 1; nkeys-- > 0; i = next) {
+			next = r->tok[i + 1].size == 0 ? i + 2 : skip(r, i + 1);
+			p = r->line + r->tok[i].start;
+			if (((size_t)(r->tok[i].end - r->tok[i].start) == n) &
+			    ((unsigned char)p[0] == c0))
+				if (memcmp(p, key, n) == 0 && !memchr(key, '\\', n))
+					return i + 1;
+		}
+		return -1;
+	}
+	for (i = obj + 1; nkeys-- > 0; i = next) {
+		/* A value of one token (a scalar, an empty container) needs no walk. */
+		next = r->tok[i + 1].size == 0 ? i + 2 : skip(r, i + 1);
+		if ((size_t)(r->tok[i].end - r->tok[i].start) >= n && tokeqn(r, i, key, n))
 			return i + 1;
+	}
 	return -1;
 }
 
 int
-wt_rec_find(const struct wt_rec *r, const char *key)
+wt_rec_find_in(const struct wt_rec *r, int obj, const char *key)
 {
-	return wt_rec_find_in(r, 0, key);
+	return findn(r, obj, key, strlen(key));
+}
+
+int
+wt_rec_find_n(const struct wt_rec *r, const char *key, size_t n)
+{
+	return findn(r, 0, key, n);
 }
 
 char *
@@ -165,6 +255,30 @@ char *
 wt_rec_str(const struct wt_rec *r, const char *key)
 {
 	return wt_rec_tokstr(r, wt_rec_find(r, key));
+}
+
+int
+wt_rec_time(const struct wt_rec *r, const char *key, int flags, time_t *when)
+{
+	int t = wt_rec_find(r, key), ret;
+	const char *p;
+	char buf[64], *s;
+	size_t n;
+
+	if (t < 0 || r->tok[t].type != JSMN_STRING)
+		return -1;
+	p = r->line + r->tok[t].start;
+	n = (size_t)(r->tok[t].end - r->tok[t].start);
+	/* A time is short and plain: read in place, not unescaped on the heap. */
+	if (n < sizeof(buf) && !memchr(p, '\\', n)) {
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		return wt_time_parse(buf, flags, when);
+	}
+	s = wt_rec_tokstr(r, t);
+	ret = wt_time_parse(s, flags, when);
+	free(s);
+	return ret;
 }
 
 int
@@ -219,9 +333,9 @@ wt_rec_raw(const struct wt_rec *r, const char *key, size_t *n)
 	return r->line + a;
 }
 
-/* Replaces line[a..b) with n bytes of s, then tokenizes again. */
+/* Replaces line[a..b) with n bytes of s; the tokens are left to the caller. */
 static void
-splice(struct wt_rec *r, size_t a, size_t b, const char *s, size_t n)
+splice_text(struct wt_rec *r, size_t a, size_t b, const char *s, size_t n)
 {
 	size_t len = r->len - (b - a) + n;
 
@@ -232,37 +346,148 @@ splice(struct wt_rec *r, size_t a, size_t b, const char *s, size_t n)
 	memmove(r->line + a + n, r->line + b, r->len - b + 1);
 	memcpy(r->line + a, s, n);
 	r->len = len;
+}
+
+/* Replaces line[a..b) with n bytes of s, then tokenizes again. */
+static void
+splice(struct wt_rec *r, size_t a, size_t b, const char *s, size_t n)
+{
+	splice_text(r, a, b, s, n);
 	tokenize(r);
+}
+
+/* Fills token k for the scalar JSON text at line[a..a+n). */
+static void
+scalar_tok(struct wt_rec *r, int k, size_t a, size_t n, int parent)
+{
+	int str = r->line[a] == '"';
+
+	r->tok[k].type = str ? JSMN_STRING : JSMN_PRIMITIVE;
+	r->tok[k].start = (int)(a + (size_t)str);
+	r->tok[k].end = (int)(a + n - (size_t)str);
+	r->tok[k].size = 0;
+	r->tok[k].parent = parent;
+}
+
+/*
+ * Replaces the scalar value at token t with the scalar raw. The tokens are
+ * moved rather than made again: those after t shift, and the containers
+ * around t (its ancestors) grow or shrink.
+ */
+static void
+replace_scalar(struct wt_rec *r, int t, const char *raw, size_t n)
+{
+	size_t a, b;
+	int i, delta;
+
+	span(r, t, &a, &b);
+	splice_text(r, a, b, raw, n);
+	delta = (int)n - (int)(b - a);
+	scalar_tok(r, t, a, n, r->tok[t].parent);
+	for (i = t + 1; i < r->ntok; i++) {
+		r->tok[i].start += delta;
+		r->tok[i].end += delta;
+	}
+	for (i = r->tok[t].parent; i >= 0; i = r->tok[i].parent)
+		if (r->tok[i].type == JSMN_OBJECT || r->tok[i].type == JSMN_ARRAY)
+			r->tok[i].end += delta;
+	check_tokens(r, r->line, r->len);
+}
+
+/*
+ * wt_rec_set_raw for raw known to be valid JSON; esc says whether raw may
+ * hold an escape (a backslash).
+ */
+static void
+set_value(struct wt_rec *r, const char *key, const char *raw, size_t n, int esc)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	char small[256];
+	const char *pair;
+	size_t a, e, k, kn, len;
+	int t, scalar = n && raw[0] != '{' && raw[0] != '[';
+
+	if (!r->ntok)
+		wt_rec_clear(r);
+	kn = strlen(key);
+	if (esc)
+		r->esc = 1;
+	if ((t = findn(r, 0, key, kn)) >= 0) {
+		if (scalar && (r->tok[t].type == JSMN_STRING ||
+			       r->tok[t].type == JSMN_PRIMITIVE)) {
+			replace_scalar(r, t, raw, n);
+			return;
+		}
+		span(r, t, &a, &e);
+		splice(r, a, e, raw, n);
+		return;
+	}
+	/* The pair ,"key":raw; on the stack when it is short and plain. */
+	e = r->tok[0].size > 0;
+	if (e + kn + n + 3 <= sizeof(small) && wt_json_plain(key, kn)) {
+		small[0] = ',';
+		small[e] = '"';
+		memcpy(small + e + 1, key, kn);
+		small[e + 1 + kn] = '"';
+		k = e + kn + 2;
+		small[k] = ':';
+		memcpy(small + k + 1, raw, n);
+		pair = small;
+		len = k + 1 + n;
+	} else {
+		/* The key may need escapes. */
+		r->esc = 1;
+		if (e)
+			wt_buf_addc(&b, ',');
+		wt_json_strz(&b, key);
+		k = b.len;
+		wt_buf_addc(&b, ':');
+		wt_buf_add(&b, raw, n);
+		pair = b.s;
+		len = b.len;
+	}
+	/* Insert before the closing brace, after any white space before it. */
+	a = (size_t)r->tok[0].end - 1;
+	while (a > 1 && (r->line[a - 1] == ' ' || r->line[a - 1] == '\t') &&
+	       r->tok[0].size > 0)
+		a--;
+	if (!scalar) {
+		splice(r, a, a, pair, len);
+		wt_buf_release(&b);
+		return;
+	}
+	/*
+	 * A scalar pair at the end of the object: its two tokens come after
+	 * every other, and only the object itself changes.
+	 */
+	splice_text(r, a, a, pair, len);
+	if (r->ntok + 2 > r->tokcap) {
+		r->tokcap = r->ntok + 2 + r->tokcap / 2;
+		r->tok = wt_xrealloc(r->tok, sizeof(*r->tok) * (size_t)r->tokcap);
+	}
+	r->tok[r->ntok].type = JSMN_STRING;
+	r->tok[r->ntok].start = (int)(a + e) + 1;
+	r->tok[r->ntok].end = (int)(a + k) - 1;
+	r->tok[r->ntok].size = 1;
+	r->tok[r->ntok].parent = 0;
+	scalar_tok(r, r->ntok + 1, a + k + 1, n, r->ntok);
+	r->keys |= wt_json_keybit(r->line + r->tok[r->ntok].start,
+				  (size_t)(r->tok[r->ntok].end - r->tok[r->ntok].start));
+	r->ntok += 2;
+	r->tok[0].size++;
+	r->tok[0].end += (int)len;
+	wt_buf_release(&b);
+	check_tokens(r, r->line, r->len);
 }
 
 int
 wt_rec_set_raw(struct wt_rec *r, const char *key, const char *raw, size_t n)
 {
-	struct wt_buf b = WT_BUF_INIT;
 	const char *why;
-	size_t a, e;
-	int t;
 
 	if (wt_json_check_field(raw, n, &why))
 		return -1;
-	if (!r->ntok)
-		wt_rec_clear(r);
-	if ((t = wt_rec_find(r, key)) >= 0) {
-		span(r, t, &a, &e);
-		splice(r, a, e, raw, n);
-		return 0;
-	}
-	if (r->tok[0].size > 0)
-		wt_buf_addc(&b, ',');
-	wt_json_strz(&b, key);
-	wt_buf_addc(&b, ':');
-	wt_buf_add(&b, raw, n);
-	/* Insert before the closing brace, after any white space before it. */
-	a = (size_t)r->tok[0].end - 1;
-	while (a > 1 && strchr(" \t", r->line[a - 1]) && r->tok[0].size > 0)
-		a--;
-	splice(r, a, a, b.s, b.len);
-	wt_buf_release(&b);
+	set_value(r, key, raw, n, memchr(raw, '\\', n) != NULL);
 	return 0;
 }
 
@@ -270,18 +495,34 @@ void
 wt_rec_set_str(struct wt_rec *r, const char *key, const char *s)
 {
 	struct wt_buf b = WT_BUF_INIT;
+	size_t n = strlen(s);
+	char small[256];
 
-	wt_json_strz(&b, s);
-	wt_rec_set_raw(r, key, b.s, b.len);
+	/* wt_json_str always writes valid JSON. */
+	if (n + 2 <= sizeof(small) && wt_json_plain(s, n)) {
+		small[0] = '"';
+		memcpy(small + 1, s, n);
+		small[n + 1] = '"';
+		set_value(r, key, small, n + 2, 0);
+		return;
+	}
+	wt_json_str(&b, s, n);
+	set_value(r, key, b.s, b.len, memchr(b.s, '\\', b.len) != NULL);
 	wt_buf_release(&b);
 }
 
 void
 wt_rec_set_int(struct wt_rec *r, const char *key, long long v)
 {
-	char s[32];
+	char s[32], *p = s + sizeof(s);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
-	wt_rec_set_raw(r, key, s, (size_t)snprintf(s, sizeof(s), "%lld", v));
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	set_value(r, key, p, (size_t)(s + sizeof(s) - p), 0);
 }
 
 void
@@ -303,21 +544,26 @@ wt_rec_set_num(struct wt_rec *r, const char *key, double v)
 void
 wt_rec_set_bool(struct wt_rec *r, const char *key, int v)
 {
-	wt_rec_set_raw(r, key, v ? "true" : "false", v ? 4 : 5);
+	set_value(r, key, v ? "true" : "false", v ? 4 : 5, 0);
 }
 
 void
 wt_rec_set_null(struct wt_rec *r, const char *key)
 {
-	wt_rec_set_raw(r, key, "null", 4);
+	set_value(r, key, "null", 4, 0);
 }
 
 void
 wt_rec_set_time(struct wt_rec *r, const char *key, time_t t)
 {
 	char s[40];
+	size_t n;
 
-	wt_rec_set_str(r, key, wt_time_fmt(t, s));
+	/* A time is plain ASCII: quoted as it is. */
+	s[0] = '"';
+	n = strlen(wt_time_fmt(t, s + 1));
+	s[n + 1] = '"';
+	set_value(r, key, s, n + 2, 0);
 }
 
 int

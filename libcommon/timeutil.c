@@ -7,15 +7,23 @@
 
 #include "wt.h"
 
-static int
+/*
+ * n digits (2 or 4) at *p. Inline, so that each call's loop is unrolled:
+ * a loop whose count changes from call to call is a branch that the
+ * processor guesses wrong.
+ */
+static inline __attribute__((always_inline)) int
 digits(const char **p, int n, int *v)
 {
+	unsigned c;
 	int x = 0;
 
 	while (n--) {
-		if (!isdigit((unsigned char)**p))
+		/* Not isdigit: its table is the locale's, and 0-9 are digits in all. */
+		if ((c = (unsigned char)**p - '0') > 9)
 			return -1;
-		x = x * 10 + (*(*p)++ - '0');
+		x = x * 10 + (int)c;
+		(*p)++;
 	}
 	*v = x;
 	return 0;
@@ -30,6 +38,42 @@ days_in(int y, int mo)
 	if (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
 		return 29;
 	return days[mo - 1];
+}
+
+/*
+ * Days since 1970-01-01 of a date of the proleptic Gregorian calendar, and
+ * back (Howard Hinnant's algorithms): timegm's arithmetic, without its time
+ * zone machinery.
+ */
+static long long
+days_from_civil(long long y, int m, int d)
+{
+	long long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (unsigned)((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1);
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long long)doe - 719468;
+}
+
+static void
+civil_from_days(long long z, long long *y, int *m, int *d)
+{
+	long long era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (long long)yoe + era * 400 + (*m <= 2);
 }
 
 int
@@ -94,18 +138,59 @@ wt_time_parse(const char *s, int flags, time_t *t)
 		tm.tm_isdst = -1;
 		*t = mktime(&tm);
 	} else {
-		*t = timegm(&tm) - off;
+		/* timegm's arithmetic without its time zone machinery. */
+		*t = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600L + mi * 60L +
+			      sec - off);
 	}
 	return 0;
+}
+
+/* Writes v (0-99) as two digits at p; returns the byte after them. */
+static inline char *
+two(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
 }
 
 char *
 wt_time_fmt(time_t t, char *buf)
 {
 	struct tm tm;
+	long long y, days = (long long)(t / 86400), secs = (long long)(t % 86400);
+	unsigned yy, hms;
+	int m, d;
+	char *p = buf;
 
-	gmtime_r(&t, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	if (y < 1000 || y > 9999) {
+		/* Let strftime decide how such years look. */
+		gmtime_r(&t, &tm);
+		strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return buf;
+	}
+	/* In 32-bit unsigned parts, which divide by constants cheaply. */
+	yy = (unsigned)y;
+	hms = (unsigned)secs;
+	p = two(p, yy / 100);
+	p = two(p, yy % 100);
+	*p++ = '-';
+	p = two(p, (unsigned)m);
+	*p++ = '-';
+	p = two(p, (unsigned)d);
+	*p++ = 'T';
+	p = two(p, hms / 3600);
+	*p++ = ':';
+	p = two(p, hms / 60 % 60);
+	*p++ = ':';
+	p = two(p, hms % 60);
+	*p++ = 'Z';
+	*p = '\0';
 	return buf;
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -54,6 +55,11 @@ char *wt_read_small(const char *path, size_t max);
 void wt_json_str(struct wt_buf *b, const char *s, size_t n);
 void wt_json_strz(struct wt_buf *b, const char *s);
 /*
+ * 1 when s[0..n) as a JSON string is itself between quotes: printable ASCII
+ * without '"' or '\\' (what wt_json_str copies as it is).
+ */
+int wt_json_plain(const char *s, size_t n);
+/*
  * Unescapes the body of a JSON string (without quotes) into a new
  * NUL-terminated string; the caller frees it. A \u0000 or a lone surrogate
  * becomes U+FFFD, so the result is always a C string of valid UTF-8.
@@ -65,11 +71,40 @@ char *wt_json_unescape(const char *s, size_t n);
  * space only. Returns 0 or -1 with *why set to a static message.
  */
 int wt_json_check(const char *s, size_t n, int want_object, const char **why);
+/* What wt_json_tokens learns of an object besides its tokens. */
+struct wt_json_info {
+	uint64_t keys;   /* wt_json_keybit of each top-level key's text, or-ed */
+	int esc;         /* 1 when a string (key or value) holds an escape */
+};
 /*
  * The same for the value of a record's field, which sits one level down: it
  * may nest at most WT_MAX_DEPTH - 1 deep, so the record stays readable.
  */
 int wt_json_check_field(const char *s, size_t n, const char **why);
+/*
+ * The same check of an object, in the same pass tokenizing it as jsmn_parse
+ * does (JSMN_STRICT, JSMN_PARENT_LINKS) into tok. Returns the number of
+ * tokens, of which only the first ntok are stored (call again with more room
+ * when it is larger), or -1 with *why set. Fills *info.
+ */
+int wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok,
+		   struct wt_json_info *info, const char **why);
+/*
+ * A bit for a key's text (as it stands between the quotes): a name whose
+ * bit is clear in a filter is surely not one of its keys. A hash of the
+ * length and the end bytes; the multiplier gives each top-level field of
+ * wt-record(5) and of the programs a bit of its own, but apparent_size and
+ * artifact_size, alike in both. Inline, as every lookup takes one.
+ */
+static inline uint64_t
+wt_json_keybit(const char *s, size_t n)
+{
+	uint32_t x = (uint32_t)n << 16;
+
+	if (n)
+		x |= (uint32_t)(unsigned char)s[0] << 8 | (unsigned char)s[n - 1];
+	return 1ULL << ((x * 0xdb64f223u) >> 26);
+}
 /* 1 when s[0..n) is valid UTF-8 (no overlong forms, no surrogates). */
 int wt_utf8_valid(const char *s, size_t n);
 
@@ -80,8 +115,10 @@ struct wt_rec {
 	jsmntok_t *tok;      /* tokens of line; tok[0] is the object */
 	int ntok, tokcap;
 	long lineno;         /* input line number, 0 when made here */
+	int esc;             /* 0 when no string of line holds an escape */
+	uint64_t keys;       /* filter of the top-level keys' text (wt_json_keybit) */
 };
-#define WT_REC_INIT { NULL, 0, 0, NULL, 0, 0, 0 }
+#define WT_REC_INIT { NULL, 0, 0, NULL, 0, 0, 0, 0, 0 }
 void wt_rec_release(struct wt_rec *r);
 /*
  * Parses text as the record's new content. Returns 0, or -1 with a message in
@@ -89,13 +126,29 @@ void wt_rec_release(struct wt_rec *r);
  * depth in valid UTF-8.
  */
 int wt_rec_parse(struct wt_rec *r, const char *text, size_t n, const char **why);
-/* Token index of the value of top-level key, or -1. */
-int wt_rec_find(const struct wt_rec *r, const char *key);
+/* Token index of the value of top-level key (n bytes), or -1. */
+int wt_rec_find_n(const struct wt_rec *r, const char *key, size_t n);
+/*
+ * The same for a NUL-terminated key. Inline: the length of a literal is
+ * known when compiling, and most lookups of an absent key end at the key
+ * filter, without a call.
+ */
+static inline int
+wt_rec_find(const struct wt_rec *r, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (r->ntok && !r->esc && !(r->keys & wt_json_keybit(key, n)))
+		return -1;
+	return wt_rec_find_n(r, key, n);
+}
 /* Token index of the value of key inside the object at token obj, or -1. */
 int wt_rec_find_in(const struct wt_rec *r, int obj, const char *key);
 /* A new string holding the value of key when it is a JSON string; else NULL. */
 char *wt_rec_str(const struct wt_rec *r, const char *key);
 char *wt_rec_tokstr(const struct wt_rec *r, int t);
+/* 0 and *t when key holds a string that wt_time_parse reads with flags; else -1. */
+int wt_rec_time(const struct wt_rec *r, const char *key, int flags, time_t *t);
 /* 0 and *v when key holds a number (or a bool/null for the others); else -1. */
 int wt_rec_num(const struct wt_rec *r, const char *key, double *v);
 int wt_rec_bool(const struct wt_rec *r, const char *key, int *v);
@@ -167,8 +220,6 @@ void wt_rec_error(struct wt_rec *r, const char *kind, const char *ctx,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* 1 when r carries an error object. */
 int wt_rec_has_error(const struct wt_rec *r);
-/* libgit2's last error message, never NULL. */
-const char *wt_git_errmsg(void);
 /* Checks stdout was written; err(2) otherwise. */
 void wt_flush_stdout(void);
 
@@ -607,17 +658,21 @@ int wt_trash_empty(int fd, int jobs, struct wt_rm_stats *rs);
 int wt_rmtree_parallel(int dirfd, const char *const *names, size_t n, int jobs,
 		       struct wt_rm_stats *rs);
 
-/* git.c: helpers around libgit2 */
-struct git_repository;
-struct git_worktree;
-/* libgit2 initialised once per process. */
-void wt_git_init(void);
+/* gitdir.c: git's own files, read without libgit2 */
 /*
  * The worktree's git admin directory (for a linked worktree,
  * <common>/worktrees/<name>; for the main one, the git dir), from the .git
  * entry at path. A new string, or NULL.
  */
 char *wt_git_admin_dir(const char *path);
+
+/* git.c: helpers around libgit2 (a program using none links no libgit2) */
+struct git_repository;
+struct git_worktree;
+/* libgit2 initialised once per process. */
+void wt_git_init(void);
+/* libgit2's last error message, never NULL. */
+const char *wt_git_errmsg(void);
 /*
  * Appends one record per worktree of repo (main first, then linked ones by
  * name) to fn: id, path, repo, branch, head, locked, prunable, main.
