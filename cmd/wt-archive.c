@@ -1134,16 +1134,6 @@ unfinished(const char *admin)
 }
 
 static int
-is_archived(const struct wt_rec *r)
-{
-	int t = wt_rec_find(r, "status"), b;
-
-	if (t >= 0 && wt_rec_tokeq(r, t, "archived"))
-		return 1;
-	return wt_rec_bool(r, "archived", &b) == 0 && b;
-}
-
-static int
 want(const struct wt_rec *r, void *arg)
 {
 	(void)arg;
@@ -1249,7 +1239,7 @@ finished(struct wt_rec *r, const char *id, const char *path, const char *repo)
 	pthread_mutex_lock(&journal_mu);
 	ok = wt_registry_find(&opt.reg, id, &cur, NULL) > 0;
 	pthread_mutex_unlock(&journal_mu);
-	if (!ok || !is_archived(&cur) || !(archive = wt_rec_str(&cur, "archive")) ||
+	if (!ok || !wt_rec_is_archived(&cur) || !(archive = wt_rec_str(&cur, "archive")) ||
 	    stat(archive, &st) < 0) {
 		ok = 0;
 		goto out;
@@ -1317,7 +1307,7 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 	}
 	/* An archived worktree whose directory is gone is done: pass it on. */
 	if (lstat(path, &st) < 0 && errno == ENOENT &&
-	    (is_archived(r) || finished(r, j.id, path, repo)))
+	    (wt_rec_is_archived(r) || finished(r, j.id, path, repo)))
 		goto out;
 
 	/* 1. The safety contract. */

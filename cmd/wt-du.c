@@ -169,23 +169,13 @@ walk_error(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
 }
 
 static int
-is_archived(const struct wt_rec *r)
-{
-	int t = wt_rec_find(r, "status"), b;
-
-	if (t >= 0 && wt_rec_tokeq(r, t, "archived"))
-		return 1;
-	return wt_rec_bool(r, "archived", &b) == 0 && b;
-}
-
-static int
 want(const struct wt_rec *r, void *arg)
 {
 	int t = wt_rec_find(r, "path");
 
 	(void)arg;
 	return t >= 0 && r->tok[t].type == JSMN_STRING && !wt_rec_has_error(r) &&
-	       !is_archived(r);
+	       !wt_rec_is_archived(r);
 }
 
 /* "mtime-ns:size" of a file, or "-" when it is not there. */

@@ -34,20 +34,10 @@ usage(void)
 }
 
 static int
-is_archived(const struct wt_rec *r)
-{
-	int t = wt_rec_find(r, "status"), b;
-
-	if (t >= 0 && wt_rec_tokeq(r, t, "archived"))
-		return 1;
-	return wt_rec_bool(r, "archived", &b) == 0 && b;
-}
-
-static int
 want(const struct wt_rec *r, void *arg)
 {
 	(void)arg;
-	return !wt_rec_has_error(r) && is_archived(r);
+	return !wt_rec_has_error(r) && wt_rec_is_archived(r);
 }
 
 static void

@@ -130,16 +130,6 @@ consider(time_t t, const char *by, time_t *best, const char **bestby)
 	}
 }
 
-static int
-is_archived(const struct wt_rec *r)
-{
-	int t = wt_rec_find(r, "status"), b;
-
-	if (t >= 0 && wt_rec_tokeq(r, t, "archived"))
-		return 1;
-	return wt_rec_bool(r, "archived", &b) == 0 && b;
-}
-
 /* Decides one record: returns 1 to drop it, 0 to pass it (with its fields added). */
 static int
 judge(struct wt_rec *r, int worker, void *arg)
@@ -156,7 +146,7 @@ judge(struct wt_rec *r, int worker, void *arg)
 	(void)arg;
 	if (wt_rec_has_error(r))
 		return 0;
-	if (is_archived(r) && !opt.archived)
+	if (wt_rec_is_archived(r) && !opt.archived)
 		return 1;
 	/* The main worktree is never archived or removed: not passed unless asked. */
 	if (!opt.main && wt_rec_bool(r, "main", &m) == 0 && m)

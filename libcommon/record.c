@@ -601,3 +601,13 @@ wt_rec_write(const struct wt_rec *r, FILE *out)
 	if (fwrite(r->line, 1, r->len, out) != r->len || putc('\n', out) == EOF)
 		err(WT_EXIT_FATAL, "write");
 }
+
+int
+wt_rec_is_archived(const struct wt_rec *r)
+{
+	int t = wt_rec_find(r, "status"), b;
+
+	if (t >= 0 && wt_rec_tokeq(r, t, "archived"))
+		return 1;
+	return wt_rec_bool(r, "archived", &b) == 0 && b;
+}

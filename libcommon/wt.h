@@ -153,6 +153,8 @@ int wt_rec_time(const struct wt_rec *r, const char *key, int flags, time_t *t);
 int wt_rec_num(const struct wt_rec *r, const char *key, double *v);
 int wt_rec_bool(const struct wt_rec *r, const char *key, int *v);
 int wt_rec_is_null(const struct wt_rec *r, const char *key);
+/* 1 when the record is archived: status "archived" or archived true. */
+int wt_rec_is_archived(const struct wt_rec *r);
 /* The raw JSON text of key's value and its length; NULL when absent. */
 const char *wt_rec_raw(const struct wt_rec *r, const char *key, size_t *n);
 /* 1 when the token is the string s (compared after unescaping). */
