@@ -664,18 +664,6 @@ out:
 	return ret;
 }
 
-static int
-sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = fsync(fd);
-	close(fd);
-	return ret;
-}
-
 /* A file name made of the id: no slash, no leading dot, no control character. */
 static char *
 file_id(const char *id)
@@ -1414,7 +1402,7 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 		/* The marker lets a run that dies from here on be finished by the next. */
 		wt_buf_reset(&b);
 		wt_buf_addf(&b, "%s/" MARKER, j.t.admin);
-		if (!opt.keep && (write_file(b.s, j.final) < 0 || sync_dir(j.t.admin) < 0)) {
+		if (!opt.keep && (write_file(b.s, j.final) < 0 || wt_sync_dir(j.t.admin) < 0)) {
 			why_set(&why, NULL, "cannot write '%s'", b.s);
 			fail(r, WT_E_BASE, "mark", path, "%s", why);
 			unlink(j.final);
@@ -1484,23 +1472,6 @@ zstd_works(void)
 
 	archive_write_free(a);
 	return ok;
-}
-
-static char *
-mkdirs(const char *dir)
-{
-	char *p = wt_xstrdup(dir), *s;
-
-	for (s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		mkdir(p, 0700);
-		*s = '/';
-	}
-	mkdir(p, 0700);
-	free(p);
-	return realpath(dir, NULL);
 }
 
 int
@@ -1582,7 +1553,7 @@ main(int argc, char *argv[])
 		     "NDJSON registry with -r", opt.reg.path);
 	wt_git_init();
 	if (!opt.nflag) {
-		if (!(opt.dir = mkdirs(b.s)))
+		if (wt_mkdirs(b.s, 0700) < 0 || !(opt.dir = realpath(b.s, NULL)))
 			err(WT_EXIT_FATAL, "cannot create '%s'", b.s);
 		/* What a run that died left: its journal applied, its temporaries gone. */
 		if (wt_registry_replay(&opt.reg, cfg.lock_timeout) < 0)

@@ -294,25 +294,6 @@ out:
 	return hit;
 }
 
-/* mkdir -p: $WT_HOME itself may not exist yet. */
-static int
-mkdirs(const char *dir)
-{
-	char *p = wt_xstrdup(dir), *s = p;
-	int rc = 0;
-
-	while (rc == 0 && (s = strchr(s + 1, '/'))) {
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	if (rc == 0 && mkdir(p, 0700) < 0 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
-}
-
 /* Writes the cache entry through a temporary file and a rename. */
 static void
 cache_put(const struct stat *st, const char *path, const char *fp,
@@ -323,7 +304,7 @@ cache_put(const struct stat *st, const char *path, const char *fp,
 
 	cache_name(&name, st);
 	wt_buf_addf(&tmp, "%s/.du.XXXXXX", opt.cachedir);
-	if ((fd = mkstemp(tmp.s)) < 0 && errno == ENOENT && mkdirs(opt.cachedir) == 0) {
+	if ((fd = mkstemp(tmp.s)) < 0 && errno == ENOENT && wt_mkdirs(opt.cachedir, 0700) == 0) {
 		wt_buf_reset(&tmp);
 		wt_buf_addf(&tmp, "%s/.du.XXXXXX", opt.cachedir);
 		fd = mkstemp(tmp.s);

@@ -146,24 +146,6 @@ rollback(struct job *j)
 	wt_buf_release(&b);
 }
 
-static int
-mkparents(const char *path)
-{
-	char *p = wt_xstrdup(path), *s;
-	int ret = 0;
-
-	for (s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			ret = -1;
-		*s = '/';
-	}
-	free(p);
-	return ret;
-}
-
 /*
  * The path must be free. An empty directory counts as free: it is what an
  * archive's removal cut short at its very end leaves.
@@ -311,7 +293,7 @@ add_worktree(struct job *j, const char **why)
 			goto out;
 		j->tmpbranch = wt_buf_detach(&b);
 	}
-	if (mkparents(j->target) < 0) {
+	if (wt_mkdirs_parent(j->target) < 0) {
 		*why = "cannot create the path's parent directories";
 		goto out;
 	}

@@ -33,26 +33,6 @@ struct patches {
 	size_t nslots;
 };
 
-static int
-mkdirs(const char *dir)
-{
-	char *p = wt_xstrdup(dir), *s;
-	int ret = 0;
-
-	for (s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			ret = -1;
-		*s = '/';
-	}
-	if (mkdir(p, 0700) < 0 && errno != EEXIST)
-		ret = -1;
-	free(p);
-	return ret;
-}
-
 int
 wt_registry_lock(const struct wt_registry *reg, double timeout)
 {
@@ -61,7 +41,7 @@ wt_registry_lock(const struct wt_registry *reg, double timeout)
 	double waited = 0, step = 0.001;
 	int fd;
 
-	if (mkdirs(reg->dir) < 0 ||
+	if (wt_mkdirs(reg->dir, 0700) < 0 ||
 	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
 		warn("cannot open '%s'", path);
 		free(path);
@@ -103,7 +83,7 @@ wt_batch_open(const struct wt_registry *reg)
 	memset(b, 0, sizeof(*b));
 	b->reg.path = wt_xstrdup(reg->path);
 	b->reg.dir = wt_xstrdup(reg->dir);
-	if (mkdirs(reg->dir) < 0) {
+	if (wt_mkdirs(reg->dir, 0700) < 0) {
 		warn("cannot create '%s'", reg->dir);
 		goto fail;
 	}
@@ -403,18 +383,6 @@ out_line(FILE *f, const char *s, size_t n)
 	return fwrite(s, 1, n, f) != n || putc('\n', f) == EOF ? -1 : 0;
 }
 
-static int
-sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = fsync(fd);
-	close(fd);
-	return ret;
-}
-
 /* 1 when the chain of patches at k puts a whole record. */
 static int
 chain_puts(const struct patches *ps, long k)
@@ -566,7 +534,7 @@ commit_locked(const struct wt_registry *reg)
 		unlink(tmp);
 		goto out;
 	}
-	if (sync_dir(reg->dir) < 0)
+	if (wt_sync_dir(reg->dir) < 0)
 		warn("cannot sync '%s'", reg->dir);
 	if (wt_index_write(reg, fd) < 0)
 		warn("cannot write the index of '%s'", reg->path);

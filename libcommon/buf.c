@@ -1,9 +1,7 @@
 /* buf.c: growable buffers and allocation that never returns NULL. */
 #include <err.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "wt.h"
 
@@ -127,28 +125,4 @@ wt_buf_detach(struct wt_buf *b)
 	b->s = NULL;
 	b->len = b->cap = 0;
 	return s;
-}
-
-/* Reads a small file into a new string without its final newline. */
-char *
-wt_read_small(const char *path, size_t max)
-{
-	struct wt_buf b = WT_BUF_INIT;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	wt_buf_grow(&b, max);
-	n = read(fd, b.s, max);
-	close(fd);
-	if (n < 0) {
-		wt_buf_release(&b);
-		return NULL;
-	}
-	b.len = (size_t)n;
-	while (b.len && (b.s[b.len - 1] == '\n' || b.s[b.len - 1] == '\r'))
-		b.len--;
-	b.s[b.len] = '\0';
-	return wt_buf_detach(&b);
 }

@@ -47,8 +47,16 @@ void *wt_xmalloc(size_t n);
 void *wt_xrealloc(void *p, size_t n);
 char *wt_xstrdup(const char *s);
 char *wt_xstrndup(const char *s, size_t n);
+
+/* file.c: small file system helpers */
 /* A small file's content without its final newline; a new string or NULL. */
 char *wt_read_small(const char *path, size_t max);
+/* mkdir -p dir with mode for what it makes; 0 or -1 with errno. */
+int wt_mkdirs(const char *dir, mode_t mode);
+/* mkdir -p of the directory that holds path (mode 0755). */
+int wt_mkdirs_parent(const char *path);
+/* fsync of a directory, so a rename in it lasts; 0 or -1. */
+int wt_sync_dir(const char *dir);
 
 /* json.c: validation, escaping and unescaping of JSON text */
 /* Appends s (n bytes of UTF-8) as a quoted JSON string. */
