@@ -185,51 +185,45 @@ add_repo(struct found *f, const char *gitpath)
 	f->common[f->n++] = c;
 }
 
-/* Walks dir for repositories: a .git entry, or a bare repository. Depth is bounded. */
+/*
+ * A directory that holds a .git entry is a repository's worktree, one with
+ * HEAD and objects a bare repository: noted, and not entered. Depth is
+ * bounded and node_modules trees are skipped.
+ */
+static int
+discover(const struct wt_walk_ent *e, void *arg)
+{
+	struct found *f = arg;
+	struct wt_buf b = WT_BUF_INIT;
+	struct stat st;
+	int repo;
+
+	if (e->type != DT_DIR || e->fd < 0)
+		return WT_WALK_CONTINUE;
+	if (strcmp(e->name, "node_modules") == 0 || strcmp(e->name, ".git") == 0)
+		return WT_WALK_PRUNE;
+	repo = fstatat(e->fd, ".git", &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	       (fstatat(e->fd, "HEAD", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+		fstatat(e->fd, "objects", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode));
+	if (repo) {
+		wt_walk_path(e->dir, e->dir ? e->name : NULL, &b);
+		add_repo(f, b.s);
+		wt_buf_release(&b);
+		return WT_WALK_PRUNE;
+	}
+	return e->depth >= 6 ? WT_WALK_PRUNE : WT_WALK_CONTINUE;
+}
+
+/* Names an unreadable directory under -d, and goes on. */
 static void
-discover(struct found *f, const char *dir, int depth)
+unreadable(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
 {
 	struct wt_buf b = WT_BUF_INIT;
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
 
-	wt_buf_addf(&b, "%s/.git", dir);
-	if (lstat(b.s, &st) == 0) {
-		add_repo(f, dir);
-		/* A worktree's own tree holds no other repository we want. */
-		wt_buf_release(&b);
-		return;
-	}
-	wt_buf_reset(&b);
-	wt_buf_addf(&b, "%s/HEAD", dir);
-	if (lstat(b.s, &st) == 0 && S_ISREG(st.st_mode)) {
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s/objects", dir);
-		if (lstat(b.s, &st) == 0 && S_ISDIR(st.st_mode)) {
-			add_repo(f, dir);
-			wt_buf_release(&b);
-			return;
-		}
-	}
+	(void)arg;
+	wt_walk_path(e->dir, e->dir ? e->name : NULL, &b);
+	warnx("cannot %s '%s': %s", what, b.s, strerror(errnum));
 	wt_buf_release(&b);
-	if (depth <= 0 || !(d = opendir(dir)))
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' && (!de->d_name[1] ||
-		    (de->d_name[1] == '.' && !de->d_name[2])))
-			continue;
-		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
-			continue;
-		if (strcmp(de->d_name, "node_modules") == 0)
-			continue;
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s/%s", dir, de->d_name);
-		if (lstat(b.s, &st) == 0 && S_ISDIR(st.st_mode))
-			discover(f, b.s, depth - 1);
-	}
-	wt_buf_release(&b);
-	closedir(d);
 }
 
 static int
@@ -300,7 +294,15 @@ list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
 		return;
 	}
 	memset(&f, 0, sizeof(f));
-	discover(&f, real, 6);
+	{
+		struct wt_walk_ops ops = { discover, unreadable, &f, 0, WT_WALK_NOSTAT };
+		struct wt_walker *wk = wt_walker_new(1);
+		struct wt_walk *w = wt_walk_new(&ops);
+
+		wt_walk_run(wk, w, real);
+		wt_walk_free(w);
+		wt_walker_free(wk);
+	}
 	free(real);
 	for (i = 0; i < f.n; i++) {
 		if (git_repository_open(&repo, f.common[i]) < 0)
