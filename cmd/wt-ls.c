@@ -185,6 +185,16 @@ add_repo(struct found *f, const char *gitpath)
 	f->common[f->n++] = c;
 }
 
+/* The entry's path; the root's name is its path. */
+static void
+entry_path(const struct wt_walk_ent *e, struct wt_buf *b)
+{
+	if (e->dir)
+		wt_walk_path(e->dir, e->name, b);
+	else
+		wt_buf_adds(b, e->name);
+}
+
 /*
  * A directory that holds a .git entry is a repository's worktree, one with
  * HEAD and objects a bare repository: noted, and not entered. Depth is
@@ -206,7 +216,7 @@ discover(const struct wt_walk_ent *e, void *arg)
 	       (fstatat(e->fd, "HEAD", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
 		fstatat(e->fd, "objects", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode));
 	if (repo) {
-		wt_walk_path(e->dir, e->dir ? e->name : NULL, &b);
+		entry_path(e, &b);
 		add_repo(f, b.s);
 		wt_buf_release(&b);
 		return WT_WALK_PRUNE;
@@ -221,7 +231,7 @@ unreadable(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
 	struct wt_buf b = WT_BUF_INIT;
 
 	(void)arg;
-	wt_walk_path(e->dir, e->dir ? e->name : NULL, &b);
+	entry_path(e, &b);
 	warnx("cannot %s '%s': %s", what, b.s, strerror(errnum));
 	wt_buf_release(&b);
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-ls: discovery from git, the registry, -i, -s, -d and -g.
 . "$(dirname "$0")/lib.sh"
-plan 29
+plan 30
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -109,6 +109,8 @@ long=$(head -c 6000 /dev/zero | tr '\0' x)
 printf '{"id":"L","path":"/l","note":"%s"}\n{"id":"M","path":"/m"}\n' "$long" > "$T/long.ndjson"
 check_same "a first record over 4 KiB does not make the registry a MoAI file" "L M" \
 	"$(wt-ls -r "$T/long.ndjson" | jq -r .id | tr '\n' ' ' | sed 's/ $//')"
+check_same "-d on the repository itself lists its linked worktrees" "detached gone locked-wt odd plain" \
+	"$(WT_HOME="$T/none" wt-ls -d "$T/r" | jq -r 'if .branch == "odd" then "odd" else .id end' | sort | tr '\n' ' ' | sed 's/ $//')"
 cd /
 wt-ls -r /dev/null > "$T/empty.out"
 check_same "an empty registry lists nothing, exit 0" "0:" "$?:$(cat "$T/empty.out")"

@@ -53,7 +53,7 @@ slurp(const char *rel)
 static int
 sh(const char *fmt, const char *a, const char *b)
 {
-	char cmd[1024];
+	char cmd[4096];
 
 	snprintf(cmd, sizeof(cmd), fmt, a, b);
 	return system(cmd);
