@@ -1132,16 +1132,14 @@ static void
 fail(struct wt_rec *r, const char *kind, const char *step, const char *path,
      const char *fmt, const char *msg)
 {
-	struct wt_buf ctx = WT_BUF_INIT;
+	struct wt_obj ctx;
 
-	wt_buf_addf(&ctx, "{\"step\":\"%s\"", step);
-	if (path) {
-		wt_buf_adds(&ctx, ",\"path\":");
-		wt_json_strz(&ctx, path);
-	}
-	wt_buf_addc(&ctx, '}');
-	wt_rec_error(r, kind, ctx.s, fmt, msg);
-	wt_buf_release(&ctx);
+	wt_obj_init(&ctx);
+	wt_obj_str(&ctx, "step", step);
+	if (path)
+		wt_obj_str(&ctx, "path", path);
+	wt_rec_error(r, kind, &ctx, fmt, msg);
+	wt_obj_release(&ctx);
 }
 
 /* The registry patch: journaled before anything is removed. */

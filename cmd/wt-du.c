@@ -421,7 +421,8 @@ work(struct wt_rec *r, int worker, void *arg)
 {
 	struct du du;
 	struct wt_rec f = WT_REC_INIT;
-	struct wt_buf fp = WT_BUF_INIT, ctx = WT_BUF_INIT;
+	struct wt_buf fp = WT_BUF_INIT;
+	struct wt_obj ctx;
 	struct stat st;
 	double size;
 	int cached = 0;
@@ -432,12 +433,11 @@ work(struct wt_rec *r, int worker, void *arg)
 	pthread_mutex_init(&du.mu, NULL);
 	du.root = wt_rec_str(r, "path");
 	du.id = wt_rec_str(r, "id");
-	wt_buf_adds(&ctx, "{\"path\":");
-	wt_json_strz(&ctx, du.root);
-	wt_buf_addc(&ctx, '}');
+	wt_obj_init(&ctx);
+	wt_obj_str(&ctx, "path", du.root);
 	errno = 0;
 	if (lstat(du.root, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		wt_rec_error(r, WT_E_BASE, ctx.s, "cannot measure '%s': %s", du.root,
+		wt_rec_error(r, WT_E_BASE, &ctx, "cannot measure '%s': %s", du.root,
 			     errno ? strerror(errno) : S_ISLNK(st.st_mode) ?
 			     "a symbolic link" : "not a directory");
 		goto out;
@@ -447,7 +447,7 @@ work(struct wt_rec *r, int worker, void *arg)
 	if (!opt.nocache && opt.ttl > 0 && cache_get(&st, du.root, fp.s, &f)) {
 		cached = 1;
 	} else if (measure(&du, &f) < 0) {
-		wt_rec_error(r, WT_E_BASE, ctx.s, "cannot measure '%s': %s", du.root,
+		wt_rec_error(r, WT_E_BASE, &ctx, "cannot measure '%s': %s", du.root,
 			     strerror(errno));
 		goto out;
 	} else if (wt_walk_errors(du.walk) == 0 && opt.ttl > 0) {
@@ -468,7 +468,7 @@ out:
 	free(du.id);
 	wt_rec_release(&f);
 	wt_buf_release(&fp);
-	wt_buf_release(&ctx);
+	wt_obj_release(&ctx);
 	return 0;
 }
 

@@ -290,17 +290,16 @@ list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
 
 	if (!real) {
 		struct wt_rec r = WT_REC_INIT;
-		struct wt_buf ctx = WT_BUF_INIT;
+		struct wt_obj ctx;
 
-		wt_buf_adds(&ctx, "{\"dir\":");
-		wt_json_strz(&ctx, dir);
-		wt_buf_addc(&ctx, '}');
+		wt_obj_init(&ctx);
+		wt_obj_str(&ctx, "dir", dir);
 		wt_rec_clear(&r);
-		wt_rec_error(&r, WT_E_BASE, ctx.s, "cannot read '%s': %s", dir,
+		wt_rec_error(&r, WT_E_BASE, &ctx, "cannot read '%s': %s", dir,
 			     strerror(errno));
 		wt_pool_push(pool, &r);
 		wt_rec_release(&r);
-		wt_buf_release(&ctx);
+		wt_obj_release(&ctx);
 		return;
 	}
 	memset(&f, 0, sizeof(f));

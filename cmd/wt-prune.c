@@ -107,7 +107,7 @@ usage_of(const char *path, const char *skip)
 static long long
 repo_size(const char *common)
 {
-	return usage_of(common, "wt-trash");
+	return usage_of(common, WT_TRASH_NAME);
 }
 
 /* git gc, once per repository however many of its worktrees come by. */
@@ -285,7 +285,7 @@ take_artifact(struct prune *p, int dirfd, const char *name, const char *rel, int
 	int rc;
 
 	wt_buf_addf(&full, "%s/%s", p->top, rel);
-	if (isdir && wt_path_has_mounts(full.s) != 0) {
+	if (isdir && wt_path_has_mounts(full.s, NULL) != 0) {
 		/* Something is mounted inside: it is not ours to remove, nor is its tree. */
 		warnx("'%s': not pruned: a filesystem is mounted inside", full.s);
 		goto out;
@@ -495,18 +495,6 @@ want(const struct wt_rec *r, void *arg)
 	return !wt_rec_has_error(r);
 }
 
-static void
-refuse(struct wt_rec *r, const char *rule, const char *fmt, const char *a)
-{
-	struct wt_buf ctx = WT_BUF_INIT;
-
-	wt_buf_adds(&ctx, "{\"rule\":");
-	wt_json_strz(&ctx, rule);
-	wt_buf_addc(&ctx, '}');
-	wt_rec_error(r, WT_E_BASE, ctx.s, fmt, a);
-	wt_buf_release(&ctx);
-}
-
 static int
 prune_one(struct wt_rec *r, int worker, void *arg)
 {
@@ -527,26 +515,26 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 	memset(&p, 0, sizeof(p));
 	p.topfd = p.trashfd = -1;
 	if (!path) {
-		refuse(r, "path", "%s", "the record has no path");
+		wt_rec_refuse(r, "path", NULL, "%s", "the record has no path");
 		goto out;
 	}
 	if (wt_target_verify(&t, path, repo, &why) < 0) {
-		refuse(r, wt_target_rule(why), "not pruned: %s", why);
+		wt_rec_refuse(r, wt_target_rule(why), NULL, "not pruned: %s", why);
 		goto out;
 	}
 	verified = 1;
 	if (wt_target_locked(&t, NULL)) {
-		refuse(r, "locked", "%s", "not pruned: the worktree is locked");
+		wt_rec_refuse(r, "locked", NULL, "%s", "not pruned: the worktree is locked");
 		goto out;
 	}
 	if (!opt.force && (pid = wt_path_in_use(t.path))) {
 		wt_buf_addf(&b, "not pruned: in use by process %ld (-f prunes anyway)", (long)pid);
-		refuse(r, "in_use", "%s", b.s);
+		wt_rec_refuse(r, "in_use", NULL, "%s", b.s);
 		goto out;
 	}
 	wt_buf_addf(&b, "%s/index.lock", t.admin);
 	if (access(b.s, F_OK) == 0) {
-		refuse(r, "git_running", "not pruned: git is running in it ('%s' exists)", b.s);
+		wt_rec_refuse(r, "git_running", NULL, "not pruned: git is running in it ('%s' exists)", b.s);
 		goto out;
 	}
 	wt_buf_reset(&b);

@@ -47,23 +47,17 @@ fail(struct wt_rec *r, const char *step, const char *path, const char *fmt, ...)
 static void
 fail(struct wt_rec *r, const char *step, const char *path, const char *fmt, ...)
 {
-	struct wt_buf ctx = WT_BUF_INIT, msg = WT_BUF_INIT;
+	struct wt_obj ctx;
 	va_list ap;
-	char tmp[1024];
 
+	wt_obj_init(&ctx);
+	wt_obj_str(&ctx, "step", step);
+	if (path)
+		wt_obj_str(&ctx, "path", path);
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	wt_rec_verror(r, WT_E_BASE, &ctx, fmt, ap);
 	va_end(ap);
-	wt_buf_adds(&msg, tmp);
-	wt_buf_addf(&ctx, "{\"step\":\"%s\"", step);
-	if (path) {
-		wt_buf_adds(&ctx, ",\"path\":");
-		wt_json_strz(&ctx, path);
-	}
-	wt_buf_addc(&ctx, '}');
-	wt_rec_error(r, WT_E_BASE, ctx.s, "%s", msg.s);
-	wt_buf_release(&ctx);
-	wt_buf_release(&msg);
+	wt_obj_release(&ctx);
 }
 
 /* What one restore made, so that a failure can take it all back. */

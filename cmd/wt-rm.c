@@ -20,13 +20,10 @@ static struct {
 } opt;
 
 static struct wt_registry reg;
-static int have_reg;
+static struct wt_batch *batch;
 
 /* Refs, packed-refs and git's admin entries are changed by one worker at a time. */
 static pthread_mutex_t git_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t batch_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct wt_batch *batch;
-static int batch_failed;
 
 static void
 usage(void)
@@ -49,8 +46,9 @@ static const char *const rule_names[] = {
 struct check {
 	git_repository *repo;
 	git_index *idx;
+	struct wt_artifacts *arts;
 	int topfd;
-	const char *top;
+	const char *top, *admin;
 	int rules;
 	size_t nmodified, nuntracked, nprecious;
 	char *first[NRULES];             /* an example per rule, for the message */
@@ -61,7 +59,7 @@ struct check {
 	int has_head;
 	char *base_ref;
 	int merged;                 /* WT_MERGED_* */
-	const char *merged_reason;
+	enum wt_merged_reason why;
 	int pushed;
 };
 
@@ -75,51 +73,6 @@ set_rule(struct check *c, int rule, const char *example)
 	c->rules |= rule;
 	if (!c->first[i] && example)
 		c->first[i] = wt_xstrdup(example);
-}
-
-/*
- * An ignored path is recreatable when it, or a directory above it, is an
- * artifact of the table that holds no tracked file. Components are opened
- * one by one without following links. 1 when recreatable, else 0.
- */
-static int
-recreatable(struct check *c, const char *path)
-{
-	struct wt_buf prefix = WT_BUF_INIT;
-	char *p = wt_xstrdup(path), *comp, *next, *dname;
-	const char *base = strrchr(c->top, '/');
-	int fd = dup(c->topfd), nfd, found = 0;
-	size_t n = strlen(p);
-
-	while (n && p[n - 1] == '/')
-		p[--n] = '\0';
-	dname = wt_xstrdup(base ? base + 1 : c->top);
-	for (comp = p; fd >= 0 && comp && *comp && !found; comp = next) {
-		if ((next = strchr(comp, '/')))
-			*next++ = '\0';
-		if (prefix.len)
-			wt_buf_addc(&prefix, '/');
-		wt_buf_adds(&prefix, comp);
-		if ((wt_artifact_dir(fd, dname, comp) ||
-		     (!next && wt_artifact_file(comp))) &&
-		    !wt_git_tracks_under(c->idx, prefix.s)) {
-			found = 1;
-			break;
-		}
-		if (!next)
-			break;
-		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		fd = nfd;
-		free(dname);
-		dname = wt_xstrdup(comp);
-	}
-	if (fd >= 0)
-		close(fd);
-	free(dname);
-	free(p);
-	wt_buf_release(&prefix);
-	return found;
 }
 
 /* The short name of the branch checked out, or NULL when HEAD is detached. */
@@ -137,34 +90,14 @@ head_branch(git_repository *repo)
 	return name;
 }
 
-/* A rebase, merge, cherry-pick, revert or bisect keeps its state in the admin entry. */
+/* A rebase, merge, cherry-pick, revert or bisect waiting for the user. */
 static void
 check_state(struct check *c)
 {
-	const char *what;
+	const char *what = wt_git_in_progress(c->admin);
 
-	switch (git_repository_state(c->repo)) {
-	case GIT_REPOSITORY_STATE_NONE:
-		return;
-	case GIT_REPOSITORY_STATE_MERGE:
-		what = "merge";
-		break;
-	case GIT_REPOSITORY_STATE_BISECT:
-		what = "bisect";
-		break;
-	case GIT_REPOSITORY_STATE_REVERT:
-	case GIT_REPOSITORY_STATE_REVERT_SEQUENCE:
-		what = "revert";
-		break;
-	case GIT_REPOSITORY_STATE_CHERRYPICK:
-	case GIT_REPOSITORY_STATE_CHERRYPICK_SEQUENCE:
-		what = "cherry-pick";
-		break;
-	default:
-		what = "rebase";
-		break;
-	}
-	set_rule(c, R_INPROGRESS, what);
+	if (what)
+		set_rule(c, R_INPROGRESS, what);
 }
 
 /* Modified, untracked, and ignored files that are not recreatable artifacts. */
@@ -191,7 +124,7 @@ check_files(struct check *c)
 		if (!path || e->status == GIT_STATUS_CURRENT)
 			continue;
 		if (e->status == GIT_STATUS_IGNORED) {
-			if (recreatable(c, path))
+			if (wt_artifact_path(c->arts, c->topfd, path))
 				continue;
 			c->nprecious++;
 			set_rule(c, R_PRECIOUS, path);
@@ -308,36 +241,28 @@ contained(git_repository *repo, const git_oid *id, git_reference *head)
 	return ret;
 }
 
-/* Merged into the base, or pushed: the commits are safe elsewhere. */
+/*
+ * Merged into the base, or pushed: the commits are safe elsewhere. The base
+ * branch itself keeps its commits: removing a worktree of it loses none.
+ */
 static int
 check_commits(struct check *c)
 {
 	git_reference *head = NULL;
-	git_oid base;
 	int rc = git_repository_head(&head, c->repo);
 
-	if (rc == GIT_EUNBORNBRANCH || rc == GIT_ENOTFOUND) {
-		/* No commit at all: there are none to lose. */
-		c->merged = WT_MERGED_YES;
-		c->merged_reason = "no commits";
+	c->merged = wt_git_head_merged(c->repo, opt.base, &c->why, &c->base_ref);
+	/* No commit at all: there are none to lose. */
+	if (rc == GIT_EUNBORNBRANCH || rc == GIT_ENOTFOUND)
 		return 0;
-	}
 	if (rc < 0)
 		return -1;
 	c->has_head = 1;
 	git_oid_cpy(&c->head, git_reference_target(head));
-	if (wt_git_base(c->repo, opt.base, &c->base_ref, &base) < 0) {
-		c->merged = WT_MERGED_UNKNOWN;
-		c->merged_reason = "no base branch";
-	} else if (strcmp(git_reference_name(head), c->base_ref) == 0) {
-		c->merged = WT_MERGED_YES;
-		c->merged_reason = "the base branch itself";
-	} else
-		c->merged = wt_git_merged(c->repo, &c->head, &base, &c->merged_reason);
-	if (c->merged != WT_MERGED_YES) {
+	if (c->merged != WT_MERGED_YES && c->why != WT_MR_BASE) {
 		c->pushed = contained(c->repo, &c->head, head);
 		if (!c->pushed)
-			set_rule(c, R_UNMERGED, c->merged_reason);
+			set_rule(c, R_UNMERGED, wt_merged_reason_name(c->why));
 	}
 	git_reference_free(head);
 	return 0;
@@ -354,38 +279,11 @@ check_release(struct check *c)
 		free(c->precious[i]);
 	free(c->precious);
 	free(c->base_ref);
+	wt_artifacts_free(c->arts);
 	git_index_free(c->idx);
 	git_repository_free(c->repo);
 	if (c->topfd >= 0)
 		close(c->topfd);
-}
-
-static void
-refuse(struct wt_rec *r, const char *rule, const char *extra, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void
-refuse(struct wt_rec *r, const char *rule, const char *extra, const char *fmt, ...)
-{
-	struct wt_buf ctx = WT_BUF_INIT, msg = WT_BUF_INIT;
-	va_list ap;
-	int n;
-
-	wt_buf_adds(&ctx, "{\"rule\":");
-	wt_json_strz(&ctx, rule);
-	if (extra)
-		wt_buf_adds(&ctx, extra);
-	wt_buf_addc(&ctx, '}');
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	wt_buf_grow(&msg, (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(msg.s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	wt_rec_error(r, WT_E_BASE, ctx.s, "not removed: %s", msg.s);
-	wt_buf_release(&ctx);
-	wt_buf_release(&msg);
 }
 
 /* A ref name under refs/wt/removed/ made of the id, not yet taken. A new string. */
@@ -598,40 +496,6 @@ backup_ref(struct check *c, const char *id, const git_oid *oid, char **why)
 	return name;
 }
 
-/* The registry's record of this worktree, by id and path: 1 when there is one. */
-static int
-registered(const struct wt_rec *r, const struct wt_target *t)
-{
-	struct wt_rec rr = WT_REC_INIT;
-	char *id = wt_rec_str(r, "id"), *rpath = NULL, *real = NULL;
-	int ret = 0;
-
-	if (!have_reg || reg.moai || !id || wt_registry_find(&reg, id, &rr, NULL) != 1)
-		goto out;
-	rpath = wt_rec_str(&rr, "path");
-	ret = rpath && (strcmp(rpath, t->path) == 0 ||
-			((real = realpath(rpath, NULL)) && strcmp(real, t->path) == 0));
-out:
-	wt_rec_release(&rr);
-	free(id);
-	free(rpath);
-	free(real);
-	return ret;
-}
-
-static void
-unregister(const char *id)
-{
-	pthread_mutex_lock(&batch_mu);
-	if (!batch && !batch_failed && !(batch = wt_batch_open(&reg)))
-		batch_failed = 1;
-	if (batch && wt_batch_del(batch, id) < 0) {
-		warn("cannot journal the removal of '%s'", id);
-		batch_failed = 1;
-	}
-	pthread_mutex_unlock(&batch_mu);
-}
-
 /* Deletes the merged branch, if it is still where we saw it. 1 when deleted. */
 static int
 delete_branch(struct check *c, git_repository *main)
@@ -673,7 +537,9 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	struct wt_target t;
 	struct check c;
 	struct wt_rm_stats rs = { 0, 0, 0, 0 };
-	struct wt_buf b = WT_BUF_INIT, ctx = WT_BUF_INIT;
+	struct wt_buf b = WT_BUF_INIT;
+	struct wt_obj ctx;
+	struct wt_rec reg_rec = WT_REC_INIT;
 	git_repository *main = NULL;
 	git_worktree *gw = NULL;
 	git_worktree_prune_options po;
@@ -688,27 +554,29 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	(void)arg;
 	memset(&c, 0, sizeof(c));
 	c.topfd = -1;
+	wt_obj_init(&ctx);
 	if (!path) {
-		refuse(r, "path", NULL, "the record has no path");
+		wt_rec_refuse(r, "path", NULL, "not removed: the record has no path");
 		goto out;
 	}
 	if (!id)
 		id = wt_xstrdup(path);
 	/* Never forced: what is not a verified linked worktree, locked, or holds a mount. */
 	if (wt_target_verify(&t, path, repo, &w) < 0) {
-		refuse(r, wt_target_rule(w), NULL, "%s", w);
+		wt_rec_refuse(r, wt_target_rule(w), NULL, "not removed: %s", w);
 		goto out;
 	}
 	verified = 1;
 	if (wt_target_locked(&t, NULL)) {
-		refuse(r, "locked", NULL, "the worktree is locked");
+		wt_rec_refuse(r, "locked", NULL, "not removed: the worktree is locked");
 		goto out;
 	}
-	if (wt_path_has_mounts(t.path) != 0) {
-		refuse(r, "mount", NULL, "a filesystem is mounted inside it");
+	if (wt_path_has_mounts(t.path, NULL) != 0) {
+		wt_rec_refuse(r, "mount", NULL, "not removed: a filesystem is mounted inside it");
 		goto out;
 	}
 	c.top = t.path;
+	c.admin = t.admin;
 	if ((c.topfd = open(t.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    git_repository_open(&c.repo, t.path) < 0 ||
 	    git_repository_index(&c.idx, c.repo) < 0) {
@@ -716,11 +584,13 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 			     c.topfd < 0 ? strerror(errno) : wt_git_errmsg());
 		goto out;
 	}
+	c.arts = wt_artifacts_new(t.path, c.repo, c.idx);
 	c.branch = branch = head_branch(c.repo);
 	/* git at work in it right now: never forced. */
 	wt_buf_addf(&b, "%s/index.lock", t.admin);
 	if (access(b.s, F_OK) == 0) {
-		refuse(r, "git_running", NULL, "git is running in it ('%s' exists)", b.s);
+		wt_rec_refuse(r, "git_running", NULL, "not removed: git is running in it "
+			      "('%s' exists)", b.s);
 		goto out;
 	}
 	wt_buf_reset(&b);
@@ -730,69 +600,62 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 			     wt_git_errmsg());
 		goto out;
 	}
-	if (c.has_head || c.merged_reason) {
-		if (c.merged == WT_MERGED_UNKNOWN)
-			wt_rec_set_null(r, "merged");
-		else
-			wt_rec_set_bool(r, "merged", c.merged == WT_MERGED_YES);
-		wt_rec_set_str(r, "merged_reason", c.merged_reason);
-	}
+	wt_rec_set_merged(r, c.merged, c.why);
 	if (c.rules && !opt.force) {
 		for (i = 0; !(c.rules & (1 << i)); i++)
 			;
-		wt_buf_adds(&ctx, ",\"rules\":[");
-		for (int k = 0, n = 0; k < NRULES; k++)
-			if (c.rules & (1 << k)) {
-				wt_buf_addf(&ctx, "%s\"%s\"", n++ ? "," : "", rule_names[k]);
-			}
-		wt_buf_addf(&ctx, "],\"modified\":%zu,\"untracked\":%zu,\"precious\":%zu",
-			    c.nmodified, c.nuntracked, c.nprecious);
+		wt_obj_array(&ctx, "rules");
+		for (int k = 0; k < NRULES; k++)
+			if (c.rules & (1 << k))
+				wt_obj_str(&ctx, NULL, rule_names[k]);
+		wt_obj_close(&ctx);
+		wt_obj_int(&ctx, "modified", (long long)c.nmodified);
+		wt_obj_int(&ctx, "untracked", (long long)c.nuntracked);
+		wt_obj_int(&ctx, "precious", (long long)c.nprecious);
 		describe(&b, &c);
-		refuse(r, rule_names[i], ctx.s, "%s (-f saves the work in a ref and removes)", b.s);
+		wt_rec_refuse(r, rule_names[i], &ctx, "not removed: %s (-f saves the work "
+			      "in a ref and removes)", b.s);
 		goto out;
 	}
 	/* In use is checked last, closest to the removal. */
 	if (!opt.force && (pid = wt_path_in_use(t.path))) {
-		wt_buf_addf(&ctx, ",\"pid\":%ld", (long)pid);
-		refuse(r, "in_use", ctx.s, "in use by process %ld (its current directory "
-		       "is inside)", (long)pid);
+		wt_obj_int(&ctx, "pid", (long)pid);
+		wt_rec_refuse(r, "in_use", &ctx, "not removed: in use by process %ld (its "
+			      "current directory is inside)", (long)pid);
 		goto out;
 	}
 	need_backup = (c.rules & (R_FILES | R_UNMERGED)) != 0;
-	del_branch = c.merged == WT_MERGED_YES && c.branch && !opt.keep_branch &&
-		     c.has_head && (!c.base_ref || strcmp(c.merged_reason, "the base branch itself"));
+	del_branch = c.merged == WT_MERGED_YES && c.branch && !opt.keep_branch && c.has_head;
 	/* Commits only the branch holds (squash, cherry) keep a ref when it goes. */
-	if (del_branch && strcmp(c.merged_reason, "ancestor") != 0)
+	if (del_branch && c.why != WT_MR_ANCESTOR)
 		need_backup = 1;
-	in_reg = registered(r, &t);
+	in_reg = wt_registry_record_of(&reg, id, t.path, t.common, &reg_rec) == WT_REG_SAME;
 
 	if (opt.dry) {
-		wt_buf_adds(&b, "{\"remove\":true");
+		wt_obj_reset(&ctx);
+		wt_obj_bool(&ctx, "remove", 1);
 		if (need_backup)
-			wt_buf_adds(&b, ",\"backup\":true");
-		if (del_branch) {
-			wt_buf_adds(&b, ",\"delete_branch\":");
-			wt_json_strz(&b, c.branch);
-		}
+			wt_obj_bool(&ctx, "backup", 1);
+		if (del_branch)
+			wt_obj_str(&ctx, "delete_branch", c.branch);
 		if (in_reg)
-			wt_buf_adds(&b, ",\"unregister\":true");
-		wt_buf_addc(&b, '}');
+			wt_obj_bool(&ctx, "unregister", 1);
 		wt_rec_set_bool(r, "removed", 0);
-		wt_rec_set_raw(r, "would", b.s, b.len);
+		wt_rec_set_obj(r, "would", &ctx);
 		goto out;
 	}
 
 	if (need_backup) {
 		if (c.rules & R_FILES) {
 			if (snapshot(&c, id, &snap, &why) < 0) {
-				refuse(r, "backup", NULL, "%s", why);
+				wt_rec_refuse(r, "backup", NULL, "not removed: %s", why);
 				goto out;
 			}
 		} else if (c.has_head)
 			git_oid_cpy(&snap, &c.head);
 		if ((c.rules & R_FILES) || c.has_head) {
 			if (!(bref = backup_ref(&c, id, &snap, &why))) {
-				refuse(r, "backup", NULL, "%s", why);
+				wt_rec_refuse(r, "backup", NULL, "not removed: %s", why);
 				goto out;
 			}
 			if (c.rules)
@@ -801,8 +664,9 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	}
 	/* Last look before the point of no return. */
 	if (!opt.force && (pid = wt_path_in_use(t.path))) {
-		wt_buf_addf(&ctx, ",\"pid\":%ld", (long)pid);
-		refuse(r, "in_use", ctx.s, "in use by process %ld", (long)pid);
+		wt_obj_reset(&ctx);
+		wt_obj_int(&ctx, "pid", (long)pid);
+		wt_rec_refuse(r, "in_use", &ctx, "not removed: in use by process %ld", (long)pid);
 		goto out;
 	}
 	git_index_free(c.idx);
@@ -812,7 +676,7 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 
 	/* The trash wt-prune keeps in git's admin entry goes first. */
 	if ((afd = open(t.admin, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-		wt_rmtree_at(afd, "wt-trash", &rs);
+		wt_rmtree_at(afd, WT_TRASH_NAME, &rs);
 		close(afd);
 	}
 	if (wt_rmtree_verified(&t, &rs) < 0) {
@@ -841,8 +705,8 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 		deleted = delete_branch(&c, main);
 	pthread_mutex_unlock(&git_mu);
 	wt_rec_set_bool(r, "branch_deleted", deleted);
-	if (in_reg)
-		unregister(id);
+	if (in_reg && wt_batch_del(batch, id) < 0)
+		warn("cannot journal the removal of '%s'", id);
 out:
 	if (verified)
 		wt_target_release(&t);
@@ -850,7 +714,8 @@ out:
 	git_worktree_free(gw);
 	git_repository_free(main);
 	wt_buf_release(&b);
-	wt_buf_release(&ctx);
+	wt_obj_release(&ctx);
+	wt_rec_release(&reg_rec);
 	free(path);
 	free(repo);
 	free(id);
@@ -881,7 +746,7 @@ main(int argc, char *argv[])
 	struct wt_reader *rd;
 	const char *ropt = NULL;
 	long errors;
-	int c;
+	int c, failed;
 
 	wt_setprogname(argv[0]);
 	while ((c = getopt_long(argc, argv, "b:fj:knr:", longopts, NULL)) != -1)
@@ -899,8 +764,9 @@ main(int argc, char *argv[])
 	wt_config_load(&cfg);
 	if (!opt.jobs)
 		opt.jobs = cfg.jobs;
-	if ((have_reg = wt_registry_open(&reg, &cfg, ropt)) < 0)
+	if (wt_registry_open(&reg, &cfg, ropt) < 0)
 		err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
+	batch = wt_batch_open(&reg);
 	wt_git_init();
 
 	rd = wt_reader_new(STDIN_FILENO, 0);
@@ -908,10 +774,11 @@ main(int argc, char *argv[])
 	wt_reader_free(rd);
 	wt_flush_stdout();
 	/* One registry update for the whole run. */
-	if (batch && wt_batch_commit(batch, cfg.lock_timeout) < 0)
+	failed = wt_batch_failed(batch);
+	if (wt_batch_commit(batch, cfg.lock_timeout) < 0)
 		errx(WT_EXIT_FATAL, "cannot update the registry '%s': its journal keeps "
 		     "the changes for the next writer", reg.path);
 	wt_registry_release(&reg);
 	wt_config_release(&cfg);
-	return batch_failed || errors ? WT_EXIT_RECORDS : WT_EXIT_OK;
+	return failed || errors ? WT_EXIT_RECORDS : WT_EXIT_OK;
 }

@@ -1,5 +1,10 @@
-/* artifact.c: the one table of recreatable artifacts (wt-du, wt-prune, wt-archive). */
+/* artifact.c: the one table of recreatable artifacts, and the one rule of what is recreatable. */
+#include <dirent.h>
+#include <err.h>
 #include <fcntl.h>
+#include <git2.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -159,4 +164,147 @@ wt_artifact_in_mask(const char *kind, long long mask)
 		if (strcmp(kinds[i], kind) == 0)
 			return (mask >> i) & 1;
 	return 0;
+}
+
+/*
+ * The rule, for wt-du, wt-prune, wt-archive and wt-rm alike: an entry is a
+ * recreatable artifact when the table names it, git ignores it and git
+ * tracks nothing at or under it. What git tracks is work; what git does not
+ * ignore is, for all we know, work too.
+ */
+struct wt_artifacts {
+	pthread_mutex_t mu;
+	char *top;
+	git_repository *repo;
+	git_index *idx;
+	int own, tried, failed;
+};
+
+struct wt_artifacts *
+wt_artifacts_new(const char *top, git_repository *repo, git_index *idx)
+{
+	struct wt_artifacts *a = wt_xmalloc(sizeof(*a));
+
+	memset(a, 0, sizeof(*a));
+	pthread_mutex_init(&a->mu, NULL);
+	a->top = wt_xstrdup(top);
+	a->repo = repo;
+	a->idx = idx;
+	a->tried = repo && idx;
+	return a;
+}
+
+void
+wt_artifacts_free(struct wt_artifacts *a)
+{
+	if (!a)
+		return;
+	if (a->own) {
+		git_index_free(a->idx);
+		git_repository_free(a->repo);
+	}
+	pthread_mutex_destroy(&a->mu);
+	free(a->top);
+	free(a);
+}
+
+/* Opens what was not given, once; under a->mu. 0, or -1 when git cannot answer. */
+static int
+need_git(struct wt_artifacts *a)
+{
+	if (!a->tried) {
+		a->tried = 1;
+		wt_git_init();
+		if (!a->repo) {
+			a->own = 1;
+			if (git_repository_open(&a->repo, a->top) < 0)
+				a->repo = NULL;
+		}
+		if (a->repo && !a->idx && git_repository_index(&a->idx, a->repo) < 0)
+			a->idx = NULL;
+		if (!a->repo || !a->idx) {
+			warnx("'%s': cannot read git's index, no artifact is recreatable: %s",
+			      a->top, wt_git_errmsg());
+			a->failed = 1;
+		}
+	}
+	return a->failed ? -1 : 0;
+}
+
+/* kind when rel is ignored by git and holds nothing tracked, else NULL. */
+static const char *
+decide(struct wt_artifacts *a, const char *kind, const char *rel)
+{
+	int ignored = 0;
+
+	if (!kind)
+		return NULL;
+	pthread_mutex_lock(&a->mu);
+	if (need_git(a) < 0 || wt_git_tracks_under(a->idx, rel) ||
+	    git_ignore_path_is_ignored(&ignored, a->repo, rel) < 0)
+		ignored = 0;
+	pthread_mutex_unlock(&a->mu);
+	return ignored ? kind : NULL;
+}
+
+const char *
+wt_artifact_entry(struct wt_artifacts *a, const struct wt_walk_ent *e)
+{
+	struct wt_buf rel = WT_BUF_INIT;
+	const char *kind = NULL, *parent, *slash;
+
+	if (!e->dir)
+		return NULL;
+	parent = wt_walk_dir_name(e->dir);
+	if (wt_walk_dir_depth(e->dir) == 0 && (slash = strrchr(parent, '/')))
+		parent = slash + 1;
+	/* A link in an artifact's place is one too: removed, never followed. */
+	if (e->type == DT_DIR || e->type == DT_LNK)
+		kind = wt_artifact_dir(e->dirfd, parent, e->name);
+	else if (e->type == DT_REG)
+		kind = wt_artifact_file(e->name);
+	if (!kind)
+		return NULL;
+	wt_walk_relpath(e->dir, e->name, &rel);
+	kind = decide(a, kind, rel.s);
+	wt_buf_release(&rel);
+	return kind;
+}
+
+int
+wt_artifact_path(struct wt_artifacts *a, int topfd, const char *path)
+{
+	struct wt_buf prefix = WT_BUF_INIT;
+	char *p = wt_xstrdup(path), *comp, *next, *dname;
+	const char *base = strrchr(a->top, '/');
+	int fd = dup(topfd), nfd, found = 0;
+	size_t n = strlen(p);
+
+	while (n && p[n - 1] == '/')
+		p[--n] = '\0';
+	dname = wt_xstrdup(base ? base + 1 : a->top);
+	/* Components are opened one by one, never following a link. */
+	for (comp = p; fd >= 0 && comp && *comp && !found; comp = next) {
+		if ((next = strchr(comp, '/')))
+			*next++ = '\0';
+		if (prefix.len)
+			wt_buf_addc(&prefix, '/');
+		wt_buf_adds(&prefix, comp);
+		if (decide(a, wt_artifact_dir(fd, dname, comp), prefix.s) ||
+		    (!next && decide(a, wt_artifact_file(comp), prefix.s)))
+			found = 1;
+		if (found || !next)
+			break;
+		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = nfd;
+		free(dname);
+		dname = wt_xstrdup(comp);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(dname);
+	free(p);
+	wt_buf_release(&prefix);
+	return found;
 }

@@ -1,5 +1,6 @@
 /* batch.c: batched registry writes: journal, lock, rewrite, rename. */
 #include <err.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -10,9 +11,15 @@
 
 #include "wt.h"
 
+/*
+ * A batch opens its journal on the first patch, so a run that changes
+ * nothing writes nothing; pool workers share one batch under its mutex.
+ */
 struct wt_batch {
 	struct wt_registry reg;
-	int jfd;
+	pthread_mutex_t mu;
+	int jfd;            /* -1 until the first patch */
+	int failed;         /* a patch could not be journaled */
 	long patches;
 };
 
@@ -78,28 +85,40 @@ struct wt_batch *
 wt_batch_open(const struct wt_registry *reg)
 {
 	struct wt_batch *b = wt_xmalloc(sizeof(*b));
-	char *path;
 
 	memset(b, 0, sizeof(*b));
 	b->reg.path = wt_xstrdup(reg->path);
 	b->reg.dir = wt_xstrdup(reg->dir);
-	if (wt_mkdirs(reg->dir, 0700) < 0) {
-		warn("cannot create '%s'", reg->dir);
-		goto fail;
-	}
-	path = wt_registry_file(reg, "journal");
-	b->jfd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (b->jfd < 0) {
-		warn("cannot open '%s'", path);
-		free(path);
-		goto fail;
-	}
-	free(path);
+	b->reg.moai = reg->moai;
+	b->jfd = -1;
+	pthread_mutex_init(&b->mu, NULL);
 	return b;
-fail:
-	wt_registry_release(&b->reg);
-	free(b);
-	return NULL;
+}
+
+/* The journal, opened (and the registry's directory made) on first use. */
+static int
+journal_open(struct wt_batch *b)
+{
+	char *path;
+
+	if (b->jfd >= 0)
+		return 0;
+	if (wt_mkdirs(b->reg.dir, 0700) < 0) {
+		warn("cannot create '%s'", b->reg.dir);
+		return -1;
+	}
+	path = wt_registry_file(&b->reg, "journal");
+	b->jfd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (b->jfd < 0)
+		warn("cannot open '%s'", path);
+	free(path);
+	return b->jfd < 0 ? -1 : 0;
+}
+
+int
+wt_batch_failed(const struct wt_batch *b)
+{
+	return b && b->failed;
 }
 
 /* Appends one patch line to the journal and syncs it: after this, a crash loses nothing. */
@@ -113,8 +132,13 @@ journal(struct wt_batch *b, struct wt_buf *line)
 	int ret = 0;
 	char last;
 
-	if (flock(b->jfd, LOCK_EX) < 0)
-		return -1;
+	pthread_mutex_lock(&b->mu);
+	if (b->reg.moai) {
+		errno = EROFS;
+		goto fail;
+	}
+	if (journal_open(b) < 0 || flock(b->jfd, LOCK_EX) < 0)
+		goto fail;
 	/*
 	 * A writer that died in the middle of a line left it without a newline:
 	 * end that torn line first, or our patch would be joined to it and
@@ -141,7 +165,15 @@ journal(struct wt_batch *b, struct wt_buf *line)
 	wt_buf_release(&out);
 	if (ret == 0)
 		b->patches++;
+	else
+		b->failed = 1;
+	pthread_mutex_unlock(&b->mu);
 	return ret;
+fail:
+	b->failed = 1;
+	pthread_mutex_unlock(&b->mu);
+	wt_buf_release(&out);
+	return -1;
 }
 
 int
@@ -204,7 +236,9 @@ wt_batch_abandon(struct wt_batch *b)
 {
 	if (!b)
 		return;
-	close(b->jfd);
+	if (b->jfd >= 0)
+		close(b->jfd);
+	pthread_mutex_destroy(&b->mu);
 	wt_registry_release(&b->reg);
 	free(b);
 }
@@ -569,8 +603,24 @@ wt_registry_replay(const struct wt_registry *reg, double timeout)
 int
 wt_batch_commit(struct wt_batch *b, double timeout)
 {
-	int ret = wt_registry_replay(&b->reg, timeout);
+	struct stat st;
+	char *jpath;
+	int ret = 0, need;
 
+	if (!b)
+		return 0;
+	need = !b->reg.moai;
+	/*
+	 * A run that journaled nothing still merges what a killed run left,
+	 * but takes no lock when there is no journal at all.
+	 */
+	if (need && !b->patches) {
+		jpath = wt_registry_file(&b->reg, "journal");
+		need = stat(jpath, &st) == 0 && st.st_size > 0;
+		free(jpath);
+	}
+	if (need)
+		ret = wt_registry_replay(&b->reg, timeout);
 	wt_batch_abandon(b);
 	return ret;
 }

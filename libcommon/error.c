@@ -16,41 +16,36 @@ wt_setprogname(const char *argv0)
 }
 
 void
-wt_rec_error(struct wt_rec *r, const char *kind, const char *ctx,
-	     const char *fmt, ...)
+wt_rec_verror(struct wt_rec *r, const char *kind, struct wt_obj *ctx,
+	      const char *fmt, va_list ap)
 {
-	struct wt_buf msg = WT_BUF_INIT, obj = WT_BUF_INIT;
-	const char *why;
-	va_list ap;
+	struct wt_buf msg = WT_BUF_INIT;
+	struct wt_obj obj;
+	const char *text;
+	size_t n;
+	va_list aq;
 	char *id;
-	int n;
+	int len;
 
-	wt_buf_grow(&msg, 128);
-	va_start(ap, fmt);
-	n = vsnprintf(msg.s, msg.cap, fmt, ap);
-	va_end(ap);
-	if (n >= 0 && (size_t)n >= msg.cap) {
-		wt_buf_grow(&msg, (size_t)n);
-		va_start(ap, fmt);
-		vsnprintf(msg.s, msg.cap, fmt, ap);
-		va_end(ap);
-	}
-	msg.len = n > 0 ? (size_t)n : 0;
+	va_copy(aq, ap);
+	len = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	wt_buf_grow(&msg, len > 0 ? (size_t)len + 1 : 1);
+	vsnprintf(msg.s, msg.cap, fmt, ap);
+	msg.len = len > 0 ? (size_t)len : 0;
 
-	wt_buf_adds(&obj, "{\"kind\":");
-	wt_json_strz(&obj, kind);
-	wt_buf_adds(&obj, ",\"message\":");
-	wt_json_str(&obj, msg.s, msg.len);
-	wt_buf_adds(&obj, ",\"tool\":");
-	wt_json_strz(&obj, wt_progname);
-	if (ctx && wt_json_check(ctx, strlen(ctx), 1, &why) == 0) {
-		wt_buf_adds(&obj, ",\"context\":");
-		wt_buf_adds(&obj, ctx);
+	wt_obj_init(&obj);
+	wt_obj_str(&obj, "kind", kind);
+	wt_obj_strn(&obj, "message", msg.s, msg.len);
+	wt_obj_str(&obj, "tool", wt_progname);
+	if (ctx) {
+		text = wt_obj_text(ctx, &n);
+		wt_obj_raw(&obj, "context", text, n);
 	}
-	wt_buf_addc(&obj, '}');
+	text = wt_obj_text(&obj, &n);
 	if (!r->ntok)
 		wt_rec_clear(r);
-	wt_rec_set_raw(r, "error", obj.s, obj.len);
+	wt_rec_set_raw(r, "error", text, n);
 
 	id = wt_rec_str(r, "id");
 	if (id)
@@ -59,7 +54,41 @@ wt_rec_error(struct wt_rec *r, const char *kind, const char *ctx,
 		fprintf(stderr, "%s: %s\n", wt_progname, msg.s);
 	free(id);
 	wt_buf_release(&msg);
-	wt_buf_release(&obj);
+	wt_obj_release(&obj);
+}
+
+void
+wt_rec_error(struct wt_rec *r, const char *kind, struct wt_obj *ctx,
+	     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	wt_rec_verror(r, kind, ctx, fmt, ap);
+	va_end(ap);
+}
+
+void
+wt_rec_refuse(struct wt_rec *r, const char *rule, struct wt_obj *ctx,
+	      const char *fmt, ...)
+{
+	struct wt_obj full;
+	const char *text;
+	size_t n;
+	va_list ap;
+
+	wt_obj_init(&full);
+	wt_obj_str(&full, "rule", rule);
+	/* ctx's members follow the rule: its text without the braces. */
+	if (ctx && !wt_obj_empty(ctx)) {
+		text = wt_obj_text(ctx, &n);
+		wt_buf_addc(&full.b, ',');
+		wt_buf_add(&full.b, text + 1, n - 2);
+	}
+	va_start(ap, fmt);
+	wt_rec_verror(r, WT_E_BASE, &full, fmt, ap);
+	va_end(ap);
+	wt_obj_release(&full);
 }
 
 int

@@ -36,3 +36,38 @@ wt_git_admin_dir(const char *path)
 		b.s[--b.len] = '\0';
 	return wt_buf_detach(&b);
 }
+
+/*
+ * The files git keeps in a worktree's admin directory while an operation
+ * waits for the user, as git itself (wt-status.c) and libgit2's
+ * git_repository_state look for them.
+ */
+static const struct {
+	const char *file, *op;
+} in_progress[] = {
+	{ "rebase-merge", "rebase" },
+	{ "rebase-apply", "rebase" },
+	{ "MERGE_HEAD", "merge" },
+	{ "CHERRY_PICK_HEAD", "cherry-pick" },
+	{ "REVERT_HEAD", "revert" },
+	{ "sequencer/todo", "sequencer" },   /* a cherry-pick or revert of several */
+	{ "BISECT_LOG", "bisect" },
+};
+
+const char *
+wt_git_in_progress(const char *admin)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct stat st;
+	const char *op = NULL;
+	size_t i;
+
+	for (i = 0; !op && i < sizeof(in_progress) / sizeof(in_progress[0]); i++) {
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s/%s", admin, in_progress[i].file);
+		if (lstat(b.s, &st) == 0)
+			op = in_progress[i].op;
+	}
+	wt_buf_release(&b);
+	return op;
+}

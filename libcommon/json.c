@@ -1,5 +1,6 @@
 /* json.c: jsmn's code, a strict validator, and JSON string escaping. */
 #define WT_JSMN_IMPL
+#include <err.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -589,4 +590,143 @@ wt_json_unescape(const char *s, size_t n)
 	}
 out:
 	return wt_buf_detach(&b);
+}
+
+/*
+ * The object builder. Each level remembers whether it has a member yet, so
+ * the comma goes in the right place; a level is an object (members have
+ * keys) or an array (key NULL).
+ */
+void
+wt_obj_init(struct wt_obj *o)
+{
+	memset(o, 0, sizeof(*o));
+	wt_buf_addc(&o->b, '{');
+	o->depth = 1;
+}
+
+void
+wt_obj_release(struct wt_obj *o)
+{
+	wt_buf_release(&o->b);
+	o->depth = 0;
+}
+
+void
+wt_obj_reset(struct wt_obj *o)
+{
+	wt_buf_reset(&o->b);
+	memset(o->has, 0, sizeof(o->has));
+	wt_buf_addc(&o->b, '{');
+	o->depth = 1;
+}
+
+/* The comma and the key of the next member (none in an array). */
+static void
+member(struct wt_obj *o, const char *key)
+{
+	if (o->has[o->depth - 1])
+		wt_buf_addc(&o->b, ',');
+	o->has[o->depth - 1] = 1;
+	if (key) {
+		wt_json_strz(&o->b, key);
+		wt_buf_addc(&o->b, ':');
+	}
+}
+
+void
+wt_obj_str(struct wt_obj *o, const char *key, const char *s)
+{
+	member(o, key);
+	if (s)
+		wt_json_strz(&o->b, s);
+	else
+		wt_buf_adds(&o->b, "null");
+}
+
+void
+wt_obj_strn(struct wt_obj *o, const char *key, const char *s, size_t n)
+{
+	member(o, key);
+	wt_json_str(&o->b, s, n);
+}
+
+void
+wt_obj_int(struct wt_obj *o, const char *key, long long v)
+{
+	member(o, key);
+	wt_buf_addf(&o->b, "%lld", v);
+}
+
+void
+wt_obj_bool(struct wt_obj *o, const char *key, int v)
+{
+	member(o, key);
+	wt_buf_adds(&o->b, v ? "true" : "false");
+}
+
+void
+wt_obj_null(struct wt_obj *o, const char *key)
+{
+	member(o, key);
+	wt_buf_adds(&o->b, "null");
+}
+
+void
+wt_obj_raw(struct wt_obj *o, const char *key, const char *raw, size_t n)
+{
+	member(o, key);
+	wt_buf_add(&o->b, raw, n);
+}
+
+static void
+open_level(struct wt_obj *o, const char *key, int c)
+{
+	if (o->depth >= WT_OBJ_DEPTH)
+		errx(WT_EXIT_FATAL, "internal error: JSON object nested too deep");
+	member(o, key);
+	wt_buf_addc(&o->b, c);
+	o->closer[o->depth] = c == '{' ? '}' : ']';
+	o->has[o->depth++] = 0;
+}
+
+void
+wt_obj_open(struct wt_obj *o, const char *key)
+{
+	open_level(o, key, '{');
+}
+
+void
+wt_obj_array(struct wt_obj *o, const char *key)
+{
+	open_level(o, key, '[');
+}
+
+void
+wt_obj_close(struct wt_obj *o)
+{
+	if (o->depth <= 1)
+		errx(WT_EXIT_FATAL, "internal error: JSON object closed too often");
+	o->depth--;
+	wt_buf_addc(&o->b, o->closer[o->depth]);
+}
+
+const char *
+wt_obj_text(struct wt_obj *o, size_t *n)
+{
+	while (o->depth > 1)
+		wt_obj_close(o);
+	if (o->depth == 1) {
+		wt_buf_addc(&o->b, '}');
+		o->depth = 0;
+	}
+	if (n)
+		*n = o->b.len;
+	return o->b.s;
+}
+
+int
+wt_obj_empty(const struct wt_obj *o)
+{
+	return !o->has[0];
 }

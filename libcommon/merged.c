@@ -175,7 +175,7 @@ walk_range(git_repository *repo, const git_oid *from, const git_oid *hide)
  */
 static int
 tree_or_cherry(git_repository *repo, const git_oid *tip, const git_oid *base,
-	       const git_oid *fork, const char **reason)
+	       const git_oid *fork, enum wt_merged_reason *reason)
 {
 	git_revwalk *w = NULL;
 	git_commit *c = NULL;
@@ -194,7 +194,7 @@ tree_or_cherry(git_repository *repo, const git_oid *tip, const git_oid *base,
 		if (git_commit_lookup(&c, repo, &id) < 0)
 			goto out;
 		if (git_oid_equal(git_commit_tree_id(c), git_tree_id(tt))) {
-			*reason = "tree";
+			*reason = WT_MR_TREE;
 			ret = 1;
 			goto out;
 		}
@@ -261,7 +261,7 @@ tree_or_cherry(git_repository *repo, const git_oid *tip, const git_oid *base,
 		goto out;
 	ret = found == nmine;
 	if (ret)
-		*reason = "cherry";
+		*reason = WT_MR_CHERRY;
 out:
 	git_commit_free(c);
 	git_tree_free(tt);
@@ -320,25 +320,46 @@ out:
 	return ret;
 }
 
+static const char *const reason_names[] = {
+	[WT_MR_ANCESTOR] = "ancestor",
+	[WT_MR_TREE] = "tree",
+	[WT_MR_CHERRY] = "cherry",
+	[WT_MR_SQUASH] = "squash",
+	[WT_MR_NOT_MERGED] = "not merged",
+	[WT_MR_BASE] = "the base branch itself",
+	[WT_MR_NO_COMMIT] = "no commit checked out",
+	[WT_MR_NO_BASE] = "no base branch",
+	[WT_MR_UNREADABLE] = "cannot read the history",
+	[WT_MR_NO_FORK] = "cannot find where the branch forked",
+	[WT_MR_TOO_LONG] = "history too long or unreadable to decide",
+};
+
+const char *
+wt_merged_reason_name(enum wt_merged_reason why)
+{
+	return (unsigned)why < sizeof(reason_names) / sizeof(reason_names[0]) ?
+	       reason_names[why] : "unknown";
+}
+
 int
 wt_git_merged(git_repository *repo, const git_oid *tip, const git_oid *base,
-	      const char **reason)
+	      enum wt_merged_reason *reason)
 {
 	git_oid fork;
 	int rc = 0, unknown = 0, has_fork;
 
 	/* Cheapest first: the tip is in the base's history. */
 	if (git_oid_equal(tip, base) || (rc = git_graph_descendant_of(repo, base, tip)) == 1) {
-		*reason = "ancestor";
+		*reason = WT_MR_ANCESTOR;
 		return WT_MERGED_YES;
 	}
 	if (rc < 0) {
-		*reason = "cannot read the history";
+		*reason = WT_MR_UNREADABLE;
 		return WT_MERGED_UNKNOWN;
 	}
 	rc = git_merge_base(&fork, repo, tip, base);
 	if (rc < 0 && rc != GIT_ENOTFOUND) {
-		*reason = "cannot find where the branch forked";
+		*reason = WT_MR_NO_FORK;
 		return WT_MERGED_UNKNOWN;
 	}
 	has_fork = rc == 0;
@@ -348,49 +369,67 @@ wt_git_merged(git_repository *repo, const git_oid *tip, const git_oid *base,
 	unknown = rc < 0;
 	rc = squashed(repo, tip, base, has_fork ? &fork : NULL);
 	if (rc == 1) {
-		*reason = "squash";
+		*reason = WT_MR_SQUASH;
 		return WT_MERGED_YES;
 	}
 	if (unknown || rc < 0) {
-		*reason = "history too long or unreadable to decide";
+		*reason = WT_MR_TOO_LONG;
 		return WT_MERGED_UNKNOWN;
 	}
-	*reason = "not merged";
+	*reason = WT_MR_NOT_MERGED;
 	return WT_MERGED_NO;
+}
+
+int
+wt_git_head_merged(git_repository *repo, const char *base_opt,
+		   enum wt_merged_reason *reason, char **base_ref)
+{
+	git_reference *head = NULL;
+	git_oid tip, base;
+	char *refname = NULL;
+	int m = WT_MERGED_UNKNOWN;
+
+	if (base_ref)
+		*base_ref = NULL;
+	if (git_repository_head(&head, repo) < 0) {
+		*reason = WT_MR_NO_COMMIT;
+		goto out;
+	}
+	git_oid_cpy(&tip, git_reference_target(head));
+	if (wt_git_base(repo, base_opt, &refname, &base) < 0) {
+		*reason = WT_MR_NO_BASE;
+		goto out;
+	}
+	/* The base branch is not merged into itself: what it holds stays with it. */
+	if (strcmp(git_reference_name(head), refname) == 0) {
+		*reason = WT_MR_BASE;
+		goto out;
+	}
+	m = wt_git_merged(repo, &tip, &base, reason);
+out:
+	if (base_ref)
+		*base_ref = refname;
+	else
+		free(refname);
+	git_reference_free(head);
+	return m;
+}
+
+void
+wt_rec_set_merged(struct wt_rec *r, int merged, enum wt_merged_reason reason)
+{
+	if (merged == WT_MERGED_UNKNOWN)
+		wt_rec_set_null(r, "merged");
+	else
+		wt_rec_set_bool(r, "merged", merged == WT_MERGED_YES);
+	wt_rec_set_str(r, "merged_reason", wt_merged_reason_name(reason));
 }
 
 void
 wt_git_set_merged(struct wt_rec *r, git_repository *repo, const char *base_opt)
 {
-	git_reference *head = NULL;
-	git_oid tip, base;
-	char *refname = NULL;
-	const char *reason;
-	int m;
+	enum wt_merged_reason why;
+	int m = wt_git_head_merged(repo, base_opt, &why, NULL);
 
-	if (git_repository_head(&head, repo) < 0) {
-		wt_rec_set_null(r, "merged");
-		wt_rec_set_str(r, "merged_reason", "no commit checked out");
-		goto out;
-	}
-	git_oid_cpy(&tip, git_reference_target(head));
-	if (wt_git_base(repo, base_opt, &refname, &base) < 0) {
-		wt_rec_set_null(r, "merged");
-		wt_rec_set_str(r, "merged_reason", "no base branch");
-		goto out;
-	}
-	if (strcmp(git_reference_name(head), refname) == 0) {
-		wt_rec_set_null(r, "merged");
-		wt_rec_set_str(r, "merged_reason", "the base branch itself");
-		goto out;
-	}
-	m = wt_git_merged(repo, &tip, &base, &reason);
-	if (m == WT_MERGED_UNKNOWN)
-		wt_rec_set_null(r, "merged");
-	else
-		wt_rec_set_bool(r, "merged", m);
-	wt_rec_set_str(r, "merged_reason", reason);
-out:
-	git_reference_free(head);
-	free(refname);
+	wt_rec_set_merged(r, m, why);
 }

@@ -174,6 +174,7 @@ wt_moai_each(const char *path, wt_rec_fn fn, void *arg)
 	struct wt_rec f = WT_REC_INIT, r = WT_REC_INIT;
 	struct wt_buf text = WT_BUF_INIT, line = WT_BUF_INIT, suf = WT_BUF_INIT;
 	struct item *items = NULL;
+	struct wt_obj ctx;
 	size_t nitems = 0, i, dup;
 	const char *why = "";
 	struct stat st;
@@ -199,11 +200,11 @@ wt_moai_each(const char *path, wt_rec_fn fn, void *arg)
 	text.s[text.len] = '\0';
 	if (wt_rec_parse(&f, text.s, text.len, &why) < 0) {
 		wt_rec_clear(&r);
-		wt_buf_reset(&line);
-		wt_buf_adds(&line, "{\"registry_path\":");
-		wt_json_strz(&line, path);
-		wt_buf_adds(&line, ",\"operation\":\"read\"}");
-		wt_rec_error(&r, WT_E_REGISTRY, line.s, "MoAI registry: %s", why);
+		wt_obj_init(&ctx);
+		wt_obj_str(&ctx, "registry_path", path);
+		wt_obj_str(&ctx, "operation", "read");
+		wt_rec_error(&r, WT_E_REGISTRY, &ctx, "MoAI registry: %s", why);
+		wt_obj_release(&ctx);
 		fn(&r, arg);
 		ret = 0;
 		goto out;

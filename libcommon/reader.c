@@ -199,7 +199,7 @@ wt_reader_next(struct wt_reader *rd, struct wt_rec *r)
 	const char *line, *why;
 	size_t n;
 	int toolong, rc;
-	char ctx[64];
+	struct wt_obj ctx;
 
 	for (;;) {
 		if ((rc = wt_reader_line(rd, &line, &n, &toolong)) <= 0)
@@ -215,7 +215,9 @@ wt_reader_next(struct wt_reader *rd, struct wt_rec *r)
 	}
 	wt_rec_clear(r);
 	r->lineno = rd->lineno;
-	snprintf(ctx, sizeof(ctx), "{\"line\":%ld}", rd->lineno);
-	wt_rec_error(r, WT_E_INPUT, ctx, "line %ld: %s", rd->lineno, why);
+	wt_obj_init(&ctx);
+	wt_obj_int(&ctx, "line", rd->lineno);
+	wt_rec_error(r, WT_E_INPUT, &ctx, "line %ld: %s", rd->lineno, why);
+	wt_obj_release(&ctx);
 	return 1;
 }

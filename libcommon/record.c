@@ -611,3 +611,14 @@ wt_rec_is_archived(const struct wt_rec *r)
 		return 1;
 	return wt_rec_bool(r, "archived", &b) == 0 && b;
 }
+
+void
+wt_rec_set_obj(struct wt_rec *r, const char *key, struct wt_obj *o)
+{
+	size_t n;
+	const char *text = wt_obj_text(o, &n);
+
+	/* The builder's text is valid JSON of bounded depth: this cannot fail. */
+	if (wt_rec_set_raw(r, key, text, n) < 0)
+		errx(WT_EXIT_FATAL, "internal error: '%s' is no JSON value", key);
+}

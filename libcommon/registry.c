@@ -89,15 +89,16 @@ static void
 registry_line_error(const struct wt_registry *reg, struct wt_rec *r, long lineno,
 		    const char *why)
 {
-	struct wt_buf ctx = WT_BUF_INIT;
+	struct wt_obj ctx;
 
-	wt_buf_adds(&ctx, "{\"registry_path\":");
-	wt_json_strz(&ctx, reg->path);
-	wt_buf_addf(&ctx, ",\"operation\":\"read\",\"line\":%ld}", lineno);
+	wt_obj_init(&ctx);
+	wt_obj_str(&ctx, "registry_path", reg->path);
+	wt_obj_str(&ctx, "operation", "read");
+	wt_obj_int(&ctx, "line", lineno);
 	wt_rec_clear(r);
 	r->lineno = lineno;
-	wt_rec_error(r, WT_E_REGISTRY, ctx.s, "registry line %ld: %s", lineno, why);
-	wt_buf_release(&ctx);
+	wt_rec_error(r, WT_E_REGISTRY, &ctx, "registry line %ld: %s", lineno, why);
+	wt_obj_release(&ctx);
 }
 
 int
@@ -236,6 +237,36 @@ status_cb(struct wt_rec *r, void *arg)
 	if (wt_rec_has_error(r) || (t >= 0 && wt_rec_tokeq(r, t, s->status)))
 		return s->fn(r, s->arg);
 	return 0;
+}
+
+/* 1 when the record's path field names dir: as written, or once resolved. */
+static int
+names_dir(const struct wt_rec *r, const char *key, const char *dir)
+{
+	char *p = wt_rec_str(r, key), *real = NULL;
+	int same;
+
+	same = p && (strcmp(p, dir) == 0 ||
+		     ((real = realpath(p, NULL)) && strcmp(real, dir) == 0));
+	free(p);
+	free(real);
+	return same;
+}
+
+int
+wt_registry_record_of(const struct wt_registry *reg, const char *id,
+		      const char *top, const char *common, struct wt_rec *r)
+{
+	int rc;
+
+	if (!id || reg->moai || access(reg->path, F_OK) < 0)
+		return WT_REG_NONE;
+	if ((rc = wt_registry_find(reg, id, r, NULL)) <= 0)
+		return rc < 0 ? -1 : WT_REG_NONE;
+	if (!names_dir(r, "path", top) ||
+	    (common && wt_rec_find(r, "repo") >= 0 && !names_dir(r, "repo", common)))
+		return WT_REG_OTHER;
+	return WT_REG_SAME;
 }
 
 int

@@ -236,7 +236,7 @@ unescape_octal(char *s)
 }
 
 int
-wt_path_has_mounts(const char *path)
+wt_path_has_mounts(const char *path, char **first)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char *line = NULL, *p, *mp;
@@ -256,6 +256,8 @@ wt_path_has_mounts(const char *path)
 			*p = '\0';
 		unescape_octal(mp);
 		found = strncmp(mp, path, n) == 0 && mp[n] == '/' && mp[n + 1];
+		if (found && first)
+			*first = wt_xstrdup(mp);
 	}
 	free(line);
 	fclose(f);

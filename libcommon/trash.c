@@ -13,7 +13,6 @@
 
 #include "wt.h"
 
-#define TRASH_NAME "wt-trash"
 #define DENTS_BUF (64 * 1024)
 
 char *
@@ -21,7 +20,7 @@ wt_trash_path(const struct wt_target *t)
 {
 	struct wt_buf b = WT_BUF_INIT;
 
-	wt_buf_addf(&b, "%s/" TRASH_NAME, t->admin);
+	wt_buf_addf(&b, "%s/" WT_TRASH_NAME, t->admin);
 	return wt_buf_detach(&b);
 }
 

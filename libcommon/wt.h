@@ -116,6 +116,38 @@ wt_json_keybit(const char *s, size_t n)
 /* 1 when s[0..n) is valid UTF-8 (no overlong forms, no surrogates). */
 int wt_utf8_valid(const char *s, size_t n);
 
+/*
+ * A JSON object builder, for every object a program writes (error contexts,
+ * patches, dry runs, results): members are added in order, nested objects
+ * and arrays opened and closed; a NULL key adds an element to the array
+ * open. The text is valid JSON by construction. wt_obj_text closes what is
+ * open and returns the text, owned by o until wt_obj_release.
+ */
+#define WT_OBJ_DEPTH 16
+struct wt_obj {
+	struct wt_buf b;
+	int depth;
+	unsigned char has[WT_OBJ_DEPTH];      /* a level has a member already */
+	char closer[WT_OBJ_DEPTH];
+};
+void wt_obj_init(struct wt_obj *o);
+void wt_obj_reset(struct wt_obj *o);
+void wt_obj_release(struct wt_obj *o);
+/* s NULL writes null. */
+void wt_obj_str(struct wt_obj *o, const char *key, const char *s);
+void wt_obj_strn(struct wt_obj *o, const char *key, const char *s, size_t n);
+void wt_obj_int(struct wt_obj *o, const char *key, long long v);
+void wt_obj_bool(struct wt_obj *o, const char *key, int v);
+void wt_obj_null(struct wt_obj *o, const char *key);
+/* raw must be one valid JSON value (another object's text, a record's field). */
+void wt_obj_raw(struct wt_obj *o, const char *key, const char *raw, size_t n);
+void wt_obj_open(struct wt_obj *o, const char *key);
+void wt_obj_array(struct wt_obj *o, const char *key);
+void wt_obj_close(struct wt_obj *o);
+const char *wt_obj_text(struct wt_obj *o, size_t *n);
+/* 1 while the object has no member. */
+int wt_obj_empty(const struct wt_obj *o);
+
 /* record.c: one record, one JSON object on one line */
 struct wt_rec {
 	char *line;          /* the object's text, NUL-terminated, no newline */
@@ -180,6 +212,9 @@ void wt_rec_set_num(struct wt_rec *r, const char *key, double v);
 void wt_rec_set_bool(struct wt_rec *r, const char *key, int v);
 void wt_rec_set_null(struct wt_rec *r, const char *key);
 void wt_rec_set_time(struct wt_rec *r, const char *key, time_t t);
+/* Sets key to the object o built (closing what is open in it). */
+struct wt_obj;
+void wt_rec_set_obj(struct wt_rec *r, const char *key, struct wt_obj *o);
 /* Removes key and its value; 0 when removed, -1 when absent. */
 int wt_rec_del(struct wt_rec *r, const char *key);
 /* Appends the line and a newline to out; err(2) when out fails. */
@@ -223,11 +258,21 @@ extern const char *wt_progname;
 #define WT_E_INPUT "InputError"
 void wt_setprogname(const char *argv0);
 /*
- * Adds {"error":{"kind":kind,"message":...,"tool":progname,"context":ctx}} to
- * r (ctx is raw JSON or NULL) and prints "prog: id: message" on stderr.
+ * The one way a record gets an error: adds {"error":{"kind":kind,
+ * "message":...,"tool":progname,"context":ctx}} to r (ctx NULL: none; it is
+ * closed by this call but still released by the caller) and prints
+ * "prog: 'id': message" on stderr.
  */
-void wt_rec_error(struct wt_rec *r, const char *kind, const char *ctx,
+void wt_rec_error(struct wt_rec *r, const char *kind, struct wt_obj *ctx,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void wt_rec_verror(struct wt_rec *r, const char *kind, struct wt_obj *ctx,
+		   const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+/*
+ * A refusal by a safety rule: a WorktreeError whose context is
+ * {"rule":rule} followed by ctx's members (ctx may be NULL).
+ */
+void wt_rec_refuse(struct wt_rec *r, const char *rule, struct wt_obj *ctx,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* 1 when r carries an error object. */
 int wt_rec_has_error(const struct wt_rec *r);
 /* Checks stdout was written; err(2) otherwise. */
@@ -297,6 +342,18 @@ int wt_registry_each(const struct wt_registry *reg, wt_rec_fn fn, void *arg);
  */
 int wt_registry_find(const struct wt_registry *reg, const char *id,
 		     struct wt_rec *r, int *used_index);
+/*
+ * "Is this the registry's record of this worktree?", asked before any patch:
+ * the record with id, when its path (as written or resolved) is top and its
+ * repo, when it has one, is common (both resolved, as wt_target_verify
+ * gives them). Returns WT_REG_SAME with r filled, WT_REG_NONE when there is
+ * no such id (or no registry, or a MoAI-ADK one), WT_REG_OTHER when the id
+ * names another worktree (r filled; patching it would be a RegistryError),
+ * or -1 when the registry cannot be read.
+ */
+enum { WT_REG_NONE = 0, WT_REG_SAME = 1, WT_REG_OTHER = 2 };
+int wt_registry_record_of(const struct wt_registry *reg, const char *id,
+			  const char *top, const char *common, struct wt_rec *r);
 /* Streams the records whose status is status, through the index if valid. */
 int wt_registry_each_status(const struct wt_registry *reg, const char *status,
 			    wt_rec_fn fn, void *arg, int *used_index);
@@ -344,13 +401,19 @@ int wt_index_write(const struct wt_registry *reg, int regfd);
 
 /* batch.c: the batched write protocol */
 struct wt_batch;
-/* Opens a batch; creates the registry directory when needed. NULL on error. */
+/*
+ * A batch of reg's patches. Nothing is written until the first patch, which
+ * opens the journal (making the registry's directory): open one at the start
+ * of every run that may change the registry. Patches may come from any
+ * thread (pool workers) at once. A MoAI-ADK registry is read only: its
+ * patches fail with EROFS.
+ */
 struct wt_batch *wt_batch_open(const struct wt_registry *reg);
 /*
  * Patches, journaled (appended and synced) as they are made:
  * set merges the fields of the JSON object fields into record id (a field
  * whose value is null is removed); put inserts or replaces a whole record;
- * del removes record id. Return 0 or -1 (errno set).
+ * del removes record id. Return 0 or -1 (errno set; the batch then failed).
  */
 int wt_batch_set(struct wt_batch *b, const char *id, const char *fields);
 int wt_batch_put(struct wt_batch *b, const struct wt_rec *rec);
@@ -360,9 +423,12 @@ int wt_batch_del(struct wt_batch *b, const char *id);
  * journaled patch to the registry as it is, writes it through a temporary
  * file with fsync, keeps .bak, renames, syncs the directory, rewrites the
  * index and truncates the journal. Returns the number of patches applied, or
- * -1 (a message was printed). Frees b either way.
+ * -1 (a message was printed). Frees b either way. A batch with no patch only
+ * replays a journal a killed run left; b NULL is no batch (returns 0).
  */
 int wt_batch_commit(struct wt_batch *b, double timeout);
+/* 1 when a patch of b could not be journaled: the run exits 1. */
+int wt_batch_failed(const struct wt_batch *b);
 /* Forgets b without committing (its journaled patches stay for the next). */
 void wt_batch_abandon(struct wt_batch *b);
 /* Replays a leftover journal, if any. Returns patches applied or -1. */
@@ -505,8 +571,8 @@ void wt_walk_relpath(const struct wt_walk_dir *d, const char *name, struct wt_bu
  * dirfd is (parent: dirfd's own name, for .yarn/cache and .idea/caches), or
  * NULL. Kinds need their marker: node_modules only beside a package.json,
  * build and dist beside a build file, target beside Cargo.toml or pom.xml,
- * venv only with a pyvenv.cfg inside. The caller checks git tracks nothing
- * inside (wt_git_tracks_under).
+ * venv only with a pyvenv.cfg inside. Whether such a directory is
+ * recreatable is wt_artifact_entry's or wt_artifact_path's to say.
  */
 const char *wt_artifact_dir(int dirfd, const char *parent, const char *name);
 /* "pyc" or "class" for a loose compiled file, else NULL. */
@@ -517,6 +583,34 @@ int wt_artifact_kind_valid(const char *kind);
 /* A mask of kinds from "a,b,c"; -1 with *bad naming an unknown kind. */
 long long wt_artifact_mask(const char *list, const char **bad);
 int wt_artifact_in_mask(const char *kind, long long mask);
+/*
+ * The one rule of what is recreatable, for every program that measures,
+ * prunes, archives or removes: an artifact of the table that git ignores and
+ * in which git tracks nothing. One wt_artifacts per worktree (top: its top
+ * directory); repo and idx, when not NULL, are borrowed and must be the
+ * worktree's own (git_repository_open of top), else they are opened from top
+ * on the first question, so a worktree without candidates costs no git.
+ * Safe to ask from several threads at once (they take turns on git).
+ */
+struct wt_artifacts;
+struct git_repository;
+struct git_index;
+struct wt_artifacts *wt_artifacts_new(const char *top, struct git_repository *repo,
+				      struct git_index *idx);
+void wt_artifacts_free(struct wt_artifacts *a);
+/*
+ * The kind of the walk entry e (a walk rooted at the worktree's top) when it
+ * is a recreatable artifact: a directory or a link in its place, or a loose
+ * compiled file. NULL otherwise, and always when git cannot be read.
+ */
+struct wt_walk_ent;
+const char *wt_artifact_entry(struct wt_artifacts *a, const struct wt_walk_ent *e);
+/*
+ * 1 when the path rel (relative to the top open at topfd, as git status
+ * names an ignored path) is recreatable: it, or a directory above it, is a
+ * recreatable artifact. Components are opened without following links.
+ */
+int wt_artifact_path(struct wt_artifacts *a, int topfd, const char *rel);
 
 /* archive.c: wt's archive format (wt-archive, wt-restore) */
 /*
@@ -613,8 +707,11 @@ int wt_target_locked(const struct wt_target *t, char **reason);
 /*
  * 1 when a filesystem is mounted somewhere below path (path resolved, no
  * trailing slash), 0 when none, -1 when the mount table cannot be read.
+ * Bind mounts of the same filesystem count: the kernel's mount table
+ * (/proc/self/mountinfo) is read, the one reader of it. *first, when first
+ * is not NULL and one is found, is its mount point (a new string).
  */
-int wt_path_has_mounts(const char *path);
+int wt_path_has_mounts(const char *path, char **first);
 /* A process whose current directory is path or inside it, or 0. */
 pid_t wt_path_in_use(const char *path);
 struct wt_rm_stats {
@@ -642,6 +739,8 @@ int wt_mount_id(int dirfd, const char *name, uint64_t *id);
 int wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs);
 
 /* trash.c: a worktree's trash, and removal of big trees by parallel workers */
+/* The trash's name in git's admin entry of a worktree. */
+#define WT_TRASH_NAME "wt-trash"
 /*
  * The trash of a verified worktree, where wt-prune renames artifacts so the
  * worktree is clean at once: <admin>/wt-trash (git's admin entry of the
@@ -675,6 +774,12 @@ int wt_rmtree_parallel(int dirfd, const char *const *names, size_t n, int jobs,
  * entry at path. A new string, or NULL.
  */
 char *wt_git_admin_dir(const char *path);
+/*
+ * The git operation waiting in the worktree whose admin directory is admin
+ * (merge, rebase, cherry-pick, revert, bisect: its files there), or NULL.
+ * Such state is work an archive cannot carry and a removal would lose.
+ */
+const char *wt_git_in_progress(const char *admin);
 
 /* git.c: helpers around libgit2 (a program using none links no libgit2) */
 struct git_repository;
@@ -709,19 +814,44 @@ enum { WT_MERGED_UNKNOWN = -1, WT_MERGED_NO = 0, WT_MERGED_YES = 1 };
 int wt_git_base(struct git_repository *repo, const char *opt, char **refname,
 		struct git_oid *oid);
 /*
+ * Why a branch is or is not merged, or why it is not known. The names are
+ * the merged_reason field of wt-record(5).
+ */
+enum wt_merged_reason {
+	WT_MR_ANCESTOR,         /* merged: the tip is in the base's history */
+	WT_MR_TREE,             /* merged: a base commit has the tip's tree */
+	WT_MR_CHERRY,           /* merged: every commit's patch is on the base */
+	WT_MR_SQUASH,           /* merged: every changed path is as the base has it */
+	WT_MR_NOT_MERGED,
+	WT_MR_BASE,             /* unknown: the base branch itself */
+	WT_MR_NO_COMMIT,        /* unknown: nothing checked out (unborn) */
+	WT_MR_NO_BASE,          /* unknown: no base branch found */
+	WT_MR_UNREADABLE,
+	WT_MR_NO_FORK,
+	WT_MR_TOO_LONG,
+};
+const char *wt_merged_reason_name(enum wt_merged_reason why);
+/*
  * Whether the work of the commit tip is in base, cheapest test first: tip is
- * an ancestor of base ("ancestor"); a base commit since the fork has tip's
- * tree ("tree"); every commit of the branch has a patch-id found on the base
- * ("cherry"); every path the branch changed is identical in base ("squash").
- * Returns WT_MERGED_YES, _NO or _UNKNOWN with *reason (static) saying which
- * rule, or why it could not be decided.
+ * an ancestor of base; a base commit since the fork has tip's tree; every
+ * commit of the branch has a patch-id found on the base (cherry); every path
+ * the branch changed is identical in base (squash). Returns WT_MERGED_YES,
+ * _NO or _UNKNOWN with *reason saying which rule, or why it is not known.
  */
 int wt_git_merged(struct git_repository *repo, const struct git_oid *tip,
-		  const struct git_oid *base, const char **reason);
+		  const struct git_oid *base, enum wt_merged_reason *reason);
 /*
- * Sets merged (true, false, or null when unknown) and merged_reason on r
- * for the worktree repository repo against base_opt (NULL: the default).
+ * The merged check of a worktree, the one wt-ls -g, wt-rm and every later
+ * program make: the worktree repository repo's HEAD against base_opt (NULL:
+ * the default base). An unborn HEAD, no base, or HEAD on the base branch
+ * itself is WT_MERGED_UNKNOWN with its reason. *base_ref, when asked, is the
+ * base's ref name (a new string, or NULL).
  */
+int wt_git_head_merged(struct git_repository *repo, const char *base_opt,
+		       enum wt_merged_reason *reason, char **base_ref);
+/* Sets merged (true, false, or null when unknown) and merged_reason on r. */
+void wt_rec_set_merged(struct wt_rec *r, int merged, enum wt_merged_reason reason);
+/* wt_git_head_merged's answer set on r. */
 void wt_git_set_merged(struct wt_rec *r, struct git_repository *repo,
 		       const char *base_opt);
 

@@ -304,11 +304,15 @@ test_error(void)
 {
 	char *err;
 	const char *raw;
+	struct wt_obj ctx;
 	size_t n;
 
 	load("{\"id\":\"w1\",\"path\":\"/p\"}");
 	stderr_begin();
-	wt_rec_error(&r, WT_E_SYNC, "{\"sync_state\":\"conflict\"}", "cannot rebase '%s'", "main");
+	wt_obj_init(&ctx);
+	wt_obj_str(&ctx, "sync_state", "conflict");
+	wt_rec_error(&r, WT_E_SYNC, &ctx, "cannot rebase '%s'", "main");
+	wt_obj_release(&ctx);
 	err = stderr_end();
 	is_str(r.line, "{\"id\":\"w1\",\"path\":\"/p\",\"error\":{\"kind\":\"SynchronizationError\","
 		       "\"message\":\"cannot rebase 'main'\",\"tool\":\"unit\","
@@ -318,11 +322,21 @@ test_error(void)
 	free(err);
 	ok(wt_rec_has_error(&r), "wt_rec_has_error sees it");
 	stderr_begin();
-	wt_rec_error(&r, WT_E_BASE, "{not json", "again");
+	wt_rec_error(&r, WT_E_BASE, NULL, "again");
 	free(stderr_end());
 	raw = wt_rec_raw(&r, "error", &n);
 	is_mem(raw, n, "{\"kind\":\"WorktreeError\",\"message\":\"again\",\"tool\":\"unit\"}", 56,
-	       "a second error replaces the first; a context that is not JSON is left out");
+	       "a second error replaces the first; no context, none written");
+	stderr_begin();
+	wt_obj_init(&ctx);
+	wt_obj_int(&ctx, "pid", 7);
+	wt_rec_refuse(&r, "in_use", &ctx, "in use by %d", 7);
+	wt_obj_release(&ctx);
+	free(stderr_end());
+	raw = wt_rec_raw(&r, "error", &n);
+	is_mem(raw, n, "{\"kind\":\"WorktreeError\",\"message\":\"in use by 7\",\"tool\":\"unit\","
+	       "\"context\":{\"rule\":\"in_use\",\"pid\":7}}", 98,
+	       "a refusal's context is its rule, then the caller's members");
 	load("{\"error\":\"text\"}");
 	ok(!wt_rec_has_error(&r), "an error field that is not an object is no error record");
 }

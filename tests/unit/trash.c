@@ -71,7 +71,7 @@ main(void)
 	snprintf(top, sizeof(top), "%s/wt-unit-trash.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(top))
 		abort();
-	plan(15);
+	plan(16);
 
 	/* A wide tree with a link out of it and a file linked from outside. */
 	dir("outside");
@@ -137,7 +137,9 @@ main(void)
 	mounted = sh("mount --bind '%s' '%s' 2>/dev/null", p, q) == 0;
 	if (mounted) {
 		snprintf(p, sizeof(p), "%s/trash/b", top);
-		is_int(wt_path_has_mounts(p), 1, "wt_path_has_mounts sees the mount below");
+		is_int(wt_path_has_mounts(p, &s), 1, "wt_path_has_mounts sees the mount below");
+		is_str(s, q, "and names it");
+		free(s);
 		ok(wt_mount_id(fd, "b", &m1) == 0 && wt_mount_id(fd, "b/mnt", &m2) == 0 &&
 		   m1 != m2, "a bind mount of the same filesystem has another mount id");
 		memset(&rs, 0, sizeof(rs));
@@ -156,10 +158,10 @@ main(void)
 		free(s);
 		sh("umount '%s'%s", q, "");
 		snprintf(p, sizeof(p), "%s/trash/b", top);
-		is_int(wt_path_has_mounts(p), 0, "no mount below once unmounted");
+		is_int(wt_path_has_mounts(p, NULL), 0, "no mount below once unmounted");
 		is_int(wt_rmtree_parallel(fd, names, 1, 4, &rs), 0, "then it goes");
 	} else {
-		for (i = 0; i < 7; i++)
+		for (i = 0; i < 8; i++)
 			printf("ok %d # skip mount --bind not permitted here\n", ++tap_n);
 	}
 	close(fd);
