@@ -29,9 +29,7 @@ struct counts {
 struct du {
 	char *root, *admin, *id;
 	struct wt_walk *walk;
-	pthread_mutex_t mu;         /* libgit2's index is not safe for parallel finds */
-	git_index *idx;
-	int idx_tried;
+	struct wt_artifacts *arts;  /* what is recreatable, asked of git on first need */
 	struct du *next;            /* in the list the progress line reads */
 };
 
@@ -81,38 +79,10 @@ kind_index(const char *kind)
 	return -1;
 }
 
-/* 1 when git's index of the worktree tracks something at or under the entry. */
-static int
-tracked(struct du *du, const struct wt_walk_ent *e)
-{
-	struct wt_buf rel = WT_BUF_INIT, p = WT_BUF_INIT;
-	int t = 0;
-
-	pthread_mutex_lock(&du->mu);
-	if (!du->idx_tried) {
-		du->idx_tried = 1;
-		if (du->admin) {
-			wt_buf_addf(&p, "%s/index", du->admin);
-			if (access(p.s, F_OK) == 0 && git_index_open(&du->idx, p.s) < 0) {
-				warnx("cannot read the index '%s': %s", p.s, wt_git_errmsg());
-				du->idx = NULL;
-			}
-		}
-	}
-	if (du->idx) {
-		wt_walk_relpath(e->dir, e->name, &rel);
-		t = wt_git_tracks_under(du->idx, rel.s);
-	}
-	pthread_mutex_unlock(&du->mu);
-	wt_buf_release(&rel);
-	wt_buf_release(&p);
-	return t;
-}
-
 /*
- * Counts one entry. Directories are artifacts by the table in libcommon
- * unless git tracks something in them; what is inside an artifact counts
- * for its kind (the directory's tag is the kind's index + 1).
+ * Counts one entry. What libcommon's rule says is recreatable is an artifact
+ * (wt-prune would remove it); what is inside an artifact counts for its kind
+ * (the directory's tag is the kind's index + 1).
  */
 static int
 entry(const struct wt_walk_ent *e, void *arg)
@@ -129,9 +99,7 @@ entry(const struct wt_walk_ent *e, void *arg)
 		return WT_WALK_CONTINUE;
 	if (e->type == DT_DIR) {
 		bump(&c->dirs, 1);
-		if (!kind && e->dir && (k = wt_artifact_dir(e->dirfd,
-		    wt_walk_dir_name(e->dir), e->name)) &&
-		    (i = kind_index(k)) >= 0 && !tracked(du, e))
+		if (!kind && (k = wt_artifact_entry(du->arts, e)) && (i = kind_index(k)) >= 0)
 			kind = (uintptr_t)i + 1;
 		if (e->tag)
 			*e->tag = kind;
@@ -140,8 +108,7 @@ entry(const struct wt_walk_ent *e, void *arg)
 		if (!wt_walk_once(e->walk, st))
 			return WT_WALK_CONTINUE;
 		bump(&c->files, 1);
-		if (!kind && e->type == DT_REG && (k = wt_artifact_file(e->name)) &&
-		    (i = kind_index(k)) >= 0 && !tracked(du, e))
+		if (!kind && (k = wt_artifact_entry(du->arts, e)) && (i = kind_index(k)) >= 0)
 			kind = (uintptr_t)i + 1;
 	}
 	bytes = (long long)st->st_blocks * 512;
@@ -299,7 +266,10 @@ static void
 cache_put(const struct stat *st, const char *path, const char *fp,
 	  const struct wt_rec *f)
 {
-	struct wt_buf name = WT_BUF_INIT, tmp = WT_BUF_INIT, b = WT_BUF_INIT;
+	struct wt_buf name = WT_BUF_INIT, tmp = WT_BUF_INIT;
+	struct wt_obj o;
+	const char *text;
+	size_t n;
 	int fd;
 
 	cache_name(&name, st);
@@ -313,14 +283,14 @@ cache_put(const struct stat *st, const char *path, const char *fp,
 		warn("cannot write in the cache '%s'", opt.cachedir);
 		goto out;
 	}
-	wt_buf_addf(&b, "{\"path\":");
-	wt_json_strz(&b, path);
-	wt_buf_addf(&b, ",\"at\":%lld,\"fp\":", (long long)opt.now);
-	wt_json_strz(&b, fp);
-	wt_buf_adds(&b, ",\"fields\":");
-	wt_buf_add(&b, f->line, f->len);
-	wt_buf_adds(&b, "}\n");
-	if (write(fd, b.s, b.len) != (ssize_t)b.len || close(fd) < 0 ||
+	wt_obj_init(&o);
+	wt_obj_str(&o, "path", path);
+	wt_obj_int(&o, "at", (long long)opt.now);
+	wt_obj_str(&o, "fp", fp);
+	wt_obj_raw(&o, "fields", f->line, f->len);
+	text = wt_obj_text(&o, &n);
+	wt_buf_add(&o.b, "\n", 1);
+	if (write(fd, text, n + 1) != (ssize_t)(n + 1) || close(fd) < 0 ||
 	    rename(tmp.s, name.s) < 0) {
 		warn("cannot write the cache '%s'", name.s);
 		unlink(tmp.s);
@@ -328,7 +298,7 @@ cache_put(const struct stat *st, const char *path, const char *fp,
 out:
 	wt_buf_release(&name);
 	wt_buf_release(&tmp);
-	wt_buf_release(&b);
+	wt_obj_release(&o);
 }
 
 static void
@@ -365,9 +335,11 @@ measure(struct du *du, struct wt_rec *f)
 {
 	struct wt_walk_ops ops = { entry, walk_error, du, sizeof(struct counts),
 				   opt.walkflags };
-	struct wt_buf b = WT_BUF_INIT;
+	struct wt_obj o;
 	struct counts *c;
 	long long size = 0, apparent = 0, files = 0, dirs = 0, art[MAXKINDS], asum = 0;
+	const char *text;
+	size_t n;
 	int i, k, rc, e;
 	char t[40];
 
@@ -390,19 +362,26 @@ measure(struct du *du, struct wt_rec *f)
 		errno = e;
 		return -1;
 	}
-	wt_buf_addf(&b, "{\"size\":%lld,\"apparent_size\":%lld,\"files\":%lld,"
-		    "\"dirs\":%lld,\"artifacts\":{", size, apparent, files, dirs);
-	for (k = 0, i = 0; k < opt.nkinds; k++) {
+	wt_obj_init(&o);
+	wt_obj_int(&o, "size", size);
+	wt_obj_int(&o, "apparent_size", apparent);
+	wt_obj_int(&o, "files", files);
+	wt_obj_int(&o, "dirs", dirs);
+	wt_obj_open(&o, "artifacts");
+	for (k = 0; k < opt.nkinds; k++) {
 		if (!art[k])
 			continue;
-		wt_buf_addf(&b, "%s\"%s\":%lld", i++ ? "," : "", opt.kinds[k], art[k]);
+		wt_obj_int(&o, opt.kinds[k], art[k]);
 		asum += art[k];
 	}
-	wt_buf_addf(&b, "},\"artifact_size\":%lld,\"du_at\":\"%s\",\"du_errors\":%ld}",
-		    asum, wt_time_fmt(opt.now, t), wt_walk_errors(du->walk));
-	if (wt_rec_parse(f, b.s, b.len, NULL) < 0)
-		errx(WT_EXIT_FATAL, "internal error: bad fields %s", b.s);
-	wt_buf_release(&b);
+	wt_obj_close(&o);
+	wt_obj_int(&o, "artifact_size", asum);
+	wt_obj_str(&o, "du_at", wt_time_fmt(opt.now, t));
+	wt_obj_int(&o, "du_errors", wt_walk_errors(du->walk));
+	text = wt_obj_text(&o, &n);
+	if (wt_rec_parse(f, text, n, NULL) < 0)
+		errx(WT_EXIT_FATAL, "internal error: bad fields %s", text);
+	wt_obj_release(&o);
 	return 0;
 }
 
@@ -430,7 +409,6 @@ work(struct wt_rec *r, int worker, void *arg)
 	(void)worker;
 	(void)arg;
 	memset(&du, 0, sizeof(du));
-	pthread_mutex_init(&du.mu, NULL);
 	du.root = wt_rec_str(r, "path");
 	du.id = wt_rec_str(r, "id");
 	wt_obj_init(&ctx);
@@ -443,6 +421,7 @@ work(struct wt_rec *r, int worker, void *arg)
 		goto out;
 	}
 	du.admin = wt_git_admin_dir(du.root);
+	du.arts = wt_artifacts_new(du.root, NULL, NULL);
 	fingerprint(du.admin, &fp);
 	if (!opt.nocache && opt.ttl > 0 && cache_get(&st, du.root, fp.s, &f)) {
 		cached = 1;
@@ -459,10 +438,8 @@ work(struct wt_rec *r, int worker, void *arg)
 		wt_rec_set_str(r, "size_level", level((long long)size));
 	wt_rec_set_bool(r, "du_cached", cached);
 out:
-	if (du.idx)
-		git_index_free(du.idx);
+	wt_artifacts_free(du.arts);
 	wt_walk_free(du.walk);
-	pthread_mutex_destroy(&du.mu);
 	free(du.root);
 	free(du.admin);
 	free(du.id);

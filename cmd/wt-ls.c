@@ -88,6 +88,7 @@ add_git(struct wt_rec *r, int worker, void *arg)
 	size_t ahead, behind;
 	char *path = wt_rec_str(r, "path"), *admin = NULL, *reason;
 	struct wt_buf b = WT_BUF_INIT;
+	struct wt_obj dirty;
 	struct stat sb;
 	int main_wt = 0;
 
@@ -121,8 +122,11 @@ add_git(struct wt_rec *r, int worker, void *arg)
 		else if (e->status != GIT_STATUS_IGNORED && e->status != GIT_STATUS_CURRENT)
 			modified++;
 	}
-	wt_buf_addf(&b, "{\"modified\":%zu,\"untracked\":%zu}", modified, untracked);
-	wt_rec_set_raw(r, "dirty", b.s, b.len);
+	wt_obj_init(&dirty);
+	wt_obj_int(&dirty, "modified", (long long)modified);
+	wt_obj_int(&dirty, "untracked", (long long)untracked);
+	wt_rec_set_obj(r, "dirty", &dirty);
+	wt_obj_release(&dirty);
 	wt_git_fill_head(r, repo);
 	if (git_repository_head(&head, repo) == 0 && git_reference_is_branch(head) &&
 	    git_branch_upstream(&up, head) == 0 &&

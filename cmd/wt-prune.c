@@ -23,13 +23,10 @@ static struct {
 } opt;
 
 static struct wt_registry reg;
-static int have_reg;
 static double lock_timeout;
 
 /* The registry's patches, journaled as records finish, committed once at the end. */
-static pthread_mutex_t batch_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct wt_batch *batch;
-static int batch_failed;
 
 static void
 usage(void)
@@ -176,7 +173,7 @@ run_gc(const char *common, char *msg, size_t msgsz)
 static void
 gc_repo(struct wt_rec *r, const char *common)
 {
-	struct wt_buf b = WT_BUF_INIT;
+	struct wt_obj o;
 	struct gc *g = NULL, res;
 	size_t i;
 	int mine = 0;
@@ -217,14 +214,15 @@ gc_repo(struct wt_rec *r, const char *common)
 	pthread_mutex_unlock(&gc_mu);
 	if (opt.dry)
 		return;
-	wt_buf_addf(&b, "{\"repo\":");
-	wt_json_strz(&b, common);
-	wt_buf_addf(&b, ",\"before\":%lld,\"after\":%lld,\"ran\":%s}", res.before,
-		    res.after, mine ? "true" : "false");
-	wt_rec_set_raw(r, "gc", b.s, b.len);
+	wt_obj_init(&o);
+	wt_obj_str(&o, "repo", common);
+	wt_obj_int(&o, "before", res.before);
+	wt_obj_int(&o, "after", res.after);
+	wt_obj_bool(&o, "ran", mine);
+	wt_rec_set_obj(r, "gc", &o);
 	if (!res.ok)
 		wt_rec_error(r, WT_E_BASE, NULL, "%s", res.msg);
-	wt_buf_release(&b);
+	wt_obj_release(&o);
 }
 
 /* One worktree's prune. */
@@ -232,12 +230,13 @@ struct prune {
 	struct wt_rec *r;
 	git_repository *repo;
 	git_index *idx;
+	struct wt_artifacts *arts;
 	int topfd, trashfd;
 	dev_t dev;
 	uint64_t mnt;
-	const char *top, *topname;
+	const char *top;
 	struct wt_buf rel;          /* the path of the directory being read */
-	struct wt_buf dirs;         /* JSON strings of the directories pruned */
+	struct wt_obj pruned;       /* the pruned object: its dirs array open */
 	char **moved;               /* names given to them in the trash */
 	size_t nmoved;
 	unsigned long long files, bytes;
@@ -255,27 +254,6 @@ prune_fail(struct prune *p, const char *fmt, const char *a, int e)
 	snprintf(p->msg, sizeof(p->msg), fmt, a, strerror(e));
 }
 
-/* Only what git ignores and what holds no tracked file is an artifact. */
-static int
-removable(struct prune *p, const char *rel)
-{
-	int ignored = 0;
-
-	if (wt_git_tracks_under(p->idx, rel))
-		return 0;
-	if (git_ignore_path_is_ignored(&ignored, p->repo, rel) < 0)
-		return 0;
-	return ignored;
-}
-
-static void
-add_dir(struct prune *p, const char *rel)
-{
-	if (p->dirs.len)
-		wt_buf_addc(&p->dirs, ',');
-	wt_json_strz(&p->dirs, rel);
-}
-
 /* An artifact directory (or a link in its place): into the trash, or gone now. */
 static void
 take_artifact(struct prune *p, int dirfd, const char *name, const char *rel, int isdir)
@@ -290,7 +268,7 @@ take_artifact(struct prune *p, int dirfd, const char *name, const char *rel, int
 		warnx("'%s': not pruned: a filesystem is mounted inside", full.s);
 		goto out;
 	}
-	add_dir(p, rel);
+	wt_obj_str(&p->pruned, NULL, rel);
 	if (opt.dry) {
 		long long u = usage_of(full.s, NULL);
 
@@ -344,36 +322,29 @@ static int
 search_cb(const struct wt_walk_ent *e, void *arg)
 {
 	struct prune *p = arg;
-	const char *kind, *dname;
+	const char *kind;
 	struct stat st;
 	uint64_t m;
 	int isdir = e->type == DT_DIR;
 
 	if (!e->dir)
 		return WT_WALK_CONTINUE;
-	if (wt_walk_dir_depth(e->dir) == 0) {
-		if (strcmp(e->name, ".git") == 0)
-			return WT_WALK_PRUNE;
-		dname = p->topname;
-	} else
-		dname = wt_walk_dir_name(e->dir);
-	wt_buf_reset(&p->rel);
-	wt_walk_relpath(e->dir, e->name, &p->rel);
-	if (e->type == DT_REG) {
-		if ((kind = wt_artifact_file(e->name)) && wt_artifact_in_mask(kind, opt.mask) &&
-		    fstatat(e->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode) && !git_index_get_bypath(p->idx, p->rel.s, 0) &&
-		    removable(p, p->rel.s))
-			take_file(p, e->dirfd, e->name, &st);
-		return WT_WALK_CONTINUE;
-	}
-	if (!isdir && e->type != DT_LNK)
+	if (wt_walk_dir_depth(e->dir) == 0 && strcmp(e->name, ".git") == 0)
+		return WT_WALK_PRUNE;
+	if (e->type != DT_REG && !isdir && e->type != DT_LNK)
 		return WT_WALK_CONTINUE;
 	/* The walker stays on the device; a bind mount of the same one is caught here. */
 	if (isdir && (e->fd < 0 || wt_mount_id(e->fd, "", &m) < 0 || m != p->mnt))
 		return WT_WALK_PRUNE;
-	if ((kind = wt_artifact_dir(e->dirfd, dname, e->name)) &&
-	    wt_artifact_in_mask(kind, opt.mask) && removable(p, p->rel.s)) {
+	if ((kind = wt_artifact_entry(p->arts, e)) && wt_artifact_in_mask(kind, opt.mask)) {
+		wt_buf_reset(&p->rel);
+		wt_walk_relpath(e->dir, e->name, &p->rel);
+		if (e->type == DT_REG) {
+			if (fstatat(e->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISREG(st.st_mode))
+				take_file(p, e->dirfd, e->name, &st);
+			return WT_WALK_CONTINUE;
+		}
 		take_artifact(p, e->dirfd, e->name, p->rel.s, isdir);
 		return isdir ? WT_WALK_PRUNE : WT_WALK_CONTINUE;
 	}
@@ -457,35 +428,22 @@ static void
 journal(const struct wt_rec *r, const struct wt_target *t, unsigned long long freed)
 {
 	struct wt_rec rr = WT_REC_INIT;
-	struct wt_buf f = WT_BUF_INIT;
-	char *id = wt_rec_str(r, "id"), *rpath = NULL, *real = NULL, tbuf[32];
+	struct wt_obj f;
+	char *id = wt_rec_str(r, "id"), tbuf[32];
 	double size;
 
-	if (!have_reg || reg.moai || !id || wt_registry_find(&reg, id, &rr, NULL) != 1)
+	wt_obj_init(&f);
+	if (wt_registry_record_of(&reg, id, t->path, t->common, &rr) != WT_REG_SAME)
 		goto out;
-	rpath = wt_rec_str(&rr, "path");
-	if (!rpath || !(real = realpath(rpath, NULL)) || strcmp(real, t->path) != 0)
-		goto out;
-	wt_buf_adds(&f, "{\"last_pruned\":");
-	wt_json_strz(&f, wt_time_fmt(opt.now, tbuf));
+	wt_obj_str(&f, "last_pruned", wt_time_fmt(opt.now, tbuf));
 	if (wt_rec_num(&rr, "size", &size) == 0)
-		wt_buf_addf(&f, ",\"size\":%.0f",
-			    size > (double)freed ? size - (double)freed : 0.0);
-	wt_buf_addc(&f, '}');
-	pthread_mutex_lock(&batch_mu);
-	if (!batch && !batch_failed && !(batch = wt_batch_open(&reg)))
-		batch_failed = 1;
-	if (batch && wt_batch_set(batch, id, f.s) < 0) {
+		wt_obj_int(&f, "size", size > (double)freed ? (long long)(size - (double)freed) : 0);
+	if (wt_batch_set(batch, id, wt_obj_text(&f, NULL)) < 0)
 		warn("cannot journal '%s'", id);
-		batch_failed = 1;
-	}
-	pthread_mutex_unlock(&batch_mu);
 out:
 	wt_rec_release(&rr);
-	wt_buf_release(&f);
+	wt_obj_release(&f);
 	free(id);
-	free(rpath);
-	free(real);
 }
 
 static int
@@ -514,8 +472,10 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 	(void)arg;
 	memset(&p, 0, sizeof(p));
 	p.topfd = p.trashfd = -1;
+	wt_obj_init(&p.pruned);
+	wt_obj_array(&p.pruned, "dirs");
 	if (!path) {
-		wt_rec_refuse(r, "path", NULL, "%s", "the record has no path");
+		wt_rec_refuse(r, "path", NULL, "not pruned: the record has no path");
 		goto out;
 	}
 	if (wt_target_verify(&t, path, repo, &why) < 0) {
@@ -524,17 +484,18 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 	}
 	verified = 1;
 	if (wt_target_locked(&t, NULL)) {
-		wt_rec_refuse(r, "locked", NULL, "%s", "not pruned: the worktree is locked");
+		wt_rec_refuse(r, "locked", NULL, "not pruned: the worktree is locked");
 		goto out;
 	}
 	if (!opt.force && (pid = wt_path_in_use(t.path))) {
-		wt_buf_addf(&b, "not pruned: in use by process %ld (-f prunes anyway)", (long)pid);
-		wt_rec_refuse(r, "in_use", NULL, "%s", b.s);
+		wt_rec_refuse(r, "in_use", NULL, "not pruned: in use by process %ld (-f prunes "
+			      "anyway)", (long)pid);
 		goto out;
 	}
 	wt_buf_addf(&b, "%s/index.lock", t.admin);
 	if (access(b.s, F_OK) == 0) {
-		wt_rec_refuse(r, "git_running", NULL, "not pruned: git is running in it ('%s' exists)", b.s);
+		wt_rec_refuse(r, "git_running", NULL, "not pruned: git is running in it "
+			      "('%s' exists)", b.s);
 		goto out;
 	}
 	wt_buf_reset(&b);
@@ -552,6 +513,7 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 		wt_rec_error(r, WT_E_BASE, NULL, "cannot open '%s': %s", t.path, wt_git_errmsg());
 		goto out;
 	}
+	p.arts = wt_artifacts_new(t.path, p.repo, p.idx);
 	if (!opt.dry) {
 		p.trashfd = wt_trash_open(&t, 1);
 		if (p.trashfd < 0 && errno != EXDEV) {
@@ -566,7 +528,6 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 		left = list_trash(p.trashfd, &nleft);
 		old.bytes = trash_usage(&t, left, nleft);
 	}
-	p.topname = strrchr(t.path, '/') ? strrchr(t.path, '/') + 1 : t.path;
 	search(&p);
 	clean_ms = ms_since_start();
 	if (!opt.dry && p.nmoved &&
@@ -582,21 +543,25 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 		fprintf(stderr, "%s: '%s': clean after %.1f ms, space free after %.1f ms\n",
 			wt_progname, t.path, clean_ms, ms_since_start());
 
-	wt_buf_reset(&b);
-	wt_buf_addf(&b, "{\"dirs\":[%s],\"files\":%llu", p.dirs.s ? p.dirs.s : "", p.files);
+	wt_obj_close(&p.pruned);
+	wt_obj_int(&p.pruned, "files", (long long)p.files);
 	if (old.bytes)
-		wt_buf_addf(&b, ",\"trash\":%llu", old.bytes);
-	wt_buf_addc(&b, '}');
+		wt_obj_int(&p.pruned, "trash", (long long)old.bytes);
 	if (opt.dry) {
-		struct wt_buf w = WT_BUF_INIT;
+		struct wt_obj w;
+		size_t n;
+		const char *text = wt_obj_text(&p.pruned, &n);
 
-		wt_buf_addf(&w, "{\"freed\":%llu,\"pruned\":%s%s}", p.bytes + old.bytes, b.s,
-			    opt.gc ? ",\"gc\":true" : "");
-		wt_rec_set_raw(r, "would", w.s, w.len);
-		wt_buf_release(&w);
+		wt_obj_init(&w);
+		wt_obj_int(&w, "freed", (long long)(p.bytes + old.bytes));
+		wt_obj_raw(&w, "pruned", text, n);
+		if (opt.gc)
+			wt_obj_bool(&w, "gc", 1);
+		wt_rec_set_obj(r, "would", &w);
+		wt_obj_release(&w);
 	} else {
 		wt_rec_set_int(r, "freed", (long long)(p.bytes + old.bytes));
-		wt_rec_set_raw(r, "pruned", b.s, b.len);
+		wt_rec_set_obj(r, "pruned", &p.pruned);
 		wt_rec_set_str(r, "last_pruned", wt_time_fmt(opt.now, tbuf));
 		if (wt_rec_num(r, "size", &size) == 0)
 			wt_rec_set_int(r, "size", size > (double)p.bytes ?
@@ -614,12 +579,13 @@ out:
 		close(p.trashfd);
 	if (p.topfd >= 0)
 		close(p.topfd);
+	wt_artifacts_free(p.arts);
 	git_index_free(p.idx);
 	git_repository_free(p.repo);
 	free_names(p.moved, p.nmoved);
 	free_names(left, nleft);
 	wt_buf_release(&p.rel);
-	wt_buf_release(&p.dirs);
+	wt_obj_release(&p.pruned);
 	wt_buf_release(&b);
 	free(path);
 	free(repo);
@@ -639,7 +605,7 @@ main(int argc, char *argv[])
 	struct wt_reader *rd;
 	const char *kinds = NULL, *ropt = NULL, *bad;
 	long errors;
-	int c;
+	int c, failed;
 
 	clock_gettime(CLOCK_MONOTONIC, &opt.start);
 	wt_setprogname(argv[0]);
@@ -672,8 +638,9 @@ main(int argc, char *argv[])
 	opt.deljobs = opt.jobs * 4 > 32 ? 32 : opt.jobs * 4;
 	lock_timeout = cfg.lock_timeout;
 	opt.now = wt_now();
-	if ((have_reg = wt_registry_open(&reg, &cfg, ropt)) < 0)
+	if (wt_registry_open(&reg, &cfg, ropt) < 0)
 		err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
+	batch = wt_batch_open(&reg);
 	wt_git_init();
 	serial = wt_walker_new(1);
 	sizer = wt_walker_new(opt.jobs);
@@ -685,10 +652,11 @@ main(int argc, char *argv[])
 	wt_walker_free(sizer);
 	/* One registry update for the whole run. */
 	wt_flush_stdout();
-	if (batch && wt_batch_commit(batch, lock_timeout) < 0)
+	failed = wt_batch_failed(batch);
+	if (wt_batch_commit(batch, lock_timeout) < 0)
 		errx(WT_EXIT_FATAL, "cannot update the registry '%s': its journal keeps "
 		     "the changes for the next writer", reg.path);
 	wt_registry_release(&reg);
 	wt_config_release(&cfg);
-	return batch_failed || errors ? WT_EXIT_RECORDS : WT_EXIT_OK;
+	return failed || errors ? WT_EXIT_RECORDS : WT_EXIT_OK;
 }

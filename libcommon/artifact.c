@@ -212,13 +212,20 @@ wt_artifacts_free(struct wt_artifacts *a)
 static int
 need_git(struct wt_artifacts *a)
 {
+	int rc;
+
 	if (!a->tried) {
 		a->tried = 1;
 		wt_git_init();
 		if (!a->repo) {
 			a->own = 1;
-			if (git_repository_open(&a->repo, a->top) < 0)
+			/* No repository: nothing is ignored, nothing is recreatable. */
+			if ((rc = git_repository_open(&a->repo, a->top)) < 0) {
 				a->repo = NULL;
+				a->failed = 1;
+				if (rc == GIT_ENOTFOUND)
+					return -1;
+			}
 		}
 		if (a->repo && !a->idx && git_repository_index(&a->idx, a->repo) < 0)
 			a->idx = NULL;

@@ -108,6 +108,10 @@ mk docs/node_modules; mk lonely/target; mk notvenv/venv
 mkdir -p web/build && : > web/Makefile && echo keep > web/build/keep.txt
 head -c 4000 /dev/zero > java/Tracked.class
 git add web java/Tracked.class && git commit -q -m tracked
+# An artifact is recreatable only when git ignores it.
+printf '%s\n' node_modules dist .next coverage build target .gradle .cache __pycache__ \
+	'*.pyc' '*.class' .pytest_cache .mypy_cache .ruff_cache .tox .npm .venv venv \
+	.yarn/cache .turbo .parcel-cache .idea/caches > .gitignore
 cd "$T/r"
 out=$(rec art "$T/art" | wt-du)
 check_same "every kind of the table is found" \
