@@ -123,8 +123,10 @@ wt_batch_failed(const struct wt_batch *b)
 
 /* Appends one patch line to the journal and syncs it: after this, a crash loses nothing. */
 static int
-journal(struct wt_batch *b, struct wt_buf *line)
+journal(struct wt_batch *b, struct wt_obj *patch)
 {
+	size_t len;
+	const char *text = wt_obj_text(patch, &len);
 	struct wt_buf out = WT_BUF_INIT;
 	struct stat st;
 	ssize_t n;
@@ -147,7 +149,7 @@ journal(struct wt_batch *b, struct wt_buf *line)
 	if (fstat(b->jfd, &st) == 0 && st.st_size > 0 &&
 	    pread(b->jfd, &last, 1, st.st_size - 1) == 1 && last != '\n')
 		wt_buf_addc(&out, '\n');
-	wt_buf_add(&out, line->s, line->len);
+	wt_buf_add(&out, text, len);
 	wt_buf_addc(&out, '\n');
 	while (off < out.len) {
 		n = write(b->jfd, out.s + off, out.len - off);
@@ -179,7 +181,7 @@ fail:
 int
 wt_batch_set(struct wt_batch *b, const char *id, const char *fields)
 {
-	struct wt_buf line = WT_BUF_INIT;
+	struct wt_obj patch;
 	const char *why;
 	int ret;
 
@@ -187,20 +189,19 @@ wt_batch_set(struct wt_batch *b, const char *id, const char *fields)
 		errno = EINVAL;
 		return -1;
 	}
-	wt_buf_adds(&line, "{\"op\":\"set\",\"id\":");
-	wt_json_strz(&line, id);
-	wt_buf_adds(&line, ",\"fields\":");
-	wt_buf_adds(&line, fields);
-	wt_buf_addc(&line, '}');
-	ret = journal(b, &line);
-	wt_buf_release(&line);
+	wt_obj_init(&patch);
+	wt_obj_str(&patch, "op", "set");
+	wt_obj_str(&patch, "id", id);
+	wt_obj_raw(&patch, "fields", fields, strlen(fields));
+	ret = journal(b, &patch);
+	wt_obj_release(&patch);
 	return ret;
 }
 
 int
 wt_batch_put(struct wt_batch *b, const struct wt_rec *rec)
 {
-	struct wt_buf line = WT_BUF_INIT;
+	struct wt_obj patch;
 	char *id = wt_rec_str(rec, "id");
 	int ret;
 
@@ -209,25 +210,25 @@ wt_batch_put(struct wt_batch *b, const struct wt_rec *rec)
 		return -1;
 	}
 	free(id);
-	wt_buf_adds(&line, "{\"op\":\"put\",\"record\":");
-	wt_buf_add(&line, rec->line, rec->len);
-	wt_buf_addc(&line, '}');
-	ret = journal(b, &line);
-	wt_buf_release(&line);
+	wt_obj_init(&patch);
+	wt_obj_str(&patch, "op", "put");
+	wt_obj_raw(&patch, "record", rec->line, rec->len);
+	ret = journal(b, &patch);
+	wt_obj_release(&patch);
 	return ret;
 }
 
 int
 wt_batch_del(struct wt_batch *b, const char *id)
 {
-	struct wt_buf line = WT_BUF_INIT;
+	struct wt_obj patch;
 	int ret;
 
-	wt_buf_adds(&line, "{\"op\":\"del\",\"id\":");
-	wt_json_strz(&line, id);
-	wt_buf_addc(&line, '}');
-	ret = journal(b, &line);
-	wt_buf_release(&line);
+	wt_obj_init(&patch);
+	wt_obj_str(&patch, "op", "del");
+	wt_obj_str(&patch, "id", id);
+	ret = journal(b, &patch);
+	wt_obj_release(&patch);
 	return ret;
 }
 

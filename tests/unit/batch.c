@@ -1,4 +1,5 @@
 /* batch.c: batched registry writes: semantics, crashes, locks, parallel writers. */
+#include <pthread.h>
 #include <sys/time.h>
 
 #include "wt.h"
@@ -410,6 +411,86 @@ test_lock(void)
 	free(got);
 }
 
+/* Pool workers share one batch: threads patching at once lose nothing. */
+struct thread_arg {
+	struct wt_batch *b;
+	int t;
+};
+
+static void *
+patcher(void *arg)
+{
+	struct thread_arg *a = arg;
+	char fields[64];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(fields, sizeof(fields), "{\"t%d_%03d\":%d}", a->t, i, i);
+		if (wt_batch_set(a->b, "shared", fields) < 0)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	struct wt_rec r = WT_REC_INIT;
+	struct thread_arg args[4];
+	pthread_t th[4];
+	struct wt_batch *b;
+	struct stat st;
+	char name[32], *jpath, *text;
+	void *res;
+	int t, i, fails = 0, fields = 0;
+
+	/* A batch that gets no patch writes nothing at all. */
+	fresh("lazy", NULL);
+	b = wt_batch_open(&reg);
+	ok(b && stat(reg.dir, &st) < 0, "opening a batch makes no file, not even the directory");
+	is_int(wt_batch_commit(b, 1), 0, "and committing it without patches is a no-op");
+	ok(stat(reg.dir, &st) < 0, "still nothing on disk");
+	is_int(wt_batch_commit(NULL, 1), 0, "no batch at all commits nothing");
+
+	fresh("threads", "{\"id\":\"shared\",\"path\":\"/s\"}\n");
+	b = wt_batch_open(&reg);
+	for (t = 0; t < 4; t++) {
+		args[t].b = b;
+		args[t].t = t;
+		pthread_create(&th[t], NULL, patcher, &args[t]);
+	}
+	for (t = 0; t < 4; t++) {
+		pthread_join(th[t], &res);
+		fails += res != NULL;
+	}
+	is_int(fails, 0, "4 threads journaled 100 patches each into one batch");
+	ok(!wt_batch_failed(b), "the batch did not fail");
+	jpath = wt_registry_file(&reg, "journal");
+	text = read_file(jpath, NULL);
+	for (i = 0, t = 0; text && text[i]; i++)
+		t += text[i] == '\n';
+	is_int(t, 400, "the journal holds 400 whole lines, none torn or joined");
+	free(text);
+	free(jpath);
+	is_int(wt_batch_commit(b, 10), 400, "one commit applies all 400");
+	wt_registry_find(&reg, "shared", &r, NULL);
+	for (t = 0; t < 4; t++)
+		for (i = 0; i < 100; i++) {
+			snprintf(name, sizeof(name), "t%d_%03d", t, i);
+			fields += wt_rec_find(&r, name) >= 0;
+		}
+	is_int(fields, 400, "every field is on the record");
+	wt_rec_release(&r);
+
+	/* A MoAI-ADK registry is read only. */
+	reg.moai = 1;
+	b = wt_batch_open(&reg);
+	ok(wt_batch_set(b, "shared", "{\"x\":1}") < 0 && errno == EROFS && wt_batch_failed(b),
+	   "a patch of a MoAI-ADK registry fails with EROFS and the batch says so");
+	wt_batch_abandon(b);
+	reg.moai = 0;
+}
+
 int
 main(void)
 {
@@ -421,6 +502,7 @@ main(void)
 	test_crash();
 	test_torn();
 	test_lock();
+	test_threads();
 	wt_registry_release(&reg);
 	return done_testing();
 }

@@ -593,6 +593,50 @@ test_index_bad_line(void)
 	wt_registry_release(&reg);
 }
 
+/* "Is this the registry's record of this worktree?": id, path and repository. */
+static void
+test_record_of(void)
+{
+	struct wt_registry reg;
+	struct wt_rec r = WT_REC_INIT;
+	struct wt_buf text = WT_BUF_INIT;
+	char *top = wt_xstrdup(tpath("ro-top")), *link = wt_xstrdup(tpath("ro-link"));
+	char *regpath = wt_xstrdup(tpath("ro.ndjson"));
+
+	mkdir(top, 0755);
+	if (symlink(top, link) < 0)
+		perror("symlink");
+	wt_buf_addf(&text, "{\"id\":\"same\",\"path\":\"%s\",\"repo\":\"/r/.git\"}\n"
+		    "{\"id\":\"linked\",\"path\":\"%s\"}\n"
+		    "{\"id\":\"moved\",\"path\":\"/elsewhere\",\"repo\":\"/r/.git\"}\n"
+		    "{\"id\":\"otherrepo\",\"path\":\"%s\",\"repo\":\"/q/.git\"}\n",
+		    top, link, top);
+	write_str(regpath, text.s);
+	open_reg(&reg, regpath);
+	is_int(wt_registry_record_of(&reg, "same", top, "/r/.git", &r), WT_REG_SAME,
+	       "the record with the id, path and repository is the worktree's");
+	is_int(wt_registry_record_of(&reg, "linked", top, "/r/.git", &r), WT_REG_SAME,
+	       "a path that resolves to the top is too; no repo field is no conflict");
+	is_int(wt_registry_record_of(&reg, "moved", top, "/r/.git", &r), WT_REG_OTHER,
+	       "the same id at another path is another worktree");
+	is_int(wt_registry_record_of(&reg, "otherrepo", top, "/r/.git", &r), WT_REG_OTHER,
+	       "the same path in another repository is too");
+	is_int(wt_registry_record_of(&reg, "absent", top, "/r/.git", &r), WT_REG_NONE,
+	       "an id the registry lacks is none");
+	is_int(wt_registry_record_of(&reg, NULL, top, "/r/.git", &r), WT_REG_NONE,
+	       "no id is none");
+	wt_registry_release(&reg);
+	open_reg(&reg, tpath("ro-missing.ndjson"));
+	is_int(wt_registry_record_of(&reg, "same", top, "/r/.git", &r), WT_REG_NONE,
+	       "no registry file is none");
+	wt_registry_release(&reg);
+	wt_rec_release(&r);
+	wt_buf_release(&text);
+	free(top);
+	free(link);
+	free(regpath);
+}
+
 int
 main(void)
 {
@@ -607,5 +651,6 @@ main(void)
 	test_index();
 	test_stale_index();
 	test_index_bad_line();
+	test_record_of();
 	return done_testing();
 }
