@@ -2,7 +2,7 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 71
+plan 77
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -272,6 +272,32 @@ o2 true' "$(jq -r '"\(.id) \(.removed)"' < "$T/out")"
 check_same "the bad line is an InputError" '"InputError"' "$(sed -n 3p "$T/out" | jqf .error.kind)"
 check_same "an error record passes byte for byte" \
 	'{"id":"e","path":"/x","error":{"kind":"WorktreeError","message":"m"}}' "$(sed -n 2p "$T/out")"
+# Every git operation waiting for the user refuses (one rule, as wt-archive has it).
+add mp && (cd "$T/mp" && echo theirs > b.txt && git commit -q -am "mp b.txt")
+git -C "$T/r" checkout -q -b mpbase main && echo ours > "$T/r/b.txt" &&
+	git -C "$T/r" commit -q -am "mpbase b.txt" && git -C "$T/r" checkout -q main
+git -C "$T/mp" merge -q mpbase > /dev/null 2>&1
+check_same "a merge stopped on a conflict refuses" '1 true merge' \
+	"$(rm_rule mp | cut -d' ' -f1) $(jq -r '"\(.error.context.rules | index("in_progress") != null) \(.error.message | capture("operation in progress \\((?<op>[^)]*)") | .op)"' < "$T/out")"
+git -C "$T/mp" merge --abort
+git -C "$T/mp" cherry-pick mpbase > /dev/null 2>&1
+check_same "a cherry-pick stopped on a conflict refuses" '1 cherry-pick' \
+	"$(rm_rule mp | cut -d' ' -f1) $(jq -r '.error.message | capture("operation in progress \\((?<op>[^)]*)") | .op' < "$T/out")"
+git -C "$T/mp" cherry-pick --abort
+git -C "$T/mp" bisect start > /dev/null 2>&1
+check_same "a bisect under way refuses" '1 bisect' \
+	"$(rm_rule mp | cut -d' ' -f1) $(jq -r '.error.message | capture("operation in progress \\((?<op>[^)]*)") | .op' < "$T/out")"
+git -C "$T/mp" bisect reset > /dev/null 2>&1
+check "the worktree of the stopped operations is intact" intact mp
+
+# A worktree on the base branch itself: wt-rm and wt-ls -g give one answer.
+git -C "$T/r" worktree add -q -f "$T/onmain" main
+ls_says=$( (cd "$T/r" && wt-ls -g) | jq -c 'select(.id == "onmain") | {merged, merged_reason}')
+check_same "wt-ls -g: the base branch itself is unknown" \
+	'{"merged":null,"merged_reason":"the base branch itself"}' "$ls_says"
+rec onmain | wt-rm -n > "$T/out" 2> "$T/err"
+check_same "wt-rm -n says the same, and would remove it without deleting main" \
+	"$ls_says true null" "$(jq -c '{merged, merged_reason}' < "$T/out") $(jq -c '.would.remove' < "$T/out") $(jq -c '.would.delete_branch' < "$T/out")"
 wt-rm -x < /dev/null > /dev/null 2>&1
 check_same "a bad option: exit 2" 2 $?
 done_testing
