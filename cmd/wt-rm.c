@@ -761,6 +761,10 @@ main(int argc, char *argv[])
 		}
 	if (optind != argc || isatty(STDIN_FILENO))
 		usage();
+	wt_git_init();
+	if (opt.base && !wt_git_base_name_ok(opt.base))
+		errx(WT_EXIT_FATAL, "bad base '%s': name a branch or a remote-tracking branch "
+		     "(main, origin/main), not a revision", opt.base);
 	wt_config_load(&cfg);
 	if (!opt.jobs)
 		opt.jobs = cfg.jobs;

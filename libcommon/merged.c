@@ -14,11 +14,31 @@
 #define CHERRY_MAX BASE_WALK_MAX /* base commits looked at for cherry */
 
 int
+wt_git_base_name_ok(const char *name)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	int valid = 0;
+
+	if (!*name || strcmp(name, "HEAD") == 0 || strpbrk(name, "^~:@{}?*[\\ "))
+		return 0;
+	if (strncmp(name, "refs/", 5) == 0) {
+		if (strncmp(name, "refs/heads/", 11) != 0 && strncmp(name, "refs/remotes/", 13) != 0)
+			return 0;
+		wt_buf_adds(&b, name);
+	} else
+		wt_buf_addf(&b, "refs/heads/%s", name);
+	wt_git_init();
+	if (git_reference_name_is_valid(&valid, b.s) < 0)
+		valid = 0;
+	wt_buf_release(&b);
+	return valid;
+}
+
+int
 wt_git_base(git_repository *repo, const char *opt, char **refname, git_oid *oid)
 {
 	static const char *const fallback[] = { "refs/heads/main", "refs/heads/master" };
 	git_reference *ref = NULL, *res = NULL;
-	git_object *obj = NULL;
 	struct wt_buf b = WT_BUF_INIT;
 	const char *target;
 	size_t i;
@@ -26,21 +46,17 @@ wt_git_base(git_repository *repo, const char *opt, char **refname, git_oid *oid)
 
 	*refname = NULL;
 	if (opt) {
-		/* A branch, a remote-tracking branch, any ref, or a revision. */
-		if (git_reference_dwim(&ref, repo, opt) == 0 &&
+		/*
+		 * A branch or a remote-tracking branch, nothing a worktree could
+		 * resolve its own way (HEAD, a revision, refs/worktree/).
+		 */
+		if (wt_git_base_name_ok(opt) && git_reference_dwim(&ref, repo, opt) == 0 &&
+		    (strncmp(git_reference_name(ref), "refs/heads/", 11) == 0 ||
+		     strncmp(git_reference_name(ref), "refs/remotes/", 13) == 0) &&
 		    git_reference_resolve(&res, ref) == 0) {
 			*refname = wt_xstrdup(git_reference_name(ref));
 			git_oid_cpy(oid, git_reference_target(res));
 			ret = 0;
-		} else if (git_revparse_single(&obj, repo, opt) == 0) {
-			git_object *c = NULL;
-
-			if (git_object_peel(&c, obj, GIT_OBJECT_COMMIT) == 0) {
-				*refname = wt_xstrdup(opt);
-				git_oid_cpy(oid, git_object_id(c));
-				ret = 0;
-			}
-			git_object_free(c);
 		}
 		goto out;
 	}
@@ -70,7 +86,6 @@ wt_git_base(git_repository *repo, const char *opt, char **refname, git_oid *oid)
 out:
 	git_reference_free(ref);
 	git_reference_free(res);
-	git_object_free(obj);
 	wt_buf_release(&b);
 	return ret;
 }

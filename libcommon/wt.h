@@ -806,11 +806,18 @@ int wt_git_fill_head(struct wt_rec *r, struct git_repository *wtrepo);
 struct git_oid;
 enum { WT_MERGED_UNKNOWN = -1, WT_MERGED_NO = 0, WT_MERGED_YES = 1 };
 /*
- * The base branch of repo: opt (a branch, a remote-tracking branch, a ref or
- * a revision) when not NULL, else the default branch: the local branch that
- * origin/HEAD names, origin/HEAD's target, main, master. Returns 0 with
+ * The base branch of repo: opt (a branch or a remote-tracking branch, by
+ * its short or full name) when not NULL, else the default branch: the local
+ * branch that origin/HEAD names, origin/HEAD's target, main, master. Branches
+ * are the repository's, the same from every worktree. Returns 0 with
  * *refname (a new string, the caller frees it) and *oid, or -1 when none.
  */
+/*
+ * 1 when name can name a base: a branch or remote-tracking branch name, not
+ * HEAD or a revision (HEAD^, main~2, @{u}), which each worktree would
+ * resolve its own way. Programs check -b with it before any worktree.
+ */
+int wt_git_base_name_ok(const char *name);
 int wt_git_base(struct git_repository *repo, const char *opt, char **refname,
 		struct git_oid *oid);
 /*

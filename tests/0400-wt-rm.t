@@ -2,7 +2,7 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 77
+plan 80
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -298,6 +298,16 @@ check_same "wt-ls -g: the base branch itself is unknown" \
 rec onmain | wt-rm -n > "$T/out" 2> "$T/err"
 check_same "wt-rm -n says the same, and would remove it without deleting main" \
 	"$ls_says true null" "$(jq -c '{merged, merged_reason}' < "$T/out") $(jq -c '.would.remove' < "$T/out") $(jq -c '.would.delete_branch' < "$T/out")"
+# -b names a branch of the repository: a revision each worktree resolves its own way is refused.
+add bq
+for b in 'HEAD^{commit}' HEAD 'main~1' '@{u}'; do
+	rec bq | wt-rm -b "$b" > "$T/out" 2> "$T/err"
+	echo "$? $(cat "$T/out" | wc -l)"
+done > "$T/bq.out"
+check_same "-b HEAD^{commit}, HEAD, main~1, @{u}: usage errors, nothing read or written" \
+	"$(printf '2 0\n2 0\n2 0\n2 0')" "$(cat "$T/bq.out")"
+check "its unmerged branch is intact" intact bq
+check_same "-b origin/main is a base; the unpushed commit refuses" "1 unmerged" "$(rm_rule bq -b origin/main)"
 wt-rm -x < /dev/null > /dev/null 2>&1
 check_same "a bad option: exit 2" 2 $?
 done_testing
