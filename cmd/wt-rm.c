@@ -100,6 +100,21 @@ check_state(struct check *c)
 		set_rule(c, R_INPROGRESS, what);
 }
 
+/*
+ * A file that a sparse checkout leaves out is absent from disk with its
+ * index entry marked skip-worktree; git's status is silent about it,
+ * libgit2's says deleted. Nothing is lost with it: the index has it.
+ */
+static int
+sparse(struct check *c, unsigned status, const char *path)
+{
+	const git_index_entry *ie;
+
+	return status == GIT_STATUS_WT_DELETED &&
+	       (ie = git_index_get_bypath(c->idx, path, 0)) &&
+	       (ie->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE);
+}
+
 /* Modified, untracked, and ignored files that are not recreatable artifacts. */
 static int
 check_files(struct check *c)
@@ -107,6 +122,8 @@ check_files(struct check *c)
 	git_status_list *st = NULL;
 	git_status_options so;
 	size_t i, n;
+	char *first = NULL;
+	long hidden;
 
 	git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
 	/* Directories are reported whole, not read: node_modules stays cheap. */
@@ -121,7 +138,7 @@ check_files(struct check *c)
 		const char *path = d ? (d->new_file.path ? d->new_file.path :
 					d->old_file.path) : NULL;
 
-		if (!path || e->status == GIT_STATUS_CURRENT)
+		if (!path || e->status == GIT_STATUS_CURRENT || sparse(c, e->status, path))
 			continue;
 		if (e->status == GIT_STATUS_IGNORED) {
 			if (wt_artifact_path(c->arts, c->topfd, path))
@@ -139,6 +156,12 @@ check_files(struct check *c)
 		}
 	}
 	git_status_list_free(st);
+	/* Edits under skip-worktree or assume-unchanged: status hides them, they are work. */
+	if ((hidden = wt_git_hidden_changes(c->repo, c->idx, &first)) > 0) {
+		c->nmodified += (size_t)hidden;
+		set_rule(c, R_MODIFIED, first);
+	}
+	free(first);
 	return 0;
 }
 

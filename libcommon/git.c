@@ -184,3 +184,52 @@ wt_git_tracks_under(git_index *idx, const char *relpath)
 	wt_buf_release(&b);
 	return found;
 }
+
+/*
+ * The index flags that make git (and libgit2's status) look away from a
+ * file: skip-worktree (sparse checkouts, "git update-index --skip-worktree")
+ * and assume-unchanged ("--assume-unchanged"). What is on disk under them
+ * is compared with the index by content.
+ */
+long
+wt_git_hidden_changes(git_repository *repo, git_index *idx, char **first)
+{
+	struct wt_buf p = WT_BUF_INIT;
+	const char *top = git_repository_workdir(repo);
+	struct stat st;
+	git_oid oid;
+	size_t i, n = git_index_entrycount(idx);
+	long changed = 0;
+	char target[4096];
+	ssize_t len;
+	int differs;
+
+	if (first)
+		*first = NULL;
+	for (i = 0; top && i < n; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+
+		if (!(e->flags & GIT_INDEX_ENTRY_VALID) &&
+		    !(e->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE))
+			continue;
+		wt_buf_reset(&p);
+		wt_buf_addf(&p, "%s%s", top, e->path);
+		/* Absent is what a sparse checkout means: the index still has it. */
+		if (lstat(p.s, &st) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			len = readlink(p.s, target, sizeof(target));
+			differs = e->mode != GIT_FILEMODE_LINK || len < 0 ||
+				  git_odb_hash(&oid, target, (size_t)len, GIT_OBJECT_BLOB) < 0 ||
+				  !git_oid_equal(&oid, &e->id);
+		} else if (S_ISREG(st.st_mode)) {
+			differs = git_odb_hashfile(&oid, p.s, GIT_OBJECT_BLOB) < 0 ||
+				  !git_oid_equal(&oid, &e->id);
+		} else
+			differs = 1;
+		if (differs && !changed++ && first)
+			*first = wt_xstrdup(e->path);
+	}
+	wt_buf_release(&p);
+	return changed;
+}

@@ -799,6 +799,14 @@ int wt_git_list_worktrees(struct git_repository *repo, wt_rec_fn fn, void *arg);
  */
 struct git_index;
 int wt_git_tracks_under(struct git_index *idx, const char *relpath);
+/*
+ * Work git's status does not show: files of the worktree repository repo
+ * whose index entry (in idx) is marked skip-worktree or assume-unchanged and
+ * whose content on disk differs from the index. Returns their count, with
+ * *first (a new string, when first is not NULL) the first one's path.
+ */
+long wt_git_hidden_changes(struct git_repository *repo, struct git_index *idx,
+			   char **first);
 /* Sets branch, head from the worktree at path (opened with libgit2). */
 int wt_git_fill_head(struct wt_rec *r, struct git_repository *wtrepo);
 

@@ -2,7 +2,7 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 80
+plan 85
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -308,6 +308,20 @@ check_same "-b HEAD^{commit}, HEAD, main~1, @{u}: usage errors, nothing read or 
 	"$(printf '2 0\n2 0\n2 0\n2 0')" "$(cat "$T/bq.out")"
 check "its unmerged branch is intact" intact bq
 check_same "-b origin/main is a base; the unpushed commit refuses" "1 unmerged" "$(rm_rule bq -b origin/main)"
+# Edits git's status does not show are work: skip-worktree and assume-unchanged.
+add sw && git merge -q --ff-only sw && git push -q origin main
+git -C "$T/sw" update-index --skip-worktree sw.txt && echo 'hidden edit' >> "$T/sw/sw.txt"
+check_same "an edit under skip-worktree refuses" "1 modified" "$(rm_rule sw)"
+check_same "the message names the file" true "$(jq '.error.message | test("sw\\.txt")' < "$T/out")"
+git -C "$T/sw" update-index --no-skip-worktree sw.txt && git -C "$T/sw" checkout -q sw.txt
+git -C "$T/sw" update-index --assume-unchanged sw.txt && echo 'assumed edit' >> "$T/sw/sw.txt"
+check_same "an edit under assume-unchanged refuses" "1 modified" "$(rm_rule sw)"
+rec sw | wt-rm -f > "$T/out" 2> "$T/err"
+check_same "-f removes it, and the backup ref holds the edit" "0 assumed edit" \
+	"$? $(git -C "$T/r" show "$(jq -r .backup_ref < "$T/out"):sw.txt" | tail -n 1)"
+add sp && git merge -q --ff-only sp && git push -q origin main
+git -C "$T/sp" update-index --skip-worktree sp.txt && rm "$T/sp/sp.txt"
+check_same "a skip-worktree file absent from disk (a sparse checkout) is no work lost" "0 none" "$(rm_rule sp)"
 wt-rm -x < /dev/null > /dev/null 2>&1
 check_same "a bad option: exit 2" 2 $?
 done_testing
