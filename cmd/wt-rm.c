@@ -607,6 +607,14 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 			     c.topfd < 0 ? strerror(errno) : wt_git_errmsg());
 		goto out;
 	}
+	/* Never forced: the submodules' repositories go with git's admin entry. */
+	if (wt_git_modules_unpushed(t.admin, &why) > 0) {
+		wt_rec_refuse(r, "submodule", NULL, "not removed: submodule '%s' has commits "
+			      "that are on none of its remote-tracking branches (push them)", why);
+		goto out;
+	}
+	free(why);
+	why = NULL;
 	c.arts = wt_artifacts_new(t.path, c.repo, c.idx);
 	c.branch = branch = head_branch(c.repo);
 	/* git at work in it right now: never forced. */

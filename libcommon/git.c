@@ -1,4 +1,5 @@
 /* git.c: what the programs ask of git, through libgit2. */
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -232,4 +233,101 @@ wt_git_hidden_changes(git_repository *repo, git_index *idx, char **first)
 	}
 	wt_buf_release(&p);
 	return changed;
+}
+
+/* 1 when every branch and HEAD of the submodule repository are on its remote-tracking refs. */
+static int
+module_pushed(git_repository *sub)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	git_oid *tips = NULL, *mine = NULL, head;
+	size_t ntips = 0, nmine = 0, i;
+	int ok = 1;
+
+	if (git_reference_iterator_new(&it, sub) < 0)
+		return 0;
+	while (git_reference_next(&ref, it) == 0) {
+		const char *name = git_reference_name(ref);
+		const git_oid *id = git_reference_target(ref);
+
+		if (id && strncmp(name, "refs/remotes/", 13) == 0) {
+			tips = wt_xrealloc(tips, (ntips + 1) * sizeof(*tips));
+			git_oid_cpy(&tips[ntips++], id);
+		} else if (id && strncmp(name, "refs/heads/", 11) == 0) {
+			mine = wt_xrealloc(mine, (nmine + 1) * sizeof(*mine));
+			git_oid_cpy(&mine[nmine++], id);
+		}
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	/* A submodule is checked out detached: its HEAD is what matters most. */
+	if (git_reference_name_to_id(&head, sub, "HEAD") == 0) {
+		mine = wt_xrealloc(mine, (nmine + 1) * sizeof(*mine));
+		git_oid_cpy(&mine[nmine++], &head);
+	}
+	for (i = 0; ok && i < nmine; i++)
+		ok = ntips && git_graph_reachable_from_any(sub, &mine[i], tips, ntips) == 1;
+	free(tips);
+	free(mine);
+	return ok;
+}
+
+/* Looks for submodule repositories below dir (rel: its path under modules/). */
+static long
+scan_modules(const char *dir, const char *rel, int depth, char **first)
+{
+	struct wt_buf p = WT_BUF_INIT, r = WT_BUF_INIT;
+	git_repository *sub = NULL;
+	struct dirent *de;
+	struct stat st;
+	long n = 0;
+	DIR *d;
+
+	wt_buf_addf(&p, "%s/HEAD", dir);
+	if (lstat(p.s, &st) == 0 && S_ISREG(st.st_mode)) {
+		/* A repository: nested submodules live in its own modules/. */
+		if (git_repository_open_bare(&sub, dir) < 0 || !module_pushed(sub)) {
+			n++;
+			if (first && !*first)
+				*first = wt_xstrdup(rel);
+		}
+		git_repository_free(sub);
+		wt_buf_reset(&p);
+		wt_buf_addf(&p, "%s/modules", dir);
+		n += scan_modules(p.s, rel, depth + 1, first);
+		goto out;
+	}
+	if (depth > 32 || !(d = opendir(dir)))
+		goto out;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		wt_buf_reset(&p);
+		wt_buf_addf(&p, "%s/%s", dir, de->d_name);
+		if (lstat(p.s, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		wt_buf_reset(&r);
+		wt_buf_addf(&r, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
+		n += scan_modules(p.s, r.s, depth + 1, first);
+	}
+	closedir(d);
+out:
+	wt_buf_release(&p);
+	wt_buf_release(&r);
+	return n;
+}
+
+long
+wt_git_modules_unpushed(const char *admin, char **first)
+{
+	struct wt_buf p = WT_BUF_INIT;
+	long n;
+
+	if (first)
+		*first = NULL;
+	wt_buf_addf(&p, "%s/modules", admin);
+	n = scan_modules(p.s, "", 0, first);
+	wt_buf_release(&p);
+	return n;
 }

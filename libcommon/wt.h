@@ -807,6 +807,14 @@ int wt_git_tracks_under(struct git_index *idx, const char *relpath);
  */
 long wt_git_hidden_changes(struct git_repository *repo, struct git_index *idx,
 			   char **first);
+/*
+ * Submodule commits that only this worktree holds: a linked worktree's
+ * submodules keep their repositories in its admin directory
+ * (<admin>/modules/...), which goes with it. Returns how many of them have
+ * a branch or HEAD not reachable from their own remote-tracking refs, with
+ * *first (a new string, when first is not NULL) the first one's name.
+ */
+long wt_git_modules_unpushed(const char *admin, char **first);
 /* Sets branch, head from the worktree at path (opened with libgit2). */
 int wt_git_fill_head(struct wt_rec *r, struct git_repository *wtrepo);
 

@@ -2,7 +2,7 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 85
+plan 88
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -322,6 +322,20 @@ check_same "-f removes it, and the backup ref holds the edit" "0 assumed edit" \
 add sp && git merge -q --ff-only sp && git push -q origin main
 git -C "$T/sp" update-index --skip-worktree sp.txt && rm "$T/sp/sp.txt"
 check_same "a skip-worktree file absent from disk (a sparse checkout) is no work lost" "0 none" "$(rm_rule sp)"
+# A linked worktree's submodule keeps its repository in git's admin entry: its
+# commits that are on none of the submodule's remote-tracking branches go with it.
+mkrepo "$T/subp"
+git -C "$T/r" submodule add -q "file://$T/subp.remote.git" sub > /dev/null 2>&1 &&
+	git -C "$T/r" commit -q -m "add sub" && git -C "$T/r" push -q origin main
+git -C "$T/r" worktree add -q "$T/sm" -b sm && git -C "$T/sm" submodule update -q --init 2> /dev/null
+(cd "$T/sm/sub" && echo only-here > only.txt && git add only.txt && git commit -q -m "sub commit") &&
+	(cd "$T/sm" && git add sub && git commit -q -m "bump sub" && git push -q -u origin sm 2> /dev/null)
+check "the submodule's repository is in the worktree's admin entry" \
+	test -f "$T/r/.git/worktrees/sm/modules/sub/HEAD"
+check_same "an unpushed submodule commit refuses, even with -f" "1 submodule 1 submodule" \
+	"$(rm_rule sm) $(rm_rule sm -f)"
+(cd "$T/sm/sub" && git push -q origin HEAD:refs/heads/pushed 2> /dev/null && git fetch -q origin)
+check_same "once pushed, the worktree goes" "0 none" "$(rm_rule sm)"
 wt-rm -x < /dev/null > /dev/null 2>&1
 check_same "a bad option: exit 2" 2 $?
 done_testing
