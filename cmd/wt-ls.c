@@ -167,7 +167,113 @@ struct found {
 	struct wt_rec *recs;   /* their linked worktrees */
 	size_t nrecs;
 	char *used;            /* recs already merged with a registry record */
+	char *taken;           /* a registry record of another worktree has recs[i]'s id */
+	uint64_t *slots;       /* hash of id -> index + 1 of recs, open addressing */
+	size_t nslots;
 };
+
+/* The hash table of the found worktrees' ids, so the registry's pass stays O(1) each. */
+static void
+index_ids(struct found *f)
+{
+	size_t i, k, n;
+	char *id;
+
+	for (f->nslots = 16; f->nslots < 2 * f->nrecs; f->nslots *= 2)
+		;
+	f->slots = calloc(f->nslots, sizeof(*f->slots));
+	for (i = 0; i < f->nrecs; i++) {
+		if (!(id = wt_rec_str(&f->recs[i], "id")))
+			continue;
+		n = strlen(id);
+		for (k = wt_index_hash(id, n) & (f->nslots - 1); f->slots[k];
+		     k = (k + 1) & (f->nslots - 1))
+			;
+		f->slots[k] = i + 1;
+		free(id);
+	}
+}
+
+static int
+has_id(const struct wt_rec *r, const char *id)
+{
+	int t = wt_rec_find(r, "id");
+
+	return t >= 0 && wt_rec_tokeq(r, t, id);
+}
+
+/* How many found worktrees have id. */
+static size_t
+same_id(const struct found *f, const char *id)
+{
+	size_t k, j, n = 0;
+
+	for (k = wt_index_hash(id, strlen(id)) & (f->nslots - 1); f->slots[k];
+	     k = (k + 1) & (f->nslots - 1)) {
+		j = f->slots[k] - 1;
+		n += has_id(&f->recs[j], id);
+	}
+	return n;
+}
+
+/* Marks the found worktrees that share id but are not the worktree at path. */
+static void
+mark_taken(struct found *f, const char *id, const char *path)
+{
+	size_t k, j;
+	char *p;
+
+	for (k = wt_index_hash(id, strlen(id)) & (f->nslots - 1); f->slots[k];
+	     k = (k + 1) & (f->nslots - 1)) {
+		j = f->slots[k] - 1;
+		if (!has_id(&f->recs[j], id))
+			continue;
+		p = wt_rec_str(&f->recs[j], "path");
+		if (!path || !p || strcmp(p, path) != 0)
+			f->taken[j] = 1;
+		free(p);
+	}
+}
+
+/*
+ * Found worktrees of different repositories may share a name (two projects
+ * with a worktree "hooks"), or the name of a registry record of another
+ * worktree: each of them is then named NAME@PROJECT (wt-record(5)), PROJECT
+ * the repository's directory name, so no two records of a listing share an
+ * id and no patch meant for one lands on the other.
+ */
+static void
+distinct_ids(struct found *f)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	size_t i;
+	char *id, *repo, *s;
+
+	/* Decided for all before any is renamed. */
+	for (i = 0; i < f->nrecs; i++)
+		if (!f->used[i] && (id = wt_rec_str(&f->recs[i], "id"))) {
+			f->taken[i] |= same_id(f, id) > 1;
+			free(id);
+		}
+	for (i = 0; i < f->nrecs; i++) {
+		if (f->used[i] || !f->taken[i] || !(id = wt_rec_str(&f->recs[i], "id")))
+			continue;
+		if ((repo = wt_rec_str(&f->recs[i], "repo"))) {
+			/* <dir>/.git names <dir>; a bare <name>.git names <name>. */
+			if ((s = strrchr(repo, '/')) && strcmp(s, "/.git") == 0)
+				*s = '\0';
+			s = strrchr(repo, '/') ? strrchr(repo, '/') + 1 : repo;
+			if (strlen(s) > 4 && strcmp(s + strlen(s) - 4, ".git") == 0)
+				s[strlen(s) - 4] = '\0';
+			wt_buf_reset(&b);
+			wt_buf_addf(&b, "%s@%s", id, s);
+			wt_rec_set_str(&f->recs[i], "id", b.s);
+			free(repo);
+		}
+		free(id);
+	}
+	wt_buf_release(&b);
+}
 
 static void
 add_repo(struct found *f, const char *gitpath)
@@ -263,7 +369,11 @@ merge(struct wt_rec *r, void *arg)
 	char *path = wt_rec_str(r, "path"), *p;
 	size_t i, k, n;
 	const char *raw;
+	char *id = wt_rec_str(r, "id");
 
+	if (id)
+		mark_taken(f, id, path);
+	free(id);
 	for (i = 0; path && i < f->nrecs; i++) {
 		if (f->used[i] || !(p = wt_rec_str(&f->recs[i], "path")))
 			continue;
@@ -324,8 +434,11 @@ list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
 		git_repository_free(repo);
 	}
 	f.used = calloc(f.nrecs + 1, 1);
+	f.taken = calloc(f.nrecs + 1, 1);
+	index_ids(&f);
 	if (have_reg && wt_registry_each(reg, merge, &f) < 0)
 		warn("cannot read '%s'", reg->path);
+	distinct_ids(&f);
 	for (i = 0; i < f.nrecs; i++)
 		if (!f.used[i])
 			emit(&f.recs[i], NULL);
@@ -336,6 +449,8 @@ list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
 	free(f.recs);
 	free(f.common);
 	free(f.used);
+	free(f.taken);
+	free(f.slots);
 }
 
 static void

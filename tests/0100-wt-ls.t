@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-ls: discovery from git, the registry, -i, -s, -d and -g.
 . "$(dirname "$0")/lib.sh"
-plan 30
+plan 33
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -111,6 +111,26 @@ check_same "a first record over 4 KiB does not make the registry a MoAI file" "L
 	"$(wt-ls -r "$T/long.ndjson" | jq -r .id | tr '\n' ' ' | sed 's/ $//')"
 check_same "-d on the repository itself lists its linked worktrees" "detached gone locked-wt odd plain" \
 	"$(WT_HOME="$T/none" wt-ls -d "$T/r" | jq -r 'if .branch == "odd" then "odd" else .id end' | sort | tr '\n' ' ' | sed 's/ $//')"
+# Names that collide: two projects with a worktree "hooks", one of them registered.
+mkdir -p "$T/ws" && mkrepo "$T/ws/alpha" && mkrepo "$T/ws/beta"
+git -C "$T/ws/alpha" worktree add -q "$T/ws/alpha-wt/hooks" -b hooks
+git -C "$T/ws/beta" worktree add -q "$T/ws/beta-hooks/hooks" -b hooks
+git -C "$T/ws/beta" worktree add -q "$T/ws/solo" -b solo
+printf '{"id":"hooks","path":"%s","status":"active"}\n' "$T/ws/alpha-wt/hooks" > "$T/ws.ndjson"
+check_same "-d: the registered one keeps its id, the other is NAME@PROJECT" \
+	"hooks $T/ws/alpha-wt/hooks
+hooks@beta $T/ws/beta-hooks/hooks
+solo $T/ws/solo" \
+	"$(wt-ls -r "$T/ws.ndjson" -d "$T/ws" | jq -r '"\(.id) \(.path)"' | sort)"
+printf '{"id":"hooks","path":"/gone/elsewhere","status":"active"}\n' > "$T/ws.ndjson"
+check_same "a registry record of another worktree takes the name from both found ones" \
+	"hooks /gone/elsewhere
+hooks@alpha $T/ws/alpha-wt/hooks
+hooks@beta $T/ws/beta-hooks/hooks" \
+	"$(wt-ls -r "$T/ws.ndjson" -d "$T/ws" | jq -r 'select(.id | startswith("hooks")) | "\(.id) \(.path)"' | sort)"
+check_same "with no registry, two found ones of one name are told apart" \
+	"hooks@alpha hooks@beta" \
+	"$(WT_HOME="$T/none" wt-ls -d "$T/ws" | jq -r 'select(.id | startswith("hooks")) | .id' | sort | tr '\n' ' ' | sed 's/ $//')"
 cd /
 wt-ls -r /dev/null > "$T/empty.out"
 check_same "an empty registry lists nothing, exit 0" "0:" "$?:$(cat "$T/empty.out")"
