@@ -528,12 +528,30 @@ fail:
 }
 
 /* The commit itself, under the lock; returns patches applied or -1. */
+/*
+ * The file the registry is: its path, or the file a symbolic link there
+ * names, which is written through rather than replaced by a regular file.
+ * A new string, or NULL (a link to nothing) with a message.
+ */
+static char *
+registry_target(const struct wt_registry *reg)
+{
+	struct stat st;
+	char *t;
+
+	if (lstat(reg->path, &st) < 0 || !S_ISLNK(st.st_mode))
+		return wt_xstrdup(reg->path);
+	if (!(t = realpath(reg->path, NULL)))
+		warn("'%s' is a symbolic link to nothing; not written", reg->path);
+	return t;
+}
+
 static int
 commit_locked(const struct wt_registry *reg)
 {
 	struct patches ps;
 	char *jpath = wt_registry_file(reg, "journal");
-	char *tmp = NULL, *bak = NULL;
+	char *tmp = NULL, *bak = NULL, *target = NULL, *slash;
 	int jfd, fd = -1, ret = -1;
 	struct wt_buf t = WT_BUF_INIT;
 
@@ -551,7 +569,9 @@ commit_locked(const struct wt_registry *reg)
 		ret = 0;
 		goto out;
 	}
-	wt_buf_addf(&t, "%s.tmp.%ld", reg->path, (long)getpid());
+	if (!(target = registry_target(reg)))
+		goto out;
+	wt_buf_addf(&t, "%s.tmp.%ld", target, (long)getpid());
 	tmp = wt_buf_detach(&t);
 	if ((fd = rewrite(reg, &ps, tmp)) < 0) {
 		warn("cannot write '%s'", tmp);
@@ -561,16 +581,19 @@ commit_locked(const struct wt_registry *reg)
 	bak = wt_registry_file(reg, "bak");
 	if (strcmp(bak, reg->path) != 0) {
 		unlink(bak);
-		if (link(reg->path, bak) < 0 && errno != ENOENT)
+		if (link(target, bak) < 0 && errno != ENOENT)
 			warn("cannot keep '%s'", bak);
 	}
-	if (rename(tmp, reg->path) < 0) {
+	if (rename(tmp, target) < 0) {
 		warn("cannot rename '%s'", tmp);
 		unlink(tmp);
 		goto out;
 	}
-	if (wt_sync_dir(reg->dir) < 0)
-		warn("cannot sync '%s'", reg->dir);
+	/* The rename lasts once the directory that holds the file is synced. */
+	if ((slash = strrchr(target, '/')))
+		slash[slash == target] = '\0';
+	if (wt_sync_dir(slash ? target : ".") < 0)
+		warn("cannot sync the directory of '%s'", reg->path);
 	if (wt_index_write(reg, fd) < 0)
 		warn("cannot write the index of '%s'", reg->path);
 	/* Only now may the journal go: its patches are in the registry. */
@@ -586,6 +609,7 @@ out:
 	free(jpath);
 	free(tmp);
 	free(bak);
+	free(target);
 	return ret;
 }
 

@@ -491,6 +491,40 @@ test_threads(void)
 	reg.moai = 0;
 }
 
+/* A registry that is a symbolic link is written through, never replaced. */
+static void
+test_symlink(void)
+{
+	struct wt_batch *b;
+	struct stat st;
+	char *text, *target = wt_xstrdup(tpath("elsewhere.ndjson"));
+
+	fresh("link", NULL);
+	mkdir(reg.dir, 0700);
+	write_str(target, "{\"id\":\"a\",\"path\":\"/a\"}\n");
+	if (symlink(target, reg.path) < 0)
+		perror("symlink");
+	b = wt_batch_open(&reg);
+	wt_batch_set(b, "a", "{\"n\":1}");
+	is_int(wt_batch_commit(b, 5), 1, "a patch of a linked registry commits");
+	ok(lstat(reg.path, &st) == 0 && S_ISLNK(st.st_mode), "the registry is still the link");
+	text = read_file(target, NULL);
+	is_str(text, "{\"id\":\"a\",\"path\":\"/a\",\"n\":1}\n", "its target holds the change");
+	free(text);
+	ok(wt_registry_index_valid(&reg), "and the index describes it");
+	unlink(target);
+	b = wt_batch_open(&reg);
+	wt_batch_set(b, "a", "{\"n\":2}");
+	stderr_begin();
+	is_int(wt_batch_commit(b, 5), -1, "a link to nothing is not written");
+	text = stderr_end();
+	ok(text && strstr(text, "symbolic link to nothing"), "and says why");
+	free(text);
+	ok(lstat(reg.path, &st) == 0 && S_ISLNK(st.st_mode) && stat(target, &st) < 0,
+	   "the link stays, nothing made in its place");
+	free(target);
+}
+
 int
 main(void)
 {
@@ -503,6 +537,7 @@ main(void)
 	test_torn();
 	test_lock();
 	test_threads();
+	test_symlink();
 	wt_registry_release(&reg);
 	return done_testing();
 }
