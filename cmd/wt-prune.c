@@ -425,7 +425,7 @@ free_names(char **v, size_t n)
 
 /* Records the prune in the registry, when the record is the registry's. */
 static void
-journal(const struct wt_rec *r, const struct wt_target *t, unsigned long long freed)
+journal(struct wt_rec *r, const struct wt_target *t, unsigned long long freed)
 {
 	struct wt_rec rr = WT_REC_INIT;
 	struct wt_obj f;
@@ -439,7 +439,8 @@ journal(const struct wt_rec *r, const struct wt_target *t, unsigned long long fr
 	if (wt_rec_num(&rr, "size", &size) == 0)
 		wt_obj_int(&f, "size", size > (double)freed ? (long long)(size - (double)freed) : 0);
 	if (wt_batch_set(batch, id, wt_obj_text(&f, NULL)) < 0)
-		warn("cannot journal '%s'", id);
+		wt_rec_registry_error(r, reg.path, "journal", "pruned, but the registry "
+				      "cannot record it: %s", strerror(errno));
 out:
 	wt_rec_release(&rr);
 	wt_obj_release(&f);

@@ -737,7 +737,8 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	pthread_mutex_unlock(&git_mu);
 	wt_rec_set_bool(r, "branch_deleted", deleted);
 	if (in_reg && wt_batch_del(batch, id) < 0)
-		warn("cannot journal the removal of '%s'", id);
+		wt_rec_registry_error(r, reg.path, "journal", "removed, but the registry "
+				      "cannot record it: %s", strerror(errno));
 out:
 	if (verified)
 		wt_target_release(&t);

@@ -91,6 +91,22 @@ wt_rec_refuse(struct wt_rec *r, const char *rule, struct wt_obj *ctx,
 	wt_obj_release(&full);
 }
 
+void
+wt_rec_registry_error(struct wt_rec *r, const char *registry, const char *operation,
+		      const char *fmt, ...)
+{
+	struct wt_obj ctx;
+	va_list ap;
+
+	wt_obj_init(&ctx);
+	wt_obj_str(&ctx, "registry_path", registry);
+	wt_obj_str(&ctx, "operation", operation);
+	va_start(ap, fmt);
+	wt_rec_verror(r, WT_E_REGISTRY, &ctx, fmt, ap);
+	va_end(ap);
+	wt_obj_release(&ctx);
+}
+
 int
 wt_rec_has_error(const struct wt_rec *r)
 {

@@ -273,6 +273,12 @@ void wt_rec_verror(struct wt_rec *r, const char *kind, struct wt_obj *ctx,
  */
 void wt_rec_refuse(struct wt_rec *r, const char *rule, struct wt_obj *ctx,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * A RegistryError: the registry at registry could not do operation (read,
+ * journal, commit, ...) for r.
+ */
+void wt_rec_registry_error(struct wt_rec *r, const char *registry, const char *operation,
+			   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* 1 when r carries an error object. */
 int wt_rec_has_error(const struct wt_rec *r);
 /* Checks stdout was written; err(2) otherwise. */

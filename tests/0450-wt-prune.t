@@ -2,7 +2,7 @@
 # wt-prune: artifacts go, sources and anything tracked or precious stay; links are
 # not followed, mounts not entered; a killed run's trash is finished; gc once per repo.
 . "$(dirname "$0")/lib.sh"
-plan 50
+plan 52
 
 # tree DIR: every entry with its type, size, link target and content hash.
 tree() {
@@ -212,4 +212,20 @@ check_same "one write: the backup is the registry as it was before the run" \
 	"$(cat "$T/reg.before")" "$(cat "$WT_HOME/registry.ndjson.bak")"
 check_same "the output record's size is lowered too" "$((10000000 - gfreed))" \
 	"$(jq 'select(.id == "g") | .size' < "$T/out")"
+# A state directory that cannot be written: the records it concerned say so.
+mkdir -p "$T/w/node_modules/q" && head -c 100000 /dev/zero > "$T/w/node_modules/q/big"
+mkdir -p "$T/ro" && if mount -t tmpfs -o size=1m tmpfs "$T/ro" 2>/dev/null; then
+	printf '{"id":"w","path":"%s","status":"active"}\n' "$T/w" > "$T/ro/registry.ndjson"
+	mount -o remount,ro "$T/ro"
+	(cd "$T/r" && wt-ls) | jq -c 'select(.id == "w")' | WT_HOME="$T/ro" wt-prune > "$T/out" 2> "$T/err"
+	check_same "pruned, but the journal cannot be written: a RegistryError, exit 1" \
+		'1 "RegistryError" "journal" true' \
+		"$? $(jq -c '.error.kind, .error.context.operation' < "$T/out" | tr '\n' ' ')$(jq '.freed > 0' < "$T/out")"
+	(cd "$T/r" && wt-ls) | jq -c 'select(.id == "w")' | WT_HOME="$T/ro" wt-prune | wt-fmt > /dev/null 2>&1
+	check_same "so wt-fmt at the end of the pipe fails too" 1 $?
+	umount "$T/ro"
+else
+	skip "cannot mount a tmpfs here"
+	skip "cannot mount a tmpfs here"
+fi
 done_testing
