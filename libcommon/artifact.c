@@ -1,11 +1,15 @@
 /* artifact.c: the one table of recreatable artifacts, and the one rule of what is recreatable. */
 #include <dirent.h>
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "wt.h"
@@ -238,9 +242,38 @@ need_git(struct wt_artifacts *a)
 	return a->failed ? -1 : 0;
 }
 
+/*
+ * git matches a symbolic link as a file: "node_modules/" does not ignore a
+ * link named node_modules. libgit2 looks through the link and says it does,
+ * so for a link git itself is asked (git check-ignore, argv, no shell). 1
+ * when git ignores it; 0 otherwise, also when git cannot be run.
+ */
+static int
+git_ignores_link(const char *top, const char *rel)
+{
+	char *argv[] = { "git", "-C", (char *)top, "check-ignore", "-q", "--", (char *)rel, NULL };
+	extern char **environ;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st, rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawnp(&pid, "git", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		return 0;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 /* kind when rel is ignored by git and holds nothing tracked, else NULL. */
 static const char *
-decide(struct wt_artifacts *a, const char *kind, const char *rel)
+decide(struct wt_artifacts *a, const char *kind, const char *rel, int link)
 {
 	int ignored = 0;
 
@@ -251,6 +284,8 @@ decide(struct wt_artifacts *a, const char *kind, const char *rel)
 	    git_ignore_path_is_ignored(&ignored, a->repo, rel) < 0)
 		ignored = 0;
 	pthread_mutex_unlock(&a->mu);
+	if (ignored && link)
+		ignored = git_ignores_link(a->top, rel);
 	return ignored ? kind : NULL;
 }
 
@@ -273,9 +308,17 @@ wt_artifact_entry(struct wt_artifacts *a, const struct wt_walk_ent *e)
 	if (!kind)
 		return NULL;
 	wt_walk_relpath(e->dir, e->name, &rel);
-	kind = decide(a, kind, rel.s);
+	kind = decide(a, kind, rel.s, e->type == DT_LNK);
 	wt_buf_release(&rel);
 	return kind;
+}
+
+static int
+is_link(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
 }
 
 int
@@ -297,8 +340,8 @@ wt_artifact_path(struct wt_artifacts *a, int topfd, const char *path)
 		if (prefix.len)
 			wt_buf_addc(&prefix, '/');
 		wt_buf_adds(&prefix, comp);
-		if (decide(a, wt_artifact_dir(fd, dname, comp), prefix.s) ||
-		    (!next && decide(a, wt_artifact_file(comp), prefix.s)))
+		if (decide(a, wt_artifact_dir(fd, dname, comp), prefix.s, is_link(fd, comp)) ||
+		    (!next && decide(a, wt_artifact_file(comp), prefix.s, 0)))
 			found = 1;
 		if (found || !next)
 			break;

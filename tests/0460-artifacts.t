@@ -3,7 +3,7 @@
 # wt-prune would free, kind by kind, on a worktree that holds the cases the
 # rule decides (tracked, not ignored, a link in an artifact's place).
 . "$(dirname "$0")/lib.sh"
-plan 12
+plan 14
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -30,6 +30,9 @@ mkdir -p tool && echo 'all:' > tool/Makefile && blob tool/build/notes.o 60000
 # A link in an artifact's place, pointing outside.
 mkdir -p "$T/outside" link && echo '{}' > link/package.json &&
 	blob "$T/outside/big" 80000 && ln -s "$T/outside" link/node_modules
+# git matches a link as a file: "node_modules/" does not ignore a link (libgit2 says it does).
+mkdir -p link2 && echo '{}' > link2/package.json && printf '!node_modules\nnode_modules/\n' > link2/.gitignore &&
+	ln -s "$T/outside" link2/node_modules
 cd "$T"
 
 wrec() { printf '{"id":"w","path":"%s","repo":"%s"}\n' "$T/w" "$T/r/.git"; }
@@ -54,7 +57,10 @@ check_same "build counts app/build, not the build/ git does not ignore" \
 check_same "wt-prune -n names the same directories" \
 	'[".cache","app/build","link/node_modules","node_modules","py/__pycache__"]' \
 	"$(wrec | wt-prune -n | jq -c '.would.pruned.dirs | sort')"
+check_same "git itself says the second link is not ignored" "?? link2/node_modules" \
+	"$(git -C "$T/w" status --porcelain --ignored link2/node_modules)"
 wrec | wt-prune > /dev/null
+check "a link git does not ignore stays" test -L "$T/w/link2/node_modules"
 check "after the prune, the tracked node_modules and the un-ignored build/ are there" \
 	test -f "$T/w/lib/node_modules/vendored.js" -a -f "$T/w/tool/build/notes.o"
 check "and the link's target outside is untouched" test -f "$T/outside/big"
