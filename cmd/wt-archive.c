@@ -9,7 +9,6 @@
 #include <git2.h>
 #include <linux/openat2.h>
 #include <locale.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,17 +89,13 @@ struct tree {
 	unsigned long long bytes;   /* content bytes of the files */
 	dev_t dev;                  /* the top directory as verified */
 	ino_t ino;
-	int keep_artifacts;
+	struct wt_artifacts *arts;  /* what is recreatable; NULL: keep artifacts */
 	int stat_only;              /* no crc: to see whether anything changed */
-	git_repository *repo;       /* for ignore rules and the index, under git_mu */
-	git_index *idx;
 	struct wt_buf err;          /* the first error */
 };
 
 /* The walker all records share; its threads read and checksum files. */
 static struct wt_walker *walker;
-/* libgit2's repository and index objects are not for two threads at once. */
-static pthread_mutex_t git_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 ents_free(struct ent *v, size_t n)
@@ -175,19 +170,6 @@ crc_fd(int fd, char *buf, uint32_t *crc, off_t *total)
 	return 0;
 }
 
-/* Whether git ignores rel and tracks nothing under it: only then is an artifact recreatable. */
-static int
-recreatable(struct tree *t, const char *rel)
-{
-	int ignored = 0, ret;
-
-	pthread_mutex_lock(&git_mu);
-	ret = t->repo && git_ignore_path_is_ignored(&ignored, t->repo, rel) == 0 && ignored &&
-	      (!t->idx || !wt_git_tracks_under(t->idx, rel));
-	pthread_mutex_unlock(&git_mu);
-	return ret;
-}
-
 /*
  * The walk's callback, on the walker's threads: every entry of the worktree
  * but its .git file, with its crc when a file; artifacts pruned.
@@ -199,7 +181,7 @@ visit(const struct wt_walk_ent *e, void *arg)
 	struct found *f = e->ctx;
 	struct wt_buf p = WT_BUF_INIT;
 	const struct stat *st = e->st;
-	const char *kind = NULL, *parent;
+	const char *kind;
 	struct ent *x;
 	off_t total;
 	ssize_t k;
@@ -229,11 +211,7 @@ visit(const struct wt_walk_ent *e, void *arg)
 		rc = WT_WALK_STOP;
 		goto out;
 	}
-	parent = e->depth > 1 ? wt_walk_dir_name(e->dir) : "";
-	if (!t->keep_artifacts &&
-	    (kind = S_ISDIR(st->st_mode) ? wt_artifact_dir(e->dirfd, parent, e->name) :
-	     S_ISREG(st->st_mode) ? wt_artifact_file(e->name) : NULL) &&
-	    recreatable(t, p.s)) {
+	if (t->arts && (kind = wt_artifact_entry(t->arts, e))) {
 		add_skip(f, p.s, kind);
 		rc = WT_WALK_PRUNE;
 		goto out;
@@ -429,9 +407,6 @@ mode_str(struct wt_buf *b, mode_t m)
 	wt_buf_addf(b, ",\"mode\":\"%04o\"", (unsigned)(m & 07777));
 }
 
-/* Workers share the journal and the registry's reader. */
-static pthread_mutex_t journal_mu = PTHREAD_MUTEX_INITIALIZER;
-
 /* What one record's archive is about. */
 struct job {
 	struct wt_rec *r;
@@ -443,6 +418,9 @@ struct job {
 	struct wt_buf manifest;
 	char *final;          /* the archive's final path */
 	git_repository *repo;
+	git_index *idx;
+	struct wt_artifacts *arts;
+	int in_registry;      /* the registry has the worktree's record: patch it */
 	int made_ref;         /* the protection ref is this run's */
 };
 
@@ -905,45 +883,6 @@ out:
 }
 
 /*
- * The first mount point below path (a new string), or NULL: its content is
- * another filesystem's, which neither the archive nor the removal enters.
- * Bind mounts of the same filesystem count too, so /proc's list is read.
- */
-static char *
-mount_inside(const char *path)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char *line = NULL, *mp, *found = NULL, *p, *q;
-	size_t cap = 0, n = strlen(path);
-
-	if (!f)
-		return NULL;
-	while (!found && getline(&line, &cap, f) > 0) {
-		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ...: the fifth field, octal-escaped. */
-		mp = line;
-		for (int k = 0; k < 4 && mp; k++)
-			mp = (mp = strchr(mp, ' ')) ? mp + 1 : NULL;
-		if (!mp || !(p = strchr(mp, ' ')))
-			continue;
-		*p = '\0';
-		for (p = q = mp; *p; q++) {
-			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] && p[3]) {
-				*q = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
-				p += 4;
-			} else {
-				*q = *p++;
-			}
-		}
-		*q = '\0';
-		if (strncmp(mp, path, n) == 0 && mp[n] == '/')
-			found = wt_xstrdup(mp);
-	}
-	free(line);
-	fclose(f);
-	return found;
-}
-
-/*
  * Whether the worktree is still as the walk saw it: the same entries with
  * the same inode, size, times and link targets. Work written while the
  * archive was made would not be in it, so the worktree must then stay.
@@ -959,9 +898,7 @@ unchanged(struct job *j, char **why)
 	memset(&now, 0, sizeof(now));
 	now.dev = j->tree.dev;
 	now.ino = j->tree.ino;
-	now.keep_artifacts = j->tree.keep_artifacts;
-	now.repo = j->tree.repo;
-	now.idx = j->tree.idx;
+	now.arts = j->tree.arts;
 	now.stat_only = 1;
 	walk_tree(&now, j->t.path);
 	if (now.err.len) {
@@ -994,7 +931,6 @@ unchanged(struct job *j, char **why)
 	}
 	ret = 0;
 out:
-	now.idx = NULL;
 	tree_release(&now);
 	return ret;
 }
@@ -1031,8 +967,8 @@ job_release(struct job *j)
 	for (i = 0; i < j->ngs; i++)
 		free(j->gs[i].data);
 	wt_buf_release(&j->manifest);
-	if (j->tree.idx)
-		git_index_free(j->tree.idx);
+	wt_artifacts_free(j->arts);
+	git_index_free(j->idx);
 	git_repository_free(j->repo);
 }
 
@@ -1101,24 +1037,21 @@ drop_ref(struct job *j)
 	}
 }
 
-/* Operations that leave state in git's admin entry that an archive cannot carry. */
-static const char *
-unfinished(const char *admin)
+/*
+ * Initialised submodules: their repositories live in git's admin entry
+ * (modules/), which an archive does not carry.
+ */
+static int
+has_submodules(const char *admin)
 {
-	static const char *const names[] = { "MERGE_HEAD", "rebase-merge", "rebase-apply",
-		"CHERRY_PICK_HEAD", "REVERT_HEAD", "BISECT_LOG", "modules", NULL };
 	struct wt_buf b = WT_BUF_INIT;
 	struct stat st;
-	size_t i;
+	int ret;
 
-	for (i = 0; names[i]; i++) {
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s/%s", admin, names[i]);
-		if (lstat(b.s, &st) == 0)
-			break;
-	}
+	wt_buf_addf(&b, "%s/modules", admin);
+	ret = lstat(b.s, &st) == 0;
 	wt_buf_release(&b);
-	return names[i];
+	return ret;
 }
 
 static int
@@ -1128,75 +1061,114 @@ want(const struct wt_rec *r, void *arg)
 	return !wt_rec_has_error(r) && wt_rec_find(r, "path") >= 0;
 }
 
-static void
-fail(struct wt_rec *r, const char *kind, const char *step, const char *path,
-     const char *fmt, const char *msg)
+/* The context of an error: the step that failed and the worktree's path. */
+static struct wt_obj *
+at(struct wt_obj *ctx, const char *step, const char *path)
 {
-	struct wt_obj ctx;
-
-	wt_obj_init(&ctx);
-	wt_obj_str(&ctx, "step", step);
+	wt_obj_reset(ctx);
+	wt_obj_str(ctx, "step", step);
 	if (path)
-		wt_obj_str(&ctx, "path", path);
-	wt_rec_error(r, kind, &ctx, fmt, msg);
-	wt_obj_release(&ctx);
+		wt_obj_str(ctx, "path", path);
+	return ctx;
+}
+
+/* A RegistryError's context: the registry and the operation that failed. */
+static struct wt_obj *
+at_registry(struct wt_obj *ctx, const char *step, const char *operation)
+{
+	wt_obj_reset(ctx);
+	wt_obj_str(ctx, "registry_path", opt.reg.path);
+	wt_obj_str(ctx, "operation", operation);
+	wt_obj_str(ctx, "step", step);
+	return ctx;
+}
+
+/*
+ * Whether the registry's record of the id is this worktree's: only then is
+ * it patched; with none, the worktree's record is added. A record of the id
+ * naming another worktree is left alone, and so is the worktree.
+ */
+static int
+registry_check(struct job *j, struct wt_obj *ctx)
+{
+	struct wt_rec cur = WT_REC_INIT;
+	char *other = NULL;
+	int rc = wt_registry_record_of(&opt.reg, j->id, j->t.path, j->t.common, &cur);
+
+	if (rc == WT_REG_OTHER) {
+		other = wt_rec_str(&cur, "path");
+		wt_rec_error(j->r, WT_E_REGISTRY, at_registry(ctx, "registry", "set"),
+			     "refusing to archive: the registry's record of '%s' is of another "
+			     "worktree ('%s')", j->id, other ? other : "no path");
+	} else if (rc < 0) {
+		wt_rec_error(j->r, WT_E_REGISTRY, at_registry(ctx, "registry", "read"),
+			     "cannot read '%s': %s", opt.reg.path, strerror(errno));
+	}
+	j->in_registry = rc == WT_REG_SAME;
+	wt_rec_release(&cur);
+	free(other);
+	return rc == WT_REG_SAME || rc == WT_REG_NONE ? 0 : -1;
+}
+
+/* The registry patch of the archive: the archived fields, status unless --keep. */
+static void
+patch_fields(struct job *j, struct wt_obj *o, long long size)
+{
+	char ts[32];
+
+	if (!opt.keep) {
+		wt_obj_str(o, "status", "archived");
+		wt_obj_bool(o, "archived", 1);
+	}
+	wt_obj_str(o, "archive", j->final);
+	wt_obj_int(o, "archive_size", size);
+	wt_obj_str(o, "archived_at", wt_time_fmt(opt.now, ts));
+	wt_obj_str(o, "archive_ref", j->ref);
+	wt_obj_str(o, "head", j->head);
+}
+
+/* The same fields on a record. */
+static void
+set_fields(struct job *j, struct wt_rec *r, long long size)
+{
+	if (!opt.keep) {
+		wt_rec_set_str(r, "status", "archived");
+		wt_rec_set_bool(r, "archived", 1);
+	}
+	wt_rec_set_str(r, "archive", j->final);
+	wt_rec_set_int(r, "archive_size", size);
+	wt_rec_set_time(r, "archived_at", opt.now);
+	wt_rec_set_str(r, "archive_ref", j->ref);
+	wt_rec_set_str(r, "head", j->head);
 }
 
 /* The registry patch: journaled before anything is removed. */
 static int
 journal(struct job *j, long long size)
 {
-	struct wt_buf f = WT_BUF_INIT;
+	struct wt_obj f;
 	struct wt_rec cur = WT_REC_INIT;
-	char ts[32];
-	int ret, have;
+	int ret;
 
-	wt_buf_adds(&f, "{");
-	if (!opt.keep)
-		wt_buf_adds(&f, "\"status\":\"archived\",\"archived\":true,");
-	wt_buf_adds(&f, "\"archive\":");
-	wt_json_strz(&f, j->final);
-	wt_buf_addf(&f, ",\"archive_size\":%lld,\"archived_at\":\"%s\",\"archive_ref\":",
-		    size, wt_time_fmt(opt.now, ts));
-	wt_json_strz(&f, j->ref);
-	wt_buf_adds(&f, ",\"head\":");
-	wt_json_strz(&f, j->head);
-	wt_buf_addc(&f, '}');
-	pthread_mutex_lock(&journal_mu);
-	have = wt_registry_find(&opt.reg, j->id, &cur, NULL);
-	if (have > 0) {
-		ret = wt_batch_set(opt.batch, j->id, f.s);
-	} else {
-		/* The registry does not know the worktree: it must know the archive. */
-		wt_rec_copy(&cur, j->r);
-		if (!opt.keep) {
-			wt_rec_set_str(&cur, "status", "archived");
-			wt_rec_set_bool(&cur, "archived", 1);
-		}
-		wt_rec_set_str(&cur, "archive", j->final);
-		wt_rec_set_int(&cur, "archive_size", size);
-		wt_rec_set_time(&cur, "archived_at", opt.now);
-		wt_rec_set_str(&cur, "archive_ref", j->ref);
-		ret = wt_batch_put(opt.batch, &cur);
+	if (j->in_registry) {
+		wt_obj_init(&f);
+		patch_fields(j, &f, size);
+		ret = wt_batch_set(opt.batch, j->id, wt_obj_text(&f, NULL));
+		wt_obj_release(&f);
+		return ret;
 	}
-	pthread_mutex_unlock(&journal_mu);
+	/* The registry does not know the worktree: it must know the archive. */
+	wt_rec_copy(&cur, j->r);
+	set_fields(j, &cur, size);
+	ret = wt_batch_put(opt.batch, &cur);
 	wt_rec_release(&cur);
-	wt_buf_release(&f);
 	return ret;
 }
 
 static void
 emit_fields(struct job *j, long long size, unsigned long long freed)
 {
-	if (!opt.keep) {
-		wt_rec_set_str(j->r, "status", "archived");
-		wt_rec_set_bool(j->r, "archived", 1);
-	}
-	wt_rec_set_str(j->r, "archive", j->final);
-	wt_rec_set_int(j->r, "archive_size", size);
-	wt_rec_set_time(j->r, "archived_at", opt.now);
-	wt_rec_set_str(j->r, "archive_ref", j->ref);
-	wt_rec_set_str(j->r, "head", j->head);
+	set_fields(j, j->r, size);
 	wt_rec_set_int(j->r, "freed", (long long)freed);
 }
 
@@ -1217,14 +1189,12 @@ finished(struct wt_rec *r, const char *id, const char *path, const char *repo)
 	struct dirent *de;
 	struct stat st;
 	const char *raw;
-	char *archive = NULL, *s;
+	char *archive = NULL, *common = repo ? realpath(repo, NULL) : NULL, *s;
 	size_t n, i;
 	DIR *d;
-	int ok = 0;
+	int ok;
 
-	pthread_mutex_lock(&journal_mu);
-	ok = wt_registry_find(&opt.reg, id, &cur, NULL) > 0;
-	pthread_mutex_unlock(&journal_mu);
+	ok = wt_registry_record_of(&opt.reg, id, path, common ? common : repo, &cur) == WT_REG_SAME;
 	if (!ok || !wt_rec_is_archived(&cur) || !(archive = wt_rec_str(&cur, "archive")) ||
 	    stat(archive, &st) < 0) {
 		ok = 0;
@@ -1261,7 +1231,53 @@ out:
 	wt_rec_release(&cur);
 	wt_buf_release(&b);
 	free(archive);
+	free(common);
 	return ok;
+}
+
+/* Step 1, the safety contract; 0 when the worktree may be archived. */
+static int
+safe(struct job *j, const char *path, const char *repo, struct wt_obj *ctx)
+{
+	char *reason = NULL, *mount = NULL;
+	const char *w;
+	pid_t pid;
+	int rc, ret = -1;
+
+	if (wt_target_verify(&j->t, path, repo, &w) < 0) {
+		wt_rec_refuse(j->r, wt_target_rule(w), at(ctx, "safety", path),
+			      "refusing to archive: %s", w);
+		return -1;
+	}
+	if (wt_target_locked(&j->t, &reason)) {
+		wt_rec_refuse(j->r, "locked", at(ctx, "safety", path), "refusing to archive: "
+			      "locked%s%s", reason && *reason ? ": " : "", reason ? reason : "");
+	} else if (!opt.force && (pid = wt_path_in_use(j->t.path))) {
+		wt_rec_refuse(j->r, "in_use", at(ctx, "safety", path), "refusing to archive: "
+			      "in use (process %ld has its directory there)", (long)pid);
+	} else if ((w = wt_git_in_progress(j->t.admin))) {
+		wt_rec_refuse(j->r, "in_progress", at(ctx, "safety", path), "refusing to "
+			      "archive: git state an archive cannot keep (a %s in progress)", w);
+	} else if (has_submodules(j->t.admin)) {
+		wt_rec_refuse(j->r, "submodules", at(ctx, "safety", path), "refusing to "
+			      "archive: git state an archive cannot keep (initialised submodules)");
+	} else if ((rc = wt_path_has_mounts(j->t.path, &mount)) != 0) {
+		wt_rec_refuse(j->r, "mount", at(ctx, "safety", path), rc < 0 ?
+			      "refusing to archive: cannot read the mount table%s" :
+			      "refusing to archive: a mount point inside the worktree at '%s'",
+			      rc < 0 ? "" : mount);
+	} else if (git_repository_open(&j->repo, j->t.path) < 0) {
+		wt_rec_error(j->r, WT_E_BASE, at(ctx, "safety", path),
+			     "cannot open the repository: %s", wt_git_errmsg());
+	} else if (read_head(j) < 0) {
+		wt_rec_refuse(j->r, "no_commit", at(ctx, "safety", path),
+			      "refusing to archive: HEAD has no commit to protect");
+	} else {
+		ret = registry_check(j, ctx);
+	}
+	free(reason);
+	free(mount);
+	return ret;
 }
 
 static int
@@ -1270,16 +1286,16 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 	struct job j;
 	struct wt_rm_stats rs;
 	struct wt_buf b = WT_BUF_INIT;
+	struct wt_obj ctx;
 	struct stat st;
-	char *path = NULL, *repo = NULL, *why = NULL, *reason = NULL, *marked = NULL;
-	const char *w;
+	char *path = NULL, *repo = NULL, *why = NULL, *marked = NULL;
 	int resumed = 0;
-	pid_t pid;
 
 	(void)worker;
 	(void)arg;
 	memset(&j, 0, sizeof(j));
 	memset(&rs, 0, sizeof(rs));
+	wt_obj_init(&ctx);
 	j.r = r;
 	path = wt_rec_str(r, "path");
 	repo = wt_rec_str(r, "repo");
@@ -1297,63 +1313,28 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 		goto out;
 
 	/* 1. The safety contract. */
-	if (wt_target_verify(&j.t, path, repo, &w) < 0) {
-		fail(r, WT_E_BASE, "safety", path, "refusing to archive: %s", w);
+	if (safe(&j, path, repo, &ctx) < 0)
 		goto out;
-	}
-	if (wt_target_locked(&j.t, &reason)) {
-		wt_buf_addf(&b, "locked%s%s", reason && *reason ? ": " : "", reason ? reason : "");
-		fail(r, WT_E_BASE, "safety", path, "refusing to archive: %s", b.s);
-		goto out;
-	}
-	if (!opt.force && (pid = wt_path_in_use(j.t.path))) {
-		wt_buf_addf(&b, "%ld", (long)pid);
-		fail(r, WT_E_BASE, "safety", path,
-		     "refusing to archive: in use (process %s has its directory there)", b.s);
-		goto out;
-	}
-	if ((w = unfinished(j.t.admin))) {
-		fail(r, WT_E_BASE, "safety", path,
-		     "refusing to archive: git state an archive cannot keep (%s)", w);
-		goto out;
-	}
-	if (git_repository_open(&j.repo, j.t.path) < 0) {
-		fail(r, WT_E_BASE, "safety", path, "cannot open the repository: %s",
-		     wt_git_errmsg());
-		goto out;
-	}
-	if (read_head(&j) < 0) {
-		fail(r, WT_E_BASE, "safety", path, "refusing to archive: %s",
-		     "HEAD has no commit to protect");
-		goto out;
-	}
 
 	/* The walk: every entry, with its crc, for the manifest. */
-	if ((w = mount_inside(j.t.path))) {
-		fail(r, WT_E_BASE, "safety", path,
-		     "refusing to archive: a mount point inside the worktree at '%s'", w);
-		free((char *)w);
-		goto out;
-	}
-	j.tree.dev = j.t.dev;
-	j.tree.ino = j.t.ino;
-	j.tree.keep_artifacts = opt.artifacts;
-	j.tree.repo = j.repo;
-	if (git_repository_index(&j.tree.idx, j.repo) < 0)
-		j.tree.idx = NULL;
-	wt_buf_reset(&b);
+	if (git_repository_index(&j.idx, j.repo) < 0)
+		j.idx = NULL;
 	wt_buf_addf(&b, "%s/" MARKER, j.t.admin);
 	marked = wt_read_small(b.s, 4096);
 	/* A marker means a run archived it and died: judge the remains with everything in them. */
-	if (marked)
-		j.tree.keep_artifacts = 1;
+	if (!opt.artifacts && !marked)
+		j.arts = j.tree.arts = wt_artifacts_new(j.t.path, j.repo, j.idx);
+	j.tree.dev = j.t.dev;
+	j.tree.ino = j.t.ino;
 	walk_tree(&j.tree, j.t.path);
 	if (j.tree.err.len) {
-		fail(r, WT_E_BASE, "walk", path, "cannot archive: %s", j.tree.err.s);
+		wt_rec_error(r, WT_E_BASE, at(&ctx, "walk", path), "cannot archive: %s",
+			     j.tree.err.s);
 		goto out;
 	}
 	if (protect(&j) < 0) {
-		fail(r, WT_E_BASE, "protect", path, "cannot protect HEAD: %s", wt_git_errmsg());
+		wt_rec_error(r, WT_E_BASE, at(&ctx, "protect", path), "cannot protect HEAD: %s",
+			     wt_git_errmsg());
 		goto out;
 	}
 
@@ -1372,13 +1353,13 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 		}
 	}
 	if (opt.nflag) {
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "{\"files\":%zu,\"bytes\":%llu,\"left_out\":%zu,\"ref\":",
-			    j.tree.n, j.tree.bytes, j.tree.ns);
-		wt_json_strz(&b, j.ref);
-		wt_buf_adds(&b, ",\"resume\":");
-		wt_buf_adds(&b, resumed ? "true}" : "false}");
-		wt_rec_set_raw(r, "dry_run", b.s, b.len);
+		wt_obj_reset(&ctx);
+		wt_obj_int(&ctx, "files", (long long)j.tree.n);
+		wt_obj_int(&ctx, "bytes", (long long)j.tree.bytes);
+		wt_obj_int(&ctx, "left_out", (long long)j.tree.ns);
+		wt_obj_str(&ctx, "ref", j.ref);
+		wt_obj_bool(&ctx, "resume", resumed);
+		wt_rec_set_obj(r, "dry_run", &ctx);
 		goto out;
 	}
 	pause_at("protected");
@@ -1388,21 +1369,19 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 		j.ngs = read_git_state(j.t.admin, j.gs);
 		build_manifest(&j);
 		if (make_archive(&j, &why) < 0) {
-			fail(r, WT_E_BASE, "write", path, "cannot archive: %s", why);
+			wt_rec_error(r, WT_E_BASE, at(&ctx, "write", path), "cannot archive: %s", why);
 			goto undo;
 		}
 		pause_at("renamed");
 		if (unchanged(&j, &why) < 0) {
-			fail(r, WT_E_BASE, "write", path, "cannot archive: %s", why);
+			wt_rec_error(r, WT_E_BASE, at(&ctx, "write", path), "cannot archive: %s", why);
 			unlink(j.final);
 			goto undo;
 		}
 		/* The marker lets a run that dies from here on be finished by the next. */
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s/" MARKER, j.t.admin);
 		if (!opt.keep && (write_file(b.s, j.final) < 0 || wt_sync_dir(j.t.admin) < 0)) {
 			why_set(&why, NULL, "cannot write '%s'", b.s);
-			fail(r, WT_E_BASE, "mark", path, "%s", why);
+			wt_rec_error(r, WT_E_BASE, at(&ctx, "mark", path), "%s", why);
 			unlink(j.final);
 			unlink(b.s);
 			goto undo;
@@ -1411,22 +1390,20 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 	}
 	if (stat(j.final, &st) < 0) {
 		why_set(&why, NULL, "cannot stat '%s'", j.final);
-		fail(r, WT_E_BASE, "journal", path, "%s", why);
+		wt_rec_error(r, WT_E_BASE, at(&ctx, "journal", path), "%s", why);
 		goto out;
 	}
 	/* 3. The journal, before anything goes. */
 	if (journal(&j, (long long)st.st_size) < 0) {
 		why_set(&why, NULL, "cannot journal the registry patch of '%s'", j.id);
-		fail(r, WT_E_REGISTRY, "journal", path, "%s", why);
+		wt_rec_error(r, WT_E_REGISTRY, at_registry(&ctx, "journal",
+			     j.in_registry ? "set" : "put"), "%s", why);
 		goto out;
 	}
 	pause_at("journaled");
 	if (opt.keep) {
-		if (resumed) {
-			wt_buf_reset(&b);
-			wt_buf_addf(&b, "%s/" MARKER, j.t.admin);
+		if (resumed)
 			unlink(b.s);
-		}
 		emit_fields(&j, (long long)st.st_size, 0);
 		goto out;
 	}
@@ -1435,7 +1412,7 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 	if (wt_rmtree_verified(&j.t, &rs) < 0) {
 		why_set(&why, NULL, "archived to '%s', but cannot remove the worktree", j.final);
 		emit_fields(&j, (long long)st.st_size, rs.bytes);
-		fail(r, WT_E_BASE, "remove", path, "%s", why);
+		wt_rec_error(r, WT_E_BASE, at(&ctx, "remove", path), "%s", why);
 		goto out;
 	}
 	pause_at("removed");
@@ -1443,7 +1420,7 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 		why_set(&why, NULL, "archived to '%s', but cannot remove git's admin entry",
 			j.final);
 		emit_fields(&j, (long long)st.st_size, rs.bytes);
-		fail(r, WT_E_BASE, "remove", path, "%s", why);
+		wt_rec_error(r, WT_E_BASE, at(&ctx, "remove", path), "%s", why);
 		goto out;
 	}
 	emit_fields(&j, (long long)st.st_size, rs.bytes);
@@ -1453,10 +1430,10 @@ undo:
 out:
 	job_release(&j);
 	wt_buf_release(&b);
+	wt_obj_release(&ctx);
 	free(path);
 	free(repo);
 	free(why);
-	free(reason);
 	free(marked);
 	return 0;
 }
@@ -1557,8 +1534,7 @@ main(int argc, char *argv[])
 		if (wt_registry_replay(&opt.reg, cfg.lock_timeout) < 0)
 			errx(WT_EXIT_FATAL, "cannot apply the journal of '%s'", opt.reg.path);
 		clean_temporaries();
-		if (!(opt.batch = wt_batch_open(&opt.reg)))
-			exit(WT_EXIT_FATAL);
+		opt.batch = wt_batch_open(&opt.reg);
 	} else {
 		opt.dir = realpath(b.s, NULL);
 		if (!opt.dir)
@@ -1571,7 +1547,9 @@ main(int argc, char *argv[])
 	wt_reader_free(rd);
 	wt_flush_stdout();
 	/* One registry update for the whole run. */
-	if (opt.batch && wt_batch_commit(opt.batch, cfg.lock_timeout) < 0) {
+	if (wt_batch_failed(opt.batch))
+		errors++;
+	if (wt_batch_commit(opt.batch, cfg.lock_timeout) < 0) {
 		warnx("the registry was not updated; its journal keeps the changes for the next run");
 		errors++;
 	}
