@@ -73,7 +73,7 @@ struct job {
 	int in_registry;            /* the registry has the worktree's record: patch it */
 	dev_t dev;
 	ino_t ino;
-	struct wt_buf gitdata[8];   /* git's state from the archive, by index in m.items */
+	struct wt_buf gitdata[WT_GIT_STATE_MAX];   /* git's state from the archive, as in m.items */
 };
 
 static void
@@ -90,7 +90,7 @@ job_release(struct job *j)
 	free(j->branch);
 	free(j->tmpbranch);
 	free(j->note);
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < WT_GIT_STATE_MAX; i++)
 		wt_buf_release(&j->gitdata[i]);
 	git_repository_free(j->repo);
 }
@@ -395,7 +395,7 @@ extract(struct job *j, struct archive *a, const char **why, struct wt_buf *msg)
 			goto out;
 		}
 		if (i < j->m.ngit) {
-			if (i >= 8 || read_git_entry(a, it, &j->gitdata[i]) < 0) {
+			if (i >= WT_GIT_STATE_MAX || read_git_entry(a, it, &j->gitdata[i]) < 0) {
 				wt_buf_addf(msg, "git state '%s' differs from the manifest", it->path);
 				goto out;
 			}
@@ -474,7 +474,7 @@ restore_git_state(struct job *j)
 	size_t i;
 	int fd, ret = 0;
 
-	for (i = 0; i < j->m.ngit && i < 8; i++) {
+	for (i = 0; i < j->m.ngit && i < WT_GIT_STATE_MAX; i++) {
 		name = j->m.items[i].path + strlen(WT_GIT_PREFIX);
 		/* HEAD is the one just set: the commit, on its branch or detached. */
 		if (strcmp(name, "HEAD") == 0)

@@ -1,20 +1,25 @@
-/* archive.c: wt's archive format: the manifest, and checking an archive against it. */
+/* archive.c: wt's archive format both ways: the manifest, writing an archive, checking one. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "wt.h"
 
 /* The names of git's per-worktree state that an archive may carry. */
-static const char *const git_names[] = {
+static const char *const git_names[WT_GIT_STATE_MAX + 1] = {
 	WT_GIT_PREFIX "index", WT_GIT_PREFIX "HEAD", WT_GIT_PREFIX "logs/HEAD",
 	WT_GIT_PREFIX "config.worktree", NULL
 };
+_Static_assert(sizeof(git_names) / sizeof(git_names[0]) == WT_GIT_STATE_MAX + 1,
+	       "WT_GIT_STATE_MAX is the number of git state names");
 
 const char *const *
 wt_archive_git_names(void)
@@ -51,24 +56,29 @@ wt_manifest_release(struct wt_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-void
-wt_json_bytes(struct wt_buf *b, const char *key, const char *s, size_t n)
+/*
+ * Adds key: s when s is UTF-8, else key_hex: its bytes in hex (a file name
+ * that is not UTF-8 cannot be a JSON string; hex keeps it exact).
+ */
+static void
+obj_bytes(struct wt_obj *o, const char *key, const char *s, struct wt_buf *tmp)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	size_t i, k, n = strlen(s);
 
 	if (wt_utf8_valid(s, n)) {
-		wt_buf_addf(b, "\"%s\":", key);
-		wt_json_str(b, s, n);
+		wt_obj_strn(o, key, s, n);
 		return;
 	}
-	/* Bytes that are not UTF-8 cannot be a JSON string: hex keeps them exact. */
-	wt_buf_addf(b, "\"%s_hex\":\"", key);
+	wt_buf_reset(tmp);
+	wt_buf_addf(tmp, "%s_hex", key);
+	k = tmp->len + 1;
+	wt_buf_addc(tmp, '\0');
 	for (i = 0; i < n; i++) {
-		wt_buf_addc(b, hex[(unsigned char)s[i] >> 4]);
-		wt_buf_addc(b, hex[(unsigned char)s[i] & 15]);
+		wt_buf_addc(tmp, hex[(unsigned char)s[i] >> 4]);
+		wt_buf_addc(tmp, hex[(unsigned char)s[i] & 15]);
 	}
-	wt_buf_addc(b, '"');
+	wt_obj_strn(o, tmp->s, tmp->s + k, tmp->len - k);
 }
 
 static int
@@ -196,19 +206,22 @@ check_path(struct pathset *s, const struct wt_item *items, size_t k, int git)
 	if (git) {
 		for (i = 0; git_names[i] && strcmp(git_names[i], p) != 0; i++)
 			;
-		return git_names[i] ? NULL : "unknown git state entry";
-	}
-	if (strcmp(p, WT_MANIFEST_NAME) == 0 || strcmp(p, ".git") == 0 ||
-	    strncmp(p, ".git/", 5) == 0 || strncmp(p, WT_GIT_PREFIX, strlen(WT_GIT_PREFIX)) == 0 ||
-	    strcmp(p, ".wt-git") == 0)
+		if (!git_names[i])
+			return "unknown git state entry";
+	} else if (strcmp(p, WT_MANIFEST_NAME) == 0 || strcmp(p, ".git") == 0 ||
+		   strncmp(p, ".git/", 5) == 0 ||
+		   strncmp(p, WT_GIT_PREFIX, strlen(WT_GIT_PREFIX)) == 0 ||
+		   strcmp(p, WT_GIT_DIR) == 0) {
 		return "reserved path";
+	}
+	/* So git's state is at most WT_GIT_STATE_MAX entries. */
 	if (*(sl = set_find(s, items, p, strlen(p))))
 		return "path listed twice";
 	/*
 	 * Every parent is a directory listed earlier: so no entry can reach
 	 * through a symbolic link, whatever the entries before it were.
 	 */
-	if (slash) {
+	if (!git && slash) {
 		size_t *par = set_find(s, items, p, (size_t)(slash - p));
 
 		if (!*par || items[*par - 1].type != WT_ITEM_DIR)
@@ -558,5 +571,366 @@ out:
 	archive_read_free(a);
 	wt_manifest_release(&m);
 	free(text);
+	return ret;
+}
+
+/* Adds the element it to the array open in o, on a line of its own. */
+static void
+add_line(struct wt_obj *o, struct wt_obj *it, struct wt_buf *tmp)
+{
+	size_t n;
+	const char *text = wt_obj_text(it, &n);
+
+	wt_buf_reset(tmp);
+	wt_buf_addc(tmp, '\n');
+	wt_buf_add(tmp, text, n);
+	wt_obj_raw(o, NULL, tmp->s, tmp->len);
+	wt_obj_reset(it);
+}
+
+static void
+add_entry(struct wt_obj *it, const struct wt_snap_ent *e, struct wt_buf *tmp)
+{
+	char num[16];
+
+	obj_bytes(it, "path", e->path, tmp);
+	if (S_ISLNK(e->st.st_mode)) {
+		wt_obj_str(it, "type", "symlink");
+		obj_bytes(it, "target", e->target, tmp);
+		return;
+	}
+	wt_obj_str(it, "type", S_ISDIR(e->st.st_mode) ? "dir" : "file");
+	snprintf(num, sizeof(num), "%04o", (unsigned)(e->st.st_mode & 07777));
+	wt_obj_str(it, "mode", num);
+	if (S_ISDIR(e->st.st_mode))
+		return;
+	wt_obj_int(it, "size", (long long)e->st.st_size);
+	snprintf(num, sizeof(num), "%08x", (unsigned)e->crc);
+	wt_obj_str(it, "crc32", num);
+}
+
+void
+wt_manifest_build(struct wt_buf *out, const struct wt_manifest_of *w,
+		  const struct wt_git_state *g, const struct wt_snapshot *s)
+{
+	struct wt_obj m, it;
+	struct wt_buf tmp = WT_BUF_INIT;
+	char ts[32], num[16];
+	const char *text;
+	size_t i, n;
+
+	wt_obj_init(&m);
+	wt_obj_init(&it);
+	wt_obj_str(&m, "format", WT_MANIFEST_FORMAT);
+	wt_obj_str(&m, "id", w->id);
+	wt_obj_str(&m, "name", w->name);
+	wt_obj_str(&m, "path", w->path);
+	wt_obj_str(&m, "repo", w->repo);
+	wt_obj_str(&m, "head", w->head);
+	wt_obj_str(&m, "branch", w->branch);
+	if (w->upstream)
+		wt_obj_str(&m, "upstream", w->upstream);
+	wt_obj_str(&m, "ref", w->ref);
+	wt_obj_str(&m, "archived_at", wt_time_fmt(w->archived_at, ts));
+	wt_obj_str(&m, "artifacts", w->artifacts_kept ? "kept" : "left out");
+	wt_buf_addc(&tmp, '\n');
+	wt_buf_add(&tmp, w->record, w->record_len);
+	wt_obj_raw(&m, "record", tmp.s, tmp.len);
+	wt_obj_array(&m, "skipped");
+	for (i = 0; i < s->ns; i++) {
+		obj_bytes(&it, "path", s->s[i].path, &tmp);
+		wt_obj_str(&it, "kind", s->s[i].kind);
+		add_line(&m, &it, &tmp);
+	}
+	wt_obj_close(&m);
+	wt_obj_array(&m, "git");
+	for (i = 0; i < g->n; i++) {
+		wt_obj_str(&it, "path", g->f[i].name);
+		wt_obj_str(&it, "type", "file");
+		wt_obj_str(&it, "mode", "0644");
+		wt_obj_int(&it, "size", (long long)g->f[i].len);
+		snprintf(num, sizeof(num), "%08x", (unsigned)g->f[i].crc);
+		wt_obj_str(&it, "crc32", num);
+		add_line(&m, &it, &tmp);
+	}
+	wt_obj_close(&m);
+	wt_obj_array(&m, "files");
+	for (i = 0; i < s->n; i++) {
+		add_entry(&it, &s->v[i], &tmp);
+		add_line(&m, &it, &tmp);
+	}
+	text = wt_obj_text(&m, &n);
+	wt_buf_add(out, text, n);
+	wt_buf_addc(out, '\n');
+	wt_obj_release(&m);
+	wt_obj_release(&it);
+	wt_buf_release(&tmp);
+}
+
+int
+wt_manifest_has_git_state(const struct wt_manifest *m, const struct wt_git_state *g)
+{
+	size_t i;
+
+	if (m->ngit != g->n)
+		return 0;
+	for (i = 0; i < g->n; i++)
+		if (strcmp(g->f[i].name, m->items[i].path) != 0 ||
+		    (long long)g->f[i].len != m->items[i].size || g->f[i].crc != m->items[i].crc)
+			return 0;
+	return 1;
+}
+
+static int
+cmp_item(const void *a, const void *b)
+{
+	return strcmp((*(const struct wt_item *const *)a)->path,
+		      (*(const struct wt_item *const *)b)->path);
+}
+
+/* Whether e is in the archive as it is (hit: its item, or NULL), or lies in what it left out. */
+static int
+covered(const struct wt_manifest *m, const struct wt_item *hit, const struct wt_snap_ent *e)
+{
+	size_t k, n;
+
+	if (hit && S_ISDIR(e->st.st_mode))
+		return hit->type == WT_ITEM_DIR;
+	if (hit && S_ISLNK(e->st.st_mode))
+		return hit->type == WT_ITEM_SYMLINK && strcmp(hit->target, e->target) == 0;
+	if (hit)
+		return hit->type == WT_ITEM_FILE && hit->size == e->st.st_size &&
+		       hit->crc == e->crc;
+	if (S_ISDIR(e->st.st_mode))
+		return 1;
+	/* Not in the archive: fine only inside what it left out as recreatable. */
+	for (k = 0; k < m->nskipped; k++) {
+		n = strlen(m->skipped[k]);
+		if (strncmp(e->path, m->skipped[k], n) == 0 &&
+		    (e->path[n] == '\0' || e->path[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+int
+wt_manifest_covers(const struct wt_manifest *m, const struct wt_snapshot *s, const char **at)
+{
+	struct wt_item **idx, key, *kp = &key, **hit;
+	size_t i, n = m->nitems - m->ngit;
+	int ok = 1;
+
+	idx = wt_xmalloc((n + 1) * sizeof(*idx));
+	for (i = 0; i < n; i++)
+		idx[i] = &m->items[m->ngit + i];
+	qsort(idx, n, sizeof(*idx), cmp_item);
+	for (i = 0; ok && i < s->n; i++) {
+		key.path = s->v[i].path;
+		hit = bsearch(&kp, idx, n, sizeof(*idx), cmp_item);
+		if (!(ok = covered(m, hit ? *hit : NULL, &s->v[i])))
+			*at = s->v[i].path;
+	}
+	free(idx);
+	return ok;
+}
+
+int
+wt_archive_can_zstd(void)
+{
+	struct archive *a = archive_write_new();
+	int ok = archive_write_add_filter_zstd(a) == ARCHIVE_OK;
+
+	archive_write_free(a);
+	return ok;
+}
+
+/* Sets *why to a new message: fmt with arg, libarchive's reason and errno's. */
+static void
+say_errno(char **why, struct archive *a, const char *fmt, const char *arg)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	int e = a ? archive_errno(a) : errno;
+	const char *as = a ? archive_error_string(a) : NULL;
+
+	wt_buf_addf(&b, fmt, arg);
+	if (as)
+		wt_buf_addf(&b, ": %s", as);
+	/* libarchive says "Write error"; the reason (a full disk) is errno's. */
+	if (e > 0 && (!as || !strstr(as, strerror(e))))
+		wt_buf_addf(&b, "%s%s", as ? " - " : ": ", strerror(e));
+	free(*why);
+	*why = wt_buf_detach(&b);
+}
+
+/* Opens rel below top without following any symbolic link or leaving the filesystem. */
+static int
+open_beneath(int top, const char *rel)
+{
+#ifdef SYS_openat2
+	struct open_how how;
+	int fd;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV;
+	fd = (int)syscall(SYS_openat2, top, rel, &how, sizeof(how));
+	if (fd >= 0 || errno != ENOSYS)
+		return fd;
+#endif
+	return openat(top, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+}
+
+static int
+add_mem(struct archive *a, const char *name, const void *data, size_t len, time_t mtime)
+{
+	struct archive_entry *e = archive_entry_new2(a);
+	int ret = -1;
+
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)len);
+	archive_entry_set_mtime(e, mtime, 0);
+	if (archive_write_header(a, e) >= ARCHIVE_WARN &&
+	    (len == 0 || archive_write_data(a, data, len) == (la_ssize_t)len))
+		ret = 0;
+	archive_entry_free(e);
+	return ret;
+}
+
+/* Writes the file content of x, open at in, of exactly the size the header promised. */
+static int
+copy_file(struct archive *a, int in, const struct wt_snap_ent *x, char *buf, char **why)
+{
+	off_t total = 0;
+	ssize_t n;
+
+	while ((n = read(in, buf, WT_ARCHIVE_BUFSZ)) > 0) {
+		/* The header promised the size: never write past it. */
+		if (total + n > x->st.st_size)
+			break;
+		if (archive_write_data(a, buf, (size_t)n) != n) {
+			say_errno(why, a, "cannot write '%s'", x->path);
+			return -1;
+		}
+		total += n;
+	}
+	if (total != x->st.st_size) {
+		errno = 0;
+		say_errno(why, NULL, "'%s' changed while being archived", x->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* One entry of the worktree, its file opened beneath top and checked to be the one walked. */
+static int
+write_entry(struct archive *a, struct archive_entry *e, int top, const struct wt_snap_ent *x,
+	    char *buf, char **why)
+{
+	struct stat st;
+	int in = -1, ret = -1;
+
+	archive_entry_clear(e);
+	archive_entry_copy_stat(e, &x->st);
+	archive_entry_set_pathname(e, x->path);
+	archive_entry_set_nlink(e, 1);
+	if (S_ISLNK(x->st.st_mode)) {
+		archive_entry_set_symlink(e, x->target);
+		archive_entry_set_size(e, 0);
+	} else if (S_ISDIR(x->st.st_mode)) {
+		archive_entry_set_size(e, 0);
+	} else {
+		in = open_beneath(top, x->path);
+		if (in < 0 || fstat(in, &st) < 0 || st.st_ino != x->st.st_ino ||
+		    st.st_size != x->st.st_size) {
+			if (in >= 0)
+				errno = 0;
+			say_errno(why, NULL, "'%s' changed while being archived", x->path);
+			goto out;
+		}
+	}
+	if (archive_write_header(a, e) < ARCHIVE_WARN) {
+		say_errno(why, a, "cannot write '%s'", x->path);
+		goto out;
+	}
+	ret = in >= 0 ? copy_file(a, in, x, buf, why) : 0;
+out:
+	if (in >= 0)
+		close(in);
+	return ret;
+}
+
+/* The compression filter of z on a, with zstd's threads. */
+static void
+set_filter(struct archive *a, const struct wt_compression *z)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%d", z->level);
+	if (strcmp(z->name, "zstd") == 0) {
+		archive_write_add_filter_zstd(a);
+		archive_write_set_filter_option(a, "zstd", "compression-level", num);
+		snprintf(num, sizeof(num), "%d", z->threads);
+		/* Older libarchive builds lack the option; one thread still works. */
+		archive_write_set_filter_option(a, "zstd", "threads", num);
+	} else if (strcmp(z->name, "gzip") == 0) {
+		archive_write_add_filter_gzip(a);
+		archive_write_set_filter_option(a, "gzip", "compression-level", num);
+	}
+}
+
+int
+wt_archive_write(int fd, const struct wt_compression *z, const struct wt_archive_src *src,
+		 char **why)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = NULL;
+	const struct wt_snapshot *s = src->snap;
+	char *buf = wt_xmalloc(WT_ARCHIVE_BUFSZ);
+	size_t i;
+	int top = -1, ret = -1;
+
+	archive_write_set_format_pax_restricted(a);
+	set_filter(a, z);
+	archive_write_set_bytes_per_block(a, 1 << 16);
+	archive_write_set_bytes_in_last_block(a, 1);
+	if (archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+		say_errno(why, a, "cannot start the archive%s", "");
+		goto out;
+	}
+	if (add_mem(a, WT_MANIFEST_NAME, src->manifest, src->manifest_len, src->mtime) < 0) {
+		say_errno(why, a, "cannot write %s", WT_MANIFEST_NAME);
+		goto out;
+	}
+	for (i = 0; i < src->git->n; i++)
+		if (add_mem(a, src->git->f[i].name, src->git->f[i].data, src->git->f[i].len,
+			    src->mtime) < 0) {
+			say_errno(why, a, "cannot write '%s'", src->git->f[i].name);
+			goto out;
+		}
+	if ((top = open(src->top, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		say_errno(why, NULL, "cannot open '%s'", src->top);
+		goto out;
+	}
+	e = archive_entry_new2(a);
+	for (i = 0; i < s->n; i++) {
+		if (i == s->n / 2 && src->halfway)
+			src->halfway();
+		if (write_entry(a, e, top, &s->v[i], buf, why) < 0)
+			goto out;
+	}
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		say_errno(why, a, "cannot finish the archive%s", "");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (e)
+		archive_entry_free(e);
+	if (top >= 0)
+		close(top);
+	archive_write_free(a);
+	free(buf);
 	return ret;
 }
