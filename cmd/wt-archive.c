@@ -16,7 +16,6 @@
 
 #include "wt.h"
 
-#define TMP_PREFIX ".wt-tmp."
 #define MARKER "wt-archived"
 
 static struct {
@@ -74,12 +73,6 @@ pause_at(const char *step)
 }
 
 static void
-halfway(void)
-{
-	pause_at("writing");
-}
-
-static void
 job_release(struct job *j)
 {
 	free(j->id);
@@ -98,9 +91,9 @@ job_release(struct job *j)
 	git_repository_free(j->repo);
 }
 
-/* Writes the archive to fd: the manifest, git's state, the worktree's entries. */
+/* Writes, verifies and renames the archive into place; j->final is set. */
 static int
-write_archive(struct job *j, int fd, char **why)
+make_archive(struct job *j, char **why)
 {
 	struct wt_archive_src src;
 
@@ -111,8 +104,8 @@ write_archive(struct job *j, int fd, char **why)
 	src.snap = &j->tree;
 	src.top = j->t.path;
 	src.mtime = opt.now;
-	src.halfway = halfway;
-	return wt_archive_write(fd, &opt.z, &src, why);
+	src.pause = pause_at;
+	return wt_archive_make(opt.dir, j->id, opt.now, &opt.z, &src, &j->final, why);
 }
 
 /* The manifest of what the walk found and git's state. */
@@ -148,125 +141,6 @@ why_set(char **why, int e, const char *fmt, const char *arg)
 		wt_buf_addf(&b, ": %s", strerror(e));
 	free(*why);
 	*why = wt_buf_detach(&b);
-}
-
-/* A file name made of the id: no slash, no leading dot, no control character. */
-static char *
-file_id(const char *id)
-{
-	char *s = wt_xstrdup(id), *p;
-
-	for (p = s; *p; p++)
-		if (*p == '/' || (unsigned char)*p < 0x20 || (p == s && *p == '.'))
-			*p = '_';
-	return s;
-}
-
-/* Writes, verifies and renames the archive into place; j->final is set. */
-static int
-make_archive(struct job *j, char **why)
-{
-	struct wt_buf tmp = WT_BUF_INIT, fin = WT_BUF_INIT;
-	char ts[32], *fid = file_id(j->id), *p;
-	int fd = -1, dfd = -1, k, ret = -1;
-	static unsigned seq;
-
-	wt_time_fmt(opt.now, ts);
-	/* 2026-06-01T00:00:00Z becomes 20260601T000000Z in a file name. */
-	for (p = ts, k = 0; *p; p++)
-		if (*p != '-' && *p != ':')
-			ts[k++] = *p;
-	ts[k] = '\0';
-	if ((dfd = open(opt.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		why_set(why, errno, "cannot open '%s'", opt.dir);
-		goto out;
-	}
-	wt_buf_addf(&tmp, TMP_PREFIX "%ld.%u.%s-%s%s", (long)getpid(),
-		    __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED), fid, ts, opt.z.ext);
-	fd = openat(dfd, tmp.s, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		why_set(why, errno, "cannot create '%s'", tmp.s);
-		goto out;
-	}
-	/* Held until the rename: the next run removes only temporaries nobody holds. */
-	flock(fd, LOCK_EX);
-	if (write_archive(j, fd, why) < 0)
-		goto fail;
-	pause_at("written");
-	if (wt_archive_verify(fd, j->manifest.s, j->manifest.len, why) < 0) {
-		p = *why;
-		*why = NULL;
-		why_set(why, 0, "verification failed: %s", p);
-		free(p);
-		goto fail;
-	}
-	pause_at("verified");
-	if (fsync(fd) < 0) {
-		why_set(why, errno, "cannot sync '%s'", tmp.s);
-		goto fail;
-	}
-	for (k = 1;; k++) {
-		wt_buf_reset(&fin);
-		wt_buf_addf(&fin, "%s-%s", fid, ts);
-		if (k > 1)
-			wt_buf_addf(&fin, ".%d", k);
-		wt_buf_adds(&fin, opt.z.ext);
-		if (renameat2(dfd, tmp.s, dfd, fin.s, RENAME_NOREPLACE) == 0)
-			break;
-		if (errno != EEXIST || k > 100) {
-			why_set(why, errno, "cannot rename '%s'", tmp.s);
-			goto fail;
-		}
-	}
-	if (fsync(dfd) < 0) {
-		why_set(why, errno, "cannot sync '%s'", opt.dir);
-		goto out;
-	}
-	wt_buf_reset(&tmp);
-	wt_buf_addf(&tmp, "%s/%s", opt.dir, fin.s);
-	j->final = wt_buf_detach(&tmp);
-	ret = 0;
-	goto out;
-fail:
-	/* No partial archive is left behind, whatever went wrong. */
-	unlinkat(dfd, tmp.s, 0);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	wt_buf_release(&tmp);
-	wt_buf_release(&fin);
-	free(fid);
-	return ret;
-}
-
-/* Removes temporaries of runs that died: no live process holds them. */
-static void
-clean_temporaries(void)
-{
-	struct dirent *de;
-	DIR *d = opendir(opt.dir);
-	long pid;
-	int fd;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0)
-			continue;
-		pid = strtol(de->d_name + strlen(TMP_PREFIX), NULL, 10);
-		if (pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) == 0)
-			continue;
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && unlinkat(dirfd(d), de->d_name, 0) == 0)
-			warnx("removed the partial archive '%s/%s' of a run that died",
-			      opt.dir, de->d_name);
-		close(fd);
-	}
-	closedir(d);
 }
 
 static int
@@ -902,7 +776,7 @@ prepare(const struct wt_config *cfg, const char *odir)
 		err(WT_EXIT_FATAL, "cannot create '%s'", b.s);
 	if (wt_registry_replay(&opt.reg, cfg->lock_timeout) < 0)
 		errx(WT_EXIT_FATAL, "cannot apply the journal of '%s'", opt.reg.path);
-	clean_temporaries();
+	wt_archive_clean(opt.dir);
 	opt.batch = wt_batch_open(&opt.reg);
 	wt_buf_release(&b);
 }

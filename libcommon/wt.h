@@ -722,28 +722,6 @@ int wt_manifest_has_git_state(const struct wt_manifest *m, const struct wt_git_s
  */
 int wt_manifest_covers(const struct wt_manifest *m, const struct wt_snapshot *s,
 		       const char **at);
-/* 1 when libarchive can write zstd (see wt_compression_pick). */
-int wt_archive_can_zstd(void);
-/* What an archive is written from (all borrowed). */
-struct wt_archive_src {
-	const char *manifest;       /* wt_manifest_build's text */
-	size_t manifest_len;
-	const struct wt_git_state *git;
-	const struct wt_snapshot *snap;
-	const char *top;            /* the worktree: entries are opened beneath it */
-	time_t mtime;               /* of the manifest's and git's entries */
-	void (*halfway)(void);      /* called halfway through the entries (a test hook), or NULL */
-};
-struct wt_compression;
-/*
- * Writes the archive of src to fd, compressed as z says: the manifest, git's
- * state, then the snapshot's entries, each file opened beneath the top
- * without following links and checked to be the file walked, its content
- * exactly the size walked. Returns 0, or -1 with *why a new string.
- */
-int wt_archive_write(int fd, const struct wt_compression *z, const struct wt_archive_src *src,
-		     char **why);
-
 /* snapshot.c: a worktree as an archive holds it, to write it and to compare */
 #include <sys/stat.h>
 /* An entry of the worktree, as the walk saw it. */
@@ -802,6 +780,37 @@ void wt_git_state_read(struct wt_git_state *g, const char *admin);
 void wt_git_state_release(struct wt_git_state *g);
 /* 1 when a and b hold the same files with the same sizes and crc32. */
 int wt_git_state_same(const struct wt_git_state *a, const struct wt_git_state *b);
+
+/* archwrite.c: an archive written into the archive directory, verified, then named */
+#define WT_ARCHIVE_TMP_PREFIX ".wt-tmp."
+/* 1 when libarchive can write zstd (see wt_compression_pick). */
+int wt_archive_can_zstd(void);
+/* What an archive is written from (all borrowed). */
+struct wt_archive_src {
+	const char *manifest;       /* wt_manifest_build's text */
+	size_t manifest_len;
+	const struct wt_git_state *git;
+	const struct wt_snapshot *snap;
+	const char *top;            /* the worktree: entries are opened beneath it */
+	time_t mtime;               /* of the manifest's and git's entries */
+	/* A test hook, or NULL: called at "writing" (halfway), "written", "verified". */
+	void (*pause)(const char *step);
+};
+struct wt_compression;
+/*
+ * Writes the archive of src into dir, compressed as z says, under a
+ * temporary name (WT_ARCHIVE_TMP_PREFIX PID.N.NAME, locked while written):
+ * the manifest, git's state, then the snapshot's entries, each file opened
+ * beneath the top without following links, checked to be the file walked
+ * and copied at exactly the size walked. Then reads it back whole against
+ * the manifest, syncs it, renames it to ID-YYYYMMDDTHHMMSSZ[.N]EXT replacing
+ * nothing, and syncs dir. Returns 0 with *final its path (a new string), or
+ * -1 with *why a new string and no temporary left.
+ */
+int wt_archive_make(const char *dir, const char *id, time_t now, const struct wt_compression *z,
+		    const struct wt_archive_src *src, char **final, char **why);
+/* Removes the temporaries of runs that died (no live process holds them), saying so. */
+void wt_archive_clean(const char *dir);
 
 /* safety.c: the safety contract's checks (DESIGN.md) */
 struct wt_target {
