@@ -40,24 +40,26 @@ want(const struct wt_rec *r, void *arg)
 	return !wt_rec_has_error(r) && wt_rec_is_archived(r);
 }
 
-static void
-fail(struct wt_rec *r, const char *step, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void
-fail(struct wt_rec *r, const char *step, const char *path, const char *fmt, ...)
+/* The context of an error: the step that failed and the path it concerns. */
+static struct wt_obj *
+at(struct wt_obj *ctx, const char *step, const char *path)
 {
-	struct wt_obj ctx;
-	va_list ap;
-
-	wt_obj_init(&ctx);
-	wt_obj_str(&ctx, "step", step);
+	wt_obj_reset(ctx);
+	wt_obj_str(ctx, "step", step);
 	if (path)
-		wt_obj_str(&ctx, "path", path);
-	va_start(ap, fmt);
-	wt_rec_verror(r, WT_E_BASE, &ctx, fmt, ap);
-	va_end(ap);
-	wt_obj_release(&ctx);
+		wt_obj_str(ctx, "path", path);
+	return ctx;
+}
+
+/* A RegistryError's context: the registry and the operation that failed. */
+static struct wt_obj *
+at_registry(struct wt_obj *ctx, const char *step, const char *operation)
+{
+	wt_obj_reset(ctx);
+	wt_obj_str(ctx, "registry_path", opt.reg.path);
+	wt_obj_str(ctx, "operation", operation);
+	wt_obj_str(ctx, "step", step);
+	return ctx;
 }
 
 /* What one restore made, so that a failure can take it all back. */
@@ -68,9 +70,10 @@ struct job {
 	git_repository *repo;
 	git_oid commit;
 	int made_dir, made_admin, made_branch;
+	int in_registry;            /* the registry has the worktree's record: patch it */
 	dev_t dev;
 	ino_t ino;
-	struct wt_buf gitdata[8];   /* git's state from the archive, by index in m.items */
+	struct wt_buf gitdata[WT_GIT_STATE_MAX];   /* git's state from the archive, as in m.items */
 };
 
 static void
@@ -87,7 +90,7 @@ job_release(struct job *j)
 	free(j->branch);
 	free(j->tmpbranch);
 	free(j->note);
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < WT_GIT_STATE_MAX; i++)
 		wt_buf_release(&j->gitdata[i]);
 	git_repository_free(j->repo);
 }
@@ -392,7 +395,7 @@ extract(struct job *j, struct archive *a, const char **why, struct wt_buf *msg)
 			goto out;
 		}
 		if (i < j->m.ngit) {
-			if (i >= 8 || read_git_entry(a, it, &j->gitdata[i]) < 0) {
+			if (i >= WT_GIT_STATE_MAX || read_git_entry(a, it, &j->gitdata[i]) < 0) {
 				wt_buf_addf(msg, "git state '%s' differs from the manifest", it->path);
 				goto out;
 			}
@@ -471,7 +474,7 @@ restore_git_state(struct job *j)
 	size_t i;
 	int fd, ret = 0;
 
-	for (i = 0; i < j->m.ngit && i < 8; i++) {
+	for (i = 0; i < j->m.ngit && i < WT_GIT_STATE_MAX; i++) {
 		name = j->m.items[i].path + strlen(WT_GIT_PREFIX);
 		/* HEAD is the one just set: the commit, on its branch or detached. */
 		if (strcmp(name, "HEAD") == 0)
@@ -497,33 +500,67 @@ restore_git_state(struct job *j)
 	return ret;
 }
 
+/*
+ * Whether the registry's record of the id is this worktree's, the one
+ * archived (at the manifest's path or the record's): only then is it
+ * patched; with none, the restored record is added. A record of the id
+ * naming another worktree is left alone, and nothing is restored.
+ */
+static int
+registry_check(struct job *j, const char *path, struct wt_obj *ctx)
+{
+	struct wt_rec cur = WT_REC_INIT;
+	char *common = realpath(git_repository_commondir(j->repo), NULL), *other;
+	int rc = WT_REG_OTHER;
+
+	if (j->m.path)
+		rc = wt_registry_record_of(&opt.reg, j->id, j->m.path, common, &cur);
+	if (rc == WT_REG_OTHER && path && (!j->m.path || strcmp(path, j->m.path) != 0)) {
+		wt_rec_release(&cur);
+		rc = wt_registry_record_of(&opt.reg, j->id, path, common, &cur);
+	}
+	if (rc == WT_REG_OTHER) {
+		other = wt_rec_str(&cur, "path");
+		wt_rec_error(j->r, WT_E_REGISTRY, at_registry(ctx, "registry", "set"),
+			     "refusing to restore: the registry's record of '%s' is of another "
+			     "worktree ('%s')", j->id, other ? other : "no path");
+		free(other);
+	} else if (rc < 0) {
+		wt_rec_error(j->r, WT_E_REGISTRY, at_registry(ctx, "registry", "read"),
+			     "cannot read '%s': %s", opt.reg.path, strerror(errno));
+	}
+	j->in_registry = rc == WT_REG_SAME;
+	wt_rec_release(&cur);
+	free(common);
+	return rc == WT_REG_SAME || rc == WT_REG_NONE ? 0 : -1;
+}
+
+/* The registry patch: the worktree active where it is, the archive's fields gone. */
 static int
 journal(struct job *j, struct wt_rec *out)
 {
-	struct wt_buf f = WT_BUF_INIT;
-	struct wt_rec cur = WT_REC_INIT;
+	struct wt_obj f;
 	char ts[32], hex[GIT_OID_HEXSZ + 1];
 	int ret;
 
-	wt_buf_adds(&f, "{\"status\":\"active\",\"archived\":false,\"last_accessed\":");
-	wt_buf_addf(&f, "\"%s\",\"path\":", wt_time_fmt(opt.now, ts));
-	wt_json_strz(&f, j->target);
-	wt_buf_addf(&f, ",\"head\":\"%s\",\"branch\":",
-		    git_oid_tostr(hex, sizeof(hex), &j->commit));
-	if (j->branch)
-		wt_json_strz(&f, j->branch);
-	else
-		wt_buf_adds(&f, "null");
-	if (!opt.keep)
-		wt_buf_adds(&f, ",\"archive\":null,\"archive_size\":null,\"archived_at\":null,"
-			    "\"archive_ref\":null,\"freed\":null");
-	wt_buf_addc(&f, '}');
-	if (wt_registry_find(&opt.reg, j->id, &cur, NULL) > 0)
-		ret = wt_batch_set(opt.batch, j->id, f.s);
-	else
-		ret = wt_batch_put(opt.batch, out);
-	wt_rec_release(&cur);
-	wt_buf_release(&f);
+	if (!j->in_registry)
+		return wt_batch_put(opt.batch, out);
+	wt_obj_init(&f);
+	wt_obj_str(&f, "status", "active");
+	wt_obj_bool(&f, "archived", 0);
+	wt_obj_str(&f, "last_accessed", wt_time_fmt(opt.now, ts));
+	wt_obj_str(&f, "path", j->target);
+	wt_obj_str(&f, "head", git_oid_tostr(hex, sizeof(hex), &j->commit));
+	wt_obj_str(&f, "branch", j->branch);
+	if (!opt.keep) {
+		wt_obj_null(&f, "archive");
+		wt_obj_null(&f, "archive_size");
+		wt_obj_null(&f, "archived_at");
+		wt_obj_null(&f, "archive_ref");
+		wt_obj_null(&f, "freed");
+	}
+	ret = wt_batch_set(opt.batch, j->id, wt_obj_text(&f, NULL));
+	wt_obj_release(&f);
 	return ret;
 }
 
@@ -552,97 +589,122 @@ set_fields(struct job *j, struct wt_rec *r)
 		wt_rec_set_str(r, "restore_note", j->note);
 }
 
+/* -n: what would be restored, where, at which commit. */
+static void
+dry_run(struct job *j, struct wt_obj *o)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	wt_obj_reset(o);
+	wt_obj_str(o, "path", j->target);
+	wt_obj_str(o, "head", git_oid_tostr(hex, sizeof(hex), &j->commit));
+	wt_obj_str(o, "branch", j->m.branch);
+	wt_obj_int(o, "entries", (long long)(j->m.nitems - j->m.ngit));
+	wt_rec_set_obj(j->r, "dry_run", o);
+}
+
+/* Reads and checks the archive's manifest, and picks the path to restore to. */
+static int
+open_archive(struct job *j, int *fd, struct archive **a, struct wt_obj *ctx)
+{
+	char *why = NULL;
+	int ret = -1;
+
+	if (!j->id || !(j->archive = wt_rec_str(j->r, "archive"))) {
+		wt_rec_error(j->r, WT_E_BASE, at(ctx, "archive", NULL),
+			     "an archived record without %s", j->id ? "an archive" : "an id");
+	} else if ((*fd = open(j->archive, O_RDONLY | O_CLOEXEC)) < 0 ||
+		   !(*a = wt_archive_read_fd(*fd))) {
+		wt_rec_error(j->r, WT_E_BASE, at(ctx, "archive", j->archive),
+			     "cannot open '%s': %s", j->archive, strerror(errno));
+	} else if (wt_archive_read_manifest(*a, &j->m, NULL, NULL, &why) < 0) {
+		wt_rec_error(j->r, WT_E_BASE, at(ctx, "archive", j->archive), "'%s': %s",
+			     j->archive, why);
+	} else if (opt.path && opt.pused++) {
+		wt_rec_error(j->r, WT_E_BASE, at(ctx, "path", opt.path),
+			     "-p names one path, already used by another record");
+	} else {
+		ret = 0;
+	}
+	free(why);
+	return ret;
+}
+
 static int
 restore_one(struct wt_rec *r, int worker, void *arg)
 {
 	struct job j;
 	struct archive *a = NULL;
 	struct wt_buf msg = WT_BUF_INIT;
+	struct wt_obj ctx;
 	git_reference *ref;
-	char *repo = NULL, *why2 = NULL, *refname = NULL;
+	char *repo = NULL, *path = NULL, *refname = NULL;
 	const char *why = NULL;
 	int fd = -1;
 
 	(void)worker;
 	(void)arg;
 	memset(&j, 0, sizeof(j));
+	wt_obj_init(&ctx);
 	j.r = r;
 	j.id = wt_rec_str(r, "id");
-	if (!j.id || !(j.archive = wt_rec_str(r, "archive"))) {
-		fail(r, "archive", NULL, "an archived record without %s", j.id ? "an archive" : "an id");
+	if (open_archive(&j, &fd, &a, &ctx) < 0)
 		goto out;
-	}
-	if ((fd = open(j.archive, O_RDONLY | O_CLOEXEC)) < 0 || !(a = wt_archive_read_fd(fd))) {
-		fail(r, "archive", j.archive, "cannot open '%s': %s", j.archive, strerror(errno));
-		goto out;
-	}
-	if (wt_archive_read_manifest(a, &j.m, NULL, NULL, &why2) < 0) {
-		fail(r, "archive", j.archive, "'%s': %s", j.archive, why2);
-		goto out;
-	}
-	if (opt.path && opt.pused++) {
-		fail(r, "path", opt.path, "-p names one path, already used by another record");
-		goto out;
-	}
+	path = wt_rec_str(r, "path");
 	if (opt.path)
 		j.target = wt_xstrdup(opt.path);
-	else if (!(j.target = wt_rec_str(r, "path")) && j.m.path)
-		j.target = wt_xstrdup(j.m.path);
+	else if (path || j.m.path)
+		j.target = wt_xstrdup(path ? path : j.m.path);
 	if (!j.target || j.target[0] != '/' || !wt_archive_path_ok(j.target + 1)) {
-		fail(r, "path", j.target, "the path is not a clean absolute path");
+		wt_rec_error(r, WT_E_BASE, at(&ctx, "path", j.target),
+			     "the path is not a clean absolute path");
 		goto out;
 	}
 	if (path_free(&j, &why) < 0) {
-		fail(r, "path", j.target, "refusing to restore to '%s': %s", j.target,
-		     why ? why : strerror(errno));
+		wt_rec_error(r, WT_E_BASE, at(&ctx, "path", j.target),
+			     "refusing to restore to '%s': %s", j.target, why ? why : strerror(errno));
 		goto out;
 	}
 	repo = wt_rec_str(r, "repo");
 	if (git_repository_open(&j.repo, repo ? repo : j.m.repo) < 0) {
-		fail(r, "repo", repo ? repo : j.m.repo, "cannot open the repository: %s",
-		     wt_git_errmsg());
+		wt_rec_error(r, WT_E_BASE, at(&ctx, "repo", repo ? repo : j.m.repo),
+			     "cannot open the repository: %s", wt_git_errmsg());
 		goto out;
 	}
 	if (find_commit(&j, &why) < 0 || choose_name(&j) < 0) {
-		fail(r, "repo", repo ? repo : j.m.repo, "cannot restore: %s",
-		     why ? why : "no free worktree name");
+		wt_rec_error(r, WT_E_BASE, at(&ctx, "repo", repo ? repo : j.m.repo),
+			     "cannot restore: %s", why ? why : "no free worktree name");
 		goto out;
 	}
+	if (registry_check(&j, path, &ctx) < 0)
+		goto out;
 	if (opt.nflag) {
-		char hex[GIT_OID_HEXSZ + 1];
-
-		wt_buf_adds(&msg, "{\"path\":");
-		wt_json_strz(&msg, j.target);
-		wt_buf_addf(&msg, ",\"head\":\"%s\",\"branch\":",
-			    git_oid_tostr(hex, sizeof(hex), &j.commit));
-		if (j.m.branch)
-			wt_json_strz(&msg, j.m.branch);
-		else
-			wt_buf_adds(&msg, "null");
-		wt_buf_addf(&msg, ",\"entries\":%zu}", j.m.nitems - j.m.ngit);
-		wt_rec_set_raw(r, "dry_run", msg.s, msg.len);
+		dry_run(&j, &ctx);
 		goto out;
 	}
 	if (add_worktree(&j, &why) < 0) {
-		fail(r, "add", j.target, "cannot add the worktree: %s", why);
+		wt_rec_error(r, WT_E_BASE, at(&ctx, "add", j.target),
+			     "cannot add the worktree: %s", why);
 		rollback(&j);
 		goto out;
 	}
 	if (extract(&j, a, &why, &msg) < 0) {
-		fail(r, "extract", j.target, "cannot restore '%s': %s", j.archive,
-		     msg.len ? msg.s : why);
+		wt_rec_error(r, WT_E_BASE, at(&ctx, "extract", j.target),
+			     "cannot restore '%s': %s", j.archive, msg.len ? msg.s : why);
 		rollback(&j);
 		goto out;
 	}
 	if (restore_git_state(&j) < 0) {
-		fail(r, "git", j.target, "cannot restore git's index of '%s'", j.target);
+		wt_rec_error(r, WT_E_BASE, at(&ctx, "git", j.target),
+			     "cannot restore git's index of '%s'", j.target);
 		rollback(&j);
 		goto out;
 	}
 	set_fields(&j, r);
 	/* Journaled before the archive goes: from here the worktree is the copy. */
 	if (journal(&j, r) < 0) {
-		wt_rec_error(r, WT_E_REGISTRY, NULL, "cannot journal the registry patch");
+		wt_rec_error(r, WT_E_REGISTRY, at_registry(&ctx, "journal",
+			     j.in_registry ? "set" : "put"), "cannot journal the registry patch");
 		goto out;
 	}
 	refname = wt_rec_str(&j.m.doc, "ref");
@@ -659,8 +721,9 @@ out:
 		close(fd);
 	job_release(&j);
 	wt_buf_release(&msg);
+	wt_obj_release(&ctx);
 	free(repo);
-	free(why2);
+	free(path);
 	free(refname);
 	return 0;
 }
@@ -705,15 +768,16 @@ main(int argc, char *argv[])
 	if (!opt.nflag) {
 		if (wt_registry_replay(&opt.reg, cfg.lock_timeout) < 0)
 			errx(WT_EXIT_FATAL, "cannot apply the journal of '%s'", opt.reg.path);
-		if (!(opt.batch = wt_batch_open(&opt.reg)))
-			exit(WT_EXIT_FATAL);
+		opt.batch = wt_batch_open(&opt.reg);
 	}
 	rd = wt_reader_new(STDIN_FILENO, 0);
 	/* One at a time: extraction works relative to the current directory. */
 	errors = wt_pool_run(rd, 1, want, restore_one, NULL, stdout);
 	wt_reader_free(rd);
 	wt_flush_stdout();
-	if (opt.batch && wt_batch_commit(opt.batch, cfg.lock_timeout) < 0) {
+	if (wt_batch_failed(opt.batch))
+		errors++;
+	if (wt_batch_commit(opt.batch, cfg.lock_timeout) < 0) {
 		warnx("the registry was not updated; its journal keeps the changes for the next run");
 		errors++;
 	}

@@ -1,4 +1,4 @@
-/* archive.c: wt's archive format: the manifest, and checking an archive against it. */
+/* archive.c: wt's archive format: the manifest both ways, and checking an archive against it. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -11,10 +11,12 @@
 #include "wt.h"
 
 /* The names of git's per-worktree state that an archive may carry. */
-static const char *const git_names[] = {
+static const char *const git_names[WT_GIT_STATE_MAX + 1] = {
 	WT_GIT_PREFIX "index", WT_GIT_PREFIX "HEAD", WT_GIT_PREFIX "logs/HEAD",
 	WT_GIT_PREFIX "config.worktree", NULL
 };
+_Static_assert(sizeof(git_names) / sizeof(git_names[0]) == WT_GIT_STATE_MAX + 1,
+	       "WT_GIT_STATE_MAX is the number of git state names");
 
 const char *const *
 wt_archive_git_names(void)
@@ -51,24 +53,29 @@ wt_manifest_release(struct wt_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-void
-wt_json_bytes(struct wt_buf *b, const char *key, const char *s, size_t n)
+/*
+ * Adds key: s when s is UTF-8, else key_hex: its bytes in hex (a file name
+ * that is not UTF-8 cannot be a JSON string; hex keeps it exact).
+ */
+static void
+obj_bytes(struct wt_obj *o, const char *key, const char *s, struct wt_buf *tmp)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	size_t i, k, n = strlen(s);
 
 	if (wt_utf8_valid(s, n)) {
-		wt_buf_addf(b, "\"%s\":", key);
-		wt_json_str(b, s, n);
+		wt_obj_strn(o, key, s, n);
 		return;
 	}
-	/* Bytes that are not UTF-8 cannot be a JSON string: hex keeps them exact. */
-	wt_buf_addf(b, "\"%s_hex\":\"", key);
+	wt_buf_reset(tmp);
+	wt_buf_addf(tmp, "%s_hex", key);
+	k = tmp->len + 1;
+	wt_buf_addc(tmp, '\0');
 	for (i = 0; i < n; i++) {
-		wt_buf_addc(b, hex[(unsigned char)s[i] >> 4]);
-		wt_buf_addc(b, hex[(unsigned char)s[i] & 15]);
+		wt_buf_addc(tmp, hex[(unsigned char)s[i] >> 4]);
+		wt_buf_addc(tmp, hex[(unsigned char)s[i] & 15]);
 	}
-	wt_buf_addc(b, '"');
+	wt_obj_strn(o, tmp->s, tmp->s + k, tmp->len - k);
 }
 
 static int
@@ -196,19 +203,22 @@ check_path(struct pathset *s, const struct wt_item *items, size_t k, int git)
 	if (git) {
 		for (i = 0; git_names[i] && strcmp(git_names[i], p) != 0; i++)
 			;
-		return git_names[i] ? NULL : "unknown git state entry";
-	}
-	if (strcmp(p, WT_MANIFEST_NAME) == 0 || strcmp(p, ".git") == 0 ||
-	    strncmp(p, ".git/", 5) == 0 || strncmp(p, WT_GIT_PREFIX, strlen(WT_GIT_PREFIX)) == 0 ||
-	    strcmp(p, ".wt-git") == 0)
+		if (!git_names[i])
+			return "unknown git state entry";
+	} else if (strcmp(p, WT_MANIFEST_NAME) == 0 || strcmp(p, ".git") == 0 ||
+		   strncmp(p, ".git/", 5) == 0 ||
+		   strncmp(p, WT_GIT_PREFIX, strlen(WT_GIT_PREFIX)) == 0 ||
+		   strcmp(p, WT_GIT_DIR) == 0) {
 		return "reserved path";
+	}
+	/* So git's state is at most WT_GIT_STATE_MAX entries. */
 	if (*(sl = set_find(s, items, p, strlen(p))))
 		return "path listed twice";
 	/*
 	 * Every parent is a directory listed earlier: so no entry can reach
 	 * through a symbolic link, whatever the entries before it were.
 	 */
-	if (slash) {
+	if (!git && slash) {
 		size_t *par = set_find(s, items, p, (size_t)(slash - p));
 
 		if (!*par || items[*par - 1].type != WT_ITEM_DIR)
@@ -559,4 +569,164 @@ out:
 	wt_manifest_release(&m);
 	free(text);
 	return ret;
+}
+
+/* Adds the element it to the array open in o, on a line of its own. */
+static void
+add_line(struct wt_obj *o, struct wt_obj *it, struct wt_buf *tmp)
+{
+	size_t n;
+	const char *text = wt_obj_text(it, &n);
+
+	wt_buf_reset(tmp);
+	wt_buf_addc(tmp, '\n');
+	wt_buf_add(tmp, text, n);
+	wt_obj_raw(o, NULL, tmp->s, tmp->len);
+	wt_obj_reset(it);
+}
+
+static void
+add_entry(struct wt_obj *it, const struct wt_snap_ent *e, struct wt_buf *tmp)
+{
+	char num[16];
+
+	obj_bytes(it, "path", e->path, tmp);
+	if (S_ISLNK(e->st.st_mode)) {
+		wt_obj_str(it, "type", "symlink");
+		obj_bytes(it, "target", e->target, tmp);
+		return;
+	}
+	wt_obj_str(it, "type", S_ISDIR(e->st.st_mode) ? "dir" : "file");
+	snprintf(num, sizeof(num), "%04o", (unsigned)(e->st.st_mode & 07777));
+	wt_obj_str(it, "mode", num);
+	if (S_ISDIR(e->st.st_mode))
+		return;
+	wt_obj_int(it, "size", (long long)e->st.st_size);
+	snprintf(num, sizeof(num), "%08x", (unsigned)e->crc);
+	wt_obj_str(it, "crc32", num);
+}
+
+void
+wt_manifest_build(struct wt_buf *out, const struct wt_manifest_of *w,
+		  const struct wt_git_state *g, const struct wt_snapshot *s)
+{
+	struct wt_obj m, it;
+	struct wt_buf tmp = WT_BUF_INIT;
+	char ts[32], num[16];
+	const char *text;
+	size_t i, n;
+
+	wt_obj_init(&m);
+	wt_obj_init(&it);
+	wt_obj_str(&m, "format", WT_MANIFEST_FORMAT);
+	wt_obj_str(&m, "id", w->id);
+	wt_obj_str(&m, "name", w->name);
+	wt_obj_str(&m, "path", w->path);
+	wt_obj_str(&m, "repo", w->repo);
+	wt_obj_str(&m, "head", w->head);
+	wt_obj_str(&m, "branch", w->branch);
+	if (w->upstream)
+		wt_obj_str(&m, "upstream", w->upstream);
+	wt_obj_str(&m, "ref", w->ref);
+	wt_obj_str(&m, "archived_at", wt_time_fmt(w->archived_at, ts));
+	wt_obj_str(&m, "artifacts", w->artifacts_kept ? "kept" : "left out");
+	wt_buf_addc(&tmp, '\n');
+	wt_buf_add(&tmp, w->record, w->record_len);
+	wt_obj_raw(&m, "record", tmp.s, tmp.len);
+	wt_obj_array(&m, "skipped");
+	for (i = 0; i < s->ns; i++) {
+		obj_bytes(&it, "path", s->s[i].path, &tmp);
+		wt_obj_str(&it, "kind", s->s[i].kind);
+		add_line(&m, &it, &tmp);
+	}
+	wt_obj_close(&m);
+	wt_obj_array(&m, "git");
+	for (i = 0; i < g->n; i++) {
+		wt_obj_str(&it, "path", g->f[i].name);
+		wt_obj_str(&it, "type", "file");
+		wt_obj_str(&it, "mode", "0644");
+		wt_obj_int(&it, "size", (long long)g->f[i].len);
+		snprintf(num, sizeof(num), "%08x", (unsigned)g->f[i].crc);
+		wt_obj_str(&it, "crc32", num);
+		add_line(&m, &it, &tmp);
+	}
+	wt_obj_close(&m);
+	wt_obj_array(&m, "files");
+	for (i = 0; i < s->n; i++) {
+		add_entry(&it, &s->v[i], &tmp);
+		add_line(&m, &it, &tmp);
+	}
+	text = wt_obj_text(&m, &n);
+	wt_buf_add(out, text, n);
+	wt_buf_addc(out, '\n');
+	wt_obj_release(&m);
+	wt_obj_release(&it);
+	wt_buf_release(&tmp);
+}
+
+int
+wt_manifest_has_git_state(const struct wt_manifest *m, const struct wt_git_state *g)
+{
+	size_t i;
+
+	if (m->ngit != g->n)
+		return 0;
+	for (i = 0; i < g->n; i++)
+		if (strcmp(g->f[i].name, m->items[i].path) != 0 ||
+		    (long long)g->f[i].len != m->items[i].size || g->f[i].crc != m->items[i].crc)
+			return 0;
+	return 1;
+}
+
+static int
+cmp_item(const void *a, const void *b)
+{
+	return strcmp((*(const struct wt_item *const *)a)->path,
+		      (*(const struct wt_item *const *)b)->path);
+}
+
+/* Whether e is in the archive as it is (hit: its item, or NULL), or lies in what it left out. */
+static int
+covered(const struct wt_manifest *m, const struct wt_item *hit, const struct wt_snap_ent *e)
+{
+	size_t k, n;
+
+	if (hit && S_ISDIR(e->st.st_mode))
+		return hit->type == WT_ITEM_DIR;
+	if (hit && S_ISLNK(e->st.st_mode))
+		return hit->type == WT_ITEM_SYMLINK && strcmp(hit->target, e->target) == 0;
+	if (hit)
+		return hit->type == WT_ITEM_FILE && hit->size == e->st.st_size &&
+		       hit->crc == e->crc;
+	if (S_ISDIR(e->st.st_mode))
+		return 1;
+	/* Not in the archive: fine only inside what it left out as recreatable. */
+	for (k = 0; k < m->nskipped; k++) {
+		n = strlen(m->skipped[k]);
+		if (strncmp(e->path, m->skipped[k], n) == 0 &&
+		    (e->path[n] == '\0' || e->path[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+int
+wt_manifest_covers(const struct wt_manifest *m, const struct wt_snapshot *s, const char **at)
+{
+	struct wt_item **idx, key, *kp = &key, **hit;
+	size_t i, n = m->nitems - m->ngit;
+	int ok = 1;
+
+	idx = wt_xmalloc((n + 1) * sizeof(*idx));
+	for (i = 0; i < n; i++)
+		idx[i] = &m->items[m->ngit + i];
+	qsort(idx, n, sizeof(*idx), cmp_item);
+	for (i = 0; ok && i < s->n; i++) {
+		key.path = s->v[i].path;
+		hit = bsearch(&kp, idx, n, sizeof(*idx), cmp_item);
+		if (!(ok = covered(m, hit ? *hit : NULL, &s->v[i])))
+			*at = s->v[i].path;
+	}
+	free(idx);
+	return ok;
 }

@@ -323,3 +323,42 @@ wt_config_release(struct wt_config *c)
 	free(c->home);
 	memset(c, 0, sizeof(*c));
 }
+
+/* The compressions an archive may have, with their file extensions and levels. */
+static const struct {
+	const char *name, *ext;
+	int min, max, dflt;
+} compressions[] = {
+	{ "zstd", ".tar.zst", 1, 19, 3 },
+	{ "gzip", ".tar.gz", 1, 9, 6 },
+	{ "none", ".tar", 0, 0, 0 },
+};
+
+void
+wt_compression_pick(struct wt_compression *z, const struct wt_config *c,
+		    const char *name, int level, int zstd_ok)
+{
+	size_t i, n = sizeof(compressions) / sizeof(compressions[0]);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!name)
+		name = c->compression;
+	for (i = 0; i < n && strcmp(compressions[i].name, name) != 0; i++)
+		;
+	if (i == n)
+		errx(WT_EXIT_FATAL, "unknown compression '%s' (zstd, gzip, none)", name);
+	if (i == 0 && !zstd_ok) {
+		warnx("this libarchive cannot write zstd: writing gzip instead");
+		i = 1;
+		if (level > compressions[i].max)
+			level = compressions[i].max;
+	}
+	if (level < 0)
+		level = compressions[i].dflt;
+	if (compressions[i].max && (level < compressions[i].min || level > compressions[i].max))
+		errx(WT_EXIT_FATAL, "bad compression level: %d", level);
+	z->name = compressions[i].name;
+	z->ext = compressions[i].ext;
+	z->level = level;
+	z->threads = cpus < 1 ? 1 : (int)cpus;
+}

@@ -319,6 +319,22 @@ long wt_parse_long(const char *s, const char *what);
 int wt_default_jobs(void);
 /* "$WT_HOME" resolved: a new string. */
 char *wt_home(void);
+/* An archive's compression, as wt_compression_pick chose it. */
+struct wt_compression {
+	const char *name;           /* "zstd", "gzip" or "none" */
+	const char *ext;            /* ".tar.zst", ".tar.gz" or ".tar" */
+	int level;                  /* zstd 1 to 19, gzip 1 to 9 */
+	int threads;                /* zstd's workers: every CPU */
+};
+/*
+ * The compression policy: name (NULL: the compression key of c) at level
+ * (-1: zstd 3, gzip 6). When zstd is asked for and zstd_ok is 0 (libarchive
+ * cannot write it, wt_archive_can_zstd), gzip is written instead with a
+ * warning, its level at most 9. Exits 2 on an unknown name or a level out
+ * of range.
+ */
+void wt_compression_pick(struct wt_compression *z, const struct wt_config *c,
+			 const char *name, int level, int zstd_ok);
 
 /* registry.c: the registry, read streaming and written in batches */
 struct wt_registry {
@@ -627,7 +643,12 @@ int wt_artifact_path(struct wt_artifacts *a, int topfd, const char *rel);
 #define WT_MANIFEST_NAME ".wt-manifest.json"
 #define WT_MANIFEST_FORMAT "wt-archive/1"
 #define WT_MANIFEST_MAX (512 << 20)
-#define WT_GIT_PREFIX ".wt-git/"
+#define WT_GIT_DIR ".wt-git"
+#define WT_GIT_PREFIX WT_GIT_DIR "/"
+/* The git state files an archive can carry: the names of wt_archive_git_names. */
+#define WT_GIT_STATE_MAX 4
+/* The read buffer of a file being archived. */
+#define WT_ARCHIVE_BUFSZ (256 * 1024)
 enum { WT_ITEM_FILE, WT_ITEM_DIR, WT_ITEM_SYMLINK };
 struct wt_item {
 	char *path;         /* relative to the worktree's top */
@@ -647,19 +668,15 @@ struct wt_manifest {
 };
 struct archive;
 struct archive_entry;
-/* The git state names an archive may carry, NULL-terminated. */
+/* The git state names an archive may carry (WT_GIT_STATE_MAX), NULL-terminated. */
 const char *const *wt_archive_git_names(void);
 /* 1 when p is relative, with no empty, "." or ".." component. */
 int wt_archive_path_ok(const char *p);
 /*
- * Appends "key":"s" when s[0..n) is UTF-8, else "key_hex":"..." (the exact
- * bytes of a file name that is not UTF-8).
- */
-void wt_json_bytes(struct wt_buf *b, const char *key, const char *s, size_t n);
-/*
  * Parses and checks a manifest: every path safe and listed once, not
  * reserved, its parent a directory listed before it (so no entry reaches
- * through a symbolic link). Returns 0, or -1 with *why static.
+ * through a symbolic link); git's state only by its names, each once (so
+ * ngit <= WT_GIT_STATE_MAX). Returns 0, or -1 with *why static.
  */
 int wt_manifest_parse(struct wt_manifest *m, const char *text, size_t n,
 		      const char **why);
@@ -682,6 +699,124 @@ int wt_archive_read_manifest(struct archive *a, struct wt_manifest *m,
  * expect. Returns 0, or -1 with *why a new string (free it).
  */
 int wt_archive_verify(int fd, const char *expect, size_t nexpect, char **why);
+/* What a manifest says of the worktree besides its entries (all borrowed). */
+struct wt_manifest_of {
+	const char *id, *name, *path, *repo, *head;
+	const char *branch;         /* NULL: detached */
+	const char *upstream;       /* NULL: none */
+	const char *ref;            /* the protection ref */
+	const char *record;         /* the input record's JSON */
+	size_t record_len;
+	time_t archived_at;
+	int artifacts_kept;
+};
+struct wt_snapshot;
+struct wt_git_state;
+/*
+ * Appends the manifest of the archive of s and g to out: one JSON object,
+ * in lines (each entry on its own), then a newline. Names that are not
+ * UTF-8 are given in hex (path_hex, target_hex).
+ */
+void wt_manifest_build(struct wt_buf *out, const struct wt_manifest_of *w,
+		       const struct wt_git_state *g, const struct wt_snapshot *s);
+/* 1 when git's state g is what the manifest m holds (names, sizes, crc32). */
+int wt_manifest_has_git_state(const struct wt_manifest *m, const struct wt_git_state *g);
+/*
+ * 1 when every entry of s is in m as it is there (type, size, crc32, link
+ * target), is a directory, or lies in what m left out; else 0 with *at the
+ * first entry that is not (borrowed from s).
+ */
+int wt_manifest_covers(const struct wt_manifest *m, const struct wt_snapshot *s,
+		       const char **at);
+/* snapshot.c: a worktree as an archive holds it, to write it and to compare */
+#include <sys/stat.h>
+/* An entry of the worktree, as the walk saw it. */
+struct wt_snap_ent {
+	char *path;                 /* relative to the top */
+	struct stat st;             /* its lstat */
+	uint32_t crc;               /* files: zlib's crc32 (0 with WT_SNAP_STAT) */
+	char *target;               /* symbolic links */
+};
+/* Something left out: a recreatable artifact (kind from the table) or a socket or pipe ("special"). */
+struct wt_snap_skip {
+	char *path;
+	const char *kind;
+};
+struct wt_snapshot {
+	struct wt_snap_ent *v;      /* by path (bytes): a directory before what it holds */
+	size_t n;
+	struct wt_snap_skip *s;     /* by path */
+	size_t ns;
+	unsigned long long bytes;   /* content bytes of the files */
+	struct wt_buf err;          /* why the walk failed */
+};
+#define WT_SNAP_STAT 1              /* no crc: only to see whether anything changed */
+struct wt_walker;
+struct wt_artifacts;
+/*
+ * Walks the worktree at top on wk's threads: every entry but the top's .git,
+ * with its crc32 when a file; recreatable artifacts (when arts is not NULL)
+ * and sockets and pipes left out. The top must be the directory dev/ino (as
+ * verified); a top-level WT_MANIFEST_NAME or WT_GIT_DIR is refused. Returns
+ * 0, or -1 with s->err saying why. Release s either way.
+ */
+int wt_snapshot_take(struct wt_snapshot *s, struct wt_walker *wk, const char *top,
+		     dev_t dev, ino_t ino, struct wt_artifacts *arts, int flags);
+void wt_snapshot_release(struct wt_snapshot *s);
+/*
+ * 1 when b (taken later) has the same entries as a with the same inode,
+ * type, size, times and link targets, and as many left out; else 0 with *at
+ * the first entry that differs (borrowed).
+ */
+int wt_snapshot_same(const struct wt_snapshot *a, const struct wt_snapshot *b,
+		     const char **at);
+/* git's per-worktree state that an archive carries, read from the admin entry. */
+struct wt_git_file {
+	const char *name;           /* its name in the archive (wt_archive_git_names) */
+	char *data;
+	size_t len;
+	uint32_t crc;
+};
+struct wt_git_state {
+	struct wt_git_file f[WT_GIT_STATE_MAX];
+	size_t n;
+};
+/* Reads the files of wt_archive_git_names that exist in admin. */
+void wt_git_state_read(struct wt_git_state *g, const char *admin);
+void wt_git_state_release(struct wt_git_state *g);
+/* 1 when a and b hold the same files with the same sizes and crc32. */
+int wt_git_state_same(const struct wt_git_state *a, const struct wt_git_state *b);
+
+/* archwrite.c: an archive written into the archive directory, verified, then named */
+#define WT_ARCHIVE_TMP_PREFIX ".wt-tmp."
+/* 1 when libarchive can write zstd (see wt_compression_pick). */
+int wt_archive_can_zstd(void);
+/* What an archive is written from (all borrowed). */
+struct wt_archive_src {
+	const char *manifest;       /* wt_manifest_build's text */
+	size_t manifest_len;
+	const struct wt_git_state *git;
+	const struct wt_snapshot *snap;
+	const char *top;            /* the worktree: entries are opened beneath it */
+	time_t mtime;               /* of the manifest's and git's entries */
+	/* A test hook, or NULL: called at "writing" (halfway), "written", "verified". */
+	void (*pause)(const char *step);
+};
+struct wt_compression;
+/*
+ * Writes the archive of src into dir, compressed as z says, under a
+ * temporary name (WT_ARCHIVE_TMP_PREFIX PID.N.NAME, locked while written):
+ * the manifest, git's state, then the snapshot's entries, each file opened
+ * beneath the top without following links, checked to be the file walked
+ * and copied at exactly the size walked. Then reads it back whole against
+ * the manifest, syncs it, renames it to ID-YYYYMMDDTHHMMSSZ[.N]EXT replacing
+ * nothing, and syncs dir. Returns 0 with *final its path (a new string), or
+ * -1 with *why a new string and no temporary left.
+ */
+int wt_archive_make(const char *dir, const char *id, time_t now, const struct wt_compression *z,
+		    const struct wt_archive_src *src, char **final, char **why);
+/* Removes the temporaries of runs that died (no live process holds them), saying so. */
+void wt_archive_clean(const char *dir);
 
 /* safety.c: the safety contract's checks (DESIGN.md) */
 struct wt_target {

@@ -2,7 +2,7 @@
 # wt-archive and wt-restore: the round trip, the archive as tar sees it, options, safety.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 51
+plan 55
 
 mkrepo "$T/r"
 mkwt w1
@@ -174,4 +174,20 @@ arch=$(jq -r .archive < "$T/out")
  git -C "$T/r" update-ref -d refs/wt/archived/h1)
 check_same "restoring by hand with git and tar, as the man page says, gives it all back" \
 	"$(cat "$T/h1.before")" "$(snap "$T/h1")"
+# A registry record of the same id that names another worktree is not patched.
+mkwt o1
+mkdir -p "$T/oreg"
+printf '{"id":"o1","path":"%s","repo":"%s","status":"active","x":[3]}\n' \
+	"$T/elsewhere" "$T/r/.git" > "$T/oreg/registry.ndjson"
+cp "$T/oreg/registry.ndjson" "$T/oreg.before"
+rec o1 | wt-archive -r "$T/oreg/registry.ndjson" > "$T/out" 2> "$T/err"
+check_same "another worktree's record of the id: exit 1, a RegistryError" \
+	'1 "RegistryError" "set"' \
+	"$? $(jqf '.error.kind, .error.context.operation' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
+check_same "its context names the registry" "\"$T/oreg/registry.ndjson\"" \
+	"$(jqf .error.context.registry_path < "$T/out")"
+check "the worktree stays, with no archive of it" sh -c \
+	"test -f '$T/o1/s.txt' && ! ls '$A'/o1-* >/dev/null 2>&1"
+check_same "the other record is unchanged" "$(cat "$T/oreg.before")" \
+	"$(cat "$T/oreg/registry.ndjson"; cat "$T/oreg/registry.journal" 2>/dev/null)"
 done_testing

@@ -1,4 +1,7 @@
 /* archive.c: the manifest parser's checks on paths, entries and hostile lists. */
+#include <string.h>
+#include <sys/stat.h>
+
 #include "wt.h"
 #include "tap.h"
 
@@ -42,6 +45,70 @@ refuses(const char *files, const char *what)
 	ok(why != NULL, "refuses %s", what);
 	if (!why)
 		diag("accepted: %s", files);
+}
+
+/* A manifest built from a snapshot parses back to the same entries, names in hex included. */
+static void
+built(void)
+{
+	struct wt_snap_ent v[3];
+	struct wt_snap_skip sk = { "node_modules", "node_modules" };
+	struct wt_snapshot s;
+	struct wt_git_state g;
+	struct wt_manifest_of w;
+	struct wt_manifest m;
+	struct wt_buf b = WT_BUF_INIT;
+	const char *why = NULL, *at = NULL;
+	char raw[] = "raw\377name";
+
+	memset(v, 0, sizeof(v));
+	memset(&s, 0, sizeof(s));
+	memset(&g, 0, sizeof(g));
+	memset(&w, 0, sizeof(w));
+	v[0].path = "d";
+	v[0].st.st_mode = S_IFDIR | 0755;
+	v[1].path = "d/f";
+	v[1].st.st_mode = S_IFREG | 0600;
+	v[1].st.st_size = 3;
+	v[1].crc = 0x1234abcd;
+	v[2].path = raw;
+	v[2].st.st_mode = S_IFLNK | 0777;
+	v[2].target = "d/f";
+	s.v = v;
+	s.n = 3;
+	s.s = &sk;
+	s.ns = 1;
+	g.f[0].name = ".wt-git/index";
+	g.f[0].len = 5;
+	g.f[0].crc = 7;
+	g.n = 1;
+	w.id = "w";
+	w.name = "w";
+	w.path = "/x/w";
+	w.repo = "/x/r/.git";
+	w.head = "abc";
+	w.ref = "refs/wt/archived/w";
+	w.record = "{\"id\":\"w\"}";
+	w.record_len = strlen(w.record);
+	wt_manifest_build(&b, &w, &g, &s);
+	if (ok(wt_manifest_parse(&m, b.s, b.len, &why) == 0, "a built manifest parses")) {
+		is_int((long long)m.ngit, 1, "git's state");
+		is_int((long long)m.nitems, 4, "and every entry");
+		is_str(m.items[3].path, raw, "a name that is not UTF-8, through hex");
+		is_int((long long)m.items[2].crc, 0x1234abcd, "the crc32");
+		is_int((long long)m.items[2].mode, 0600, "the mode");
+		ok(m.branch == NULL && m.nskipped == 1, "detached, one left out");
+		ok(wt_manifest_has_git_state(&m, &g), "its git state is g");
+		ok(wt_manifest_covers(&m, &s, &at), "it covers the snapshot");
+		v[1].crc = 1;
+		ok(!wt_manifest_covers(&m, &s, &at) && strcmp(at, "d/f") == 0,
+		   "a changed file is not covered");
+		wt_manifest_release(&m);
+	} else {
+		diag("%s", why);
+	}
+	ok(strchr(b.s, '\n') != b.s + b.len - 1, "the manifest is in lines");
+	wt_buf_release(&b);
 }
 
 int
@@ -106,7 +173,13 @@ main(void)
 		is_int((long long)m.nskipped, 1, "what was left out");
 		wt_manifest_release(&m);
 	}
+	wt_buf_reset(&b);
+	wt_buf_adds(&b, "{\"format\":\"wt-archive/1\",\"id\":\"w\",\"name\":\"w\",\"head\":\"abc\","
+		    "\"git\":[" F(".wt-git/index") "," F(".wt-git/index") "],\"files\":[]}");
+	ok(wt_manifest_parse(&m, b.s, b.len, &why) < 0,
+	   "refuses git state listed twice (at most WT_GIT_STATE_MAX)");
 	wt_buf_release(&b);
+	built();
 	ok(wt_archive_path_ok("a/b.c") && !wt_archive_path_ok("a/") && !wt_archive_path_ok(".."),
 	   "wt_archive_path_ok");
 	return done_testing();
