@@ -181,7 +181,8 @@ struct wt_artifacts {
 	char *top;
 	git_repository *repo;
 	git_index *idx;
-	int own, tried, failed;
+	int own_repo, own_idx;      /* opened here, freed here */
+	int tried, failed;
 };
 
 struct wt_artifacts *
@@ -203,10 +204,10 @@ wt_artifacts_free(struct wt_artifacts *a)
 {
 	if (!a)
 		return;
-	if (a->own) {
+	if (a->own_idx)
 		git_index_free(a->idx);
+	if (a->own_repo)
 		git_repository_free(a->repo);
-	}
 	pthread_mutex_destroy(&a->mu);
 	free(a->top);
 	free(a);
@@ -222,7 +223,7 @@ need_git(struct wt_artifacts *a)
 		a->tried = 1;
 		wt_git_init();
 		if (!a->repo) {
-			a->own = 1;
+			a->own_repo = 1;
 			/* No repository: nothing is ignored, nothing is recreatable. */
 			if ((rc = git_repository_open(&a->repo, a->top)) < 0) {
 				a->repo = NULL;
@@ -231,8 +232,11 @@ need_git(struct wt_artifacts *a)
 					return -1;
 			}
 		}
-		if (a->repo && !a->idx && git_repository_index(&a->idx, a->repo) < 0)
-			a->idx = NULL;
+		if (a->repo && !a->idx) {
+			if (git_repository_index(&a->idx, a->repo) < 0)
+				a->idx = NULL;
+			a->own_idx = a->idx != NULL;
+		}
 		if (!a->repo || !a->idx) {
 			warnx("'%s': cannot read git's index, no artifact is recreatable: %s",
 			      a->top, wt_git_errmsg());
