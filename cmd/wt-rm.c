@@ -35,12 +35,12 @@ usage(void)
 /* What stands in the way of a removal: the rules, the first instance of each. */
 enum {
 	R_MODIFIED = 1, R_UNTRACKED = 2, R_PRECIOUS = 4, R_STASH = 8, R_UNMERGED = 16,
-	R_INPROGRESS = 32, NRULES = 6,
+	R_INPROGRESS = 32, R_INUSE = 64, NRULES = 7,
 	/* What a backup commit of the files saves. */
 	R_FILES = R_MODIFIED | R_UNTRACKED | R_PRECIOUS | R_INPROGRESS,
 };
 static const char *const rule_names[] = {
-	"modified", "untracked", "precious", "stash", "unmerged", "in_progress",
+	"modified", "untracked", "precious", "stash", "unmerged", "in_progress", "in_use",
 };
 
 struct check {
@@ -541,7 +541,7 @@ describe(struct wt_buf *b, struct check *c)
 	static const char *const what[] = {
 		"modified files", "untracked files", "ignored files that are not recreatable",
 		"stash entries made from it", "commits neither merged nor pushed",
-		"a git operation in progress",
+		"a git operation in progress", "in use by a process (its current directory is inside)",
 	};
 	int i, n = 0;
 
@@ -632,6 +632,13 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 		goto out;
 	}
 	wt_rec_set_merged(r, c.merged, c.why);
+	/* In use is one more rule, looked at last, closest to the removal. */
+	if (!opt.force && (pid = wt_path_in_use(t.path))) {
+		wt_buf_addf(&b, "process %ld", (long)pid);
+		set_rule(&c, R_INUSE, b.s);
+		wt_buf_reset(&b);
+		wt_obj_int(&ctx, "pid", (long)pid);
+	}
 	if (c.rules && !opt.force) {
 		for (i = 0; !(c.rules & (1 << i)); i++)
 			;
@@ -646,13 +653,6 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 		describe(&b, &c);
 		wt_rec_refuse(r, rule_names[i], &ctx, "not removed: %s (-f saves the work "
 			      "in a ref and removes)", b.s);
-		goto out;
-	}
-	/* In use is checked last, closest to the removal. */
-	if (!opt.force && (pid = wt_path_in_use(t.path))) {
-		wt_obj_int(&ctx, "pid", (long)pid);
-		wt_rec_refuse(r, "in_use", &ctx, "not removed: in use by process %ld (its "
-			      "current directory is inside)", (long)pid);
 		goto out;
 	}
 	need_backup = (c.rules & (R_FILES | R_UNMERGED)) != 0;

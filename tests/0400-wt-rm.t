@@ -2,7 +2,7 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 88
+plan 90
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -336,6 +336,20 @@ check_same "an unpushed submodule commit refuses, even with -f" "1 submodule 1 s
 	"$(rm_rule sm) $(rm_rule sm -f)"
 (cd "$T/sm/sub" && git push -q origin HEAD:refs/heads/pushed 2> /dev/null && git fetch -q origin)
 check_same "once pushed, the worktree goes" "0 none" "$(rm_rule sm)"
+# Every rule that refuses is listed, in use among them.
+add bz && git merge -q --ff-only bz && echo wip > "$T/bz/wip.txt"
+sh -c 'cd "$1" && exec sleep 60' sh "$T/bz/" &
+bzpid=$!
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	[ "$(readlink /proc/$bzpid/cwd 2>/dev/null)" = "$T/bz" ] && break
+	sleep 0.1
+done
+rec bz | wt-rm > "$T/out" 2> "$T/err"
+check_same "an untracked file and a process inside: both rules, the pid" \
+	"1 [\"untracked\",\"in_use\"] $bzpid" "$? $(jq -c .error.context.rules < "$T/out") $(jq .error.context.pid < "$T/out")"
+check_same "the message names both" true \
+	"$(jq '.error.message | test("untracked files \\(wip.txt\\); in use by a process.*\\(process [0-9]+\\)")' < "$T/out")"
+kill "$bzpid"; wait "$bzpid" 2>/dev/null
 wt-rm -x < /dev/null > /dev/null 2>&1
 check_same "a bad option: exit 2" 2 $?
 done_testing
