@@ -115,6 +115,35 @@ sparse(struct check *c, unsigned status, const char *path)
 	       (ie->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE);
 }
 
+/*
+ * 1 when the directory rel (inside the top open at topfd) or one below holds
+ * anything but directories: an ignored tree of empty directories holds no
+ * work. Not followed through links; what cannot be read counts as held.
+ */
+static int
+holds_files(int topfd, const char *rel, int depth)
+{
+	struct dirent *de;
+	struct stat st;
+	int fd = -1, held = 0;
+	DIR *d = NULL;
+
+	if (depth > 64 || (fd = openat(topfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				      O_CLOEXEC)) < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	while (!held && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		held = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		       !S_ISDIR(st.st_mode) || holds_files(dirfd(d), de->d_name, depth + 1);
+	}
+	closedir(d);
+	return held;
+}
+
 /* Modified, untracked, and ignored files that are not recreatable artifacts. */
 static int
 check_files(struct check *c)
@@ -141,7 +170,8 @@ check_files(struct check *c)
 		if (!path || e->status == GIT_STATUS_CURRENT || sparse(c, e->status, path))
 			continue;
 		if (e->status == GIT_STATUS_IGNORED) {
-			if (wt_artifact_path(c->arts, c->topfd, path))
+			if (wt_artifact_path(c->arts, c->topfd, path) ||
+			    (path[strlen(path) - 1] == '/' && !holds_files(c->topfd, path, 0)))
 				continue;
 			c->nprecious++;
 			set_rule(c, R_PRECIOUS, path);

@@ -2,7 +2,7 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 90
+plan 92
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -350,6 +350,14 @@ check_same "an untracked file and a process inside: both rules, the pid" \
 check_same "the message names both" true \
 	"$(jq '.error.message | test("untracked files \\(wip.txt\\); in use by a process.*\\(process [0-9]+\\)")' < "$T/out")"
 kill "$bzpid"; wait "$bzpid" 2>/dev/null
+# An ignored tree of empty directories holds no work; one file in it does.
+add em && git merge -q --ff-only em && git push -q origin main
+mkdir -p "$T/em/node_modules/a/b" "$T/em/.env.d"
+echo '.env.d/' >> "$T/r/.git/info/exclude"
+mkdir -p "$T/em/.env.d/empty/deeper"
+check_same "empty ignored directories are no precious files" "0 none" "$(rm_rule em -n)"
+mkdir -p "$T/em/.env.d/k" && echo secret > "$T/em/.env.d/k/key"
+check_same "a file inside one is" "1 precious" "$(rm_rule em -n)"
 wt-rm -x < /dev/null > /dev/null 2>&1
 check_same "a bad option: exit 2" 2 $?
 done_testing
