@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "wt.h"
@@ -102,6 +103,22 @@ struct wt_walk {
 	char *slots;
 	struct links links[STRIPES];
 };
+
+int
+wt_mount_id(int dirfd, const char *name, uint64_t *id)
+{
+	struct statx sx;
+
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT |
+		  (*name ? 0 : AT_EMPTY_PATH), STATX_MNT_ID, &sx) < 0)
+		return -1;
+	/* Kernels before 5.8 have no mount ids: the device is the best there is. */
+	if (sx.stx_mask & STATX_MNT_ID)
+		*id = sx.stx_mnt_id;
+	else
+		*id = (uint64_t)makedev(sx.stx_dev_major, sx.stx_dev_minor) | 1ULL << 63;
+	return 0;
+}
 
 static struct wt_walk_dir *
 dir_new(struct wt_walk_dir *parent, const char *name, const struct stat *st)
