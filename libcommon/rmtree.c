@@ -177,7 +177,7 @@ take_dir(struct prm *p, struct node *parent, const char *name, int root)
 			broke(p, parent, errno);
 		return;
 	}
-	if (fstat(fd, &st) < 0 || wt_mount_id(fd, "", &m) < 0) {
+	if (wt_stat_mount(fd, "", &st, &m) < 0) {
 		broke(p, parent, errno);
 		close(fd);
 		return;
@@ -375,7 +375,7 @@ run(int dirfd, const char *const *names, size_t n, int jobs,
 
 	raise_nofile();
 	memset(&p, 0, sizeof(p));
-	if (fstat(t ? topfd : dirfd, &st) < 0 || wt_mount_id(t ? topfd : dirfd, "", &p.mnt) < 0) {
+	if (wt_stat_mount(t ? topfd : dirfd, "", &st, &p.mnt) < 0) {
 		if (t)
 			close(topfd);
 		return -1;

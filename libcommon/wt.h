@@ -473,12 +473,14 @@ int wt_pool_jobs_for_memory(int jobs);
  * relative to their parent's descriptor, read with getdents64 into a large
  * buffer and their entries stat'ed with fstatat relative to it; d_type is
  * trusted, symbolic links are never followed and a walk stays on the device
- * of its root. Each worker walks depth first on its own stack and gives a
- * subdirectory to the shared queue when another worker is idle, so one huge
- * tree keeps every worker busy and many small ones do too. A worker keeps a
- * bounded number of descriptors open however deep the tree (it closes the
- * shallow ones and comes back through ".." checking device and inode). No
- * path is built unless asked for (wt_walk_path), for messages.
+ * and the mount of its root (a bind mount of the same filesystem is another
+ * mount: it is not entered, see wt_walk_mounts). Each worker walks depth
+ * first on its own stack and gives a subdirectory to the shared queue when
+ * another worker is idle, so one huge tree keeps every worker busy and many
+ * small ones do too. A worker keeps a bounded number of descriptors open
+ * however deep the tree (it closes the shallow ones and comes back through
+ * ".." checking device and inode). No path is built unless asked for
+ * (wt_walk_path), for messages.
  *
  * The callback sees every entry once, the root included: files, links and
  * the like as they are listed, a directory when it is opened (with its fd),
@@ -551,6 +553,11 @@ void *wt_walk_slot(struct wt_walk *w, int i);
 /* Entries that could not be opened, read or stat'ed. */
 long wt_walk_errors(const struct wt_walk *w);
 /*
+ * Directories not entered because another filesystem is mounted there, or
+ * a bind mount of the root's own (another mount id): not errors.
+ */
+long wt_walk_mounts(const struct wt_walk *w);
+/*
  * 1 the first time a walk sees the inode of st, 0 after: hard links count
  * once. Only inodes with more than one link are remembered. Thread-safe.
  */
@@ -571,6 +578,11 @@ void wt_walk_relpath(const struct wt_walk_dir *d, const char *name, struct wt_bu
  * (before 5.8) it is made from the device.
  */
 int wt_mount_id(int dirfd, const char *name, uint64_t *id);
+/*
+ * lstat of name inside dirfd ("" for dirfd itself) and its mount id, with
+ * one statx call. 0, or -1 with errno.
+ */
+int wt_stat_mount(int dirfd, const char *name, struct stat *st, uint64_t *mnt);
 
 /* artifact.c: the one table of recreatable artifacts */
 /*
