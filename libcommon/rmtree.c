@@ -47,7 +47,7 @@ struct node {
 enum { GIT_LAST_NO, GIT_LAST_RELIST, GIT_LAST_GIT };
 
 struct prm {
-	pthread_mutex_t mu;
+	pthread_mutex_t mu, linkmu;
 	pthread_cond_t cv;
 	struct node **q;
 	size_t n, cap;
@@ -198,7 +198,7 @@ take(struct prm *p, struct node *nd, const char *name, int root)
 {
 	struct stat st;
 	unsigned long long n;
-	int dfd = nd ? nd->fd : p->rootfd;
+	int dfd = nd ? nd->fd : p->rootfd, rc;
 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT)
@@ -210,13 +210,25 @@ take(struct prm *p, struct node *nd, const char *name, int root)
 		take_dir(p, nd, name, root);
 		return;
 	}
-	if (unlinkat(dfd, name, 0) < 0) {
+	/*
+	 * Only the last link frees the blocks. Two workers could each see the
+	 * other's link of one file and count neither: for a file with links,
+	 * the count read and the unlink go together, one worker at a time.
+	 */
+	if (st.st_nlink > 1) {
+		pthread_mutex_lock(&p->linkmu);
+		if ((rc = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW)) == 0)
+			rc = unlinkat(dfd, name, 0);
+		pthread_mutex_unlock(&p->linkmu);
+	} else {
+		rc = unlinkat(dfd, name, 0);
+	}
+	if (rc < 0) {
 		if (errno != ENOENT)
 			broke(p, nd, errno);
 		return;
 	}
 	n = ++p->files;
-	/* Only the last link frees the blocks. */
 	if (st.st_nlink == 1)
 		p->bytes += (unsigned long long)st.st_blocks * 512;
 	maybe_pause(p, n);
@@ -385,6 +397,7 @@ run(int dirfd, const char *const *names, size_t n, int jobs,
 	p.jobs = jobs < 1 ? 1 : jobs;
 	p.pause_after = e && *e ? atol(e) : 0;
 	pthread_mutex_init(&p.mu, NULL);
+	pthread_mutex_init(&p.linkmu, NULL);
 	pthread_cond_init(&p.cv, NULL);
 	/* The roots first, shared out as the workers start. */
 	if (t)
@@ -404,6 +417,7 @@ run(int dirfd, const char *const *names, size_t n, int jobs,
 	free(th);
 	free(p.q);
 	pthread_mutex_destroy(&p.mu);
+	pthread_mutex_destroy(&p.linkmu);
 	pthread_cond_destroy(&p.cv);
 	rs->files += p.files;
 	rs->dirs += p.dirs;
