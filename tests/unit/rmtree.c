@@ -350,16 +350,19 @@ stale(void)
 int
 main(void)
 {
+	/* git for the worktrees, with no configuration but this. */
+	static const char *const env[][2] = {
+		{ "GIT_CONFIG_NOSYSTEM", "1" }, { "GIT_CONFIG_GLOBAL", "/dev/null" },
+		{ "GIT_AUTHOR_NAME", "t" }, { "GIT_AUTHOR_EMAIL", "t@example.com" },
+		{ "GIT_COMMITTER_NAME", "t" }, { "GIT_COMMITTER_EMAIL", "t@example.com" },
+	};
+	size_t i;
 	int ep;
 
 	wt_setprogname("rmtree");
 	plan(4 * 5 + 1 + 2);
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
-	setenv("GIT_AUTHOR_NAME", "t", 1);
-	setenv("GIT_AUTHOR_EMAIL", "t@example.com", 1);
-	setenv("GIT_COMMITTER_NAME", "t", 1);
-	setenv("GIT_COMMITTER_EMAIL", "t@example.com", 1);
+	for (i = 0; i < sizeof(env) / sizeof(*env); i++)
+		setenv(env[i][0], env[i][1], 1);
 	mkdirs(tpath("outside/sub"));
 	put(tpath("outside/sub/x"), 1);
 	write_str(tpath("outside/keep"), "keep\n");
