@@ -272,6 +272,7 @@ static int
 finish(struct prm *p, struct node *nd)
 {
 	struct node *parent = nd->parent;
+	int e;
 
 	if (nd->git_last == GIT_LAST_RELIST) {
 		/*
@@ -299,16 +300,16 @@ finish(struct prm *p, struct node *nd)
 		p->bytes += nd->blocks * 512;
 		return 0;
 	}
-	if ((errno == ENOTEMPTY || errno == EEXIST) && !nd->swept &&
-	    lseek(nd->fd, 0, SEEK_SET) == 0) {
+	e = errno;
+	if ((e == ENOTEMPTY || e == EEXIST) && !nd->swept && lseek(nd->fd, 0, SEEK_SET) == 0) {
 		/* Entries a concurrent listing missed: one more pass. */
 		nd->swept = 1;
 		atomic_store(&nd->pending, 1);
 		list(p, nd, 0);
 		return 1;
 	}
-	if (errno != ENOENT)
-		broke(p, parent, errno);
+	if (e != ENOENT)
+		broke(p, parent, e);
 	return 0;
 }
 
