@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "wt.h"
@@ -92,16 +93,59 @@ struct links {
 
 struct wt_walk {
 	struct wt_walk_ops ops;
-	dev_t dev;
+	dev_t dev;                  /* the root's device and mount */
+	uint64_t mnt;
 	int active;                 /* subtrees queued or walked, under wk->mu */
 	int ran;
 	atomic_int stop;
 	atomic_long errors;
+	atomic_long mounts;
 	atomic_int nslots;
 	size_t stride;
 	char *slots;
 	struct links links[STRIPES];
 };
+
+int
+wt_stat_mount(int dirfd, const char *name, struct stat *st, uint64_t *mnt)
+{
+	struct statx sx;
+
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT |
+		  (*name ? 0 : AT_EMPTY_PATH), STATX_BASIC_STATS | STATX_MNT_ID, &sx) < 0)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	st->st_ino = sx.stx_ino;
+	st->st_mode = sx.stx_mode;
+	st->st_nlink = sx.stx_nlink;
+	st->st_uid = sx.stx_uid;
+	st->st_gid = sx.stx_gid;
+	st->st_rdev = makedev(sx.stx_rdev_major, sx.stx_rdev_minor);
+	st->st_size = (off_t)sx.stx_size;
+	st->st_blksize = (blksize_t)sx.stx_blksize;
+	st->st_blocks = (blkcnt_t)sx.stx_blocks;
+	st->st_atim.tv_sec = sx.stx_atime.tv_sec;
+	st->st_atim.tv_nsec = sx.stx_atime.tv_nsec;
+	st->st_mtim.tv_sec = sx.stx_mtime.tv_sec;
+	st->st_mtim.tv_nsec = sx.stx_mtime.tv_nsec;
+	st->st_ctim.tv_sec = sx.stx_ctime.tv_sec;
+	st->st_ctim.tv_nsec = sx.stx_ctime.tv_nsec;
+	/* Kernels before 5.8 have no mount ids: the device is the best there is. */
+	if (sx.stx_mask & STATX_MNT_ID)
+		*mnt = sx.stx_mnt_id;
+	else
+		*mnt = (uint64_t)st->st_dev | 1ULL << 63;
+	return 0;
+}
+
+int
+wt_mount_id(int dirfd, const char *name, uint64_t *id)
+{
+	struct stat st;
+
+	return wt_stat_mount(dirfd, name, &st, id);
+}
 
 static struct wt_walk_dir *
 dir_new(struct wt_walk_dir *parent, const char *name, const struct stat *st)
@@ -384,6 +428,7 @@ open_child(struct worker *wo, struct wt_walk *w, struct frame *f,
 	struct wt_walk_dir *d;
 	struct stat st;
 	uintptr_t tag;
+	uint64_t m;
 	int fd, e, rc;
 
 	if ((fd = openat(f->fd, name, OPEN_FLAGS)) < 0) {
@@ -394,8 +439,8 @@ open_child(struct worker *wo, struct wt_walk *w, struct frame *f,
 		 * An unreadable directory still takes room, and a directory
 		 * replaced by a file or a link since it was listed is that now.
 		 */
-		if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    st.st_dev == w->dev) {
+		if (wt_stat_mount(f->fd, name, &st, &m) == 0 && st.st_dev == w->dev &&
+		    m == w->mnt) {
 			tag = f->dir->tag;
 			call(wo, w, f->dir, f->fd, name, -1, IFTODT(st.st_mode), &st,
 			     S_ISDIR(st.st_mode) ? &tag : NULL);
@@ -405,14 +450,19 @@ open_child(struct worker *wo, struct wt_walk *w, struct frame *f,
 		report(wo, w, f->dir, f->fd, name, DT_DIR, "open", e);
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0) {
+	/* The mount id comes with the same statx call: a bind mount costs nothing. */
+	if (wt_stat_mount(fd, "", &st, &m) < 0) {
 		e = errno;
 		close(fd);
 		report(wo, w, f->dir, f->fd, name, DT_DIR, "stat", e);
 		return NULL;
 	}
-	/* A mount point: another file system is not part of the tree. */
-	if (st.st_dev != w->dev) {
+	/*
+	 * A mount point: another file system, or a bind mount of this one
+	 * (same device, another mount), is not part of the tree.
+	 */
+	if (st.st_dev != w->dev || m != w->mnt) {
+		atomic_fetch_add_explicit(&w->mounts, 1, memory_order_relaxed);
 		close(fd);
 		return NULL;
 	}
@@ -748,6 +798,7 @@ wt_walk_new(const struct wt_walk_ops *ops)
 	atomic_init(&w->nslots, 0);
 	atomic_init(&w->stop, 0);
 	atomic_init(&w->errors, 0);
+	atomic_init(&w->mounts, 0);
 	for (i = 0; i < STRIPES; i++)
 		pthread_mutex_init(&w->links[i].mu, NULL);
 	return w;
@@ -786,6 +837,12 @@ wt_walk_errors(const struct wt_walk *w)
 	return atomic_load(&w->errors);
 }
 
+long
+wt_walk_mounts(const struct wt_walk *w)
+{
+	return atomic_load(&w->mounts);
+}
+
 int
 wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root)
 {
@@ -800,7 +857,7 @@ wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root)
 	w->ran = 1;
 	if ((fd = open(root, OPEN_FLAGS)) < 0)
 		return -1;
-	if (fstat(fd, &st) < 0) {
+	if (wt_stat_mount(fd, "", &st, &w->mnt) < 0) {
 		e = errno;
 		close(fd);
 		errno = e;

@@ -495,12 +495,14 @@ int wt_pool_jobs_for_memory(int jobs);
  * relative to their parent's descriptor, read with getdents64 into a large
  * buffer and their entries stat'ed with fstatat relative to it; d_type is
  * trusted, symbolic links are never followed and a walk stays on the device
- * of its root. Each worker walks depth first on its own stack and gives a
- * subdirectory to the shared queue when another worker is idle, so one huge
- * tree keeps every worker busy and many small ones do too. A worker keeps a
- * bounded number of descriptors open however deep the tree (it closes the
- * shallow ones and comes back through ".." checking device and inode). No
- * path is built unless asked for (wt_walk_path), for messages.
+ * and the mount of its root (a bind mount of the same filesystem is another
+ * mount: it is not entered, see wt_walk_mounts). Each worker walks depth
+ * first on its own stack and gives a subdirectory to the shared queue when
+ * another worker is idle, so one huge tree keeps every worker busy and many
+ * small ones do too. A worker keeps a bounded number of descriptors open
+ * however deep the tree (it closes the shallow ones and comes back through
+ * ".." checking device and inode). No path is built unless asked for
+ * (wt_walk_path), for messages.
  *
  * The callback sees every entry once, the root included: files, links and
  * the like as they are listed, a directory when it is opened (with its fd),
@@ -573,6 +575,11 @@ void *wt_walk_slot(struct wt_walk *w, int i);
 /* Entries that could not be opened, read or stat'ed. */
 long wt_walk_errors(const struct wt_walk *w);
 /*
+ * Directories not entered because another filesystem is mounted there, or
+ * a bind mount of the root's own (another mount id): not errors.
+ */
+long wt_walk_mounts(const struct wt_walk *w);
+/*
  * 1 the first time a walk sees the inode of st, 0 after: hard links count
  * once. Only inodes with more than one link are remembered. Thread-safe.
  */
@@ -586,6 +593,18 @@ int wt_walk_dir_depth(const struct wt_walk_dir *d);
  */
 void wt_walk_path(const struct wt_walk_dir *d, const char *name, struct wt_buf *b);
 void wt_walk_relpath(const struct wt_walk_dir *d, const char *name, struct wt_buf *b);
+/*
+ * The id of the mount that name inside dirfd (not followed; "" for dirfd
+ * itself) is on: a bind mount of the same filesystem has the same device but
+ * another mount id. 0, or -1 with errno. Where the kernel has no mount ids
+ * (before 5.8) it is made from the device.
+ */
+int wt_mount_id(int dirfd, const char *name, uint64_t *id);
+/*
+ * lstat of name inside dirfd ("" for dirfd itself) and its mount id, with
+ * one statx call. 0, or -1 with errno.
+ */
+int wt_stat_mount(int dirfd, const char *name, struct stat *st, uint64_t *mnt);
 
 /* artifact.c: the one table of recreatable artifacts */
 /*
@@ -855,31 +874,41 @@ int wt_target_locked(const struct wt_target *t, char **reason);
 int wt_path_has_mounts(const char *path, char **first);
 /* A process whose current directory is path or inside it, or 0. */
 pid_t wt_path_in_use(const char *path);
+
+/* rmtree.c: the one removal of trees */
+/*
+ * Every entry point below is one engine with one set of rules. Entries are
+ * removed with unlinkat relative to their directory's descriptor; symbolic
+ * links are removed, never followed; a directory on another device or mount
+ * (a mount point, a bind mount of the same filesystem included) than the
+ * directory the removal starts in is never entered: it is counted in skipped
+ * and the call fails with EXDEV. bytes counts blocks freed: a file that has
+ * other links frees nothing, so of a file's links in the tree the last one
+ * counts. What was removed is added to rs; the return is 0, or -1 with errno
+ * of the first failure when anything stayed. WT_TEST_PAUSE_AFTER=N in the
+ * environment stops the process for good after N files of one call (tests).
+ */
 struct wt_rm_stats {
 	unsigned long long files, dirs, bytes, skipped;
 };
-/*
- * Removes name inside dirfd and everything below it with unlinkat relative
- * to directory descriptors: symbolic links are removed, never followed;
- * another filesystem (a mount point) is never entered (counted in skipped,
- * and the call fails with EXDEV). Returns 0, or -1 with errno when anything
- * stayed. Adds what it removed to rs.
- */
+/* Removes name inside dirfd and everything below it, in the caller's thread. */
 int wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs);
 /*
- * The id of the mount that name inside dirfd (not followed; "" for dirfd
- * itself) is on: a bind mount of the same filesystem has the same device but
- * another mount id. 0, or -1 with errno.
- */
-int wt_mount_id(int dirfd, const char *name, uint64_t *id);
-/*
  * The same for a verified worktree's top, failing with ESTALE when the
- * directory there is no longer the one verified. Its .git entry is removed
- * last, so an interrupted removal leaves a worktree that can still be verified.
+ * directory there is no longer the one verified; the removal stays on the
+ * top's own device and mount. Its .git entry is removed last, so an
+ * interrupted removal leaves a worktree that can still be verified.
  */
 int wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs);
+/*
+ * Removes names[0..n) inside dirfd and everything below with jobs workers
+ * (the caller's thread and jobs - 1 more) that share directories; the worker
+ * that removes the last entry of a directory removes the directory.
+ */
+int wt_rmtree_parallel(int dirfd, const char *const *names, size_t n, int jobs,
+		       struct wt_rm_stats *rs);
 
-/* trash.c: a worktree's trash, and removal of big trees by parallel workers */
+/* trash.c: a worktree's trash */
 /* The trash's name in git's admin entry of a worktree. */
 #define WT_TRASH_NAME "wt-trash"
 /*
@@ -896,17 +925,6 @@ char *wt_trash_path(const struct wt_target *t);
 int wt_trash_open(const struct wt_target *t, int create);
 /* Removes everything in the trash open at fd with wt_rmtree_parallel. */
 int wt_trash_empty(int fd, int jobs, struct wt_rm_stats *rs);
-/*
- * Removes names[0..n) inside dirfd and everything below with jobs workers
- * that share directories; the worker that removes the last entry of a
- * directory removes the directory. Same rules as wt_rmtree_at: links removed,
- * never followed; a mount point (another device or mount id) never entered.
- * bytes counts blocks freed (a file with other links frees nothing). Returns
- * 0, or -1 with errno of the first failure when anything stayed.
- * WT_TEST_PAUSE_AFTER=N stops the process for good after N files (tests).
- */
-int wt_rmtree_parallel(int dirfd, const char *const *names, size_t n, int jobs,
-		       struct wt_rm_stats *rs);
 
 /* gitdir.c: git's own files, read without libgit2 */
 /*

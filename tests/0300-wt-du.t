@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-du: sizes as GNU du counts them, artifacts, the cache, order and pass-through.
 . "$(dirname "$0")/lib.sh"
-plan 49
+plan 51
 
 rec() { printf '{"id":"%s","path":"%s"}\n' "$1" "$2"; }
 field() { jq -r ".$1"; }
@@ -245,5 +245,27 @@ else
 	skip "progress: -q"
 	skip "progress: no terminal"
 	skip "usage at a terminal: script(1) cannot make a terminal here"
+fi
+
+# A bind mount of another directory of the same filesystem inside a worktree:
+# same st_dev, so du -x counts it, but another mount. Neither it nor the mount
+# point is part of the worktree (like a mount of another filesystem for du
+# -x): the size is the size before mounting less the empty mount point.
+git -C "$T/r" worktree add -q "$T/m" -b m
+mkdir -p "$T/m/mnt" "$T/bindsrc"
+head -c 3000000 /dev/urandom > "$T/bindsrc/big"
+want=$(rec m "$T/m" | wt-du -C |
+	jq -c --argjson mp "$(dub "$T/m/mnt")" '{size: (.size - $mp), files, dirs: (.dirs - 1)}')
+if mount --bind "$T/bindsrc" "$T/m/mnt" 2>/dev/null; then
+	after=$(rec m "$T/m" | wt-du -C | jq -c '{size, files, dirs, du_errors}')
+	after2=$(rec m "$T/m" | wt-du -C -j 2 | jq -c '{size, files, dirs}')
+	umount "$T/m/mnt"
+	check_same "a bind mount inside is not counted: the size before mounting" \
+		"$want" "$(printf '%s\n' "$after" | jq -c '{size, files, dirs}')"
+	check_same "nor with two workers, and it is no error" \
+		"$want 0" "$after2 $(printf '%s\n' "$after" | jq -r .du_errors)"
+else
+	skip "bind mount inside: mount --bind not permitted here"
+	skip "bind mount inside, two workers: mount --bind not permitted here"
 fi
 done_testing

@@ -163,6 +163,65 @@ ref(const char *p, const struct stat *st, int flag, struct FTW *f)
 	return 0;
 }
 
+/*
+ * A bind mount of the same filesystem inside a tree: same st_dev, another
+ * mount id. The walk does not enter it, counts it, and reports no error.
+ * 5 tests, skipped where mounting is not possible.
+ */
+static void
+bind_mount(const char *top)
+{
+	struct wt_walker *wk;
+	struct wt_walk *w;
+	struct wt_walk_ops ops = { entry, NULL, NULL, sizeof(struct count), 0 };
+	struct opts o;
+	struct count c;
+	char t[4096], src[4096], mnt[4096], cmd[3 * 4096];
+	long mounts = -1;
+	int fd, rc, threads;
+
+	memset(&o, 0, sizeof(o));
+	ops.arg = &o;
+	snprintf(t, sizeof(t), "%s/bind", top);
+	snprintf(src, sizeof(src), "%s/bind-src", top);
+	snprintf(mnt, sizeof(mnt), "%s/bind/mnt", top);
+	fd = sub(AT_FDCWD, t);
+	close(sub(fd, "mnt"));
+	put(fd, "f", 100);
+	close(fd);
+	fd = sub(AT_FDCWD, src);
+	put(fd, "big", 100000);
+	close(sub(fd, "d"));
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "mount --bind '%s' '%s' 2>/dev/null", src, mnt);
+	if (system(cmd) != 0) {
+		skip(5, "mount --bind not permitted here");
+		return;
+	}
+	for (threads = 1; threads <= 2; threads++) {
+		rc = walk(t, threads, &o, &c, NULL, NULL);
+		ok(rc == 0 && c.files == 1 && c.dirs == 1 && c.bytes < 100000,
+		   "%d worker(s): a bind mount of the same filesystem is not entered", threads);
+		if (c.files != 1 || c.dirs != 1)
+			diag("%lld files, %lld directories", c.files, c.dirs);
+	}
+	wk = wt_walker_new(2);
+	w = wt_walk_new(&ops);
+	rc = wt_walk_run(wk, w, t);
+	mounts = wt_walk_mounts(w);
+	ok(rc == 0 && mounts == 1 && wt_walk_errors(w) == 0,
+	   "it is counted as a mount, not as an error");
+	wt_walk_free(w);
+	wt_walker_free(wk);
+	rc = walk(mnt, 1, &o, &c, NULL, NULL);
+	ok(rc == 0 && c.files == 1 && c.dirs == 2, "a walk rooted on the mount walks it");
+	snprintf(cmd, sizeof(cmd), "umount '%s'", mnt);
+	if (system(cmd) != 0)
+		diag("cannot unmount '%s'", mnt);
+	rc = walk(t, 2, &o, &c, NULL, NULL);
+	ok(rc == 0 && c.files == 1 && c.dirs == 2, "unmounted, the directory is walked");
+}
+
 int
 main(void)
 {
@@ -175,7 +234,7 @@ main(void)
 	char *top;
 
 	wt_setprogname("walk");
-	plan(20);
+	plan(25);
 	if (!(top = mkdtemp(tmpl)))
 		return 2;
 	root = open(top, O_RDONLY | O_DIRECTORY);
@@ -308,6 +367,7 @@ main(void)
 	rc = walk("/nonexistent/wt-walk", 2, &o, &four, NULL, NULL);
 	ok(rc == -1 && errno == ENOENT, "a missing root is -1 with errno");
 
+	bind_mount(top);
 	wt_buf_release(&b);
 	close(root);
 	{
