@@ -48,9 +48,8 @@ ms_since_start(void)
 
 static struct wt_walker *serial, *sizer;
 
-/* A size walk: stays on the mount of its root, skips directories named skip. */
+/* A size walk (the walker stays on the mount of its root) skips directories named skip. */
 struct usage {
-	uint64_t mnt;
 	const char *skip;
 };
 
@@ -59,15 +58,10 @@ usage_cb(const struct wt_walk_ent *e, void *arg)
 {
 	struct usage *u = arg;
 	unsigned long long *sum = e->ctx;
-	uint64_t m;
 
-	if (e->type == DT_DIR) {
-		/* The walker stays on the root's device; a bind mount is another mount. */
-		if (e->fd < 0 || wt_mount_id(e->fd, "", &m) < 0 || m != u->mnt)
-			return WT_WALK_PRUNE;
-		if (u->skip && e->dir && strcmp(e->name, u->skip) == 0)
-			return WT_WALK_PRUNE;
-	}
+	/* The walker itself stays on the root's mount. */
+	if (e->type == DT_DIR && u->skip && e->dir && strcmp(e->name, u->skip) == 0)
+		return WT_WALK_PRUNE;
 	if (e->st && wt_walk_once(e->walk, e->st))
 		*sum += (unsigned long long)e->st->st_blocks * 512;
 	return WT_WALK_CONTINUE;
@@ -78,7 +72,7 @@ static long long
 usage_of(const char *path, const char *skip)
 {
 	struct wt_walk_ops ops = { usage_cb, NULL, NULL, sizeof(unsigned long long), 0 };
-	struct usage u = { 0, skip };
+	struct usage u = { skip };
 	struct wt_walk *w;
 	struct stat st;
 	long long sum = 0;
@@ -88,8 +82,6 @@ usage_of(const char *path, const char *skip)
 		return -1;
 	if (!S_ISDIR(st.st_mode))
 		return (long long)st.st_blocks * 512;
-	if (wt_mount_id(AT_FDCWD, path, &u.mnt) < 0)
-		return -1;
 	ops.arg = &u;
 	w = wt_walk_new(&ops);
 	if (wt_walk_run(sizer, w, path) < 0)
@@ -231,9 +223,7 @@ struct prune {
 	git_repository *repo;
 	git_index *idx;
 	struct wt_artifacts *arts;
-	int topfd, trashfd;
-	dev_t dev;
-	uint64_t mnt;
+	int trashfd;
 	const char *top;
 	struct wt_buf rel;          /* the path of the directory being read */
 	struct wt_obj pruned;       /* the pruned object: its dirs array open */
@@ -324,7 +314,6 @@ search_cb(const struct wt_walk_ent *e, void *arg)
 	struct prune *p = arg;
 	const char *kind;
 	struct stat st;
-	uint64_t m;
 	int isdir = e->type == DT_DIR;
 
 	if (!e->dir)
@@ -333,9 +322,6 @@ search_cb(const struct wt_walk_ent *e, void *arg)
 		return WT_WALK_PRUNE;
 	if (e->type != DT_REG && !isdir && e->type != DT_LNK)
 		return WT_WALK_CONTINUE;
-	/* The walker stays on the device; a bind mount of the same one is caught here. */
-	if (isdir && (e->fd < 0 || wt_mount_id(e->fd, "", &m) < 0 || m != p->mnt))
-		return WT_WALK_PRUNE;
 	if ((kind = wt_artifact_entry(p->arts, e)) && wt_artifact_in_mask(kind, opt.mask)) {
 		wt_buf_reset(&p->rel);
 		wt_walk_relpath(e->dir, e->name, &p->rel);
@@ -472,7 +458,7 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 	(void)worker;
 	(void)arg;
 	memset(&p, 0, sizeof(p));
-	p.topfd = p.trashfd = -1;
+	p.trashfd = -1;
 	wt_obj_init(&p.pruned);
 	wt_obj_array(&p.pruned, "dirs");
 	if (!path) {
@@ -503,12 +489,6 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 	p.r = r;
 	p.top = t.path;
 	wt_buf_grow(&p.rel, 256);
-	p.dev = t.dev;
-	if ((p.topfd = open(t.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    wt_mount_id(p.topfd, "", &p.mnt) < 0) {
-		wt_rec_error(r, WT_E_BASE, NULL, "cannot open '%s': %s", t.path, strerror(errno));
-		goto out;
-	}
 	if (git_repository_open(&p.repo, t.path) < 0 ||
 	    git_repository_index(&p.idx, p.repo) < 0) {
 		wt_rec_error(r, WT_E_BASE, NULL, "cannot open '%s': %s", t.path, wt_git_errmsg());
@@ -578,8 +558,6 @@ out:
 		wt_target_release(&t);
 	if (p.trashfd >= 0)
 		close(p.trashfd);
-	if (p.topfd >= 0)
-		close(p.topfd);
 	wt_artifacts_free(p.arts);
 	git_index_free(p.idx);
 	git_repository_free(p.repo);
