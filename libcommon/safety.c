@@ -136,13 +136,8 @@ wt_target_verify(struct wt_target *t, const char *path, const char *repo,
 	t->ino = st.st_ino;
 	ret = 0;
 out:
-	if (ret < 0) {
-		free(t->path);
-		free(t->admin);
-		free(t->common);
-		free(t->name);
-		memset(t, 0, sizeof(*t));
-	}
+	if (ret < 0)
+		wt_target_release(t);
 	wt_buf_release(&b);
 	free(s);
 	free(home);
