@@ -333,8 +333,8 @@ prog_del(struct du *du, long long files, long long bytes)
 static int
 measure(struct du *du, struct wt_rec *f)
 {
-	struct wt_walk_ops ops = { entry, walk_error, du, sizeof(struct counts),
-				   opt.walkflags };
+	struct wt_walk_ops ops = { .entry = entry, .error = walk_error, .arg = du,
+				   .ctx_size = sizeof(struct counts), .flags = opt.walkflags };
 	struct wt_obj o;
 	struct counts *c;
 	long long size = 0, apparent = 0, files = 0, dirs = 0, art[MAXKINDS], asum = 0;

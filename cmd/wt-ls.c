@@ -418,7 +418,8 @@ list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
 	}
 	memset(&f, 0, sizeof(f));
 	{
-		struct wt_walk_ops ops = { discover, unreadable, &f, 0, WT_WALK_NOSTAT };
+		struct wt_walk_ops ops = { .entry = discover, .error = unreadable, .arg = &f,
+					   .flags = WT_WALK_NOSTAT };
 		struct wt_walker *wk = wt_walker_new(1);
 		struct wt_walk *w = wt_walk_new(&ops);
 

@@ -71,7 +71,7 @@ usage_cb(const struct wt_walk_ent *e, void *arg)
 static long long
 usage_of(const char *path, const char *skip)
 {
-	struct wt_walk_ops ops = { usage_cb, NULL, NULL, sizeof(unsigned long long), 0 };
+	struct wt_walk_ops ops = { .entry = usage_cb, .ctx_size = sizeof(unsigned long long) };
 	struct usage u = { skip };
 	struct wt_walk *w;
 	struct stat st;
@@ -343,7 +343,7 @@ search_cb(const struct wt_walk_ent *e, void *arg)
 static void
 search(struct prune *p)
 {
-	struct wt_walk_ops ops = { search_cb, NULL, NULL, 0, WT_WALK_NOSTAT };
+	struct wt_walk_ops ops = { .entry = search_cb, .flags = WT_WALK_NOSTAT };
 	struct wt_walk *w;
 
 	ops.arg = p;

@@ -108,7 +108,7 @@ quiet(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
 static int
 files_time(const char *path, time_t *t)
 {
-	struct wt_walk_ops ops = { newer, quiet, NULL, sizeof(time_t), 0 };
+	struct wt_walk_ops ops = { .entry = newer, .error = quiet, .ctx_size = sizeof(time_t) };
 	struct wt_walk *w = wt_walk_new(&ops);
 	int i, rc = wt_walk_run(walker, w, path);
 	time_t *slot;

@@ -60,7 +60,7 @@ struct frame {
 struct worker {
 	struct wt_walker *wk;       /* NULL: the caller's thread, alone */
 	int id;
-	char *dents;
+	char *dents, *ahead;        /* a getdents batch, and the one after it */
 	struct frame *fr;
 	size_t nfr, frcap;
 	struct wt_buf names;
@@ -100,6 +100,7 @@ struct wt_walk {
 	atomic_int stop;
 	atomic_long errors;
 	atomic_long mounts;
+	atomic_long nested;
 	atomic_int nslots;
 	size_t stride;
 	char *slots;
@@ -370,6 +371,111 @@ by_ino(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The entries of one getdents batch, to the callback or kept for later. */
+static int
+batch(struct worker *wo, struct wt_walk *w, struct frame *f, char *buf, ssize_t n)
+{
+	struct dirent64 *d;
+	char *p, *end = buf + n;
+	size_t k, nv;
+
+	if (!(w->ops.flags & WT_WALK_INODE_ORDER)) {
+		for (p = buf; p < end; p += d->d_reclen) {
+			d = (struct dirent64 *)(void *)p;
+			if (one(wo, w, f, d) == WT_WALK_STOP)
+				return WT_WALK_STOP;
+		}
+		return WT_WALK_CONTINUE;
+	}
+	for (nv = 0, p = buf; p < end; p += d->d_reclen, nv++) {
+		d = (struct dirent64 *)(void *)p;
+		if (nv == wo->vcap) {
+			wo->vcap = wo->vcap ? 2 * wo->vcap : 1024;
+			wo->v = wt_xrealloc(wo->v, wo->vcap * sizeof(*wo->v));
+		}
+		wo->v[nv] = d;
+	}
+	qsort(wo->v, nv, sizeof(*wo->v), by_ino);
+	for (k = 0; k < nv; k++)
+		if (one(wo, w, f, wo->v[k]) == WT_WALK_STOP)
+			return WT_WALK_STOP;
+	return WT_WALK_CONTINUE;
+}
+
+/* 1 when a getdents batch lists a ".git" entry. */
+static int
+lists_git(const char *buf, ssize_t n)
+{
+	const struct dirent64 *d;
+	const char *p;
+
+	for (p = buf; p < buf + n; p += d->d_reclen) {
+		d = (const struct dirent64 *)(const void *)p;
+		if (strcmp(d->d_name, ".git") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether the directory below the root that frame f reads holds a .git
+ * entry, before anything of it is reported: its first batch is in
+ * wo->dents (n bytes). A directory of one batch, the common case, costs
+ * no call more than reading it does: the batch after it, read ahead, is
+ * empty. A longer one is listed to its end and then read again from the
+ * start. Returns 1 when it holds one, 0 when not, with *more set when the
+ * directory is to be read again; -1 on a read error.
+ */
+static int
+holds_git(struct worker *wo, struct frame *f, ssize_t n, int *more)
+{
+	ssize_t m;
+	int found = lists_git(wo->dents, n);
+
+	*more = 0;
+	if (found)
+		return 1;
+	if (!wo->ahead)
+		wo->ahead = wt_xmalloc(DENTS);
+	if ((m = getdents64(f->fd, wo->ahead, DENTS)) <= 0)
+		return m < 0 ? -1 : 0;
+	*more = 1;
+	do
+		found = lists_git(wo->ahead, m);
+	while (!found && (m = getdents64(f->fd, wo->ahead, DENTS)) > 0);
+	if (m < 0 || lseek(f->fd, 0, SEEK_SET) < 0)
+		return -1;
+	return found;
+}
+
+/*
+ * A directory below the root with a .git entry is another worktree or
+ * repository: nothing of it is reported or entered, and the walk's
+ * nested callback hears of it.
+ */
+static void
+nested(struct worker *wo, struct wt_walk *w, struct frame *f)
+{
+	struct wt_walk_ent e;
+
+	atomic_fetch_add_explicit(&w->nested, 1, memory_order_relaxed);
+	if (!w->ops.nested)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.walk = w;
+	e.dir = f->dir->parent;
+	e.name = f->dir->name;
+	e.dirfd = -1;
+	e.fd = f->fd;
+	e.type = DT_DIR;
+	e.depth = f->dir->depth;
+	e.worker = wo->id;
+	e.ctx = slot(w, wo->id);
+	e.ptag = f->dir->parent ? f->dir->parent->tag : 0;
+	e.tag = &f->dir->tag;
+	w->ops.nested(&e, w->ops.arg);
+}
+
 /*
  * Reads the top directory: every entry but a subdirectory goes to the
  * callback now, while it is hot in the dentry cache; subdirectories are
@@ -381,34 +487,26 @@ static void
 read_dir(struct worker *wo, struct wt_walk *w)
 {
 	struct frame *f = &wo->fr[wo->nfr - 1];
-	struct dirent64 *d;
-	size_t k, nv;
-	char *p, *end;
 	ssize_t n;
+	int more = 1, rc;
 
-	while ((n = getdents64(f->fd, wo->dents, DENTS)) > 0) {
-		end = wo->dents + n;
-		if (!(w->ops.flags & WT_WALK_INODE_ORDER)) {
-			for (p = wo->dents; p < end; p += d->d_reclen) {
-				d = (struct dirent64 *)(void *)p;
-				if (one(wo, w, f, d) == WT_WALK_STOP)
-					break;
-			}
-		} else {
-			for (nv = 0, p = wo->dents; p < end; p += d->d_reclen, nv++) {
-				d = (struct dirent64 *)(void *)p;
-				if (nv == wo->vcap) {
-					wo->vcap = wo->vcap ? 2 * wo->vcap : 1024;
-					wo->v = wt_xrealloc(wo->v, wo->vcap * sizeof(*wo->v));
-				}
-				wo->v[nv] = d;
-			}
-			qsort(wo->v, nv, sizeof(*wo->v), by_ino);
-			for (k = 0; k < nv; k++)
-				if (one(wo, w, f, wo->v[k]) == WT_WALK_STOP)
-					break;
+	n = getdents64(f->fd, wo->dents, DENTS);
+	if (n > 0 && f->dir->parent && !(w->ops.flags & WT_WALK_ENTER_NESTED)) {
+		if ((rc = holds_git(wo, f, n, &more)) != 0) {
+			if (rc > 0)
+				nested(wo, w, f);
+			else
+				report(wo, w, f->dir->parent, -1, f->dir->name, DT_DIR, "read",
+				       errno);
+			f->end = wo->names.len;
+			return;
 		}
-		if (atomic_load_explicit(&w->stop, memory_order_relaxed))
+		if (more)
+			n = getdents64(f->fd, wo->dents, DENTS);
+	}
+	for (; n > 0; n = more ? getdents64(f->fd, wo->dents, DENTS) : 0) {
+		if (batch(wo, w, f, wo->dents, n) == WT_WALK_STOP ||
+		    atomic_load_explicit(&w->stop, memory_order_relaxed))
 			break;
 	}
 	if (n < 0)
@@ -691,6 +789,7 @@ static void
 worker_release(struct worker *wo)
 {
 	free(wo->dents);
+	free(wo->ahead);
 	free(wo->v);
 	free(wo->fr);
 	wt_buf_release(&wo->names);
@@ -841,6 +940,12 @@ long
 wt_walk_mounts(const struct wt_walk *w)
 {
 	return atomic_load(&w->mounts);
+}
+
+long
+wt_walk_nested(const struct wt_walk *w)
+{
+	return atomic_load(&w->nested);
 }
 
 int

@@ -521,6 +521,7 @@ enum {
 };
 #define WT_WALK_NOSTAT 1            /* no fstatat for non-directories: st NULL */
 #define WT_WALK_INODE_ORDER 2       /* each directory in inode order: for cold caches */
+#define WT_WALK_ENTER_NESTED 4      /* enter directories holding .git too (see below) */
 struct wt_walk_ent {
 	struct wt_walk *walk;
 	const struct wt_walk_dir *dir;  /* the directory holding it; NULL: root */
@@ -550,7 +551,15 @@ struct wt_walk_ops {
 	wt_walk_err_fn error;
 	void *arg;
 	size_t ctx_size;            /* bytes of each worker's slot */
-	int flags;                  /* WT_WALK_NOSTAT */
+	int flags;                  /* WT_WALK_NOSTAT, ... */
+	/*
+	 * A directory below the root that holds a .git entry (file or
+	 * directory) is another worktree or repository: a walk neither reports
+	 * nor enters what is in it (unless WT_WALK_ENTER_NESTED), and tells
+	 * this callback, when set, once it has been opened (e describes it as
+	 * its entry did, e->tag its tag). Its own entry was reported already.
+	 */
+	void (*nested)(const struct wt_walk_ent *e, void *arg);
 };
 /* threads workers (1: walks run in the caller's thread). wt_walker_free joins. */
 struct wt_walker *wt_walker_new(int threads);
@@ -579,6 +588,8 @@ long wt_walk_errors(const struct wt_walk *w);
  * a bind mount of the root's own (another mount id): not errors.
  */
 long wt_walk_mounts(const struct wt_walk *w);
+/* Directories below the root that hold a .git entry, not entered. */
+long wt_walk_nested(const struct wt_walk *w);
 /*
  * 1 the first time a walk sees the inode of st, 0 after: hard links count
  * once. Only inodes with more than one link are remembered. Thread-safe.

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -80,7 +81,8 @@ walk(const char *root, int threads, struct opts *o, struct count *sum, int *work
      long *errors)
 {
 	struct wt_walker *wk = wt_walker_new(threads);
-	struct wt_walk_ops ops = { entry, NULL, o, sizeof(struct count), walkflags };
+	struct wt_walk_ops ops = { .entry = entry, .arg = o, .ctx_size = sizeof(struct count),
+				   .flags = walkflags };
 	struct wt_walk *w = wt_walk_new(&ops);
 	int rc, i;
 
@@ -173,7 +175,7 @@ bind_mount(const char *top)
 {
 	struct wt_walker *wk;
 	struct wt_walk *w;
-	struct wt_walk_ops ops = { entry, NULL, NULL, sizeof(struct count), 0 };
+	struct wt_walk_ops ops = { .entry = entry, .ctx_size = sizeof(struct count) };
 	struct opts o;
 	struct count c;
 	char t[4096], src[4096], mnt[4096], cmd[3 * 4096];
@@ -222,6 +224,102 @@ bind_mount(const char *top)
 	ok(rc == 0 && c.files == 1 && c.dirs == 2, "unmounted, the directory is walked");
 }
 
+/* The nested directories the walk told of, by name. */
+static struct wt_buf nested_names;
+static pthread_mutex_t nested_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+note_nested(const struct wt_walk_ent *e, void *arg)
+{
+	struct wt_buf name = WT_BUF_INIT;
+
+	(void)arg;
+	wt_walk_relpath(e->dir, e->name, &name);
+	pthread_mutex_lock(&nested_mu);
+	if (nested_names.len)
+		wt_buf_addc(&nested_names, ' ');
+	wt_buf_adds(&nested_names, name.s);
+	pthread_mutex_unlock(&nested_mu);
+	wt_buf_release(&name);
+}
+
+/*
+ * A directory below the root holding a .git entry is another repository or
+ * worktree: nothing of it is reported or entered, also when its listing
+ * takes several getdents batches; the root's own .git is walked. 6 tests.
+ */
+static void
+nested_repos(const char *top)
+{
+	struct wt_walker *wk;
+	struct wt_walk *w;
+	struct wt_walk_ops ops = { .entry = entry, .ctx_size = sizeof(struct count),
+				   .nested = note_nested };
+	struct opts o;
+	struct count c;
+	char t[4096], name[64];
+	int root, fd, g, i, threads;
+
+	memset(&o, 0, sizeof(o));
+	ops.arg = &o;
+	snprintf(t, sizeof(t), "%s/nest", top);
+	root = sub(AT_FDCWD, t);
+	close(sub(root, ".git"));               /* the root's own: walked */
+	put(root, "top.txt", 10);
+	fd = sub(root, "wt");                   /* a worktree: .git is a file */
+	put(fd, ".git", 10);
+	put(fd, "WIP.txt", 10);
+	close(sub(fd, "deeper"));
+	close(fd);
+	fd = sub(root, "build");                /* a repository inside an artifact */
+	g = sub(fd, "dep");
+	close(sub(g, ".git"));
+	put(g, "only-here.c", 10);
+	close(g);
+	put(fd, "out.o", 10);
+	close(fd);
+	/* A listing of several getdents batches, its .git among thousands. */
+	fd = sub(root, "big");
+	for (i = 0; i < 12000; i++) {
+		snprintf(name, sizeof(name), "file-with-a-long-name-%05d", i);
+		put(fd, name, 0);
+	}
+	put(fd, ".git", 10);
+	close(fd);
+	/* As long, with no .git: every entry once, none twice. */
+	fd = sub(root, "plain");
+	for (i = 0; i < 12000; i++) {
+		snprintf(name, sizeof(name), "file-with-a-long-name-%05d", i);
+		put(fd, name, 0);
+	}
+	close(fd);
+	close(root);
+	for (threads = 1; threads <= 2; threads++) {
+		int k;
+
+		wk = wt_walker_new(threads);
+		w = wt_walk_new(&ops);
+		wt_buf_reset(&nested_names);
+		wt_walk_run(wk, w, t);
+		memset(&c, 0, sizeof(c));
+		for (k = 0; k < wt_walk_nslots(w); k++) {
+			struct count *s = wt_walk_slot(w, k);
+
+			c.files += s->files;
+			c.dirs += s->dirs;
+		}
+		/* top.txt, out.o and plain's 12000; dirs: root, .git, wt, build, dep, big, plain. */
+		is_int(c.files, 12002, "%d worker(s): files outside nested ones, each once", threads);
+		is_int(c.dirs, 7, "%d worker(s): the nested directories are seen, not entered", threads);
+		ok(wt_walk_nested(w) == 3 && strstr(nested_names.s, "wt") &&
+		   strstr(nested_names.s, "build/dep") && strstr(nested_names.s, "big"),
+		   "%d worker(s): three nested ones told of (%s)", threads, nested_names.s);
+		wt_walk_free(w);
+		wt_walker_free(wk);
+	}
+	wt_buf_release(&nested_names);
+}
+
 int
 main(void)
 {
@@ -234,7 +332,7 @@ main(void)
 	char *top;
 
 	wt_setprogname("walk");
-	plan(25);
+	plan(31);
 	if (!(top = mkdtemp(tmpl)))
 		return 2;
 	root = open(top, O_RDONLY | O_DIRECTORY);
@@ -368,6 +466,7 @@ main(void)
 	ok(rc == -1 && errno == ENOENT, "a missing root is -1 with errno");
 
 	bind_mount(top);
+	nested_repos(top);
 	wt_buf_release(&b);
 	close(root);
 	{
