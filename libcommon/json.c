@@ -424,6 +424,122 @@ wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok,
 	return k;
 }
 
+/* 1 when s[a..b) is white space around at most the one character c (0: none). */
+static inline int
+gap(const char *s, long a, long b, int c)
+{
+	while (a < b && is_ws(s[a]))
+		a++;
+	if (c && a < b && s[a] == c)
+		a++;
+	else if (c)
+		return 0;
+	while (a < b && is_ws(s[a]))
+		a++;
+	return a == b;
+}
+
+/*
+ * What jsmn leaves unchecked, given its tokens of s[0..n): the text between
+ * the tokens (strict mode still takes {"a" 1}, [1 2], {"a":1,} and two
+ * values in a row), every string's escapes, control characters and UTF-8,
+ * every primitive's spelling, and the depth. A walk in document order, with
+ * the open containers on a stack.
+ */
+int
+wt_json_check_tokens(const char *s, size_t n, const jsmntok_t *tok, int ntok,
+		     struct wt_json_info *info, const char **why)
+{
+	struct { int t, kids; long pos; } st[WT_MAX_DEPTH];
+	const char *e = s + n, *q;
+	int depth = 0, i, par, esc = 0;
+	long a, pos = 0;
+	uint64_t keys = 0;
+
+	*why = "invalid JSON";
+	if (ntok < 1 || tok[0].type != JSMN_OBJECT || !gap(s, 0, tok[0].start, 0)) {
+		*why = "not a JSON object";
+		return -1;
+	}
+	for (i = 0; i < ntok; i++) {
+		a = tok[i].type == JSMN_STRING ? tok[i].start - 1 : tok[i].start;
+		/* Close the containers that end before this token. */
+		while (depth && tok[st[depth - 1].t].end <= a) {
+			depth--;
+			if (!gap(s, st[depth].pos, tok[st[depth].t].end - 1, 0))
+				return -1;
+			pos = tok[st[depth].t].end;
+			if (depth)
+				st[depth - 1].pos = pos;
+		}
+		par = tok[i].parent;
+		if (i == 0) {
+			/* The object itself, checked above. */
+		} else if (!depth || par < 0) {
+			return -1;
+		} else if (par == st[depth - 1].t) {
+			/* A key of an object or an element of an array. */
+			if (!gap(s, st[depth - 1].pos, a, st[depth - 1].kids ? ',' : 0))
+				return -1;
+			st[depth - 1].kids++;
+			if (tok[par].type == JSMN_OBJECT &&
+			    (tok[i].type != JSMN_STRING || tok[i].size != 1))
+				return -1;
+		} else if (tok[par].type == JSMN_STRING && tok[par].size == 1 &&
+			   tok[par].parent == st[depth - 1].t &&
+			   tok[st[depth - 1].t].type == JSMN_OBJECT) {
+			/* The value of the key just before. */
+			if (!gap(s, st[depth - 1].pos, a, ':'))
+				return -1;
+		} else {
+			return -1;
+		}
+		switch (tok[i].type) {
+		case JSMN_OBJECT:
+		case JSMN_ARRAY:
+			if (depth >= WT_MAX_DEPTH)
+				return -1;
+			st[depth].t = i;
+			st[depth].kids = 0;
+			st[depth++].pos = tok[i].start + 1;
+			continue;
+		case JSMN_STRING:
+			if (!(q = check_string(s + a, e, &esc, why)) || q - s != tok[i].end + 1)
+				return -1;
+			if (depth == 1 && par == 0)
+				keys |= wt_json_keybit(s + tok[i].start,
+						       (size_t)(tok[i].end - tok[i].start));
+			pos = tok[i].end + 1;
+			break;
+		default:
+			if (s[a] == 't' || s[a] == 'f' || s[a] == 'n') {
+				const char *w = s[a] == 't' ? "true" : s[a] == 'f' ? "false" : "null";
+
+				if ((size_t)(tok[i].end - a) != strlen(w) ||
+				    memcmp(s + a, w, strlen(w)) != 0)
+					return -1;
+			} else if (!(q = check_number(s + a, e, why)) || q - s != tok[i].end) {
+				return -1;
+			}
+			pos = tok[i].end;
+			break;
+		}
+		st[depth - 1].pos = pos;
+	}
+	while (depth) {
+		depth--;
+		if (!gap(s, st[depth].pos, tok[st[depth].t].end - 1, 0))
+			return -1;
+		if (depth)
+			st[depth - 1].pos = tok[st[depth].t].end;
+	}
+	if (!gap(s, tok[0].end, (long)n, 0))
+		return -1;
+	info->keys = keys;
+	info->esc = esc;
+	return 0;
+}
+
 void
 wt_json_str(struct wt_buf *b, const char *s, size_t n)
 {

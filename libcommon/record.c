@@ -51,6 +51,7 @@ check_tokens(const struct wt_rec *r, const char *line, size_t n)
 #define check_tokens(r, line, n) ((void)0)
 #endif
 
+#ifndef WT_JSMN_TOKENS
 /*
  * Checks and tokenizes line[0..n) in one pass, growing the token array.
  * Returns 0, or -1 with *why set when the text is not a valid object.
@@ -78,6 +79,45 @@ tokenize_text(struct wt_rec *r, const char *line, size_t n, const char **why)
 	check_tokens(r, line, n);
 	return 0;
 }
+#else
+/* Measurement only (scripts/bench/registry, WT_BENCH_ALT): jsmn tokenizes. */
+/*
+ * Tokenizes line[0..n) with jsmn, growing the token array, and checks what
+ * jsmn does not (json.c). Returns 0, or -1 with *why set when the text is not
+ * a valid object.
+ */
+static int
+tokenize_text(struct wt_rec *r, const char *line, size_t n, const char **why)
+{
+	struct wt_json_info info;
+	jsmn_parser p;
+	int k;
+
+	if (r->tokcap == 0) {
+		r->tokcap = 64;
+		r->tok = wt_xmalloc(sizeof(*r->tok) * (size_t)r->tokcap);
+	}
+	for (;;) {
+		jsmn_init(&p);
+		k = jsmn_parse(&p, line, n, r->tok, (unsigned)r->tokcap);
+		if (k != JSMN_ERROR_NOMEM)
+			break;
+		r->tokcap *= 2;
+		r->tok = wt_xrealloc(r->tok, sizeof(*r->tok) * (size_t)r->tokcap);
+	}
+	if (k < 0 || wt_json_check_tokens(line, n, r->tok, k, &info, why) < 0) {
+		/* The validator's message says what is wrong, and where. */
+		if (wt_json_check(line, n, 1, why) == 0)
+			*why = "invalid JSON";
+		return -1;
+	}
+	r->ntok = k;
+	r->keys = info.keys;
+	/* Keys without escapes compare as bytes (see tokeqn). */
+	r->esc = info.esc;
+	return 0;
+}
+#endif
 
 /* Tokenizes r->line again after an edit; the text is valid by construction. */
 static void

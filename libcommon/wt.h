@@ -98,6 +98,14 @@ int wt_json_check_field(const char *s, size_t n, const char **why);
 int wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok,
 		   struct wt_json_info *info, const char **why);
 /*
+ * The rest of the check for an object that jsmn_parse (JSMN_STRICT,
+ * JSMN_PARENT_LINKS) made the ntok tokens tok of: the text between the
+ * tokens, strings, primitives and depth. Returns 0 and fills *info, or -1
+ * with *why set (the message of wt_json_check may be more precise).
+ */
+int wt_json_check_tokens(const char *s, size_t n, const jsmntok_t *tok, int ntok,
+			 struct wt_json_info *info, const char **why);
+/*
  * A bit for a key's text (as it stands between the quotes): a name whose
  * bit is clear in a filter is surely not one of its keys. A hash of the
  * length and the end bytes; the multiplier gives each top-level field of
