@@ -14,7 +14,6 @@ override LDFLAGS += -pthread -Wl,--as-needed
 ifdef SANITIZE
 B = build-san
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-override CPPFLAGS += -DWT_CHECK_TOKENS
 override LDFLAGS += -fsanitize=address,undefined
 else
 B = build

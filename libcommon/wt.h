@@ -98,14 +98,6 @@ int wt_json_check_field(const char *s, size_t n, const char **why);
 int wt_json_tokens(const char *s, size_t n, jsmntok_t *tok, int ntok,
 		   struct wt_json_info *info, const char **why);
 /*
- * The rest of the check for an object that jsmn_parse (JSMN_STRICT,
- * JSMN_PARENT_LINKS) made the ntok tokens tok of: the text between the
- * tokens, strings, primitives and depth. Returns 0 and fills *info, or -1
- * with *why set (the message of wt_json_check may be more precise).
- */
-int wt_json_check_tokens(const char *s, size_t n, const jsmntok_t *tok, int ntok,
-			 struct wt_json_info *info, const char **why);
-/*
  * A bit for a key's text (as it stands between the quotes): a name whose
  * bit is clear in a filter is surely not one of its keys. A hash of the
  * length and the end bytes; the multiplier gives each top-level field of
@@ -175,6 +167,15 @@ int wt_rec_is_archived(const struct wt_rec *r);
 const char *wt_rec_raw(const struct wt_rec *r, const char *key, size_t *n);
 /* 1 when the token is the string s (compared after unescaping). */
 int wt_rec_tokeq(const struct wt_rec *r, int t, const char *s);
+/*
+ * What token t is, for callers that need not know jsmn's token type: 1 when
+ * it is a string (a primitive: a number, true, false or null); 0 when not,
+ * or t is -1. tok_text gives its text (a string's between the quotes, still
+ * escaped) and length, pointing into r->line; NULL when t is -1.
+ */
+int wt_rec_tok_is_string(const struct wt_rec *r, int t);
+int wt_rec_tok_is_primitive(const struct wt_rec *r, int t);
+const char *wt_rec_tok_text(const struct wt_rec *r, int t, size_t *n);
 /*
  * Editing keeps every other byte of the line. set_raw replaces the value of key
  * in place, or appends "key":raw at the end of the object; raw must be valid
