@@ -35,8 +35,9 @@ tokenize_text(struct wt_rec *r, const char *line, size_t n, const char **why)
 	struct wt_json_info info;
 	int k;
 
+	/* A record of wt-record(5) with the programs' fields takes about 40. */
 	if (r->tokcap == 0) {
-		r->tokcap = 256;
+		r->tokcap = 64;
 		r->tok = wt_xmalloc(sizeof(*r->tok) * (size_t)r->tokcap);
 	}
 	while ((k = wt_json_tokens(line, n, r->tok, r->tokcap, &info, why)) > r->tokcap) {
@@ -65,8 +66,9 @@ tokenize(struct wt_rec *r)
 static void
 set_text(struct wt_rec *r, const char *text, size_t n)
 {
+	/* Room for the fields a program appends, without a realloc. */
 	if (n + 1 > r->cap) {
-		r->cap = n + 1 < 256 ? 256 : n + 1;
+		r->cap = n + 1 + n / 2 < 256 ? 256 : n + 1 + n / 2;
 		free(r->line);
 		r->line = wt_xmalloc(r->cap);
 	}
