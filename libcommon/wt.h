@@ -218,8 +218,13 @@ int wt_reader_next(struct wt_reader *rd, struct wt_rec *r);
  */
 int wt_reader_line(struct wt_reader *rd, const char **line, size_t *n, int *toolong);
 long wt_reader_lineno(const struct wt_reader *rd);
-/* Flushes out before every read of more input (filters: stream, don't hold). */
+/*
+ * Flushes out before a read of more input that would wait (filters: stream,
+ * don't hold); input already there is read first.
+ */
 void wt_reader_flush_on_read(struct wt_reader *rd, FILE *out);
+/* Calls fn(arg) at the same moments, before any flush_on_read flush. */
+void wt_reader_on_wait(struct wt_reader *rd, void (*fn)(void *), void *arg);
 /* Byte offset in the input where the line last returned starts. */
 off_t wt_reader_offset(const struct wt_reader *rd);
 
