@@ -14,7 +14,6 @@ override LDFLAGS += -pthread -Wl,--as-needed
 ifdef SANITIZE
 B = build-san
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-override CPPFLAGS += -DWT_CHECK_TOKENS
 override LDFLAGS += -fsanitize=address,undefined
 else
 B = build
@@ -30,7 +29,7 @@ LDLIBS = $(LIBS_GIT) $(LIBS_ARCHIVE) $(LIBS_Z) -lm
 
 PROGS := $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 BINS := $(addprefix $(B)/bin/,$(PROGS))
-LIBSRC := $(filter-out libcommon/gitlazy.c,$(wildcard libcommon/*.c))
+LIBSRC := $(wildcard libcommon/*.c)
 LIBOBJ := $(patsubst libcommon/%.c,$(B)/lib/%.o,$(LIBSRC))
 UNITS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/*.c))
 MAN1 := $(wildcard man/*.1)
@@ -53,17 +52,6 @@ $(B)/cmd/%.o: cmd/%.c
 $(BINS): $(B)/bin/%: $(B)/cmd/%.o $(B)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LDLIBS)
-
-# wt-ls loads libgit2 when it first needs git (libcommon/gitlazy.c), so that
-# its registry queries start without it; -lgit2 stays behind it as the
-# fallback. Without libgit2's SONAME, wt-ls links libgit2 like the others.
-GIT2_SONAME := $(shell objdump -p "$$($(PKG_CONFIG) --variable=libdir libgit2 2>/dev/null)/libgit2.so" \
-	2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
-ifneq ($(GIT2_SONAME),)
-$(B)/lib/gitlazy.o: override CPPFLAGS += -DWT_LIBGIT2='"$(GIT2_SONAME)"'
-$(B)/bin/wt-ls: $(B)/lib/gitlazy.o
-$(B)/bin/wt-ls: LDLIBS := $(B)/lib/gitlazy.o $(LDLIBS) -ldl
-endif
 
 $(B)/unit/%: tests/unit/%.c $(B)/libcommon.a
 	@mkdir -p $(@D)

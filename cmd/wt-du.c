@@ -141,7 +141,7 @@ want(const struct wt_rec *r, void *arg)
 	int t = wt_rec_find(r, "path");
 
 	(void)arg;
-	return t >= 0 && r->tok[t].type == JSMN_STRING && !wt_rec_has_error(r) &&
+	return wt_rec_tok_is_string(r, t) && !wt_rec_has_error(r) &&
 	       !wt_rec_is_archived(r);
 }
 

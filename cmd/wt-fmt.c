@@ -120,9 +120,8 @@ cell(const struct wt_rec *r, const char *col)
 		/* A bad line is named by the line number of whoever found it. */
 		t = wt_rec_find_in(r, wt_rec_find(r, "error"), "context");
 		t = wt_rec_find_in(r, t, "line");
-		if (t >= 0 && r->tok[t].type == JSMN_PRIMITIVE)
-			wt_buf_addf(&b, "line %.*s", r->tok[t].end - r->tok[t].start,
-				    r->line + r->tok[t].start);
+		if (wt_rec_tok_is_primitive(r, t) && (raw = wt_rec_tok_text(r, t, &n)))
+			wt_buf_addf(&b, "line %.*s", (int)n, raw);
 		else
 			wt_buf_addf(&b, "line %ld", r->lineno);
 		return wt_buf_detach(&b);
@@ -130,7 +129,7 @@ cell(const struct wt_rec *r, const char *col)
 	t = wt_rec_find(r, col);
 	if (t < 0)
 		return wt_xstrdup("-");
-	if (r->tok[t].type == JSMN_STRING)
+	if (wt_rec_tok_is_string(r, t))
 		return clean(wt_rec_tokstr(r, t));
 	raw = wt_rec_raw(r, col, &n);
 	return clean(wt_xstrndup(raw, n));

@@ -2,9 +2,6 @@
 #define WT_JSMN_IMPL
 #include <err.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "wt.h"
 
@@ -101,26 +98,7 @@ static inline const unsigned char *
 skip_plain(const unsigned char *p, const unsigned char *e)
 {
 	uint64_t m;
-#ifdef __SSE2__
-	/*
-	 * Sixteen bytes at a time where SSE2 is (every x86-64). Compared as
-	 * signed bytes, those from 0x80 up are below 0x20 too.
-	 */
-	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-	const __m128i space = _mm_set1_epi8(0x20);
-	__m128i x;
-	int bits;
 
-	while (e - p >= 16) {
-		x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		bits = _mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
-			_mm_cmplt_epi8(x, space)));
-		if (bits)
-			return p + __builtin_ctz((unsigned)bits);
-		p += 16;
-	}
-#endif
 	while (e - p >= 8) {
 		if ((m = special8(p)))
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

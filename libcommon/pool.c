@@ -14,12 +14,23 @@ struct slot {
 	int state;
 };
 
+/*
+ * Records go to the workers in batches, not one by one: the ring's slots from
+ * tail on are the producer's own (fill of them filled), and are handed over
+ * in one step of the lock when a batch is full or the input would block.
+ * A worker takes a run of consecutive records at once, works on them without
+ * the lock, and writes and flushes what is ready in order when the run ends.
+ */
+#define BATCH 128
+
 struct wt_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t work, space;
 	struct slot *ring;
 	size_t win, head, tail, next;
-	int eof, active, jobs;
+	size_t fill, room;             /* the producer's: filled past tail, known free */
+	size_t batch;                  /* records handed over at once */
+	int eof, active, jobs, waiting;
 	long pushed;
 	wt_want_fn want;
 	wt_work_fn fn;
@@ -73,12 +84,15 @@ wt_pool_jobs_for_memory(int jobs)
 	return jobs;
 }
 
-/* Writes every finished record at the head of the window, in order. */
-static void
-flush_locked(struct wt_pool *p)
+/*
+ * Writes every finished record at the head of the window, in order; returns
+ * how many left. Flushing is the caller's choice.
+ */
+static size_t
+write_ready(struct wt_pool *p)
 {
 	struct slot *s;
-	int moved = 0;
+	size_t moved = 0;
 
 	while (p->head < p->tail &&
 	       (s = &p->ring[p->head % p->win])->state >= DONE) {
@@ -88,13 +102,51 @@ flush_locked(struct wt_pool *p)
 			wt_rec_write(&s->rec, p->out);
 		s->state = FREE;
 		p->head++;
-		moved = 1;
+		moved++;
 	}
-	if (moved) {
-		/* Records leave as they finish, not when the next input arrives. */
-		fflush(p->out);
-		pthread_cond_broadcast(&p->space);
+	if (moved && p->waiting)
+		pthread_cond_signal(&p->space);
+	return moved;
+}
+
+/*
+ * Hands the producer's filled slots to the workers; under the lock. Returns
+ * 1 when a worker is to be woken, which the caller does after unlocking: a
+ * worker woken under the lock would only wait for it.
+ */
+static int
+hand_over(struct wt_pool *p)
+{
+	int avail, wake = 0;
+
+	if (p->fill) {
+		/* Under memory pressure, fewer workers take new records. */
+		if ((p->pushed += (long)p->fill) >= 1024) {
+			p->pushed = 0;
+			if ((avail = wt_pool_jobs_for_memory(p->jobs)) != p->active) {
+				if (avail < p->active)
+					warnx("low memory: %d worker%s", avail,
+					      avail > 1 ? "s" : "");
+				p->active = avail;
+				pthread_cond_broadcast(&p->work);
+			}
+		}
+		p->tail += p->fill;
+		p->fill = 0;
+		/* One worker wakes; it wakes the next when it leaves work behind. */
+		wake = p->next < p->tail;
 	}
+	p->room = p->win - (p->tail - p->head);
+	write_ready(p);
+	return wake;
+}
+
+static void
+unlock_wake(struct wt_pool *p, int wake)
+{
+	pthread_mutex_unlock(&p->mu);
+	if (wake)
+		pthread_cond_signal(&p->work);
 }
 
 static void *
@@ -102,8 +154,10 @@ work(void *a)
 {
 	struct worker *w = a;
 	struct wt_pool *p = w->p;
+	char res[BATCH];   /* 0: no work; 1: done; 2: dropped */
+	size_t first, n, i, avail;
+	int wake;
 	struct slot *s;
-	int drop;
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
@@ -116,30 +170,45 @@ work(void *a)
 			pthread_cond_wait(&p->work, &p->mu);
 		if (p->next == p->tail)
 			break;
-		s = &p->ring[p->next++ % p->win];
+		/* A full batch, or a fair share of a short one. */
+		avail = p->tail - p->next;
+		n = avail >= BATCH ? BATCH : (avail + (size_t)p->active - 1) / (size_t)p->active;
+		first = p->next;
+		p->next += n;
+		wake = p->next < p->tail;
 		/* The last record taken: the waiting workers may go. */
-		if (p->eof && p->next == p->tail)
+		if (!wake && p->eof)
 			pthread_cond_broadcast(&p->work);
-		if (s->state != QUEUED)
-			continue;
-		s->state = WORKING;
-		pthread_mutex_unlock(&p->mu);
-		drop = p->fn(&s->rec, w->id, p->arg);
+		for (i = 0; i < n; i++) {
+			s = &p->ring[(first + i) % p->win];
+			if ((res[i] = s->state == QUEUED))
+				s->state = WORKING;
+		}
+		unlock_wake(p, wake);
+		for (i = 0; i < n; i++)
+			if (res[i])
+				res[i] = 1 + !!p->fn(&p->ring[(first + i) % p->win].rec, w->id, p->arg);
 		pthread_mutex_lock(&p->mu);
-		s->state = drop ? DROP : DONE;
-		flush_locked(p);
+		for (i = 0; i < n; i++)
+			if (res[i])
+				p->ring[(first + i) % p->win].state = res[i] == 2 ? DROP : DONE;
+		/* A run ends: what is ready leaves now, not when the next input comes. */
+		if (write_ready(p))
+			fflush(p->out);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
-struct wt_pool *
-wt_pool_new(int jobs, wt_want_fn want, wt_work_fn fn, void *arg, FILE *out)
+/* The pool, handing over batch records at once. */
+static struct wt_pool *
+pool_new(int jobs, size_t batch, wt_want_fn want, wt_work_fn fn, void *arg, FILE *out)
 {
 	struct wt_pool *p = wt_xmalloc(sizeof(*p));
 	int j;
 
 	memset(p, 0, sizeof(*p));
+	p->batch = batch;
 	p->want = want;
 	p->fn = fn;
 	p->arg = arg;
@@ -163,7 +232,9 @@ wt_pool_new(int jobs, wt_want_fn want, wt_work_fn fn, void *arg, FILE *out)
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->space, NULL);
-	p->win = (size_t)p->jobs * 16;
+	/* Room for a batch being filled while the workers have two each. */
+	p->win = (size_t)p->jobs * (batch > 1 ? 2 * batch : 16);
+	p->room = p->win;
 	p->ring = calloc(p->win, sizeof(*p->ring));
 	if (!p->ring)
 		err(WT_EXIT_FATAL, "calloc");
@@ -187,11 +258,17 @@ swap(struct wt_rec *a, struct wt_rec *b)
 	*b = t;
 }
 
+struct wt_pool *
+wt_pool_new(int jobs, wt_want_fn want, wt_work_fn fn, void *arg, FILE *out)
+{
+	/* Records pushed one by one leave one by one: nothing says more come soon. */
+	return pool_new(jobs, 1, want, fn, arg, out);
+}
+
 void
 wt_pool_push(struct wt_pool *p, struct wt_rec *r)
 {
 	struct slot *s;
-	int avail;
 
 	if (p->jobs == 1) {
 		if ((!p->want || p->want(r, p->arg)) && p->fn(r, 0, p->arg))
@@ -201,24 +278,45 @@ wt_pool_push(struct wt_pool *p, struct wt_rec *r)
 		wt_rec_write(r, p->out);
 		return;
 	}
-	pthread_mutex_lock(&p->mu);
-	while (p->tail - p->head >= p->win)
-		pthread_cond_wait(&p->space, &p->mu);
-	s = &p->ring[p->tail % p->win];
+	if (!p->room) {
+		pthread_mutex_lock(&p->mu);
+		if (hand_over(p))
+			pthread_cond_signal(&p->work);
+		while (p->tail - p->head >= p->win) {
+			p->waiting = 1;
+			pthread_cond_wait(&p->space, &p->mu);
+		}
+		p->waiting = 0;
+		p->room = p->win - (p->tail - p->head);
+		pthread_mutex_unlock(&p->mu);
+	}
+	/* Slots past tail are the producer's: no worker or writer looks there. */
+	s = &p->ring[(p->tail + p->fill) % p->win];
 	swap(&s->rec, r);
 	s->state = !p->want || p->want(&s->rec, p->arg) ? QUEUED : DONE;
-	p->tail++;
-	/* Under memory pressure, fewer workers take new records. */
-	if ((++p->pushed & 63) == 0 &&
-	    (avail = wt_pool_jobs_for_memory(p->jobs)) != p->active) {
-		if (avail < p->active)
-			warnx("low memory: %d worker%s", avail, avail > 1 ? "s" : "");
-		p->active = avail;
-	}
-	if (s->state == QUEUED)
-		pthread_cond_broadcast(&p->work);
-	flush_locked(p);
-	pthread_mutex_unlock(&p->mu);
+	p->fill++;
+	p->room--;
+	/*
+	 * A full batch goes when the lock is free; while a worker holds it
+	 * (writing), the batch grows instead of the producer waiting.
+	 */
+	if (p->fill >= p->batch && pthread_mutex_trylock(&p->mu) == 0)
+		unlock_wake(p, hand_over(p));
+}
+
+/* Before the reader waits for input: what is filled goes to work, what is done goes out. */
+static void
+input_waits(void *arg)
+{
+	struct wt_pool *p = arg;
+
+	int wake;
+
+	pthread_mutex_lock(&p->mu);
+	wake = hand_over(p);
+	if (fflush(p->out) == EOF)
+		err(WT_EXIT_FATAL, "write");
+	unlock_wake(p, wake);
 }
 
 long
@@ -230,12 +328,14 @@ wt_pool_finish(struct wt_pool *p)
 
 	if (p->jobs > 1) {
 		pthread_mutex_lock(&p->mu);
+		(void)hand_over(p);
 		p->eof = 1;
 		pthread_cond_broadcast(&p->work);
 		pthread_mutex_unlock(&p->mu);
 		for (j = 0; j < p->jobs; j++)
 			pthread_join(p->th[j], NULL);
-		flush_locked(p);
+		if (write_ready(p))
+			fflush(p->out);
 		for (i = 0; i < p->win; i++)
 			wt_rec_release(&p->ring[i].rec);
 		free(p->ring);
@@ -254,11 +354,18 @@ long
 wt_pool_run(struct wt_reader *rd, int jobs, wt_want_fn want, wt_work_fn fn,
 	    void *arg, FILE *out)
 {
-	struct wt_pool *p = wt_pool_new(jobs, want, fn, arg, out);
+	struct wt_pool *p = pool_new(jobs, BATCH, want, fn, arg, out);
 	struct wt_rec r = WT_REC_INIT;
 	int rc;
 
-	wt_reader_flush_on_read(rd, out);
+	/*
+	 * Records stream: when no input is ready, what the pool holds goes on
+	 * and out before the read waits (one worker: the reader flushes out).
+	 */
+	if (p->jobs > 1)
+		wt_reader_on_wait(rd, input_waits, p);
+	else
+		wt_reader_flush_on_read(rd, out);
 	while ((rc = wt_reader_next(rd, &r)) > 0)
 		wt_pool_push(p, &r);
 	if (rc < 0)

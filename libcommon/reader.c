@@ -1,6 +1,7 @@
 /* reader.c: NDJSON input read in large blocks and split with memchr. */
 #include <err.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,7 +19,9 @@ struct wt_reader {
 	off_t lineoff;
 	long lineno;
 	int eof;
-	FILE *flush;                   /* flushed before a read */
+	FILE *flush;                   /* flushed before a read that waits */
+	void (*wait)(void *);          /* called then too */
+	void *wait_arg;
 };
 
 struct wt_reader *
@@ -64,6 +67,25 @@ wt_reader_lineno(const struct wt_reader *rd)
 	return rd->lineno;
 }
 
+void
+wt_reader_on_wait(struct wt_reader *rd, void (*fn)(void *), void *arg)
+{
+	rd->wait = fn;
+	rd->wait_arg = arg;
+}
+
+/* 1 when a read of fd would not wait: input is there, or its end. */
+static int
+ready(int fd)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	int n;
+
+	while ((n = poll(&pfd, 1, 0)) < 0 && errno == EINTR)
+		;
+	return n > 0;
+}
+
 off_t
 wt_reader_offset(const struct wt_reader *rd)
 {
@@ -88,11 +110,16 @@ fill(struct wt_reader *rd)
 		rd->buf = wt_xrealloc(rd->buf, rd->cap);
 	}
 	/*
-	 * What a filter has written goes out before it waits for more input, so
-	 * records stream through a pipe fed slowly.
+	 * What a filter holds goes out before it waits for more input, so
+	 * records stream through a pipe fed slowly; input that is there is
+	 * read first (a regular file never waits).
 	 */
-	if (rd->flush && fflush(rd->flush) == EOF)
-		err(WT_EXIT_FATAL, "write");
+	if ((rd->flush || rd->wait) && !ready(rd->fd)) {
+		if (rd->wait)
+			rd->wait(rd->wait_arg);
+		if (rd->flush && fflush(rd->flush) == EOF)
+			err(WT_EXIT_FATAL, "write");
+	}
 	do
 		n = read(rd->fd, rd->buf + rd->end, rd->cap - rd->end);
 	while (n < 0 && errno == EINTR);

@@ -200,6 +200,15 @@ const char *wt_rec_raw(const struct wt_rec *r, const char *key, size_t *n);
 /* 1 when the token is the string s (compared after unescaping). */
 int wt_rec_tokeq(const struct wt_rec *r, int t, const char *s);
 /*
+ * What token t is, for callers that need not know jsmn's token type: 1 when
+ * it is a string (a primitive: a number, true, false or null); 0 when not,
+ * or t is -1. tok_text gives its text (a string's between the quotes, still
+ * escaped) and length, pointing into r->line; NULL when t is -1.
+ */
+int wt_rec_tok_is_string(const struct wt_rec *r, int t);
+int wt_rec_tok_is_primitive(const struct wt_rec *r, int t);
+const char *wt_rec_tok_text(const struct wt_rec *r, int t, size_t *n);
+/*
  * Editing keeps every other byte of the line. set_raw replaces the value of key
  * in place, or appends "key":raw at the end of the object; raw must be valid
  * JSON nested at most WT_MAX_DEPTH - 1 deep, so the record stays readable (it
@@ -244,8 +253,13 @@ int wt_reader_next(struct wt_reader *rd, struct wt_rec *r);
  */
 int wt_reader_line(struct wt_reader *rd, const char **line, size_t *n, int *toolong);
 long wt_reader_lineno(const struct wt_reader *rd);
-/* Flushes out before every read of more input (filters: stream, don't hold). */
+/*
+ * Flushes out before a read of more input that would wait (filters: stream,
+ * don't hold); input already there is read first.
+ */
 void wt_reader_flush_on_read(struct wt_reader *rd, FILE *out);
+/* Calls fn(arg) at the same moments, before any flush_on_read flush. */
+void wt_reader_on_wait(struct wt_reader *rd, void (*fn)(void *), void *arg);
 /* Byte offset in the input where the line last returned starts. */
 off_t wt_reader_offset(const struct wt_reader *rd);
 

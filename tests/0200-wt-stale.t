@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-stale: ages from each signal with WT_NOW pinned, the options, errors and pass-through.
 . "$(dirname "$0")/lib.sh"
-plan 40
+plan 42
 
 # WT_NOW is 2026-06-01T00:00:00Z (lib.sh); commits and reflog entries are dated by
 # GIT_COMMITTER_DATE, index times are set with touch -d.
@@ -136,4 +136,32 @@ first=$(head -n 1 "$T/streamed" | jq -r .id)
 kill "$feeder"
 wait
 check_same "a record is written before the input ends" "first" "$first"
+
+# Records fed one per 100 ms leave one by one: each comes out before the next
+# goes in (the pool hands on and flushes when the input would block).
+slow() { # slow ARGS...: how many of 5 records came out in time, and their ids
+	rm -f "$T/slow"
+	mkfifo "$T/slow"
+	: > "$T/slowout"
+	wt-stale "$@" > "$T/slowout" < "$T/slow" &
+	pid=$!
+	exec 3> "$T/slow"
+	seen=0
+	for i in 1 2 3 4 5; do
+		printf '{"id":"s%d","path":"/nowhere/s%d","last_accessed":"2020-01-01T00:00:00Z"}\n' $i $i >&3
+		w=0
+		while [ "$(wc -l < "$T/slowout")" -lt $i ] && [ $w -lt 50 ]; do
+			sleep 0.1
+			w=$((w + 1))
+		done
+		[ "$(wc -l < "$T/slowout")" -ge $i ] && seen=$((seen + 1))
+		sleep 0.1
+	done
+	exec 3>&-
+	wait $pid
+	echo "$seen $(jq -r .id < "$T/slowout" | tr '\n' ' ')"
+}
+check_same "default signals on 2 workers, input one record per 100 ms: each out before the next" \
+	"5 s1 s2 s3 s4 s5 " "$(slow -j 2 1)"
+check_same "-S record (no workers): the same" "5 s1 s2 s3 s4 s5 " "$(slow -S record 1)"
 done_testing
