@@ -28,6 +28,7 @@ struct counts {
 /* One worktree being measured. */
 struct du {
 	char *root, *admin, *id;
+	char *modules;              /* the admin's modules/: own submodules count */
 	struct wt_walk *walk;
 	struct wt_artifacts *arts;  /* what is recreatable, asked of git on first need */
 	struct du *next;            /* in the list the progress line reads */
@@ -334,7 +335,8 @@ static int
 measure(struct du *du, struct wt_rec *f)
 {
 	struct wt_walk_ops ops = { .entry = entry, .error = walk_error, .arg = du,
-				   .ctx_size = sizeof(struct counts), .flags = opt.walkflags };
+				   .ctx_size = sizeof(struct counts), .flags = opt.walkflags,
+				   .modules = du->modules };
 	struct wt_obj o;
 	struct counts *c;
 	long long size = 0, apparent = 0, files = 0, dirs = 0, art[MAXKINDS], asum = 0;
@@ -422,6 +424,11 @@ work(struct wt_rec *r, int worker, void *arg)
 	}
 	du.admin = wt_git_admin_dir(du.root);
 	du.arts = wt_artifacts_new(du.root, NULL, NULL);
+	if (du.admin) {
+		wt_buf_addf(&fp, "%s/modules", du.admin);
+		du.modules = realpath(fp.s, NULL);
+		wt_buf_reset(&fp);
+	}
 	fingerprint(du.admin, &fp);
 	if (!opt.nocache && opt.ttl > 0 && cache_get(&st, du.root, fp.s, &f)) {
 		cached = 1;
@@ -442,6 +449,7 @@ out:
 	wt_walk_free(du.walk);
 	free(du.root);
 	free(du.admin);
+	free(du.modules);
 	free(du.id);
 	wt_rec_release(&f);
 	wt_buf_release(&fp);

@@ -1,7 +1,10 @@
 /* gitdir.c: git's own files, read directly: no libgit2 for who needs only these. */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "wt.h"
 
@@ -30,7 +33,6 @@ wt_git_admin_dir(const char *path)
 		wt_buf_adds(&b, s + 8);
 	else
 		wt_buf_addf(&b, "%s/%s", path, s + 8);
-	free(s);
 	/* Without trailing slashes, but "/" stays. */
 	while (b.len > 1 && b.s[b.len - 1] == '/')
 		b.s[--b.len] = '\0';
@@ -70,4 +72,37 @@ wt_git_in_progress(const char *admin)
 	}
 	wt_buf_release(&b);
 	return op;
+}
+
+int
+wt_git_own_submodule(int fd, const char *modules)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	char self[64], *dir = NULL, *real = NULL;
+	size_t n = strlen(modules);
+	int gfd, own = 0;
+	ssize_t len;
+	char buf[4096];
+
+	/* A submodule's .git is a file: "gitdir: PATH", PATH often relative. */
+	if ((gfd = openat(fd, ".git", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	len = read(gfd, buf, sizeof(buf) - 1);
+	close(gfd);
+	if (len <= 8 || strncmp(buf, "gitdir: ", 8) != 0)
+		return 0;
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (buf[8] != '/' && !(dir = realpath(self, NULL)))
+		return 0;
+	if (dir)
+		wt_buf_addf(&b, "%s/%s", dir, buf + 8);
+	else
+		wt_buf_adds(&b, buf + 8);
+	own = (real = realpath(b.s, NULL)) && strncmp(real, modules, n) == 0 && real[n] == '/';
+	wt_buf_release(&b);
+	free(dir);
+	free(real);
+	return own;
 }

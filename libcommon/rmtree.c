@@ -55,6 +55,7 @@ struct prm {
 	int rootfd;
 	dev_t dev;
 	uint64_t mnt;
+	char *modules;              /* a verified worktree's submodule repositories */
 	atomic_ullong files, dirs, bytes, skipped;
 	atomic_int failed, first_errno, paused;
 	long pause_after;
@@ -186,6 +187,17 @@ take_dir(struct prm *p, struct node *parent, const char *name, int root)
 		/* A mount point: another filesystem, or a bind mount, is never entered. */
 		p->skipped++;
 		broke(p, parent, EXDEV);
+		close(fd);
+		return;
+	}
+	/*
+	 * Below what the caller named, a directory with a .git entry is
+	 * another repository or worktree: never removed with its parent.
+	 */
+	if (!root && faccessat(fd, ".git", F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !(p->modules && wt_git_own_submodule(fd, p->modules))) {
+		p->skipped++;
+		broke(p, parent, EBUSY);
 		close(fd);
 		return;
 	}
@@ -395,6 +407,14 @@ run(int dirfd, const char *const *names, size_t n, int jobs,
 	}
 	p.dev = st.st_dev;
 	p.rootfd = dirfd;
+	/* A worktree's own submodules go with it; their repositories are checked before. */
+	if (t) {
+		struct wt_buf m = WT_BUF_INIT;
+
+		wt_buf_addf(&m, "%s/modules", t->admin);
+		p.modules = realpath(m.s, NULL);
+		wt_buf_release(&m);
+	}
 	p.jobs = jobs < 1 ? 1 : jobs;
 	p.pause_after = e && *e ? atol(e) : 0;
 	pthread_mutex_init(&p.mu, NULL);
@@ -417,6 +437,7 @@ run(int dirfd, const char *const *names, size_t n, int jobs,
 		pthread_join(th[j], NULL);
 	free(th);
 	free(p.q);
+	free(p.modules);
 	pthread_mutex_destroy(&p.mu);
 	pthread_mutex_destroy(&p.linkmu);
 	pthread_cond_destroy(&p.cv);

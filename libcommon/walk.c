@@ -423,23 +423,26 @@ lists_git(const char *buf, ssize_t n)
  * wo->dents (n bytes). A directory of one batch, the common case, costs
  * no call more than reading it does: the batch after it, read ahead, is
  * empty. A longer one is listed to its end and then read again from the
- * start. Returns 1 when it holds one, 0 when not, with *more set when the
- * directory is to be read again; -1 on a read error.
+ * start. Returns 1 when it holds one, 0 when not, -1 on a read error;
+ * *rewound is 1 when the directory is to be read again from its start, and
+ * *done 1 when the first batch was all of it.
  */
 static int
-holds_git(struct worker *wo, struct frame *f, ssize_t n, int *more)
+holds_git(struct worker *wo, struct frame *f, ssize_t n, int *rewound, int *done)
 {
 	ssize_t m;
 	int found = lists_git(wo->dents, n);
 
-	*more = 0;
+	*rewound = *done = 0;
 	if (found)
 		return 1;
 	if (!wo->ahead)
 		wo->ahead = wt_xmalloc(DENTS);
-	if ((m = getdents64(f->fd, wo->ahead, DENTS)) <= 0)
+	if ((m = getdents64(f->fd, wo->ahead, DENTS)) <= 0) {
+		*done = m == 0;
 		return m < 0 ? -1 : 0;
-	*more = 1;
+	}
+	*rewound = 1;
 	do
 		found = lists_git(wo->ahead, m);
 	while (!found && (m = getdents64(f->fd, wo->ahead, DENTS)) > 0);
@@ -488,11 +491,12 @@ read_dir(struct worker *wo, struct wt_walk *w)
 {
 	struct frame *f = &wo->fr[wo->nfr - 1];
 	ssize_t n;
-	int more = 1, rc;
+	int more = 1, rc, rewound, done;
 
 	n = getdents64(f->fd, wo->dents, DENTS);
 	if (n > 0 && f->dir->parent && !(w->ops.flags & WT_WALK_ENTER_NESTED)) {
-		if ((rc = holds_git(wo, f, n, &more)) != 0) {
+		if ((rc = holds_git(wo, f, n, &rewound, &done)) != 0 &&
+		    !(rc > 0 && w->ops.modules && wt_git_own_submodule(f->fd, w->ops.modules))) {
 			if (rc > 0)
 				nested(wo, w, f);
 			else
@@ -501,8 +505,10 @@ read_dir(struct worker *wo, struct wt_walk *w)
 			f->end = wo->names.len;
 			return;
 		}
-		if (more)
+		/* Read again from the start, or known to be one batch, or read on. */
+		if (rewound)
 			n = getdents64(f->fd, wo->dents, DENTS);
+		more = !done;
 	}
 	for (; n > 0; n = more ? getdents64(f->fd, wo->dents, DENTS) : 0) {
 		if (batch(wo, w, f, wo->dents, n) == WT_WALK_STOP ||

@@ -574,6 +574,11 @@ struct wt_walk_ops {
 	 * its entry did, e->tag its tag). Its own entry was reported already.
 	 */
 	void (*nested)(const struct wt_walk_ent *e, void *arg);
+	/*
+	 * The resolved modules/ of the root worktree's admin directory, or
+	 * NULL: a checkout of one of its own submodules is walked as part of it.
+	 */
+	const char *modules;
 };
 /* threads workers (1: walks run in the caller's thread). wt_walker_free joins. */
 struct wt_walker *wt_walker_new(int threads);
@@ -907,7 +912,10 @@ pid_t wt_path_in_use(const char *path);
  * links are removed, never followed; a directory on another device or mount
  * (a mount point, a bind mount of the same filesystem included) than the
  * directory the removal starts in is never entered: it is counted in skipped
- * and the call fails with EXDEV. bytes counts blocks freed: a file that has
+ * and the call fails with EXDEV; nor is a directory below the names given
+ * that holds a .git entry (another repository or worktree, never removed
+ * with its parent): counted in skipped, the call fails with EBUSY. bytes
+ * counts blocks freed: a file that has
  * other links frees nothing, so of a file's links in the tree the last one
  * counts. What was removed is added to rs; the return is 0, or -1 with errno
  * of the first failure when anything stayed. WT_TEST_PAUSE_AFTER=N in the
@@ -922,7 +930,8 @@ int wt_rmtree_at(int dirfd, const char *name, struct wt_rm_stats *rs);
  * The same for a verified worktree's top, failing with ESTALE when the
  * directory there is no longer the one verified; the removal stays on the
  * top's own device and mount. Its .git entry is removed last, so an
- * interrupted removal leaves a worktree that can still be verified.
+ * interrupted removal leaves a worktree that can still be verified. The
+ * worktree's own submodule checkouts (wt_git_own_submodule) go with it.
  */
 int wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs);
 /*
@@ -964,6 +973,13 @@ char *wt_git_admin_dir(const char *path);
  * Such state is work an archive cannot carry and a removal would lose.
  */
 const char *wt_git_in_progress(const char *admin);
+/*
+ * 1 when the directory open at fd is a checkout of a submodule of the
+ * worktree whose submodule repositories are in modules (its admin
+ * directory's modules/, resolved): its .git file names a directory there.
+ * Such a checkout is part of the worktree, not another repository in it.
+ */
+int wt_git_own_submodule(int fd, const char *modules);
 
 /* git.c: helpers around libgit2 (a program using none links no libgit2) */
 struct git_repository;
