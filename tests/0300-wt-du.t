@@ -3,7 +3,6 @@
 . "$(dirname "$0")/lib.sh"
 plan 49
 
-rec() { printf '{"id":"%s","path":"%s"}\n' "$1" "$2"; }
 field() { jq -r ".$1"; }
 dub() { du -sB1 "$1" | cut -f1; }
 dua() { du -sb --apparent-size "$1" | cut -f1; }

@@ -10,8 +10,6 @@ printf 'node_modules\n.env\n*.db\n__pycache__/\n' > .gitignore
 echo '{"name":"x"}' > package.json
 git add .gitignore package.json && git commit -q -m ignores && git push -q origin main
 
-# rec ID: the record git gives for worktree ID.
-rec() { (cd "$T/r" && wt-ls) | jq -c --arg id "$1" 'select(.id == $id)'; }
 # add ID: a linked worktree on a new branch ID with one commit of its own.
 add() {
 	git -C "$T/r" worktree add -q "$T/$1" -b "$1" &&
@@ -20,7 +18,7 @@ add() {
 # rm_rule ID [OPTIONS]: wt-rm on ID; prints the exit status and the rule.
 rm_rule() {
 	_id=$1; shift
-	rec "$_id" | wt-rm "$@" > "$T/out" 2> "$T/err"
+	ls_rec "$_id" | wt-rm "$@" > "$T/out" 2> "$T/err"
 	echo "$? $(jq -r '.error.context.rule // "none"' < "$T/out")"
 }
 intact() { test -d "$T/$1" && test -f "$T/$1/$1.txt" && git -C "$T/r" rev-parse -q --verify "refs/heads/$1" > /dev/null; }
@@ -29,7 +27,7 @@ intact() { test -d "$T/$1" && test -f "$T/$1/$1.txt" && git -C "$T/r" rev-parse 
 add ff
 mkdir -p "$T/ff/node_modules/dep" && echo 'x' > "$T/ff/node_modules/dep/index.js"
 git merge -q --ff-only ff
-rec ff | wt-rm > "$T/out" 2> "$T/err"
+ls_rec ff | wt-rm > "$T/out" 2> "$T/err"
 check_same "merged and clean: removed, exit 0" 0 $?
 check_same "fields: removed, branch_deleted, merged_reason" \
 	'{"removed":true,"branch_deleted":true,"merged":true,"merged_reason":"ancestor"}' \
@@ -86,7 +84,7 @@ add unp
 check_same "commits neither merged nor pushed refuse" "1 unmerged" "$(rm_rule unp)"
 check_same "merged is false" false "$(jq .merged < "$T/out")"
 git -C "$T/unp" push -q -u origin unp 2>/dev/null
-rec unp | wt-rm > "$T/out" 2> "$T/err"
+ls_rec unp | wt-rm > "$T/out" 2> "$T/err"
 check_same "pushed to its upstream: removed, the unmerged branch kept" \
 	'0 {"removed":true,"branch_deleted":false}' \
 	"$? $(jqf '{removed, branch_deleted}' < "$T/out")"
@@ -127,7 +125,7 @@ check "the main worktree is intact" test -f "$T/r/a.txt" -a -d "$T/r/.git"
 # A foreign checkout at a worktree's path: another repository's linked worktree.
 add fx
 git merge -q --ff-only fx
-fxrec=$(rec fx)
+fxrec=$(ls_rec fx)
 rm -rf "$T/fx"
 mkrepo "$T/other" > /dev/null 2>&1
 git -C "$T/other" worktree add -q "$T/fx" -b foreign
@@ -145,7 +143,7 @@ add sl
 git merge -q --ff-only sl
 ln -s "$T/sl" "$T/sl-link"
 check_same "a path that is a symbolic link refuses" "1 symlink" \
-	"$(rec sl | jq -c --arg p "$T/sl-link" '.path = $p' | wt-rm > "$T/out" 2> /dev/null; echo "$? $(jq -r .error.context.rule < "$T/out")")"
+	"$(ls_rec sl | jq -c --arg p "$T/sl-link" '.path = $p' | wt-rm > "$T/out" 2> /dev/null; echo "$? $(jq -r .error.context.rule < "$T/out")")"
 check "the linked worktree is intact" intact sl
 
 if mkdir -p "$T/mnt-src" && echo keep > "$T/mnt-src/keep" && add mn &&
@@ -181,7 +179,7 @@ un false not merged' \
 	"$(printf '%s\n' "$g" | jq -r 'select(.id == "mc" or .id == "rb" or .id == "sq" or .id == "tr" or .id == "un") | "\(.id) \(.merged) \(.merged_reason)"')"
 check_same "wt-ls -g: the main worktree is the base itself (unknown)" 'null' \
 	"$(printf '%s\n' "$g" | jq -c 'select(.main) | .merged')"
-for id in mc rb sq tr; do rec "$id"; done | wt-rm > "$T/out" 2> "$T/err"
+for id in mc rb sq tr; do ls_rec "$id"; done | wt-rm > "$T/out" 2> "$T/err"
 check_same "merge commit, rebase, squash: all removed" 0 $?
 check_same "reasons and branches deleted" \
 	'mc ancestor true null
@@ -194,7 +192,7 @@ check_same "squashed commits keep a ref at the old tip" "sq2" \
 
 # -n: what would happen, and nothing happens.
 add dry && git merge -q --ff-only dry
-rec dry | wt-rm -n > "$T/out"
+ls_rec dry | wt-rm -n > "$T/out"
 check_same "-n prints what it would do" '{"removed":false,"would":{"remove":true,"delete_branch":"dry"}}' \
 	"$(jqf '{removed, would}' < "$T/out")"
 check "-n removes nothing" intact dry
@@ -209,7 +207,7 @@ add frc
 check_same "without -f: refused, naming every rule" \
 	'1 modified ["modified","untracked","precious","unmerged"]' \
 	"$(rm_rule frc | cut -d' ' -f1) modified $(jqf .error.context.rules < "$T/out")"
-rec frc | wt-rm -f > "$T/out" 2> "$T/err"
+ls_rec frc | wt-rm -f > "$T/out" 2> "$T/err"
 check_same "-f removes it and names the backup ref" '0 true "refs/wt/removed/frc" false' \
 	"$? $(jqf '.removed, .backup_ref, .branch_deleted' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
 check_same "-f says so on stderr" "wt-rm: 'frc': work saved in refs/wt/removed/frc" "$(cat "$T/err")"
@@ -255,7 +253,7 @@ check_same "the record passes through with its own fields kept" '{"id":"ra","x":
 # A record whose id matches the registry but whose path does not is not unregistered.
 add rc && git merge -q --ff-only rc
 printf '{"id":"rc","path":"/not/this/one","status":"active"}\n' > "$WT_HOME/registry.ndjson"
-rec rc | wt-rm > /dev/null 2>&1
+ls_rec rc | wt-rm > /dev/null 2>&1
 check_same "another worktree's registry record with the same id stays" \
 	'{"id":"rc","path":"/not/this/one","status":"active"}' "$(cat "$WT_HOME/registry.ndjson")"
 rm -f "$WT_HOME/registry.ndjson"
@@ -263,7 +261,7 @@ rm -f "$WT_HOME/registry.ndjson"
 # Filters: error records pass untouched, bad lines become InputError, order is kept.
 add o1 && add o2 && git merge -q --ff-only o1 && git merge -q o2 -m o2
 printf '%s\n{"id":"e","path":"/x","error":{"kind":"WorktreeError","message":"m"}}\nnot json\n%s\n' \
-	"$(rec o1)" "$(rec o2)" | wt-rm -j 3 > "$T/out" 2> "$T/err"
+	"$(ls_rec o1)" "$(ls_rec o2)" | wt-rm -j 3 > "$T/out" 2> "$T/err"
 check_same "exit 1 when a record carries an error" 1 $?
 check_same "order and pass-through" 'o1 true
 e null

@@ -13,7 +13,7 @@ for step in $steps; do
 	w=k-$step
 	mkwt $w
 	snap "$T/$w" > "$T/$w.before"
-	rec $w > "$T/$w.in"
+	lsd_rec $w > "$T/$w.in"
 	WT_TEST_PAUSE=$step wt-archive < "$T/$w.in" > "$T/$w.out" 2> "$T/$w.err" &
 	pid=$!
 	wait_stopped $pid && kill -9 $pid
@@ -44,7 +44,7 @@ check "a run killed while writing leaves a temporary the next run removes" \
 
 # Work done after a run died with its marker set is not lost: the next run archives afresh.
 mkwt k-new
-rec k-new > "$T/in"
+lsd_rec k-new > "$T/in"
 WT_TEST_PAUSE=marked wt-archive < "$T/in" > /dev/null 2>&1 &
 pid=$!
 wait_stopped $pid && kill -9 $pid
@@ -59,7 +59,7 @@ check_same "and the new work comes back" "$(cat "$T/k-new.before")" "$(snap "$T/
 # Staged work or a commit after a crash is work too: the next run archives afresh.
 for how in stage commit; do
 	mkwt k-$how
-	rec k-$how > "$T/in"
+	lsd_rec k-$how > "$T/in"
 	WT_TEST_PAUSE=marked wt-archive < "$T/in" > /dev/null 2>&1 &
 	pid=$!
 	wait_stopped $pid && kill -9 $pid
@@ -78,7 +78,7 @@ done
 
 # Work written while the archive is made: it would not be in it, so the worktree stays.
 mkwt k-busy
-rec k-busy > "$T/in"
+lsd_rec k-busy > "$T/in"
 WT_TEST_PAUSE=verified wt-archive < "$T/in" > "$T/out" 2> "$T/err" &
 pid=$!
 wait_stopped $pid
@@ -97,7 +97,7 @@ if mount -t tmpfs -o size=256k tmpfs "$T/small" 2>/dev/null; then
 	mkwt k-full
 	head -c 2000000 /dev/urandom > "$T/k-full/big.bin"
 	snap "$T/k-full" > "$T/k-full.before"
-	rec k-full | wt-archive -o "$T/small" > "$T/out" 2> "$T/err"
+	lsd_rec k-full | wt-archive -o "$T/small" > "$T/out" 2> "$T/err"
 	check_same "a full disk: exit 1, an error record at the write step" '1 "write"' \
 		"$? $(jqf .error.context.step < "$T/out")"
 	check "the error says the disk is full" sh -c "jq -r .error.message < '$T/out' | grep -q 'No space left'"
@@ -109,12 +109,12 @@ if mount -t tmpfs -o size=256k tmpfs "$T/small" 2>/dev/null; then
 	# A mount point inside: neither the archive nor the removal may enter it.
 	mkdir "$T/k-full/mnt"
 	mount -t tmpfs -o size=64k tmpfs "$T/k-full/mnt" && echo other > "$T/k-full/mnt/f"
-	rec k-full | wt-archive > "$T/out" 2>/dev/null
+	lsd_rec k-full | wt-archive > "$T/out" 2>/dev/null
 	check "a mount point inside the worktree is refused" sh -c \
 		"jq -r .error.message < '$T/out' | grep -q 'mount point' && test -f '$T/k-full/mnt/f'"
 	umount "$T/k-full/mnt"
 	mount --bind "$T/k-full/d" "$T/k-full/empty" 2>/dev/null
-	rec k-full | wt-archive > "$T/out" 2>/dev/null
+	lsd_rec k-full | wt-archive > "$T/out" 2>/dev/null
 	check "a bind mount of the same filesystem inside is refused" sh -c \
 		"jq -r .error.message < '$T/out' | grep -q 'mount point' && test -f '$T/k-full/d/e/f.txt'"
 	umount "$T/k-full/empty" 2>/dev/null

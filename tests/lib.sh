@@ -59,3 +59,17 @@ mkrepo() {
 	 echo two > b.txt && git add b.txt && git commit -q -m two &&
 	 git remote add origin "file://$1.remote.git" && git push -q -u origin main)
 }
+
+# Records for a test's input. Different things, different names:
+# rec ID PATH: a minimal record, only id and path.
+rec() { printf '{"id":"%s","path":"%s"}\n' "$1" "$2"; }
+# ls_rec ID [DIR]: the record that wt-ls, run in the repository DIR (default
+# $T/r), writes for the worktree ID: the registry's when it has one, else git's.
+ls_rec() {
+	(cd "${2:-$T/r}" && wt-ls) | jq -c --arg id "$1" 'select(.id == $id)'
+}
+# lsd_rec ID [DIR]: the record that wt-ls -d DIR (default $T/r) writes for
+# the linked worktree ID: git's fields merged into the registry's.
+lsd_rec() {
+	wt-ls -d "${2:-$T/r}" | jq -c --arg id "$1" 'select(.id == $id)'
+}
