@@ -2,7 +2,7 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 71
+plan 72
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -71,10 +71,7 @@ add busy
 git merge -q --ff-only busy
 sh -c 'cd "$1" && exec sleep 60' sh "$T/busy/" &
 sleeper=$!
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	[ "$(readlink /proc/$sleeper/cwd 2>/dev/null)" = "$T/busy" ] && break
-	sleep 0.1
-done
+check "the sleeping process has its cwd in the worktree" wait_cwd $sleeper "$T/busy"
 check_same "in use by a sleeping process whose cwd is inside refuses" "1 in_use" "$(rm_rule busy)"
 check_same "the error names the process" "$sleeper" "$(jq .error.context.pid < "$T/out")"
 kill "$sleeper"; wait "$sleeper" 2>/dev/null

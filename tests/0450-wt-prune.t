@@ -2,7 +2,7 @@
 # wt-prune: artifacts go, sources and anything tracked or precious stay; links are
 # not followed, mounts not entered; a killed run's trash is finished; gc once per repo.
 . "$(dirname "$0")/lib.sh"
-plan 50
+plan 51
 
 # tree DIR: every entry with its type, size, link target and content hash.
 tree() {
@@ -113,10 +113,7 @@ check_same "a locked worktree is refused and kept" '1 "locked" true' \
 	"$? $(jqf .error.context.rule < "$T/out") $(test -d "$T/lk/node_modules/x" && echo true)"
 sh -c 'cd "$1" && exec sleep 60' sh "$T/w/src" &
 sleeper=$!
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	[ "$(readlink /proc/$sleeper/cwd 2>/dev/null)" = "$T/w/src" ] && break
-	sleep 0.1
-done
+check "the sleeping process has its cwd in the worktree" wait_cwd $sleeper "$T/w/src"
 ls_rec w | wt-prune > "$T/out" 2> /dev/null
 check_same "a worktree in use is refused" '1 "in_use"' "$? $(jqf .error.context.rule < "$T/out")"
 ls_rec w | wt-prune -f > "$T/out" 2> /dev/null

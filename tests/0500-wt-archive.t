@@ -2,7 +2,7 @@
 # wt-archive and wt-restore: the round trip, the archive as tar sees it, options, safety.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 51
+plan 52
 
 mkrepo "$T/r"
 mkwt w1
@@ -131,10 +131,10 @@ lsd_rec p1 | wt-archive > "$T/out" 2>/dev/null
 check "a locked worktree is refused" sh -c "jq -r .error.message < '$T/out' | grep -q locked && test -d '$T/p1/d'"
 (cd "$T/p2" && exec sleep 30) &
 sleeper=$!
-sleep 0.2
+check "the sleeping process has its cwd in the worktree" wait_cwd $sleeper "$T/p2"
 lsd_rec p2 | wt-archive > "$T/out" 2>/dev/null
 check "a worktree in use is refused" sh -c "jq -r .error.message < '$T/out' | grep -q 'in use' && test -d '$T/p2/d'"
-kill $sleeper
+kill $sleeper; wait $sleeper 2>/dev/null
 mkrepo "$T/other"
 git -C "$T/other" worktree add -q "$T/foreign"
 lsd_rec p3 | jq -c --arg p "$T/foreign" '.path = $p' | wt-archive > "$T/out" 2>/dev/null
