@@ -2,31 +2,48 @@
 # wt-archive killed at every step loses nothing; a full disk leaves the worktree.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-steps="protected writing written verified renamed marked journaled removing removed"
 plan 53
 
 mkrepo "$T/r"
 A="$WT_HOME/archives"
 J="$WT_HOME/registry.journal"
 
-for step in $steps; do
+# journaled_archive ID: the archive that a journal patch marking ID archived
+# names, when that file is there. Only a verified archive gets its final name.
+journaled_archive() {
+	[ -f "$J" ] || return 1
+	_a=$(jq -r --arg id "$1" 'select((.id // .record.id) == $id) |
+		(.fields // .record) | select(.archived == true) | .archive' "$J" | tail -n 1)
+	case $_a in "$A/$1"-*.tar.zst) [ -f "$_a" ] ;; *) return 1 ;; esac
+}
+
+# The matrix: each step (cmd/wt-archive.c's pause_at), and what a kill -9
+# there leaves: the worktree (intact as it was, or gone) and whether a
+# verified archive with its journal entry is there. Each step must stop the
+# program and leave exactly its state, so a step that stops reaching it fails.
+# From journaled until the removal begins both outcomes hold; after it only
+# the archive does.
+while read -r step worktree archive <&3; do
 	w=k-$step
 	mkwt $w
 	snap "$T/$w" > "$T/$w.before"
 	lsd_rec $w > "$T/$w.in"
 	WT_TEST_PAUSE=$step wt-archive < "$T/$w.in" > "$T/$w.out" 2> "$T/$w.err" &
 	pid=$!
-	wait_stopped $pid && kill -9 $pid
+	stopped=running-on
+	wait_stopped $pid && grep -q "paused at $step\$" "$T/$w.err" && stopped=stopped
+	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
-	# Right after the kill: the worktree as it was, or a verified archive with its journal entry.
 	if [ "$(snap "$T/$w" 2>/dev/null)" = "$(cat "$T/$w.before")" ]; then
-		ok 0 "kill -9 at $step: the worktree is intact"
-	elif ls "$A/$w"-*.tar.zst > /dev/null 2>&1 && grep -q "\"$w\"" "$J" &&
-	     grep -q '"archived":true' "$J"; then
-		ok 0 "kill -9 at $step: a verified archive and its journal entry"
+		got_w=intact
+	elif [ ! -e "$T/$w" ]; then
+		got_w=gone
 	else
-		ok 1 "kill -9 at $step: neither the worktree nor an archive with its journal entry"
+		got_w=changed
 	fi
+	journaled_archive $w && got_a=yes || got_a=no
+	check_same "kill -9 at $step: worktree $worktree, archive with journal entry: $archive" \
+		"stopped $worktree $archive" "$stopped $got_w $got_a"
 	# A removal cut short: part of the tree gone, .git (removed last) still there.
 	[ $step = removing ] && rm -rf "$T/$w/d" "$T/$w/blob.bin" "$T/$w/empty"
 	wt-archive < "$T/$w.in" > "$T/$w.out" 2> "$T/$w.err"
@@ -38,7 +55,17 @@ for step in $steps; do
 	wt-ls -i $w | wt-restore > /dev/null 2>&1
 	check_same "after $step, wt-restore gives back everything" "$(cat "$T/$w.before")" \
 		"$(snap "$T/$w" 2>&1)"
-done
+done 3<<EOF
+protected intact no
+writing   intact no
+written   intact no
+verified  intact no
+renamed   intact no
+marked    intact no
+journaled intact yes
+removing  intact yes
+removed   gone   yes
+EOF
 check "a run killed while writing leaves a temporary the next run removes" \
 	grep -q "removed the partial archive" "$T/k-writing.err"
 
