@@ -42,7 +42,7 @@ check_same() { # check_same DESCRIPTION EXPECTED ACTUAL
 		ok 0 "$1"
 	else
 		ok 1 "$1"
-		printf '# expected:\n%s\n# got:\n%s\n' "$2" "$3" | sed 's/^/# /'
+		printf 'expected:\n%s\ngot:\n%s\n' "$2" "$3" | sed 's/^/# /'
 	fi
 }
 skip() { _n=$((_n + 1)); echo "ok $_n # skip $1"; }
