@@ -675,6 +675,14 @@ int wt_rmtree_parallel(int dirfd, const char *const *names, size_t n, int jobs,
  * entry at path. A new string, or NULL.
  */
 char *wt_git_admin_dir(const char *path);
+/*
+ * The commit id (hex) that the ref name, "HEAD" or "refs/...", holds for the
+ * worktree whose git admin directory is admin: symbolic refs followed, the
+ * loose ref else packed-refs, per-worktree refs from admin and the others
+ * from the common directory. A new string, or NULL when it does not resolve
+ * (an unborn branch, no such ref, a ref store other than files).
+ */
+char *wt_git_ref_id(const char *admin, const char *name);
 
 /* git.c: helpers around libgit2 (a program using none links no libgit2) */
 struct git_repository;
