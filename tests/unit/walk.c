@@ -166,18 +166,17 @@ ref(const char *p, const struct stat *st, int flag, struct FTW *f)
 int
 main(void)
 {
-	char tmpl[] = "/tmp/wt-walk.XXXXXX", name[32];
+	char name[32];
 	struct wt_buf b = WT_BUF_INIT;
 	struct count one, four;
 	struct opts o;
 	int root, a, fd, i, j, k, workers, rc;
 	long errors;
-	char *top;
+	const char *top;
 
 	wt_setprogname("walk");
 	plan(20);
-	if (!(top = mkdtemp(tmpl)))
-		return 2;
+	top = scratch();
 	root = open(top, O_RDONLY | O_DIRECTORY);
 
 	/* A bushy tree: 24 directories of 16 directories of 6 files. */
@@ -310,15 +309,5 @@ main(void)
 
 	wt_buf_release(&b);
 	close(root);
-	{
-		char *argv[] = { "rm", "-rf", top, NULL };
-		pid_t pid = fork();
-
-		if (pid == 0) {
-			execvp("rm", argv);
-			_exit(127);
-		}
-		waitpid(pid, NULL, 0);
-	}
 	return done_testing();
 }
