@@ -161,43 +161,30 @@ stamp(struct wt_buf *b, const char *path)
 
 /*
  * What the cached answer depends on besides time: the worktree's HEAD, the
- * branch it points at (a commit moves the branch, not HEAD) and its index.
+ * commit it resolves to (a commit moves the branch, not HEAD) and its index.
+ * The commit is read by content: two commits within one mtime tick leave a
+ * ref of the same mtime and size.
  */
 static void
 fingerprint(const char *admin, struct wt_buf *fp)
 {
-	struct wt_buf p = WT_BUF_INIT, common = WT_BUF_INIT;
-	char *head = NULL, *cd = NULL;
+	struct wt_buf p = WT_BUF_INIT;
+	char *head, *id;
 
 	if (!admin) {
 		wt_buf_adds(fp, "no-git");
 		return;
 	}
 	wt_buf_addf(&p, "%s/HEAD", admin);
-	stamp(fp, p.s);
 	head = wt_read_small(p.s, 4096);
-	wt_buf_reset(&p);
-	wt_buf_addf(&p, "%s/commondir", admin);
-	if ((cd = wt_read_small(p.s, 4096)) && *cd)
-		wt_buf_addf(&common, cd[0] == '/' ? "%s" : "%s/%s",
-			    cd[0] == '/' ? cd : admin, cd);
-	else
-		wt_buf_adds(&common, admin);
-	if (head && strncmp(head, "ref: ", 5) == 0 && !strstr(head, "..")) {
-		wt_buf_reset(&p);
-		wt_buf_addf(&p, "%s/%s", common.s, head + 5);
-		stamp(fp, p.s);
-		wt_buf_reset(&p);
-		wt_buf_addf(&p, "%s/packed-refs", common.s);
-		stamp(fp, p.s);
-	}
+	id = wt_git_ref_id(admin, "HEAD");
+	wt_buf_addf(fp, "%s;%s;", head ? head : "-", id ? id : "-");
 	wt_buf_reset(&p);
 	wt_buf_addf(&p, "%s/index", admin);
 	stamp(fp, p.s);
 	free(head);
-	free(cd);
+	free(id);
 	wt_buf_release(&p);
-	wt_buf_release(&common);
 }
 
 static void

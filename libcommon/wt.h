@@ -980,6 +980,14 @@ const char *wt_git_in_progress(const char *admin);
  * Such a checkout is part of the worktree, not another repository in it.
  */
 int wt_git_own_submodule(int fd, const char *modules);
+/*
+ * The commit id (hex) that the ref name, "HEAD" or "refs/...", holds for the
+ * worktree whose git admin directory is admin: symbolic refs followed, the
+ * loose ref else packed-refs, per-worktree refs from admin and the others
+ * from the common directory. A new string, or NULL when it does not resolve
+ * (an unborn branch, no such ref, a ref store other than files).
+ */
+char *wt_git_ref_id(const char *admin, const char *name);
 
 /* git.c: helpers around libgit2 (a program using none links no libgit2) */
 struct git_repository;

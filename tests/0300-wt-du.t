@@ -1,9 +1,8 @@
 #!/bin/sh
 # wt-du: sizes as GNU du counts them, artifacts, the cache, order and pass-through.
 . "$(dirname "$0")/lib.sh"
-plan 51
+plan 53
 
-rec() { printf '{"id":"%s","path":"%s"}\n' "$1" "$2"; }
 field() { jq -r ".$1"; }
 dub() { du -sB1 "$1" | cut -f1; }
 dua() { du -sb --apparent-size "$1" | cut -f1; }
@@ -175,9 +174,20 @@ git commit -q -m new
 check_same "a commit (HEAD moved): measured again" false \
 	"$(rec c "$T/c" | wt-du | field du_cached)"
 rec c "$T/c" | wt-du > /dev/null
-sleep 0.01
+ref="$T/r/.git/refs/heads/c"
+touch -r "$ref" "$T/ref.mtime"
 git commit -q --allow-empty -m empty
-check_same "an empty commit moves the branch only: measured again" false \
+# As if within the same mtime tick: the ref has the same size and mtime as before.
+touch -r "$T/ref.mtime" "$ref"
+check_same "an empty commit moves the branch only, in the same mtime tick: measured again" false \
+	"$(rec c "$T/c" | wt-du | field du_cached)"
+git pack-refs --all --prune
+check_same "packing the refs moves no commit: cached (the branch read from packed-refs)" \
+	"true $(git rev-parse HEAD)" \
+	"$(rec c "$T/c" | wt-du | field du_cached) $(test -e "$ref" ||
+		sed -n 's| refs/heads/c$||p' "$T/r/.git/packed-refs")"
+git commit -q --allow-empty -m "on the packed branch"
+check_same "a commit on the packed branch: measured again" false \
 	"$(rec c "$T/c" | wt-du | field du_cached)"
 
 # Order, GNU parallel, pass-through.

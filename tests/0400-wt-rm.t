@@ -2,7 +2,7 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 92
+plan 94
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -10,8 +10,6 @@ printf 'node_modules\n.env\n*.db\n__pycache__/\n' > .gitignore
 echo '{"name":"x"}' > package.json
 git add .gitignore package.json && git commit -q -m ignores && git push -q origin main
 
-# rec ID: the record git gives for worktree ID.
-rec() { (cd "$T/r" && wt-ls) | jq -c --arg id "$1" 'select(.id == $id)'; }
 # add ID: a linked worktree on a new branch ID with one commit of its own.
 add() {
 	git -C "$T/r" worktree add -q "$T/$1" -b "$1" &&
@@ -20,7 +18,7 @@ add() {
 # rm_rule ID [OPTIONS]: wt-rm on ID; prints the exit status and the rule.
 rm_rule() {
 	_id=$1; shift
-	rec "$_id" | wt-rm "$@" > "$T/out" 2> "$T/err"
+	ls_rec "$_id" | wt-rm "$@" > "$T/out" 2> "$T/err"
 	echo "$? $(jq -r '.error.context.rule // "none"' < "$T/out")"
 }
 intact() { test -d "$T/$1" && test -f "$T/$1/$1.txt" && git -C "$T/r" rev-parse -q --verify "refs/heads/$1" > /dev/null; }
@@ -29,7 +27,7 @@ intact() { test -d "$T/$1" && test -f "$T/$1/$1.txt" && git -C "$T/r" rev-parse 
 add ff
 mkdir -p "$T/ff/node_modules/dep" && echo 'x' > "$T/ff/node_modules/dep/index.js"
 git merge -q --ff-only ff
-rec ff | wt-rm > "$T/out" 2> "$T/err"
+ls_rec ff | wt-rm > "$T/out" 2> "$T/err"
 check_same "merged and clean: removed, exit 0" 0 $?
 check_same "fields: removed, branch_deleted, merged_reason" \
 	'{"removed":true,"branch_deleted":true,"merged":true,"merged_reason":"ancestor"}' \
@@ -73,10 +71,7 @@ add busy
 git merge -q --ff-only busy
 sh -c 'cd "$1" && exec sleep 60' sh "$T/busy/" &
 sleeper=$!
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	[ "$(readlink /proc/$sleeper/cwd 2>/dev/null)" = "$T/busy" ] && break
-	sleep 0.1
-done
+check "the sleeping process has its cwd in the worktree" wait_cwd $sleeper "$T/busy"
 check_same "in use by a sleeping process whose cwd is inside refuses" "1 in_use" "$(rm_rule busy)"
 check_same "the error names the process" "$sleeper" "$(jq .error.context.pid < "$T/out")"
 kill "$sleeper"; wait "$sleeper" 2>/dev/null
@@ -86,7 +81,7 @@ add unp
 check_same "commits neither merged nor pushed refuse" "1 unmerged" "$(rm_rule unp)"
 check_same "merged is false" false "$(jq .merged < "$T/out")"
 git -C "$T/unp" push -q -u origin unp 2>/dev/null
-rec unp | wt-rm > "$T/out" 2> "$T/err"
+ls_rec unp | wt-rm > "$T/out" 2> "$T/err"
 check_same "pushed to its upstream: removed, the unmerged branch kept" \
 	'0 {"removed":true,"branch_deleted":false}' \
 	"$? $(jqf '{removed, branch_deleted}' < "$T/out")"
@@ -127,7 +122,7 @@ check "the main worktree is intact" test -f "$T/r/a.txt" -a -d "$T/r/.git"
 # A foreign checkout at a worktree's path: another repository's linked worktree.
 add fx
 git merge -q --ff-only fx
-fxrec=$(rec fx)
+fxrec=$(ls_rec fx)
 rm -rf "$T/fx"
 mkrepo "$T/other" > /dev/null 2>&1
 git -C "$T/other" worktree add -q "$T/fx" -b foreign
@@ -145,7 +140,7 @@ add sl
 git merge -q --ff-only sl
 ln -s "$T/sl" "$T/sl-link"
 check_same "a path that is a symbolic link refuses" "1 symlink" \
-	"$(rec sl | jq -c --arg p "$T/sl-link" '.path = $p' | wt-rm > "$T/out" 2> /dev/null; echo "$? $(jq -r .error.context.rule < "$T/out")")"
+	"$(ls_rec sl | jq -c --arg p "$T/sl-link" '.path = $p' | wt-rm > "$T/out" 2> /dev/null; echo "$? $(jq -r .error.context.rule < "$T/out")")"
 check "the linked worktree is intact" intact sl
 
 if mkdir -p "$T/mnt-src" && echo keep > "$T/mnt-src/keep" && add mn &&
@@ -181,7 +176,7 @@ un false not merged' \
 	"$(printf '%s\n' "$g" | jq -r 'select(.id == "mc" or .id == "rb" or .id == "sq" or .id == "tr" or .id == "un") | "\(.id) \(.merged) \(.merged_reason)"')"
 check_same "wt-ls -g: the main worktree is the base itself (unknown)" 'null' \
 	"$(printf '%s\n' "$g" | jq -c 'select(.main) | .merged')"
-for id in mc rb sq tr; do rec "$id"; done | wt-rm > "$T/out" 2> "$T/err"
+for id in mc rb sq tr; do ls_rec "$id"; done | wt-rm > "$T/out" 2> "$T/err"
 check_same "merge commit, rebase, squash: all removed" 0 $?
 check_same "reasons and branches deleted" \
 	'mc ancestor true null
@@ -194,7 +189,7 @@ check_same "squashed commits keep a ref at the old tip" "sq2" \
 
 # -n: what would happen, and nothing happens.
 add dry && git merge -q --ff-only dry
-rec dry | wt-rm -n > "$T/out"
+ls_rec dry | wt-rm -n > "$T/out"
 check_same "-n prints what it would do" '{"removed":false,"would":{"remove":true,"delete_branch":"dry"}}' \
 	"$(jqf '{removed, would}' < "$T/out")"
 check "-n removes nothing" intact dry
@@ -209,7 +204,7 @@ add frc
 check_same "without -f: refused, naming every rule" \
 	'1 modified ["modified","untracked","precious","unmerged"]' \
 	"$(rm_rule frc | cut -d' ' -f1) modified $(jqf .error.context.rules < "$T/out")"
-rec frc | wt-rm -f > "$T/out" 2> "$T/err"
+ls_rec frc | wt-rm -f > "$T/out" 2> "$T/err"
 check_same "-f removes it and names the backup ref" '0 true "refs/wt/removed/frc" false' \
 	"$? $(jqf '.removed, .backup_ref, .branch_deleted' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
 check_same "-f says so on stderr" "wt-rm: 'frc': work saved in refs/wt/removed/frc" "$(cat "$T/err")"
@@ -255,7 +250,7 @@ check_same "the record passes through with its own fields kept" '{"id":"ra","x":
 # A record whose id matches the registry but whose path does not is not unregistered.
 add rc && git merge -q --ff-only rc
 printf '{"id":"rc","path":"/not/this/one","status":"active"}\n' > "$WT_HOME/registry.ndjson"
-rec rc | wt-rm > /dev/null 2>&1
+ls_rec rc | wt-rm > /dev/null 2>&1
 check_same "another worktree's registry record with the same id stays" \
 	'{"id":"rc","path":"/not/this/one","status":"active"}' "$(cat "$WT_HOME/registry.ndjson")"
 rm -f "$WT_HOME/registry.ndjson"
@@ -263,7 +258,7 @@ rm -f "$WT_HOME/registry.ndjson"
 # Filters: error records pass untouched, bad lines become InputError, order is kept.
 add o1 && add o2 && git merge -q --ff-only o1 && git merge -q o2 -m o2
 printf '%s\n{"id":"e","path":"/x","error":{"kind":"WorktreeError","message":"m"}}\nnot json\n%s\n' \
-	"$(rec o1)" "$(rec o2)" | wt-rm -j 3 > "$T/out" 2> "$T/err"
+	"$(ls_rec o1)" "$(ls_rec o2)" | wt-rm -j 3 > "$T/out" 2> "$T/err"
 check_same "exit 1 when a record carries an error" 1 $?
 check_same "order and pass-through" 'o1 true
 e null
@@ -295,13 +290,13 @@ git -C "$T/r" worktree add -q -f "$T/onmain" main
 ls_says=$( (cd "$T/r" && wt-ls -g) | jq -c 'select(.id == "onmain") | {merged, merged_reason}')
 check_same "wt-ls -g: the base branch itself is unknown" \
 	'{"merged":null,"merged_reason":"the base branch itself"}' "$ls_says"
-rec onmain | wt-rm -n > "$T/out" 2> "$T/err"
+ls_rec onmain | wt-rm -n > "$T/out" 2> "$T/err"
 check_same "wt-rm -n says the same, and would remove it without deleting main" \
 	"$ls_says true null" "$(jq -c '{merged, merged_reason}' < "$T/out") $(jq -c '.would.remove' < "$T/out") $(jq -c '.would.delete_branch' < "$T/out")"
 # -b names a branch of the repository: a revision each worktree resolves its own way is refused.
 add bq
 for b in 'HEAD^{commit}' HEAD 'main~1' '@{u}'; do
-	rec bq | wt-rm -b "$b" > "$T/out" 2> "$T/err"
+	ls_rec bq | wt-rm -b "$b" > "$T/out" 2> "$T/err"
 	echo "$? $(cat "$T/out" | wc -l)"
 done > "$T/bq.out"
 check_same "-b HEAD^{commit}, HEAD, main~1, @{u}: usage errors, nothing read or written" \
@@ -316,7 +311,7 @@ check_same "the message names the file" true "$(jq '.error.message | test("sw\\.
 git -C "$T/sw" update-index --no-skip-worktree sw.txt && git -C "$T/sw" checkout -q sw.txt
 git -C "$T/sw" update-index --assume-unchanged sw.txt && echo 'assumed edit' >> "$T/sw/sw.txt"
 check_same "an edit under assume-unchanged refuses" "1 modified" "$(rm_rule sw)"
-rec sw | wt-rm -f > "$T/out" 2> "$T/err"
+ls_rec sw | wt-rm -f > "$T/out" 2> "$T/err"
 check_same "-f removes it, and the backup ref holds the edit" "0 assumed edit" \
 	"$? $(git -C "$T/r" show "$(jq -r .backup_ref < "$T/out"):sw.txt" | tail -n 1)"
 add sp && git merge -q --ff-only sp && git push -q origin main
@@ -340,11 +335,8 @@ check_same "once pushed, the worktree goes" "0 none" "$(rm_rule sm)"
 add bz && git merge -q --ff-only bz && echo wip > "$T/bz/wip.txt"
 sh -c 'cd "$1" && exec sleep 60' sh "$T/bz/" &
 bzpid=$!
-for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-	[ "$(readlink /proc/$bzpid/cwd 2>/dev/null)" = "$T/bz" ] && break
-	sleep 0.1
-done
-rec bz | wt-rm > "$T/out" 2> "$T/err"
+check "the process is inside" wait_cwd "$bzpid" "$T/bz"
+ls_rec bz | wt-rm > "$T/out" 2> "$T/err"
 check_same "an untracked file and a process inside: both rules, the pid" \
 	"1 [\"untracked\",\"in_use\"] $bzpid" "$? $(jq -c .error.context.rules < "$T/out") $(jq .error.context.pid < "$T/out")"
 check_same "the message names both" true \

@@ -2,14 +2,13 @@
 # wt-prune: artifacts go, sources and anything tracked or precious stay; links are
 # not followed, mounts not entered; a killed run's trash is finished; gc once per repo.
 . "$(dirname "$0")/lib.sh"
-plan 52
+plan 53
 
 # tree DIR: every entry with its type, size, link target and content hash.
 tree() {
 	(cd "$1" && find . -printf '%p %y %s %l\n' | sort &&
 	 find . -type f -exec sha256sum {} + | sort)
 }
-rec() { (cd "$T/r" && wt-ls) | jq -c --arg id "$1" 'select(.id == $id)'; }
 # deps DIR N: a node_modules-like tree of N files in DIR.
 deps() {
 	mkdir -p "$1"
@@ -51,7 +50,7 @@ outside_before=$(tree "$T/outside")
 cd "$T"
 
 dry_before=$(tree "$T/w")
-rec w | wt-prune -n > "$T/out"
+ls_rec w | wt-prune -n > "$T/out"
 check_same "-n: exit 0, what it would prune" \
 	'{"dirs":["build","node_modules","src/__pycache__","sub/node_modules"],"files":1}' \
 	"$(jqf '.would.pruned | .dirs |= sort' < "$T/out")"
@@ -61,7 +60,7 @@ check_same "-n: nothing removed" "$dry_before" "$(tree "$T/w")"
 
 before=$(tree "$T/w")
 status_before=$(git -C "$T/w" status --porcelain)
-rec w | wt-prune > "$T/out" 2> "$T/err"
+ls_rec w | wt-prune > "$T/out" 2> "$T/err"
 check_same "exit 0" 0 $?
 check_same "pruned: the artifact directories and loose compiled files" \
 	'{"dirs":["build","node_modules","src/__pycache__","sub/node_modules"],"files":1}' \
@@ -86,41 +85,38 @@ check "the node_modules link is gone" test ! -e "$T/w/sub/node_modules" -a ! -L 
 check_same "the link's target outside is byte for byte as it was" "$outside_before" "$(tree "$T/outside")"
 check "the trash is empty" test -z "$(ls -A "$T/r/.git/worktrees/w/wt-trash")"
 check_same "git sees no change" "$status_before" "$(git -C "$T/w" status --porcelain)"
-rec w | wt-prune > "$T/out"
+ls_rec w | wt-prune > "$T/out"
 check_same "a second run has nothing to do" '0 {"dirs":[],"files":0}' \
 	"$(jq .freed < "$T/out") $(jqf .pruned < "$T/out")"
 
 # --kinds restricts.
 mkdir -p "$T/w/node_modules/a" "$T/w/src/__pycache__" && echo 1 > "$T/w/src/__pycache__/m.pyc"
-rec w | wt-prune --kinds pycache > "$T/out"
+ls_rec w | wt-prune --kinds pycache > "$T/out"
 check_same "--kinds pycache: only __pycache__" '["src/__pycache__"] true' \
 	"$(jqf .pruned.dirs < "$T/out") $(test -d "$T/w/node_modules/a" && echo true)"
-rec w | wt-prune -k nosuch > /dev/null 2> "$T/err"
+ls_rec w | wt-prune -k nosuch > /dev/null 2> "$T/err"
 check_same "an unknown kind: exit 2" "2 wt-prune: unknown kind 'nosuch'" "$? $(cat "$T/err")"
 
 # Refusals: the main worktree, a locked one, one in use.
-rec r | wt-prune > "$T/out" 2> /dev/null
+ls_rec r | wt-prune > "$T/out" 2> /dev/null
 check_same "the main worktree is refused" '1 "main"' "$? $(jqf .error.context.rule < "$T/out")"
 ln -s "$T/w" "$T/w-link"
-rec w | jq -c --arg p "$T/w-link" '.path = $p' | wt-prune > "$T/out" 2> /dev/null
+ls_rec w | jq -c --arg p "$T/w-link" '.path = $p' | wt-prune > "$T/out" 2> /dev/null
 check_same "a path that is a symbolic link is refused" '1 "symlink"' "$? $(jqf .error.context.rule < "$T/out")"
 : > "$T/r/.git/worktrees/w/index.lock"
-rec w | wt-prune -f > "$T/out" 2> /dev/null
+ls_rec w | wt-prune -f > "$T/out" 2> /dev/null
 check_same "git running in it (index.lock) is refused" '1 "git_running"' "$? $(jqf .error.context.rule < "$T/out")"
 rm "$T/r/.git/worktrees/w/index.lock"
 git -C "$T/r" worktree add -q "$T/lk" -b lk && mkdir -p "$T/lk/node_modules/x" && git -C "$T/r" worktree lock "$T/lk"
-rec lk | wt-prune > "$T/out" 2> /dev/null
+ls_rec lk | wt-prune > "$T/out" 2> /dev/null
 check_same "a locked worktree is refused and kept" '1 "locked" true' \
 	"$? $(jqf .error.context.rule < "$T/out") $(test -d "$T/lk/node_modules/x" && echo true)"
 sh -c 'cd "$1" && exec sleep 60' sh "$T/w/src" &
 sleeper=$!
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	[ "$(readlink /proc/$sleeper/cwd 2>/dev/null)" = "$T/w/src" ] && break
-	sleep 0.1
-done
-rec w | wt-prune > "$T/out" 2> /dev/null
+check "the sleeping process has its cwd in the worktree" wait_cwd $sleeper "$T/w/src"
+ls_rec w | wt-prune > "$T/out" 2> /dev/null
 check_same "a worktree in use is refused" '1 "in_use"' "$? $(jqf .error.context.rule < "$T/out")"
-rec w | wt-prune -f > "$T/out" 2> /dev/null
+ls_rec w | wt-prune -f > "$T/out" 2> /dev/null
 check_same "-f prunes it anyway" '0 ["node_modules"]' "$? $(jqf .pruned.dirs < "$T/out")"
 kill "$sleeper"; wait "$sleeper" 2>/dev/null
 
@@ -132,7 +128,7 @@ echo '{}' > "$T/src2/package.json" && echo 'other fs' > "$T/src2/node_modules/de
 if mount --bind "$T/src1" "$T/m/node_modules/mnt" 2>/dev/null; then
 	mount --bind "$T/src2" "$T/m/ext"
 	src_before=$(tree "$T/src1")$(tree "$T/src2")
-	rec m | wt-prune > "$T/out" 2> "$T/err"
+	ls_rec m | wt-prune > "$T/out" 2> "$T/err"
 	check_same "a node_modules with a mount inside is not pruned; another mount not entered" \
 		'[]' "$(jqf .pruned.dirs < "$T/out")"
 	check "the warning names it" grep -q "mounted inside" "$T/err"
@@ -149,7 +145,7 @@ fi
 git -C "$T/r" worktree add -q "$T/k" -b k
 deps "$T/k/node_modules" 600
 trash="$T/r/.git/worktrees/k/wt-trash"
-rec k > "$T/k.rec"
+ls_rec k > "$T/k.rec"
 WT_TEST_PAUSE_AFTER=50 wt-prune -j 1 < "$T/k.rec" > "$T/out" 2> "$T/err" &
 pruner=$!
 for i in $(seq 100); do grep -q paused "$T/err" && break; sleep 0.1; done
@@ -170,7 +166,7 @@ git -C "$T/r" worktree add -q "$T/g" -b g
 mkrepo "$T/r2" > /dev/null 2>&1
 git -C "$T/r2" worktree add -q "$T/g2" -b g2
 for i in 1 2 3; do echo "$i" > "$T/g/f$i" && git -C "$T/g" add "f$i" && git -C "$T/g" commit -q -m "$i"; done
-{ rec w; rec g; (cd "$T/r2" && wt-ls) | jq -c 'select(.id == "g2")'; rec k; } > "$T/g.recs"
+{ ls_rec w; ls_rec g; ls_rec g2 "$T/r2"; ls_rec k; } > "$T/g.recs"
 GIT_TRACE="$T/trace" wt-prune --gc -j 3 < "$T/g.recs" > "$T/out" 2> "$T/err"
 check_same "--gc: exit 0" 0 $?
 check_same "git gc ran once per repository" 2 "$(grep -c 'built-in: git gc' "$T/trace")"

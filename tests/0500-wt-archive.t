@@ -2,7 +2,7 @@
 # wt-archive and wt-restore: the round trip, the archive as tar sees it, options, safety.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 55
+plan 56
 
 mkrepo "$T/r"
 mkwt w1
@@ -10,7 +10,7 @@ snap "$T/w1" > "$T/w1.before"
 A="$WT_HOME/archives"
 
 # The archive.
-rec w1 | wt-archive > "$T/out" 2> "$T/err"
+lsd_rec w1 | wt-archive > "$T/out" 2> "$T/err"
 check_same "wt-archive exits 0" 0 $?
 check_same "status archived, archived true, archived_at now" \
 	'{"status":"archived","archived":true,"archived_at":"2026-06-01T00:00:00Z","archive_ref":"refs/wt/archived/w1"}' \
@@ -77,24 +77,24 @@ check "git sees a sound worktree" sh -c "git -C '$T/w1' fsck --no-dangling >/dev
 
 # gzip, levels, -a, -o, --keep, -n. The artifact left out comes back by its build.
 mkdir -p "$T/w1/node_modules/dep" && echo 'module.exports=1' > "$T/w1/node_modules/dep/index.js"
-rec w1 | wt-archive -z gzip -l 9 -a -o "$T/gz" > "$T/out" 2>/dev/null
+lsd_rec w1 | wt-archive -z gzip -l 9 -a -o "$T/gz" > "$T/out" 2>/dev/null
 arch=$(jq -r .archive < "$T/out")
 check_same "-z gzip -o DIR writes DIR/ID-TIMESTAMP.tar.gz" "$T/gz/w1-20260601T000000Z.tar.gz" "$arch"
 check "tar -tzf lists it; -a kept the artifact" sh -c "tar -tzf '$arch' | grep -qx node_modules/dep/index.js"
 wt-ls -i w1 | wt-restore > /dev/null 2>&1
 check_same "the gzip archive restores, artifacts too" "$(cat "$T/w1.before")
 module.exports=1" "$(snap "$T/w1"; cat "$T/w1/node_modules/dep/index.js")"
-rec w1 | wt-archive -n > "$T/out" 2>/dev/null
+lsd_rec w1 | wt-archive -n > "$T/out" 2>/dev/null
 check_same "-n changes nothing and says what it would do" "active true 0" \
 	"$(jq -r '"\(.status) \(.dry_run.files > 10)"' < "$T/out") $(ls -A "$A" | wc -l)"
 check "-n left the worktree" test -f "$T/w1/s.txt"
-rec w1 | wt-archive --keep > "$T/out" 2>/dev/null
+lsd_rec w1 | wt-archive --keep > "$T/out" 2>/dev/null
 check_same "--keep archives but leaves the worktree and its status" "active true 0" \
 	"$(jq -r '"\(.status) \(.archive != null) \(.freed)"' < "$T/out")"
 check "--keep: the worktree is intact" test "$(snap "$T/w1")" = "$(cat "$T/w1.before")"
 
 # A flipped byte between writing and verifying: the archive fails, the worktree stays.
-rec w1 > "$T/in1"
+lsd_rec w1 > "$T/in1"
 WT_TEST_PAUSE=written wt-archive < "$T/in1" > "$T/out" 2> "$T/err" &
 pid=$!
 wait_stopped $pid
@@ -127,17 +127,17 @@ printf '{"id":"r","path":"%s","repo":"%s","main":true}\n' "$T/r" "$T/r/.git" |
 check_same "the main worktree is refused" '1 "WorktreeError" "safety"' \
 	"$? $(jqf '.error.kind, .error.context.step' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
 git -C "$T/r" worktree lock "$T/p1" --reason "in a meeting"
-rec p1 | wt-archive > "$T/out" 2>/dev/null
+lsd_rec p1 | wt-archive > "$T/out" 2>/dev/null
 check "a locked worktree is refused" sh -c "jq -r .error.message < '$T/out' | grep -q locked && test -d '$T/p1/d'"
 (cd "$T/p2" && exec sleep 30) &
 sleeper=$!
-sleep 0.2
-rec p2 | wt-archive > "$T/out" 2>/dev/null
+check "the sleeping process has its cwd in the worktree" wait_cwd $sleeper "$T/p2"
+lsd_rec p2 | wt-archive > "$T/out" 2>/dev/null
 check "a worktree in use is refused" sh -c "jq -r .error.message < '$T/out' | grep -q 'in use' && test -d '$T/p2/d'"
-kill $sleeper
+kill $sleeper; wait $sleeper 2>/dev/null
 mkrepo "$T/other"
 git -C "$T/other" worktree add -q "$T/foreign"
-rec p3 | jq -c --arg p "$T/foreign" '.path = $p' | wt-archive > "$T/out" 2>/dev/null
+lsd_rec p3 | jq -c --arg p "$T/foreign" '.path = $p' | wt-archive > "$T/out" 2>/dev/null
 check "a foreign checkout at a record's path is refused" sh -c \
 	"jq -r .error.message < '$T/out' | grep -q foreign && test -f '$T/foreign/a.txt'"
 
@@ -158,14 +158,14 @@ check_same "the registry given with -r has it, its other fields kept" \
 check "the new one is untouched" test -f "$T/new/s.txt"
 printf '{"SPEC-1":{"spec_id":"SPEC-1","path":"%s","status":"active"}}\n' "$T/new" \
 	> "$T/.moai-worktree-registry.json"
-rec new | wt-archive -r "$T/.moai-worktree-registry.json" > /dev/null 2>&1
+lsd_rec new | wt-archive -r "$T/.moai-worktree-registry.json" > /dev/null 2>&1
 check_same "a MoAI-ADK registry is not written: exit 2, nothing done" "2 yes" \
 	"$? $(test -f "$T/new/s.txt" && echo yes)"
 
 # Without wt: the way back that wt-archive(1) gives, with git and tar alone.
 mkwt h1
 snap "$T/h1" > "$T/h1.before"
-rec h1 | wt-archive > "$T/out" 2>/dev/null
+lsd_rec h1 | wt-archive > "$T/out" 2>/dev/null
 arch=$(jq -r .archive < "$T/out")
 (PATH=/usr/bin:/bin
  git -C "$T/r" worktree add -q --no-checkout "$T/h1" h1 2>/dev/null &&
@@ -180,7 +180,7 @@ mkdir -p "$T/oreg"
 printf '{"id":"o1","path":"%s","repo":"%s","status":"active","x":[3]}\n' \
 	"$T/elsewhere" "$T/r/.git" > "$T/oreg/registry.ndjson"
 cp "$T/oreg/registry.ndjson" "$T/oreg.before"
-rec o1 | wt-archive -r "$T/oreg/registry.ndjson" > "$T/out" 2> "$T/err"
+lsd_rec o1 | wt-archive -r "$T/oreg/registry.ndjson" > "$T/out" 2> "$T/err"
 check_same "another worktree's record of the id: exit 1, a RegistryError" \
 	'1 "RegistryError" "set"' \
 	"$? $(jqf '.error.kind, .error.context.operation' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"

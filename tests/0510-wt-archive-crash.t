@@ -2,31 +2,48 @@
 # wt-archive killed at every step loses nothing; a full disk leaves the worktree.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-steps="protected writing written verified renamed marked journaled removing removed"
 plan 53
 
 mkrepo "$T/r"
 A="$WT_HOME/archives"
 J="$WT_HOME/registry.journal"
 
-for step in $steps; do
+# journaled_archive ID: the archive that a journal patch marking ID archived
+# names, when that file is there. Only a verified archive gets its final name.
+journaled_archive() {
+	[ -f "$J" ] || return 1
+	_a=$(jq -r --arg id "$1" 'select((.id // .record.id) == $id) |
+		(.fields // .record) | select(.archived == true) | .archive' "$J" | tail -n 1)
+	case $_a in "$A/$1"-*.tar.zst) [ -f "$_a" ] ;; *) return 1 ;; esac
+}
+
+# The matrix: each step (cmd/wt-archive.c's pause_at), and what a kill -9
+# there leaves: the worktree (intact as it was, or gone) and whether a
+# verified archive with its journal entry is there. Each step must stop the
+# program and leave exactly its state, so a step that stops reaching it fails.
+# From journaled until the removal begins both outcomes hold; after it only
+# the archive does.
+while read -r step worktree archive <&3; do
 	w=k-$step
 	mkwt $w
 	snap "$T/$w" > "$T/$w.before"
-	rec $w > "$T/$w.in"
+	lsd_rec $w > "$T/$w.in"
 	WT_TEST_PAUSE=$step wt-archive < "$T/$w.in" > "$T/$w.out" 2> "$T/$w.err" &
 	pid=$!
-	wait_stopped $pid && kill -9 $pid
+	stopped=running-on
+	wait_stopped $pid && grep -q "paused at $step\$" "$T/$w.err" && stopped=stopped
+	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
-	# Right after the kill: the worktree as it was, or a verified archive with its journal entry.
 	if [ "$(snap "$T/$w" 2>/dev/null)" = "$(cat "$T/$w.before")" ]; then
-		ok 0 "kill -9 at $step: the worktree is intact"
-	elif ls "$A/$w"-*.tar.zst > /dev/null 2>&1 && grep -q "\"$w\"" "$J" &&
-	     grep -q '"archived":true' "$J"; then
-		ok 0 "kill -9 at $step: a verified archive and its journal entry"
+		got_w=intact
+	elif [ ! -e "$T/$w" ]; then
+		got_w=gone
 	else
-		ok 1 "kill -9 at $step: neither the worktree nor an archive with its journal entry"
+		got_w=changed
 	fi
+	journaled_archive $w && got_a=yes || got_a=no
+	check_same "kill -9 at $step: worktree $worktree, archive with journal entry: $archive" \
+		"stopped $worktree $archive" "$stopped $got_w $got_a"
 	# A removal cut short: part of the tree gone, .git (removed last) still there.
 	[ $step = removing ] && rm -rf "$T/$w/d" "$T/$w/blob.bin" "$T/$w/empty"
 	wt-archive < "$T/$w.in" > "$T/$w.out" 2> "$T/$w.err"
@@ -38,13 +55,23 @@ for step in $steps; do
 	wt-ls -i $w | wt-restore > /dev/null 2>&1
 	check_same "after $step, wt-restore gives back everything" "$(cat "$T/$w.before")" \
 		"$(snap "$T/$w" 2>&1)"
-done
+done 3<<EOF
+protected intact no
+writing   intact no
+written   intact no
+verified  intact no
+renamed   intact no
+marked    intact no
+journaled intact yes
+removing  intact yes
+removed   gone   yes
+EOF
 check "a run killed while writing leaves a temporary the next run removes" \
 	grep -q "removed the partial archive" "$T/k-writing.err"
 
 # Work done after a run died with its marker set is not lost: the next run archives afresh.
 mkwt k-new
-rec k-new > "$T/in"
+lsd_rec k-new > "$T/in"
 WT_TEST_PAUSE=marked wt-archive < "$T/in" > /dev/null 2>&1 &
 pid=$!
 wait_stopped $pid && kill -9 $pid
@@ -59,7 +86,7 @@ check_same "and the new work comes back" "$(cat "$T/k-new.before")" "$(snap "$T/
 # Staged work or a commit after a crash is work too: the next run archives afresh.
 for how in stage commit; do
 	mkwt k-$how
-	rec k-$how > "$T/in"
+	lsd_rec k-$how > "$T/in"
 	WT_TEST_PAUSE=marked wt-archive < "$T/in" > /dev/null 2>&1 &
 	pid=$!
 	wait_stopped $pid && kill -9 $pid
@@ -78,7 +105,7 @@ done
 
 # Work written while the archive is made: it would not be in it, so the worktree stays.
 mkwt k-busy
-rec k-busy > "$T/in"
+lsd_rec k-busy > "$T/in"
 WT_TEST_PAUSE=verified wt-archive < "$T/in" > "$T/out" 2> "$T/err" &
 pid=$!
 wait_stopped $pid
@@ -97,7 +124,7 @@ if mount -t tmpfs -o size=256k tmpfs "$T/small" 2>/dev/null; then
 	mkwt k-full
 	head -c 2000000 /dev/urandom > "$T/k-full/big.bin"
 	snap "$T/k-full" > "$T/k-full.before"
-	rec k-full | wt-archive -o "$T/small" > "$T/out" 2> "$T/err"
+	lsd_rec k-full | wt-archive -o "$T/small" > "$T/out" 2> "$T/err"
 	check_same "a full disk: exit 1, an error record at the write step" '1 "write"' \
 		"$? $(jqf .error.context.step < "$T/out")"
 	check "the error says the disk is full" sh -c "jq -r .error.message < '$T/out' | grep -q 'No space left'"
@@ -109,12 +136,12 @@ if mount -t tmpfs -o size=256k tmpfs "$T/small" 2>/dev/null; then
 	# A mount point inside: neither the archive nor the removal may enter it.
 	mkdir "$T/k-full/mnt"
 	mount -t tmpfs -o size=64k tmpfs "$T/k-full/mnt" && echo other > "$T/k-full/mnt/f"
-	rec k-full | wt-archive > "$T/out" 2>/dev/null
+	lsd_rec k-full | wt-archive > "$T/out" 2>/dev/null
 	check "a mount point inside the worktree is refused" sh -c \
 		"jq -r .error.message < '$T/out' | grep -q 'mount point' && test -f '$T/k-full/mnt/f'"
 	umount "$T/k-full/mnt"
 	mount --bind "$T/k-full/d" "$T/k-full/empty" 2>/dev/null
-	rec k-full | wt-archive > "$T/out" 2>/dev/null
+	lsd_rec k-full | wt-archive > "$T/out" 2>/dev/null
 	check "a bind mount of the same filesystem inside is refused" sh -c \
 		"jq -r .error.message < '$T/out' | grep -q 'mount point' && test -f '$T/k-full/d/e/f.txt'"
 	umount "$T/k-full/empty" 2>/dev/null

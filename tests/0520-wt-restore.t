@@ -8,7 +8,7 @@ plan 27
 mkrepo "$T/r"
 mkwt w1
 snap "$T/w1" > "$T/w1.before"
-rec w1 | wt-archive > /dev/null 2>&1
+lsd_rec w1 | wt-archive > /dev/null 2>&1
 head=$(cat "$T/w1.head")
 mkdir -p "$T/outside" "$T/h"
 crc=$(printf 'evil\n' | gzip -c | tail -c 8 | od -An -tx4 -N4 | tr -d ' ')
@@ -101,7 +101,7 @@ check_same "the registry has the new path" "$T/elsewhere/w1 active" \
 # The branch checked out elsewhere: restored detached, with a note.
 mkwt w2
 snap "$T/w2" > "$T/w2.before"
-rec w2 | wt-archive > /dev/null 2>&1
+lsd_rec w2 | wt-archive > /dev/null 2>&1
 git -C "$T/r" worktree add -q "$T/busy" w2
 wt-ls -i w2 | wt-restore > "$T/out" 2>/dev/null
 check_same "a branch checked out elsewhere: restored detached at the commit" \
@@ -116,7 +116,7 @@ check_same "the files are back" "$(sed '/^# branch/d' "$T/w2.before" | grep -av 
 # The branch deleted after archiving: made again at the protected commit.
 mkwt w3
 snap "$T/w3" > "$T/w3.before"
-rec w3 | wt-archive > /dev/null 2>&1
+lsd_rec w3 | wt-archive > /dev/null 2>&1
 git -C "$T/r" branch -q -D w3
 check_same "the branch is gone, the ref keeps the commit" "$(cat "$T/w3.head")" \
 	"$(git -C "$T/r" rev-parse refs/wt/archived/w3)"

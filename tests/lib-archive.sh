@@ -49,8 +49,3 @@ wait_stopped() {
 	done
 	return 1
 }
-
-# rec ID: the record wt-ls gives for the worktree ID of $T/r (git's, merged with the registry's).
-rec() {
-	wt-ls -d "$T/r" | jq -c --arg id "$1" 'select(.id == $id)'
-}

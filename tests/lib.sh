@@ -42,7 +42,7 @@ check_same() { # check_same DESCRIPTION EXPECTED ACTUAL
 		ok 0 "$1"
 	else
 		ok 1 "$1"
-		printf '# expected:\n%s\n# got:\n%s\n' "$2" "$3" | sed 's/^/# /'
+		printf 'expected:\n%s\ngot:\n%s\n' "$2" "$3" | sed 's/^/# /'
 	fi
 }
 skip() { _n=$((_n + 1)); echo "ok $_n # skip $1"; }
@@ -58,4 +58,34 @@ mkrepo() {
 	(cd "$1" && echo one > a.txt && git add a.txt && git commit -q -m one &&
 	 echo two > b.txt && git add b.txt && git commit -q -m two &&
 	 git remote add origin "file://$1.remote.git" && git push -q -u origin main)
+}
+
+# Records for a test's input. Different things, different names:
+# rec ID PATH: a minimal record, only id and path.
+rec() { printf '{"id":"%s","path":"%s"}\n' "$1" "$2"; }
+# ls_rec ID [DIR]: the record that wt-ls, run in the repository DIR (default
+# $T/r), writes for the worktree ID: the registry's when it has one, else git's.
+ls_rec() {
+	(cd "${2:-$T/r}" && wt-ls) | jq -c --arg id "$1" 'select(.id == $id)'
+}
+# lsd_rec ID [DIR]: the record that wt-ls -d DIR (default $T/r) writes for
+# the linked worktree ID: git's fields merged into the registry's.
+lsd_rec() {
+	wt-ls -d "${2:-$T/r}" | jq -c --arg id "$1" 'select(.id == $id)'
+}
+
+# wait_cwd PID DIR: waits, 5 s at most, until the process PID has its current
+# directory at DIR or below it. When it gives up it says what it saw.
+wait_cwd() {
+	_d=${2%/}
+	_i=0
+	while [ $_i -lt 500 ]; do
+		_c=$(readlink "/proc/$1/cwd" 2>/dev/null)
+		case $_c in "$_d" | "$_d"/*) return 0 ;; esac
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.01
+		_i=$((_i + 1))
+	done
+	echo "# wait_cwd: process $1 has its cwd at '${_c:-(none)}', not in '$_d'"
+	return 1
 }

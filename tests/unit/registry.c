@@ -495,6 +495,29 @@ test_index(void)
 }
 
 /* Overwrites len bytes at the first occurrence of what in the file, in place. */
+/*
+ * A second on from the file's mtime: an edit made later than the index, as a
+ * person's would be, whatever the file system's timestamp granularity.
+ */
+static void
+later(const char *path)
+{
+	struct stat st;
+	struct timespec t[2];
+
+	if (stat(path, &st) < 0) {
+		printf("# cannot stat %s\n", path);
+		exit(2);
+	}
+	t[0] = st.st_atim;
+	t[1] = st.st_mtim;
+	t[1].tv_sec++;
+	if (utimensat(AT_FDCWD, path, t, 0) < 0) {
+		printf("# cannot set the times of %s\n", path);
+		exit(2);
+	}
+}
+
 static void
 edit_in_place(const char *path, const char *what, const char *with)
 {
@@ -521,10 +544,9 @@ test_stale_index(void)
 
 	make_registry(&reg, "stale", 12);
 	ok(wt_registry_index_valid(&reg), "fresh index");
-	/* Past the file system's timestamp granularity, as a person editing would be. */
-	usleep(20000);
 	edit_in_place(reg.path, "\"id\":\"W-00000\",\"path\":\"/srv/w\",\"status\":\"active\"",
 		      "\"id\":\"W-00000\",\"path\":\"/srv/w\",\"status\":\"merged\"");
+	later(reg.path);
 	ok(!wt_registry_index_valid(&reg), "edited by hand in place, same size: the index is stale");
 	got = ids_by_status(&reg, "merged", &used);
 	is_str(got, "W-00000 W-00001 W-00005 W-00009", "the status query sees the edit");
@@ -534,10 +556,10 @@ test_stale_index(void)
 	is_str(got, "W-00004 W-00008", "and the record left the old status");
 	free(got);
 
-	usleep(20000);
 	f = fopen(reg.path, "a");
 	fputs("{\"id\":\"Z-late\",\"path\":\"/z\",\"status\":\"active\"}\n", f);
 	fclose(f);
+	later(reg.path);
 	ok(wt_registry_find(&reg, "Z-late", &r, &used) == 1 && used == 0,
 	   "a record appended by hand is found, by a scan");
 

@@ -165,7 +165,6 @@ done_testing(void)
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -174,19 +173,25 @@ done_testing(void)
 static char tap_tmp[4096];
 static pid_t tap_tmp_owner;
 
-static int
-tap_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
+/*
+ * rm -rf, not nftw: nftw names every entry by its full path, and the walk
+ * test's trees go deeper than PATH_MAX. --one-file-system: a mount a test
+ * left behind is not emptied.
+ */
 static void
 tap_tmp_clean(void)
 {
-	if (tap_tmp[0] && getpid() == tap_tmp_owner)
-		nftw(tap_tmp, tap_rm, 16, FTW_DEPTH | FTW_PHYS);
+	char *argv[] = { "rm", "-rf", "--one-file-system", "--", tap_tmp, NULL };
+	pid_t pid;
+
+	if (!tap_tmp[0] || getpid() != tap_tmp_owner)
+		return;
+	if ((pid = fork()) == 0) {
+		execvp("rm", argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
 }
 
 /* The test's scratch directory. */

@@ -8,7 +8,7 @@
 #include "wt.h"
 #include "tap.h"
 
-static char top[200];
+static const char *top;
 
 static void
 put(const char *rel, const char *text)
@@ -68,9 +68,7 @@ main(void)
 	uint64_t m1, m2;
 	int fd, i, k, rc, mounted, deep = 0;
 
-	snprintf(top, sizeof(top), "%s/wt-unit-trash.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(top))
-		abort();
+	top = scratch();
 	plan(16);
 
 	/* A wide tree with a link out of it and a file linked from outside. */
@@ -165,6 +163,5 @@ main(void)
 			printf("ok %d # skip mount --bind not permitted here\n", ++tap_n);
 	}
 	close(fd);
-	sh("rm -rf '%s'%s", top, "");
 	return tap_failed ? 1 : 0;
 }

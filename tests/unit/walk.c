@@ -323,18 +323,17 @@ nested_repos(const char *top)
 int
 main(void)
 {
-	char tmpl[] = "/tmp/wt-walk.XXXXXX", name[32];
+	char name[32];
 	struct wt_buf b = WT_BUF_INIT;
 	struct count one, four;
 	struct opts o;
 	int root, a, fd, i, j, k, workers, rc;
 	long errors;
-	char *top;
+	const char *top;
 
 	wt_setprogname("walk");
 	plan(31);
-	if (!(top = mkdtemp(tmpl)))
-		return 2;
+	top = scratch();
 	root = open(top, O_RDONLY | O_DIRECTORY);
 
 	/* A bushy tree: 24 directories of 16 directories of 6 files. */
@@ -469,15 +468,5 @@ main(void)
 	nested_repos(top);
 	wt_buf_release(&b);
 	close(root);
-	{
-		char *argv[] = { "rm", "-rf", top, NULL };
-		pid_t pid = fork();
-
-		if (pid == 0) {
-			execvp("rm", argv);
-			_exit(127);
-		}
-		waitpid(pid, NULL, 0);
-	}
 	return done_testing();
 }
