@@ -397,11 +397,12 @@ int wt_registry_each_status(const struct wt_registry *reg, const char *status,
 int wt_registry_reindex(const struct wt_registry *reg, double lock_timeout);
 /* 1 when the index matches the registry's generation. */
 int wt_registry_index_valid(const struct wt_registry *reg);
-/* Converts a MoAI-ADK registry file at path to records (sorted by id). */
-int wt_moai_each(const char *path, wt_rec_fn fn, void *arg);
-
 /* A file beside the registry: registry.NAME (or PATH.NAME). A new string. */
 char *wt_registry_file(const struct wt_registry *reg, const char *name);
+
+/* moai.c: the MoAI-ADK registry file, read as records */
+/* Converts a MoAI-ADK registry file at path to records (sorted by id). */
+int wt_moai_each(const char *path, wt_rec_fn fn, void *arg);
 /* 1 when a file's first line says it is a MoAI-ADK registry, not NDJSON. */
 int wt_moai_detect(const char *line, size_t n);
 
