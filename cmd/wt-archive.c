@@ -604,13 +604,14 @@ walk(struct job *j, const char *path, struct wt_obj *ctx)
 static void
 dry_run(struct job *j, int resumed, struct wt_obj *o)
 {
-	wt_obj_reset(o);
+	wt_obj_release(o);
+	wt_would_init(o, "archive");
 	wt_obj_int(o, "files", (long long)j->tree.n);
 	wt_obj_int(o, "bytes", (long long)j->tree.bytes);
 	wt_obj_int(o, "left_out", (long long)j->tree.ns);
 	wt_obj_str(o, "ref", j->ref);
 	wt_obj_bool(o, "resume", resumed);
-	wt_rec_set_obj(j->r, "dry_run", o);
+	wt_rec_set_obj(j->r, "would", o);
 }
 
 /*

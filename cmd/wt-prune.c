@@ -533,7 +533,7 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 		size_t n;
 		const char *text = wt_obj_text(&p.pruned, &n);
 
-		wt_obj_init(&w);
+		wt_would_init(&w, "prune");
 		wt_obj_int(&w, "freed", (long long)(p.bytes + old.bytes));
 		wt_obj_raw(&w, "pruned", text, n);
 		if (opt.gc)

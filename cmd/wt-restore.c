@@ -595,12 +595,13 @@ dry_run(struct job *j, struct wt_obj *o)
 {
 	char hex[GIT_OID_HEXSZ + 1];
 
-	wt_obj_reset(o);
+	wt_obj_release(o);
+	wt_would_init(o, "restore");
 	wt_obj_str(o, "path", j->target);
 	wt_obj_str(o, "head", git_oid_tostr(hex, sizeof(hex), &j->commit));
 	wt_obj_str(o, "branch", j->m.branch);
 	wt_obj_int(o, "entries", (long long)(j->m.nitems - j->m.ngit));
-	wt_rec_set_obj(j->r, "dry_run", o);
+	wt_rec_set_obj(j->r, "would", o);
 }
 
 /* Reads and checks the archive's manifest, and picks the path to restore to. */

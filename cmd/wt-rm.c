@@ -693,8 +693,8 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	in_reg = wt_registry_record_of(&reg, id, t.path, t.common, &reg_rec) == WT_REG_SAME;
 
 	if (opt.dry) {
-		wt_obj_reset(&ctx);
-		wt_obj_bool(&ctx, "remove", 1);
+		wt_obj_release(&ctx);
+		wt_would_init(&ctx, "remove");
 		if (need_backup)
 			wt_obj_bool(&ctx, "backup", 1);
 		if (del_branch)

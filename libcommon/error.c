@@ -68,6 +68,21 @@ wt_rec_error(struct wt_rec *r, const char *kind, struct wt_obj *ctx,
 	va_end(ap);
 }
 
+/*
+ * Which refusals are skips: what is in use or locked now, and the main
+ * worktree that wt-ls lists first in every pipeline, are no failure of
+ * the run. A clone sitting at a registered path (also "main") is one.
+ */
+static int
+is_skip(const struct wt_rec *r, const char *rule)
+{
+	int main = 0;
+
+	if (!strcmp(rule, "locked") || !strcmp(rule, "in_use") || !strcmp(rule, "git_running"))
+		return 1;
+	return !strcmp(rule, "main") && wt_rec_bool(r, "main", &main) == 0 && main;
+}
+
 void
 wt_rec_refuse(struct wt_rec *r, const char *rule, struct wt_obj *ctx,
 	      const char *fmt, ...)
@@ -76,19 +91,47 @@ wt_rec_refuse(struct wt_rec *r, const char *rule, struct wt_obj *ctx,
 	const char *text;
 	size_t n;
 	va_list ap;
+	char *msg = NULL, *id;
+	int len;
 
 	wt_obj_init(&full);
-	wt_obj_str(&full, "rule", rule);
-	/* ctx's members follow the rule: its text without the braces. */
+	if (is_skip(r, rule)) {
+		va_start(ap, fmt);
+		len = vasprintf(&msg, fmt, ap);
+		va_end(ap);
+		wt_obj_str(&full, "reason", rule);
+		wt_obj_str(&full, "message", len < 0 ? "" : msg);
+	} else
+		wt_obj_str(&full, "rule", rule);
+	/* ctx's members follow: its text without the braces. */
 	if (ctx && !wt_obj_empty(ctx)) {
 		text = wt_obj_text(ctx, &n);
 		wt_buf_addc(&full.b, ',');
 		wt_buf_add(&full.b, text + 1, n - 2);
 	}
-	va_start(ap, fmt);
-	wt_rec_verror(r, WT_E_BASE, &full, fmt, ap);
-	va_end(ap);
+	if (msg) {
+		if (!r->ntok)
+			wt_rec_clear(r);
+		wt_rec_set_obj(r, "skipped", &full);
+		/* The main worktree is skipped in every pipeline: not worth a line. */
+		if (strcmp(rule, "main") != 0 && (id = wt_rec_str(r, "id"))) {
+			fprintf(stderr, "%s: '%s': skipped: %s\n", wt_progname, id, msg);
+			free(id);
+		}
+		free(msg);
+	} else {
+		va_start(ap, fmt);
+		wt_rec_verror(r, WT_E_BASE, &full, fmt, ap);
+		va_end(ap);
+	}
 	wt_obj_release(&full);
+}
+
+void
+wt_would_init(struct wt_obj *o, const char *action)
+{
+	wt_obj_init(o);
+	wt_obj_str(o, "action", action);
 }
 
 void

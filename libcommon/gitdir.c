@@ -33,6 +33,7 @@ wt_git_admin_dir(const char *path)
 		wt_buf_adds(&b, s + 8);
 	else
 		wt_buf_addf(&b, "%s/%s", path, s + 8);
+	free(s);
 	/* Without trailing slashes, but "/" stays. */
 	while (b.len > 1 && b.s[b.len - 1] == '/')
 		b.s[--b.len] = '\0';

@@ -283,7 +283,11 @@ void wt_rec_verror(struct wt_rec *r, const char *kind, struct wt_obj *ctx,
 		   const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 /*
  * A refusal by a safety rule: a WorktreeError whose context is
- * {"rule":rule} followed by ctx's members (ctx may be NULL).
+ * {"rule":rule} followed by ctx's members (ctx may be NULL). When the rule
+ * is a skip, no failure (locked, in_use, git_running, and main for the
+ * record of a main worktree, "main": true), the record gets instead
+ * {"skipped":{"reason":rule,"message":...}} plus ctx's members: a result,
+ * which leaves the exit status 0.
  */
 void wt_rec_refuse(struct wt_rec *r, const char *rule, struct wt_obj *ctx,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -293,6 +297,12 @@ void wt_rec_refuse(struct wt_rec *r, const char *rule, struct wt_obj *ctx,
  */
 void wt_rec_registry_error(struct wt_rec *r, const char *registry, const char *operation,
 			   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * A dry run's answer, one shape for every program: the record's "would"
+ * object starts with "action" (remove, prune, archive, restore), what the
+ * run would do, then the program's details. o is initialised here.
+ */
+void wt_would_init(struct wt_obj *o, const char *action);
 /* 1 when r carries an error object. */
 int wt_rec_has_error(const struct wt_rec *r);
 /* Checks stdout was written; err(2) otherwise. */

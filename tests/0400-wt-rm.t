@@ -2,7 +2,7 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 94
+plan 96
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -19,7 +19,7 @@ add() {
 rm_rule() {
 	_id=$1; shift
 	ls_rec "$_id" | wt-rm "$@" > "$T/out" 2> "$T/err"
-	echo "$? $(jq -r '.error.context.rule // "none"' < "$T/out")"
+	echo "$? $(jq -r '.error.context.rule // .skipped.reason // "none"' < "$T/out")"
 }
 intact() { test -d "$T/$1" && test -f "$T/$1/$1.txt" && git -C "$T/r" rev-parse -q --verify "refs/heads/$1" > /dev/null; }
 
@@ -63,8 +63,10 @@ check_same "an ignored local database is precious, artifacts beside it are not" 
 
 add lk && git worktree lock --reason "on a stick" "$T/lk"
 git merge -q --ff-only lk
-check_same "a locked worktree refuses" "1 locked" "$(rm_rule lk)"
-check_same "-f does not remove a locked worktree" "1 locked" "$(rm_rule lk -f)"
+check_same "a locked worktree is skipped: a result, exit 0" "0 locked" "$(rm_rule lk)"
+check_same "-f does not remove a locked worktree" "0 locked" "$(rm_rule lk -f)"
+check_same "the record says why, and carries no error" '{"reason":"locked","error":false}' \
+	"$(jq -c '{reason: .skipped.reason, error: has("error")}' < "$T/out")"
 check "the locked worktree is intact" intact lk
 
 add busy
@@ -72,8 +74,8 @@ git merge -q --ff-only busy
 sh -c 'cd "$1" && exec sleep 60' sh "$T/busy/" &
 sleeper=$!
 check "the sleeping process has its cwd in the worktree" wait_cwd $sleeper "$T/busy"
-check_same "in use by a sleeping process whose cwd is inside refuses" "1 in_use" "$(rm_rule busy)"
-check_same "the error names the process" "$sleeper" "$(jq .error.context.pid < "$T/out")"
+check_same "in use by a sleeping process whose cwd is inside: skipped" "0 in_use" "$(rm_rule busy)"
+check_same "the skip names the process" "$sleeper" "$(jq .skipped.pid < "$T/out")"
 kill "$sleeper"; wait "$sleeper" 2>/dev/null
 check "the worktree in use is intact" intact busy
 
@@ -111,12 +113,14 @@ check_same "a rebase stopped halfway refuses" '1 true' \
 git -C "$T/rbp" rebase --abort
 git reset -q --hard HEAD^
 : > "$T/r/.git/worktrees/rbp/index.lock"
-check_same "git running in it (index.lock) refuses, even with -f" "1 git_running" "$(rm_rule rbp -f)"
+check_same "git running in it (index.lock): skipped, even with -f" "0 git_running" "$(rm_rule rbp -f)"
 rm "$T/r/.git/worktrees/rbp/index.lock"
 check "the worktree whose rebase stopped is intact" intact rbp
 
-check_same "the main worktree refuses" "1 main" "$(rm_rule r)"
-check_same "-f does not remove the main worktree" "1 main" "$(rm_rule r -f)"
+check_same "the main worktree wt-ls lists is skipped" "0 main" "$(rm_rule r)"
+check_same "-f does not remove the main worktree" "0 main" "$(rm_rule r -f)"
+check_same "a record of the main worktree that does not say so is refused" "1 main" \
+	"$(ls_rec r | jq -c 'del(.main)' | wt-rm > "$T/out" 2> /dev/null; echo "$? $(jq -r .error.context.rule < "$T/out")")"
 check "the main worktree is intact" test -f "$T/r/a.txt" -a -d "$T/r/.git"
 
 # A foreign checkout at a worktree's path: another repository's linked worktree.
@@ -190,7 +194,7 @@ check_same "squashed commits keep a ref at the old tip" "sq2" \
 # -n: what would happen, and nothing happens.
 add dry && git merge -q --ff-only dry
 ls_rec dry | wt-rm -n > "$T/out"
-check_same "-n prints what it would do" '{"removed":false,"would":{"remove":true,"delete_branch":"dry"}}' \
+check_same "-n prints what it would do" '{"removed":false,"would":{"action":"remove","delete_branch":"dry"}}' \
 	"$(jqf '{removed, would}' < "$T/out")"
 check "-n removes nothing" intact dry
 
@@ -292,7 +296,7 @@ check_same "wt-ls -g: the base branch itself is unknown" \
 	'{"merged":null,"merged_reason":"the base branch itself"}' "$ls_says"
 ls_rec onmain | wt-rm -n > "$T/out" 2> "$T/err"
 check_same "wt-rm -n says the same, and would remove it without deleting main" \
-	"$ls_says true null" "$(jq -c '{merged, merged_reason}' < "$T/out") $(jq -c '.would.remove' < "$T/out") $(jq -c '.would.delete_branch' < "$T/out")"
+	"$ls_says true null" "$(jq -c '{merged, merged_reason}' < "$T/out") $(jq -c '.would.action == "remove"' < "$T/out") $(jq -c '.would.delete_branch' < "$T/out")"
 # -b names a branch of the repository: a revision each worktree resolves its own way is refused.
 add bq
 for b in 'HEAD^{commit}' HEAD 'main~1' '@{u}'; do

@@ -2,7 +2,7 @@
 # wt-prune: artifacts go, sources and anything tracked or precious stay; links are
 # not followed, mounts not entered; a killed run's trash is finished; gc once per repo.
 . "$(dirname "$0")/lib.sh"
-plan 53
+plan 55
 
 # tree DIR: every entry with its type, size, link target and content hash.
 tree() {
@@ -55,6 +55,7 @@ check_same "-n: exit 0, what it would prune" \
 	'{"dirs":["build","node_modules","src/__pycache__","sub/node_modules"],"files":1}' \
 	"$(jqf '.would.pruned | .dirs |= sort' < "$T/out")"
 check "-n: what it would free" test "$(jq .would.freed < "$T/out")" -gt 100000
+check_same "-n: the one shape of a dry run" '"prune"' "$(jqf .would.action < "$T/out")"
 check_same "-n: no prune fields" 'null null null' "$(jq -c '[.freed, .pruned, .last_pruned] | .[]' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
 check_same "-n: nothing removed" "$dry_before" "$(tree "$T/w")"
 
@@ -99,23 +100,26 @@ check_same "an unknown kind: exit 2" "2 wt-prune: unknown kind 'nosuch'" "$? $(c
 
 # Refusals: the main worktree, a locked one, one in use.
 ls_rec r | wt-prune > "$T/out" 2> /dev/null
-check_same "the main worktree is refused" '1 "main"' "$? $(jqf .error.context.rule < "$T/out")"
+check_same "the main worktree is skipped" '0 "main"' "$? $(jqf .skipped.reason < "$T/out")"
 ln -s "$T/w" "$T/w-link"
 ls_rec w | jq -c --arg p "$T/w-link" '.path = $p' | wt-prune > "$T/out" 2> /dev/null
 check_same "a path that is a symbolic link is refused" '1 "symlink"' "$? $(jqf .error.context.rule < "$T/out")"
 : > "$T/r/.git/worktrees/w/index.lock"
 ls_rec w | wt-prune -f > "$T/out" 2> /dev/null
-check_same "git running in it (index.lock) is refused" '1 "git_running"' "$? $(jqf .error.context.rule < "$T/out")"
+check_same "git running in it (index.lock): skipped" '0 "git_running"' "$? $(jqf .skipped.reason < "$T/out")"
 rm "$T/r/.git/worktrees/w/index.lock"
 git -C "$T/r" worktree add -q "$T/lk" -b lk && mkdir -p "$T/lk/node_modules/x" && git -C "$T/r" worktree lock "$T/lk"
 ls_rec lk | wt-prune > "$T/out" 2> /dev/null
-check_same "a locked worktree is refused and kept" '1 "locked" true' \
-	"$? $(jqf .error.context.rule < "$T/out") $(test -d "$T/lk/node_modules/x" && echo true)"
+check_same "a locked worktree is skipped and kept" '0 "locked" true' \
+	"$? $(jqf .skipped.reason < "$T/out") $(test -d "$T/lk/node_modules/x" && echo true)"
+(cd "$T/r" && wt-ls) | wt-prune -n > "$T/out" 2> /dev/null
+check_same "wt-ls | wt-prune -n, main and locked worktrees in it: exit 0" '0 locked main' \
+	"$? $(jq -r 'select(.skipped) | .skipped.reason' < "$T/out" | sort -u | tr '\n' ' ' | sed 's/ $//')"
 sh -c 'cd "$1" && exec sleep 60' sh "$T/w/src" &
 sleeper=$!
 check "the sleeping process has its cwd in the worktree" wait_cwd $sleeper "$T/w/src"
 ls_rec w | wt-prune > "$T/out" 2> /dev/null
-check_same "a worktree in use is refused" '1 "in_use"' "$? $(jqf .error.context.rule < "$T/out")"
+check_same "a worktree in use is skipped" '0 "in_use"' "$? $(jqf .skipped.reason < "$T/out")"
 ls_rec w | wt-prune -f > "$T/out" 2> /dev/null
 check_same "-f prunes it anyway" '0 ["node_modules"]' "$? $(jqf .pruned.dirs < "$T/out")"
 kill "$sleeper"; wait "$sleeper" 2>/dev/null

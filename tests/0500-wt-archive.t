@@ -85,8 +85,8 @@ wt-ls -i w1 | wt-restore > /dev/null 2>&1
 check_same "the gzip archive restores, artifacts too" "$(cat "$T/w1.before")
 module.exports=1" "$(snap "$T/w1"; cat "$T/w1/node_modules/dep/index.js")"
 lsd_rec w1 | wt-archive -n > "$T/out" 2>/dev/null
-check_same "-n changes nothing and says what it would do" "active true 0" \
-	"$(jq -r '"\(.status) \(.dry_run.files > 10)"' < "$T/out") $(ls -A "$A" | wc -l)"
+check_same "-n changes nothing and says what it would do" "active archive true 0" \
+	"$(jq -r '"\(.status) \(.would.action) \(.would.files > 10)"' < "$T/out") $(ls -A "$A" | wc -l)"
 check "-n left the worktree" test -f "$T/w1/s.txt"
 lsd_rec w1 | wt-archive --keep > "$T/out" 2>/dev/null
 check_same "--keep archives but leaves the worktree and its status" "active true 0" \
@@ -124,16 +124,16 @@ check_same "and all restored" "active active active active" \
 # Safety: main, locked, in use, a foreign checkout, a merge in progress.
 printf '{"id":"r","path":"%s","repo":"%s","main":true}\n' "$T/r" "$T/r/.git" |
 	wt-archive > "$T/out" 2>/dev/null
-check_same "the main worktree is refused" '1 "WorktreeError" "safety"' \
-	"$? $(jqf '.error.kind, .error.context.step' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
+check_same "the main worktree is skipped" '0 "main" "safety"' \
+	"$? $(jqf '.skipped.reason, .skipped.step' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
 git -C "$T/r" worktree lock "$T/p1" --reason "in a meeting"
 lsd_rec p1 | wt-archive > "$T/out" 2>/dev/null
-check "a locked worktree is refused" sh -c "jq -r .error.message < '$T/out' | grep -q locked && test -d '$T/p1/d'"
+check "a locked worktree is skipped" sh -c "jq -r .skipped.message < '$T/out' | grep -q locked && test -d '$T/p1/d'"
 (cd "$T/p2" && exec sleep 30) &
 sleeper=$!
 check "the sleeping process has its cwd in the worktree" wait_cwd $sleeper "$T/p2"
 lsd_rec p2 | wt-archive > "$T/out" 2>/dev/null
-check "a worktree in use is refused" sh -c "jq -r .error.message < '$T/out' | grep -q 'in use' && test -d '$T/p2/d'"
+check "a worktree in use is skipped" sh -c "jq -r .skipped.message < '$T/out' | grep -q 'in use' && test -d '$T/p2/d'"
 kill $sleeper; wait $sleeper 2>/dev/null
 mkrepo "$T/other"
 git -C "$T/other" worktree add -q "$T/foreign"

@@ -89,8 +89,8 @@ rm -r "$T/w1"
 
 # -n says what it would do; -p restores elsewhere.
 wt-ls -i w1 | wt-restore -n > "$T/out" 2>/dev/null
-check_same "-n: the plan, and nothing done" "$T/w1 w1 archived" \
-	"$(jq -r '"\(.dry_run.path) \(.dry_run.branch) \(.status)"' < "$T/out")$(test -e "$T/w1" && echo " made")"
+check_same "-n: the plan, and nothing done" "restore $T/w1 w1 archived" \
+	"$(jq -r '"\(.would.action) \(.would.path) \(.would.branch) \(.status)"' < "$T/out")$(test -e "$T/w1" && echo " made")"
 wt-ls -i w1 | wt-restore -p "$T/elsewhere/w1" > "$T/out" 2>/dev/null
 check_same "-p PATH restores there; the record's path follows" "0 $T/elsewhere/w1" \
 	"$? $(jq -r .path < "$T/out")"

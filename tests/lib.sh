@@ -77,15 +77,15 @@ lsd_rec() {
 # wait_cwd PID DIR: waits, 5 s at most, until the process PID has its current
 # directory at DIR or below it. When it gives up it says what it saw.
 wait_cwd() {
-	_d=${2%/}
+	_wd=${2%/}
 	_i=0
 	while [ $_i -lt 500 ]; do
 		_c=$(readlink "/proc/$1/cwd" 2>/dev/null)
-		case $_c in "$_d" | "$_d"/*) return 0 ;; esac
+		case $_c in "$_wd" | "$_wd"/*) return 0 ;; esac
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.01
 		_i=$((_i + 1))
 	done
-	echo "# wait_cwd: process $1 has its cwd at '${_c:-(none)}', not in '$_d'"
+	echo "# wait_cwd: process $1 has its cwd at '${_c:-(none)}', not in '$_wd'"
 	return 1
 }
