@@ -329,14 +329,37 @@ test_error(void)
 	       "a second error replaces the first; no context, none written");
 	stderr_begin();
 	wt_obj_init(&ctx);
-	wt_obj_int(&ctx, "pid", 7);
-	wt_rec_refuse(&r, "in_use", &ctx, "in use by %d", 7);
+	wt_obj_int(&ctx, "untracked", 7);
+	wt_rec_refuse(&r, "untracked", &ctx, "%d untracked", 7);
 	wt_obj_release(&ctx);
 	free(stderr_end());
 	raw = wt_rec_raw(&r, "error", &n);
-	is_mem(raw, n, "{\"kind\":\"WorktreeError\",\"message\":\"in use by 7\",\"tool\":\"unit\","
-	       "\"context\":{\"rule\":\"in_use\",\"pid\":7}}", 98,
+	is_mem(raw, n, "{\"kind\":\"WorktreeError\",\"message\":\"7 untracked\",\"tool\":\"unit\","
+	       "\"context\":{\"rule\":\"untracked\",\"untracked\":7}}", 107,
 	       "a refusal's context is its rule, then the caller's members");
+	load("{\"id\":\"w1\",\"path\":\"/p\"}");
+	stderr_begin();
+	wt_obj_init(&ctx);
+	wt_obj_int(&ctx, "pid", 7);
+	wt_rec_refuse(&r, "in_use", &ctx, "in use by %d", 7);
+	wt_obj_release(&ctx);
+	err = stderr_end();
+	is_str(r.line, "{\"id\":\"w1\",\"path\":\"/p\",\"skipped\":{\"reason\":\"in_use\","
+	       "\"message\":\"in use by 7\",\"pid\":7}}", "in use is a skip: a result, no error");
+	is_str(err, "unit: 'w1': skipped: in use by 7", "said on stderr as a skip");
+	free(err);
+	load("{\"id\":\"r\",\"path\":\"/r\",\"main\":true}");
+	stderr_begin();
+	wt_rec_refuse(&r, "main", NULL, "the main worktree");
+	err = stderr_end();
+	ok(!wt_rec_has_error(&r) && wt_rec_find(&r, "skipped") >= 0 && !*err,
+	   "the main worktree wt-ls lists is skipped, quietly");
+	free(err);
+	load("{\"id\":\"r\",\"path\":\"/r\"}");
+	stderr_begin();
+	wt_rec_refuse(&r, "main", NULL, "a clone at the path");
+	free(stderr_end());
+	ok(wt_rec_has_error(&r), "a record that does not say main is refused");
 	load("{\"error\":\"text\"}");
 	ok(!wt_rec_has_error(&r), "an error field that is not an object is no error record");
 }
