@@ -577,7 +577,7 @@ walk(struct job *j, const char *path, struct wt_obj *ctx)
 	j->marker = wt_buf_detach(&b);
 	marked = wt_read_small(j->marker, 4096);
 	if (!opt.artifacts && !marked)
-		j->arts = wt_artifacts_new(j->t.path, j->repo, j->idx);
+		j->arts = wt_artifacts_new(j->t.path, j->repo, j->idx, 0);
 	if (wt_snapshot_take(&j->tree, walker, j->t.path, j->t.dev, j->t.ino, j->arts, 0) < 0) {
 		wt_rec_error(j->r, WT_E_BASE, at(ctx, "walk", path), "cannot archive: %s",
 			     j->tree.err.s);

@@ -29,6 +29,8 @@ struct counts {
 struct du {
 	char *root, *admin, *id;
 	char *modules;              /* the admin's modules/: own submodules count */
+	pthread_mutex_t mu;
+	struct wt_buf poisoned;     /* artifacts holding a repository: kind byte, path, NUL */
 	struct wt_walk *walk;
 	struct wt_artifacts *arts;  /* what is recreatable, asked of git on first need */
 	struct du *next;            /* in the list the progress line reads */
@@ -118,6 +120,37 @@ entry(const struct wt_walk_ent *e, void *arg)
 	if (kind)
 		c->art[kind - 1] += bytes;
 	return WT_WALK_CONTINUE;
+}
+
+/*
+ * A repository or worktree inside an artifact makes the artifact not
+ * recreatable (wt-prune leaves it whole): its top is noted, to be taken out
+ * of its kind once the walk is done. Elsewhere it is not counted: it is
+ * measured on its own.
+ */
+static void
+nested_in(const struct wt_walk_ent *e, void *arg)
+{
+	struct du *du = arg;
+	const struct wt_walk_dir *d = e->dir, *up;
+	struct wt_buf rel = WT_BUF_INIT;
+	size_t off;
+
+	if (!e->ptag || !d)
+		return;
+	while ((up = wt_walk_dir_parent(d)) && wt_walk_dir_tag(up) == e->ptag)
+		d = up;
+	wt_walk_relpath(wt_walk_dir_parent(d), wt_walk_dir_name(d), &rel);
+	pthread_mutex_lock(&du->mu);
+	for (off = 0; off < du->poisoned.len; off += strlen(du->poisoned.s + off) + 1)
+		if (strcmp(du->poisoned.s + off + 1, rel.s) == 0)
+			break;
+	if (off >= du->poisoned.len) {
+		wt_buf_addc(&du->poisoned, (int)e->ptag);
+		wt_buf_add(&du->poisoned, rel.s, rel.len + 1);
+	}
+	pthread_mutex_unlock(&du->mu);
+	wt_buf_release(&rel);
 }
 
 /* What could not be read is named on stderr, below the progress line. */
@@ -323,12 +356,12 @@ measure(struct du *du, struct wt_rec *f)
 {
 	struct wt_walk_ops ops = { .entry = entry, .error = walk_error, .arg = du,
 				   .ctx_size = sizeof(struct counts), .flags = opt.walkflags,
-				   .modules = du->modules };
+				   .nested = nested_in, .modules = du->modules };
 	struct wt_obj o;
 	struct counts *c;
 	long long size = 0, apparent = 0, files = 0, dirs = 0, art[MAXKINDS], asum = 0;
 	const char *text;
-	size_t n;
+	size_t n, off;
 	int i, k, rc, e;
 	char t[40];
 
@@ -350,6 +383,17 @@ measure(struct du *du, struct wt_rec *f)
 	if (rc < 0) {
 		errno = e;
 		return -1;
+	}
+	/* The artifacts holding a repository are none: their bytes leave their kind. */
+	for (off = 0; off < du->poisoned.len; off += strlen(du->poisoned.s + off) + 1) {
+		struct wt_buf p = WT_BUF_INIT;
+		long long u;
+
+		k = (unsigned char)du->poisoned.s[off] - 1;
+		wt_buf_addf(&p, "%s/%s", du->root, du->poisoned.s + off + 1);
+		if (k < opt.nkinds && (u = wt_walk_usage(opt.wk, p.s, NULL)) > 0)
+			art[k] = art[k] > u ? art[k] - u : 0;
+		wt_buf_release(&p);
 	}
 	wt_obj_init(&o);
 	wt_obj_int(&o, "size", size);
@@ -398,6 +442,7 @@ work(struct wt_rec *r, int worker, void *arg)
 	(void)worker;
 	(void)arg;
 	memset(&du, 0, sizeof(du));
+	pthread_mutex_init(&du.mu, NULL);
 	du.root = wt_rec_str(r, "path");
 	du.id = wt_rec_str(r, "id");
 	wt_obj_init(&ctx);
@@ -410,7 +455,7 @@ work(struct wt_rec *r, int worker, void *arg)
 		goto out;
 	}
 	du.admin = wt_git_admin_dir(du.root);
-	du.arts = wt_artifacts_new(du.root, NULL, NULL);
+	du.arts = wt_artifacts_new(du.root, NULL, NULL, WT_ART_WALKS_IN);
 	if (du.admin) {
 		wt_buf_addf(&fp, "%s/modules", du.admin);
 		du.modules = realpath(fp.s, NULL);
@@ -437,6 +482,8 @@ out:
 	free(du.root);
 	free(du.admin);
 	free(du.modules);
+	wt_buf_release(&du.poisoned);
+	pthread_mutex_destroy(&du.mu);
 	free(du.id);
 	wt_rec_release(&f);
 	wt_buf_release(&fp);

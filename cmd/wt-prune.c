@@ -48,48 +48,10 @@ ms_since_start(void)
 
 static struct wt_walker *serial, *sizer;
 
-/* A size walk (the walker stays on the mount of its root) skips directories named skip. */
-struct usage {
-	const char *skip;
-};
-
-static int
-usage_cb(const struct wt_walk_ent *e, void *arg)
-{
-	struct usage *u = arg;
-	unsigned long long *sum = e->ctx;
-
-	/* The walker itself stays on the root's mount. */
-	if (e->type == DT_DIR && u->skip && e->dir && strcmp(e->name, u->skip) == 0)
-		return WT_WALK_PRUNE;
-	if (e->st && wt_walk_once(e->walk, e->st))
-		*sum += (unsigned long long)e->st->st_blocks * 512;
-	return WT_WALK_CONTINUE;
-}
-
-/* Disk usage of the tree at path (hard links once), or -1. */
 static long long
 usage_of(const char *path, const char *skip)
 {
-	struct wt_walk_ops ops = { .entry = usage_cb, .ctx_size = sizeof(unsigned long long) };
-	struct usage u = { skip };
-	struct wt_walk *w;
-	struct stat st;
-	long long sum = 0;
-	int i;
-
-	if (lstat(path, &st) < 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode))
-		return (long long)st.st_blocks * 512;
-	ops.arg = &u;
-	w = wt_walk_new(&ops);
-	if (wt_walk_run(sizer, w, path) < 0)
-		sum = -1;
-	for (i = 0; sum >= 0 && i < wt_walk_nslots(w); i++)
-		sum += (long long)*(unsigned long long *)wt_walk_slot(w, i);
-	wt_walk_free(w);
-	return sum;
+	return wt_walk_usage(sizer, path, skip);
 }
 
 /* The size of a repository's common directory, without the worktrees' trash. */
@@ -494,7 +456,7 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 		wt_rec_error(r, WT_E_BASE, NULL, "cannot open '%s': %s", t.path, wt_git_errmsg());
 		goto out;
 	}
-	p.arts = wt_artifacts_new(t.path, p.repo, p.idx);
+	p.arts = wt_artifacts_new(t.path, p.repo, p.idx, 0);
 	if (!opt.dry) {
 		p.trashfd = wt_trash_open(&t, 1);
 		if (p.trashfd < 0 && errno != EXDEV) {

@@ -21,6 +21,7 @@ static struct {
 
 static struct wt_registry reg;
 static struct wt_batch *batch;
+static struct wt_walker *walker;
 
 /* Refs, packed-refs and git's admin entries are changed by one worker at a time. */
 static pthread_mutex_t git_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -584,6 +585,30 @@ describe(struct wt_buf *b, struct check *c)
 	}
 }
 
+/*
+ * Another repository or worktree anywhere inside (.claude/worktrees/NAME,
+ * build/dep): its commits and files are not this worktree's to remove, even
+ * in an ignored artifact. The worktree's own submodules are part of it.
+ * Nonzero, with the first one's path in b, when there is one or the tree
+ * cannot be walked.
+ */
+static long
+nested_inside(const struct wt_target *t, struct wt_buf *b)
+{
+	char *modules;
+	long n;
+
+	wt_buf_reset(b);
+	wt_buf_addf(b, "%s/modules", t->admin);
+	modules = realpath(b->s, NULL);
+	wt_buf_reset(b);
+	n = wt_walk_find_nested(walker, t->path, modules, b);
+	if (n < 0)
+		wt_buf_adds(b, t->path);
+	free(modules);
+	return n;
+}
+
 static int
 rm_one(struct wt_rec *r, int worker, void *arg)
 {
@@ -645,7 +670,13 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	}
 	free(why);
 	why = NULL;
-	c.arts = wt_artifacts_new(t.path, c.repo, c.idx);
+	if (nested_inside(&t, &b) != 0) {
+		wt_rec_refuse(r, "nested", NULL, "not removed: '%s' inside is another repository "
+			      "or worktree (deal with it on its own first)", b.s);
+		goto out;
+	}
+	wt_buf_reset(&b);
+	c.arts = wt_artifacts_new(t.path, c.repo, c.idx, 0);
 	c.branch = branch = head_branch(c.repo);
 	/* git at work in it right now: never forced. */
 	wt_buf_addf(&b, "%s/index.lock", t.admin);
@@ -835,9 +866,11 @@ main(int argc, char *argv[])
 	batch = wt_batch_open(&reg);
 	wt_git_init();
 
+	walker = wt_walker_new(opt.jobs);
 	rd = wt_reader_new(STDIN_FILENO, 0);
 	errors = wt_pool_run(rd, opt.jobs, want, rm_one, NULL, stdout);
 	wt_reader_free(rd);
+	wt_walker_free(walker);
 	wt_flush_stdout();
 	/* One registry update for the whole run. */
 	failed = wt_batch_failed(batch);

@@ -182,11 +182,11 @@ struct wt_artifacts {
 	git_repository *repo;
 	git_index *idx;
 	int own_repo, own_idx;      /* opened here, freed here */
-	int tried, failed;
+	int tried, failed, flags;
 };
 
 struct wt_artifacts *
-wt_artifacts_new(const char *top, git_repository *repo, git_index *idx)
+wt_artifacts_new(const char *top, git_repository *repo, git_index *idx, int flags)
 {
 	struct wt_artifacts *a = wt_xmalloc(sizeof(*a));
 
@@ -196,6 +196,7 @@ wt_artifacts_new(const char *top, git_repository *repo, git_index *idx)
 	a->repo = repo;
 	a->idx = idx;
 	a->tried = repo && idx;
+	a->flags = flags;
 	return a;
 }
 
@@ -293,6 +294,26 @@ decide(struct wt_artifacts *a, const char *kind, const char *rel, int link)
 	return ignored ? kind : NULL;
 }
 
+/*
+ * 1 when the directory rel holds another repository or worktree somewhere
+ * below: then it is not recreatable, whatever its name (a dependency
+ * checked out with git inside node_modules, build/dep with commits of its
+ * own). A walk of its directories; what cannot be walked holds one.
+ */
+static int
+holds_nested(struct wt_artifacts *a, const char *rel)
+{
+	struct wt_walker *wk = wt_walker_new(1);
+	struct wt_buf p = WT_BUF_INIT;
+	long n;
+
+	wt_buf_addf(&p, "%s/%s", a->top, rel);
+	n = wt_walk_find_nested(wk, p.s, NULL, NULL);
+	wt_walker_free(wk);
+	wt_buf_release(&p);
+	return n != 0;
+}
+
 const char *
 wt_artifact_entry(struct wt_artifacts *a, const struct wt_walk_ent *e)
 {
@@ -313,6 +334,8 @@ wt_artifact_entry(struct wt_artifacts *a, const struct wt_walk_ent *e)
 		return NULL;
 	wt_walk_relpath(e->dir, e->name, &rel);
 	kind = decide(a, kind, rel.s, e->type == DT_LNK);
+	if (kind && e->type == DT_DIR && !(a->flags & WT_ART_WALKS_IN) && holds_nested(a, rel.s))
+		kind = NULL;
 	wt_buf_release(&rel);
 	return kind;
 }

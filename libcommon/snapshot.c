@@ -187,6 +187,21 @@ visit(const struct wt_walk_ent *e, void *arg)
 	return rc;
 }
 
+/*
+ * Another repository or worktree inside (coding agents nest worktrees): an
+ * archive would leave it out and the removal would take it. The walk fails.
+ */
+static void
+nested_repo(const struct wt_walk_ent *e, void *arg)
+{
+	struct wt_buf p = WT_BUF_INIT;
+
+	(void)arg;
+	wt_walk_relpath(e->dir, e->name, &p);
+	found_fail(e->ctx, p.s, "another repository or worktree inside, at", 0);
+	wt_buf_release(&p);
+}
+
 static void
 walk_error(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
 {
@@ -247,6 +262,7 @@ wt_snapshot_take(struct wt_snapshot *s, struct wt_walker *wk, const char *top,
 	memset(&ops, 0, sizeof(ops));
 	ops.entry = visit;
 	ops.error = walk_error;
+	ops.nested = nested_repo;
 	ops.arg = &t;
 	ops.ctx_size = sizeof(struct found);
 	w = wt_walk_new(&ops);

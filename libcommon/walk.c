@@ -191,6 +191,18 @@ wt_walk_dir_depth(const struct wt_walk_dir *d)
 	return d->depth;
 }
 
+const struct wt_walk_dir *
+wt_walk_dir_parent(const struct wt_walk_dir *d)
+{
+	return d->parent;
+}
+
+uintptr_t
+wt_walk_dir_tag(const struct wt_walk_dir *d)
+{
+	return d->tag;
+}
+
 /* The names from the root (full) or below it down to d, then name. */
 static void
 path(const struct wt_walk_dir *d, const char *name, struct wt_buf *b, int full)
@@ -1068,4 +1080,74 @@ wt_walk_once(struct wt_walk *w, const struct stat *st)
 	s->n++;
 	pthread_mutex_unlock(&s->mu);
 	return 1;
+}
+
+/* wt_walk_find_nested's walk: the first nested directory's path. */
+struct find_nested {
+	pthread_mutex_t mu;
+	struct wt_buf *first;
+};
+
+static void
+found_nested(const struct wt_walk_ent *e, void *arg)
+{
+	struct find_nested *fn = arg;
+
+	pthread_mutex_lock(&fn->mu);
+	if (fn->first && !fn->first->len)
+		wt_walk_relpath(e->dir, e->name, fn->first);
+	pthread_mutex_unlock(&fn->mu);
+}
+
+long
+wt_walk_find_nested(struct wt_walker *wk, const char *root, const char *modules,
+		    struct wt_buf *first)
+{
+	struct find_nested fn = { PTHREAD_MUTEX_INITIALIZER, first };
+	struct wt_walk_ops ops = { .flags = WT_WALK_NOSTAT, .nested = found_nested,
+				   .arg = &fn, .modules = modules };
+	struct wt_walk *w = wt_walk_new(&ops);
+	long n = -1;
+
+	if (wt_walk_run(wk, w, root) >= 0)
+		n = wt_walk_nested(w);
+	wt_walk_free(w);
+	return n;
+}
+
+/* wt_walk_usage's walk: blocks, each inode once, directories named skip left out. */
+static int
+usage_entry(const struct wt_walk_ent *e, void *arg)
+{
+	const char *skip = arg;
+	unsigned long long *sum = e->ctx;
+
+	if (e->type == DT_DIR && skip && e->dir && strcmp(e->name, skip) == 0)
+		return WT_WALK_PRUNE;
+	if (e->st && wt_walk_once(e->walk, e->st))
+		*sum += (unsigned long long)e->st->st_blocks * 512;
+	return WT_WALK_CONTINUE;
+}
+
+long long
+wt_walk_usage(struct wt_walker *wk, const char *path, const char *skip)
+{
+	struct wt_walk_ops ops = { .entry = usage_entry, .arg = (void *)skip,
+				   .ctx_size = sizeof(unsigned long long) };
+	struct wt_walk *w;
+	struct stat st;
+	long long sum = 0;
+	int i;
+
+	if (lstat(path, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode))
+		return (long long)st.st_blocks * 512;
+	w = wt_walk_new(&ops);
+	if (wt_walk_run(wk, w, path) < 0)
+		sum = -1;
+	for (i = 0; sum >= 0 && i < wt_walk_nslots(w); i++)
+		sum += (long long)*(unsigned long long *)wt_walk_slot(w, i);
+	wt_walk_free(w);
+	return sum;
 }

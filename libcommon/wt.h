@@ -628,6 +628,24 @@ int wt_walk_once(struct wt_walk *w, const struct stat *st);
 /* A directory's own name (the root: its path as given) and depth. */
 const char *wt_walk_dir_name(const struct wt_walk_dir *d);
 int wt_walk_dir_depth(const struct wt_walk_dir *d);
+/* The directory holding d (NULL for the root), and d's tag. */
+const struct wt_walk_dir *wt_walk_dir_parent(const struct wt_walk_dir *d);
+uintptr_t wt_walk_dir_tag(const struct wt_walk_dir *d);
+/*
+ * The repositories and worktrees below root (directories holding a .git
+ * entry, root's own not counted; own submodule checkouts of modules, when
+ * given, neither): how many, with the path of the first relative to root
+ * appended to first when first is not NULL. A walk of directories only, on
+ * wk. -1 with errno when root cannot be opened.
+ */
+long wt_walk_find_nested(struct wt_walker *wk, const char *root, const char *modules,
+			 struct wt_buf *first);
+/*
+ * Disk usage of what is at path, as du counts it: blocks, each inode once,
+ * not entering mounts or nested repositories, nor directories named skip
+ * (NULL: none). -1 with errno when path cannot be read.
+ */
+long long wt_walk_usage(struct wt_walker *wk, const char *path, const char *skip);
 /*
  * Appends the entry name in directory d (NULL: the root itself) to b: the
  * full path (root's path, /, ...) or the path relative to the root.
@@ -677,13 +695,17 @@ int wt_artifact_in_mask(const char *kind, long long mask);
 struct wt_artifacts;
 struct git_repository;
 struct git_index;
+#define WT_ART_WALKS_IN 1  /* the caller's walk enters artifacts and hears of nested repositories */
 struct wt_artifacts *wt_artifacts_new(const char *top, struct git_repository *repo,
-				      struct git_index *idx);
+				      struct git_index *idx, int flags);
 void wt_artifacts_free(struct wt_artifacts *a);
 /*
  * The kind of the walk entry e (a walk rooted at the worktree's top) when it
  * is a recreatable artifact: a directory or a link in its place, or a loose
- * compiled file. NULL otherwise, and always when git cannot be read.
+ * compiled file. NULL otherwise, and always when git cannot be read. A
+ * directory holding another repository or worktree anywhere below is not
+ * recreatable: it is walked to know, unless WT_ART_WALKS_IN, where the
+ * caller's own walk (wt_walk_ops.nested) must treat such an artifact so.
  */
 struct wt_walk_ent;
 const char *wt_artifact_entry(struct wt_artifacts *a, const struct wt_walk_ent *e);
@@ -817,7 +839,8 @@ struct wt_artifacts;
  * Walks the worktree at top on wk's threads: every entry but the top's .git,
  * with its crc32 when a file; recreatable artifacts (when arts is not NULL)
  * and sockets and pipes left out. The top must be the directory dev/ino (as
- * verified); a top-level WT_MANIFEST_NAME or WT_GIT_DIR is refused. Returns
+ * verified); a top-level WT_MANIFEST_NAME or WT_GIT_DIR is refused, and so
+ * is another repository or worktree anywhere inside. Returns
  * 0, or -1 with s->err saying why. Release s either way.
  */
 int wt_snapshot_take(struct wt_snapshot *s, struct wt_walker *wk, const char *top,

@@ -2,7 +2,7 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 96
+plan 101
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -96,7 +96,7 @@ check_same "pushed once, committed since: refuses" "1 unmerged" "$(rm_rule psh)"
 
 add nest && git -C "$T/nest" init -q inner && echo 'only here' > "$T/nest/inner/file" &&
 	git -C "$T/nest/inner" add file && git -C "$T/nest/inner" commit -q -m inner
-check_same "-f refuses what a backup cannot hold: a repository inside" "1 backup" "$(rm_rule nest -f)"
+check_same "-f refuses a repository inside, which a backup could not hold" "1 nested" "$(rm_rule nest -f)"
 check "the repository inside is intact" test "$(cat "$T/nest/inner/file")" = "only here"
 check_same "and no ref was left for a removal that did not happen" "" "$(git for-each-ref refs/wt/removed/nest)"
 
@@ -354,6 +354,20 @@ mkdir -p "$T/em/.env.d/empty/deeper"
 check_same "empty ignored directories are no precious files" "0 none" "$(rm_rule em -n)"
 mkdir -p "$T/em/.env.d/k" && echo secret > "$T/em/.env.d/k/key"
 check_same "a file inside one is" "1 precious" "$(rm_rule em -n)"
+# Another worktree nested inside (as coding agents make them), with its work.
+echo '.cache/' >> "$T/r/.git/info/exclude"
+add outer && git merge -q --ff-only outer && git push -q origin main
+git -C "$T/r" worktree add -q "$T/outer/.cache/inner" -b inner && echo wip > "$T/outer/.cache/inner/WIP.txt"
+check_same "a worktree nested inside refuses, even with -f" "1 nested 1 nested" "$(rm_rule outer) $(rm_rule outer -f)"
+check_same "the message names it" true "$(jq '.error.message | test("\\.cache/inner")' < "$T/out")"
+check "the nested worktree and its work are intact" test -f "$T/outer/.cache/inner/WIP.txt" -a -f "$T/outer/outer.txt"
+# A repository inside an artifact, with a commit that exists nowhere else.
+echo 'build/' >> "$T/r/.git/info/exclude"
+add bd && (cd "$T/bd" && echo 'all:' > Makefile && git add Makefile && git commit -q -m mk) &&
+	git merge -q --ff-only bd && git push -q origin main
+git -C "$T/bd" init -q build/dep && (cd "$T/bd/build/dep" && echo only > f && git add f && git commit -q -m only)
+check_same "a repository inside an ignored build/ refuses, even with -f" "1 nested 1 nested" "$(rm_rule bd) $(rm_rule bd -f)"
+check "its commit is intact" has_commit "$T/bd/build/dep"
 wt-rm -x < /dev/null > /dev/null 2>&1
 check_same "a bad option: exit 2" 2 $?
 done_testing

@@ -2,7 +2,7 @@
 # wt-prune: artifacts go, sources and anything tracked or precious stay; links are
 # not followed, mounts not entered; a killed run's trash is finished; gc once per repo.
 . "$(dirname "$0")/lib.sh"
-plan 55
+plan 58
 
 # tree DIR: every entry with its type, size, link target and content hash.
 tree() {
@@ -228,4 +228,15 @@ else
 	skip "cannot mount a tmpfs here"
 	skip "cannot mount a tmpfs here"
 fi
+# A repository inside an artifact, and a worktree nested in an ignored .cache.
+git -C "$T/r" worktree add -q "$T/nr" -b nr && mkdir -p "$T/nr/node_modules/left" "$T/nr/lib/build" &&
+	echo x > "$T/nr/node_modules/left/i.js" && echo 'all:' > "$T/nr/lib/Makefile"
+git -C "$T/nr" init -q lib/build/dep && (cd "$T/nr/lib/build/dep" && echo only > f && git add f && git commit -q -m only)
+rec nr "$T/nr" | wt-prune -n > "$T/out" 2> /dev/null
+check_same "-n: the artifact holding a repository is not in what would go" '["node_modules"]' \
+	"$(jqf '.would.pruned.dirs' < "$T/out")"
+rec nr "$T/nr" | wt-prune > "$T/out" 2> /dev/null
+check_same "the real run prunes node_modules, not lib/build with the repository in it" '0 ["node_modules"]' \
+	"$? $(jqf .pruned.dirs < "$T/out")"
+check "the repository's commit is there" has_commit "$T/nr/lib/build/dep"
 done_testing

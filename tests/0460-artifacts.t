@@ -3,7 +3,7 @@
 # wt-prune would free, kind by kind, on a worktree that holds the cases the
 # rule decides (tracked, not ignored, a link in an artifact's place).
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 15
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -30,6 +30,10 @@ mkdir -p tool && echo 'all:' > tool/Makefile && blob tool/build/notes.o 60000
 # A link in an artifact's place, pointing outside.
 mkdir -p "$T/outside" link && echo '{}' > link/package.json &&
 	blob "$T/outside/big" 80000 && ln -s "$T/outside" link/node_modules
+# An npm dependency checked out with git: its node_modules holds a repository.
+mkdir -p pkg2 && echo '{}' > pkg2/package.json && blob pkg2/node_modules/plain/p.js 30000 &&
+	git init -q pkg2/node_modules/gitdep && blob pkg2/node_modules/gitdep/d.js 20000 &&
+	(cd pkg2/node_modules/gitdep && git add d.js && git commit -q -m dep)
 # git matches a link as a file: "node_modules/" does not ignore a link (libgit2 says it does).
 mkdir -p link2 && echo '{}' > link2/package.json && printf '!node_modules\nnode_modules/\n' > link2/.gitignore &&
 	ln -s "$T/outside" link2/node_modules
@@ -61,6 +65,8 @@ check_same "git itself says the second link is not ignored" "?? link2/node_modul
 	"$(git -C "$T/w" status --porcelain --ignored link2/node_modules)"
 wrec | wt-prune > /dev/null
 check "a link git does not ignore stays" test -L "$T/w/link2/node_modules"
+check "an artifact holding a repository is neither counted nor pruned" \
+	has_commit "$T/w/pkg2/node_modules/gitdep"
 check "after the prune, the tracked node_modules and the un-ignored build/ are there" \
 	test -f "$T/w/lib/node_modules/vendored.js" -a -f "$T/w/tool/build/notes.o"
 check "and the link's target outside is untouched" test -f "$T/outside/big"

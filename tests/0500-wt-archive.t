@@ -2,7 +2,7 @@
 # wt-archive and wt-restore: the round trip, the archive as tar sees it, options, safety.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 56
+plan 59
 
 mkrepo "$T/r"
 mkwt w1
@@ -140,6 +140,16 @@ git -C "$T/other" worktree add -q "$T/foreign"
 lsd_rec p3 | jq -c --arg p "$T/foreign" '.path = $p' | wt-archive > "$T/out" 2>/dev/null
 check "a foreign checkout at a record's path is refused" sh -c \
 	"jq -r .error.message < '$T/out' | grep -q foreign && test -f '$T/foreign/a.txt'"
+
+# A worktree nested inside another, in an ignored .cache: the outer one is not archived.
+mkwt nx
+git -C "$T/r" worktree add -q "$T/nx/.cache/inner" -b nx-inner && echo wip > "$T/nx/.cache/inner/WIP.txt"
+lsd_rec nx | wt-archive > "$T/out" 2>/dev/null
+check_same "a worktree nested inside refuses the archive" 1 $?
+check "the nested worktree and the outer one are intact" \
+	test -f "$T/nx/.cache/inner/WIP.txt" -a -d "$T/nx/.git" -o -f "$T/nx/.git"
+check_same "the message names it" true "$(jq '.error.message | test("\\.cache/inner")' < "$T/out")"
+git -C "$T/r" worktree remove --force "$T/nx/.cache/inner"
 
 # The signature pipeline, from the registry: what nobody touched in 90 days goes.
 mkwt old

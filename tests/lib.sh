@@ -89,3 +89,6 @@ wait_cwd() {
 	echo "# wait_cwd: process $1 has its cwd at '${_c:-(none)}', not in '$_wd'"
 	return 1
 }
+
+# has_commit DIR: the repository at DIR has its HEAD commit.
+has_commit() { git -C "$1" rev-parse -q --verify HEAD > /dev/null; }
