@@ -455,7 +455,7 @@ work(struct wt_rec *r, int worker, void *arg)
 		goto out;
 	}
 	du.admin = wt_git_admin_dir(du.root);
-	du.arts = wt_artifacts_new(du.root, NULL, NULL, WT_ART_WALKS_IN);
+	du.arts = wt_artifacts_new(du.root, NULL, NULL, WT_ART_OWN_NESTED);
 	if (du.admin) {
 		wt_buf_addf(&fp, "%s/modules", du.admin);
 		du.modules = realpath(fp.s, NULL);

@@ -190,6 +190,8 @@ struct prune {
 	struct wt_buf rel;          /* the path of the directory being read */
 	struct wt_obj pruned;       /* the pruned object: its dirs array open */
 	char **moved;               /* names given to them in the trash */
+	char **from;                /* and where they were, relative to the top */
+	char *trash;                /* the trash's path */
 	size_t nmoved;
 	unsigned long long files, bytes;
 	struct wt_rm_stats rs;
@@ -206,6 +208,26 @@ prune_fail(struct prune *p, const char *fmt, const char *a, int e)
 	snprintf(p->msg, sizeof(p->msg), fmt, a, strerror(e));
 }
 
+/*
+ * 1 when the artifact at path holds another repository or worktree: then
+ * it is not recreatable and stays (said on stderr). The real run looks
+ * after the artifact is in the trash, so the worktree is clean at once.
+ */
+static int
+nested_in(const char *path, const char *shown)
+{
+	struct wt_buf first = WT_BUF_INIT;
+	long n = wt_walk_find_nested(sizer, path, NULL, &first);
+
+	if (n < 0)
+		warnx("'%s': not pruned: it cannot be walked", shown);
+	else if (n > 0)
+		warnx("'%s': not pruned: a repository or worktree is inside, at '%s'", shown,
+		      first.s);
+	wt_buf_release(&first);
+	return n != 0;
+}
+
 /* An artifact directory (or a link in its place): into the trash, or gone now. */
 static void
 take_artifact(struct prune *p, int dirfd, const char *name, const char *rel, int isdir)
@@ -220,8 +242,8 @@ take_artifact(struct prune *p, int dirfd, const char *name, const char *rel, int
 		warnx("'%s': not pruned: a filesystem is mounted inside", full.s);
 		goto out;
 	}
-	wt_obj_str(&p->pruned, NULL, rel);
 	if (opt.dry) {
+		wt_obj_str(&p->pruned, NULL, rel);
 		long long u = usage_of(full.s, NULL);
 
 		p->bytes += u > 0 ? (unsigned long long)u : 0;
@@ -235,7 +257,9 @@ take_artifact(struct prune *p, int dirfd, const char *name, const char *rel, int
 		} while (rc < 0 && (errno == EEXIST || errno == ENOTEMPTY));
 		if (rc == 0) {
 			p->moved = wt_xrealloc(p->moved, (p->nmoved + 1) * sizeof(*p->moved));
-			p->moved[p->nmoved++] = wt_buf_detach(&tn);
+			p->from = wt_xrealloc(p->from, (p->nmoved + 1) * sizeof(*p->from));
+			p->moved[p->nmoved] = wt_buf_detach(&tn);
+			p->from[p->nmoved++] = wt_xstrdup(rel);
 			goto out;
 		}
 		if (errno != EXDEV) {
@@ -244,12 +268,51 @@ take_artifact(struct prune *p, int dirfd, const char *name, const char *rel, int
 		}
 	}
 	/* No trash on this filesystem: removed where it is, still in parallel. */
+	if (isdir && nested_in(full.s, full.s))
+		goto out;
+	wt_obj_str(&p->pruned, NULL, rel);
 	one[0] = name;
 	if (wt_rmtree_parallel(dirfd, one, 1, opt.deljobs, &p->rs) < 0)
 		prune_fail(p, "cannot remove '%s': %s", full.s, errno);
 out:
 	wt_buf_release(&full);
 	wt_buf_release(&tn);
+}
+
+/*
+ * The artifacts now in the trash that hold a repository go back where they
+ * were; the others are pruned. What cannot go back stays in the trash,
+ * whose removal never enters a repository either.
+ */
+static void
+keep_nested(struct prune *p)
+{
+	struct wt_buf tpath = WT_BUF_INIT, back = WT_BUF_INIT;
+	struct stat st;
+	size_t i, k = 0;
+
+	for (i = 0; i < p->nmoved; i++) {
+		wt_buf_reset(&tpath);
+		wt_buf_addf(&tpath, "%s/%s", p->trash, p->moved[i]);
+		wt_buf_reset(&back);
+		wt_buf_addf(&back, "%s/%s", p->top, p->from[i]);
+		/* A link in an artifact's place holds nothing. */
+		if (fstatat(p->trashfd, p->moved[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || !nested_in(tpath.s, back.s)) {
+			wt_obj_str(&p->pruned, NULL, p->from[i]);
+			p->moved[k] = p->moved[i];
+			p->from[k++] = p->from[i];
+			continue;
+		}
+		if (renameat(p->trashfd, p->moved[i], AT_FDCWD, back.s) < 0)
+			prune_fail(p, "'%s' holds a repository and cannot go back from the "
+				   "trash: %s", back.s, errno);
+		free(p->moved[i]);
+		free(p->from[i]);
+	}
+	p->nmoved = k;
+	wt_buf_release(&tpath);
+	wt_buf_release(&back);
 }
 
 static void
@@ -456,9 +519,11 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 		wt_rec_error(r, WT_E_BASE, NULL, "cannot open '%s': %s", t.path, wt_git_errmsg());
 		goto out;
 	}
-	p.arts = wt_artifacts_new(t.path, p.repo, p.idx, 0);
+	/* A real run looks for repositories inside once an artifact is in the trash. */
+	p.arts = wt_artifacts_new(t.path, p.repo, p.idx, opt.dry ? 0 : WT_ART_OWN_NESTED);
 	if (!opt.dry) {
 		p.trashfd = wt_trash_open(&t, 1);
+		p.trash = wt_trash_path(&t);
 		if (p.trashfd < 0 && errno != EXDEV) {
 			wt_rec_error(r, WT_E_BASE, NULL, "cannot open the trash of '%s': %s",
 				     t.path, strerror(errno));
@@ -473,6 +538,8 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 	}
 	search(&p);
 	clean_ms = ms_since_start();
+	if (!opt.dry && p.nmoved)
+		keep_nested(&p);
 	if (!opt.dry && p.nmoved &&
 	    wt_rmtree_parallel(p.trashfd, (const char *const *)p.moved, p.nmoved,
 			       opt.deljobs, &p.rs) < 0)
@@ -524,6 +591,8 @@ out:
 	git_index_free(p.idx);
 	git_repository_free(p.repo);
 	free_names(p.moved, p.nmoved);
+	free_names(p.from, p.nmoved);
+	free(p.trash);
 	free_names(left, nleft);
 	wt_buf_release(&p.rel);
 	wt_obj_release(&p.pruned);

@@ -334,7 +334,7 @@ wt_artifact_entry(struct wt_artifacts *a, const struct wt_walk_ent *e)
 		return NULL;
 	wt_walk_relpath(e->dir, e->name, &rel);
 	kind = decide(a, kind, rel.s, e->type == DT_LNK);
-	if (kind && e->type == DT_DIR && !(a->flags & WT_ART_WALKS_IN) && holds_nested(a, rel.s))
+	if (kind && e->type == DT_DIR && !(a->flags & WT_ART_OWN_NESTED) && holds_nested(a, rel.s))
 		kind = NULL;
 	wt_buf_release(&rel);
 	return kind;

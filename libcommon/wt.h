@@ -695,7 +695,8 @@ int wt_artifact_in_mask(const char *kind, long long mask);
 struct wt_artifacts;
 struct git_repository;
 struct git_index;
-#define WT_ART_WALKS_IN 1  /* the caller's walk enters artifacts and hears of nested repositories */
+/* The caller looks for repositories inside artifacts itself (its own walk, or later). */
+#define WT_ART_OWN_NESTED 1
 struct wt_artifacts *wt_artifacts_new(const char *top, struct git_repository *repo,
 				      struct git_index *idx, int flags);
 void wt_artifacts_free(struct wt_artifacts *a);
@@ -704,8 +705,9 @@ void wt_artifacts_free(struct wt_artifacts *a);
  * is a recreatable artifact: a directory or a link in its place, or a loose
  * compiled file. NULL otherwise, and always when git cannot be read. A
  * directory holding another repository or worktree anywhere below is not
- * recreatable: it is walked to know, unless WT_ART_WALKS_IN, where the
- * caller's own walk (wt_walk_ops.nested) must treat such an artifact so.
+ * recreatable: it is walked to know, unless WT_ART_OWN_NESTED, where the
+ * caller must treat such an artifact so itself (wt-du hears of it in its
+ * walk, wt-prune looks once the artifact is in the trash).
  */
 struct wt_walk_ent;
 const char *wt_artifact_entry(struct wt_artifacts *a, const struct wt_walk_ent *e);
