@@ -16,18 +16,6 @@
 
 static int can_mount;
 
-static int
-sh(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
 /* dir/rel in buf, of 4096 bytes. */
 static char *
 at(char *buf, const char *dir, const char *rel)

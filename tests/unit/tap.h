@@ -378,4 +378,20 @@ has(const char *s, const char *sub)
 	return s && strstr(s, sub) != NULL;
 }
 
+/* Runs a shell command made with printf's format; its exit status as system() gives it. */
+static inline int
+sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int
+sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	return system(cmd);
+}
+
 #endif

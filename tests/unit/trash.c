@@ -50,15 +50,6 @@ slurp(const char *rel)
 	return wt_read_small(p, 4096);
 }
 
-static int
-sh(const char *fmt, const char *a, const char *b)
-{
-	char cmd[4096];
-
-	snprintf(cmd, sizeof(cmd), fmt, a, b);
-	return system(cmd);
-}
-
 int
 main(void)
 {

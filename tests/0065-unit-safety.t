@@ -1,0 +1,2 @@
+#!/bin/sh
+exec "$WT_BUILD/unit/safety"
