@@ -225,8 +225,12 @@ need_git(struct wt_artifacts *a)
 		wt_git_init();
 		if (!a->repo) {
 			a->own_repo = 1;
-			/* No repository: nothing is ignored, nothing is recreatable. */
-			if ((rc = git_repository_open(&a->repo, a->top)) < 0) {
+			/*
+			 * The worktree's own repository, not one around it: no
+			 * repository at top, nothing is ignored, nothing is recreatable.
+			 */
+			if ((rc = git_repository_open_ext(&a->repo, a->top,
+							  GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) < 0) {
 				a->repo = NULL;
 				a->failed = 1;
 				if (rc == GIT_ENOTFOUND)
