@@ -23,6 +23,7 @@
 struct counts {
 	_Atomic long long size, apparent, files, dirs;
 	long long art[MAXKINDS];
+	long long unique, art_unique;   /* settled by wt_freed_add */
 };
 
 /* One worktree being measured. */
@@ -33,6 +34,7 @@ struct du {
 	struct wt_buf poisoned;     /* artifacts holding a repository: kind byte, path, NUL */
 	struct wt_walk *walk;
 	struct wt_artifacts *arts;  /* what is recreatable, asked of git on first need */
+	struct wt_freed *all, *art; /* what removing it, or its artifacts, frees */
 	struct du *next;            /* in the list the progress line reads */
 };
 
@@ -100,19 +102,24 @@ entry(const struct wt_walk_ent *e, void *arg)
 
 	if (!st)
 		return WT_WALK_CONTINUE;
+	c->unique += wt_freed_add(du->all, st, 1);
 	if (e->type == DT_DIR) {
 		bump(&c->dirs, 1);
 		if (!kind && (k = wt_artifact_entry(du->arts, e)) && (i = kind_index(k)) >= 0)
 			kind = (uintptr_t)i + 1;
 		if (e->tag)
 			*e->tag = kind;
+		if (kind)
+			c->art_unique += wt_freed_add(du->art, st, 1);
 	} else {
-		/* Every name of a hard-linked file but the first is free. */
+		if (!kind && (k = wt_artifact_entry(du->arts, e)) && (i = kind_index(k)) >= 0)
+			kind = (uintptr_t)i + 1;
+		/* Every name counts toward what a removal frees, only the first here. */
+		if (kind)
+			c->art_unique += wt_freed_add(du->art, st, 1);
 		if (!wt_walk_once(e->walk, st))
 			return WT_WALK_CONTINUE;
 		bump(&c->files, 1);
-		if (!kind && (k = wt_artifact_entry(du->arts, e)) && (i = kind_index(k)) >= 0)
-			kind = (uintptr_t)i + 1;
 	}
 	bytes = (long long)st->st_blocks * 512;
 	bump(&c->size, bytes);
@@ -230,7 +237,7 @@ cache_name(struct wt_buf *b, const struct stat *st)
 /* The fields wt-du owns and keeps in the cache, in the order they are written. */
 static const char *const measured[] = {
 	"size", "apparent_size", "files", "dirs", "artifacts", "artifact_size",
-	"du_at", "du_errors", NULL
+	"unique_size", "artifact_unique_size", "du_at", "du_errors", NULL
 };
 
 static void
@@ -360,6 +367,7 @@ measure(struct du *du, struct wt_rec *f)
 	struct wt_obj o;
 	struct counts *c;
 	long long size = 0, apparent = 0, files = 0, dirs = 0, art[MAXKINDS], asum = 0;
+	long long unique = 0, aunique = 0;
 	const char *text;
 	size_t n, off;
 	int i, k, rc, e;
@@ -367,6 +375,8 @@ measure(struct du *du, struct wt_rec *f)
 
 	memset(art, 0, sizeof(art));
 	du->walk = wt_walk_new(&ops);
+	du->all = wt_freed_new();
+	du->art = wt_freed_new();
 	prog_add(du);
 	rc = wt_walk_run(opt.wk, du->walk, du->root);
 	e = errno;
@@ -376,6 +386,8 @@ measure(struct du *du, struct wt_rec *f)
 		apparent += c->apparent;
 		files += c->files;
 		dirs += c->dirs;
+		unique += c->unique;
+		aunique += c->art_unique;
 		for (k = 0; k < opt.nkinds; k++)
 			art[k] += c->art[k];
 	}
@@ -388,13 +400,18 @@ measure(struct du *du, struct wt_rec *f)
 	for (off = 0; off < du->poisoned.len; off += strlen(du->poisoned.s + off) + 1) {
 		struct wt_buf p = WT_BUF_INIT;
 		long long u;
+		int err;
 
 		k = (unsigned char)du->poisoned.s[off] - 1;
 		wt_buf_addf(&p, "%s/%s", du->root, du->poisoned.s + off + 1);
 		if (k < opt.nkinds && (u = wt_walk_usage(opt.wk, p.s, NULL)) > 0)
 			art[k] = art[k] > u ? art[k] - u : 0;
+		/* Its names stay: what they settled is taken back, their links too. */
+		aunique += wt_walk_freed_add(opt.wk, du->art, p.s, -1, &err);
 		wt_buf_release(&p);
 	}
+	unique += wt_freed_links(du->all);
+	aunique += wt_freed_links(du->art);
 	wt_obj_init(&o);
 	wt_obj_int(&o, "size", size);
 	wt_obj_int(&o, "apparent_size", apparent);
@@ -409,6 +426,8 @@ measure(struct du *du, struct wt_rec *f)
 	}
 	wt_obj_close(&o);
 	wt_obj_int(&o, "artifact_size", asum);
+	wt_obj_int(&o, "unique_size", unique);
+	wt_obj_int(&o, "artifact_unique_size", aunique > 0 ? aunique : 0);
 	wt_obj_str(&o, "du_at", wt_time_fmt(opt.now, t));
 	wt_obj_int(&o, "du_errors", wt_walk_errors(du->walk));
 	text = wt_obj_text(&o, &n);
@@ -479,6 +498,8 @@ work(struct wt_rec *r, int worker, void *arg)
 out:
 	wt_artifacts_free(du.arts);
 	wt_walk_free(du.walk);
+	wt_freed_free(du.all);
+	wt_freed_free(du.art);
 	free(du.root);
 	free(du.admin);
 	free(du.modules);

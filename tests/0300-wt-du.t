@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-du: sizes as GNU du counts them, artifacts, the cache, order and pass-through.
 . "$(dirname "$0")/lib.sh"
-plan 53
+plan 55
 
 field() { jq -r ".$1"; }
 dub() { du -sB1 "$1" | cut -f1; }
@@ -52,6 +52,15 @@ check_same "a file linked from another worktree counts in each" \
 out=$( (rec a "$T/a"; rec b "$T/b") | wt-du -C -j 2)
 check_same "a and b in one run keep their own hard links" \
 	"$(dub "$T/a") $(dub "$T/b")" "$(printf '%s\n' "$out" | field size | tr '\n' ' ' | sed 's/ $//')"
+
+# h1 has a name in b: removing a frees all but its blocks; b's own file has one link.
+out=$( (rec a "$T/a"; rec b "$T/b") | wt-du -C)
+check_same "unique_size leaves out a file with a link outside the worktree" \
+	"$(( $(dub "$T/a") - $(stat -c %b "$T/a/h1") * 512 ))" \
+	"$(printf '%s\n' "$out" | sed -n 1p | field unique_size)"
+check_same "unique_size of b: du -sB1 a b counts in b what a does not hold" \
+	"$(du -sB1 "$T/a" "$T/b" | sed -n 2p | cut -f1)" \
+	"$(printf '%s\n' "$out" | sed -n 2p | field unique_size)"
 
 # s: a sparse file alone is counted by its blocks, not its length.
 truncate -s 100M "$T/s/hole"
