@@ -318,7 +318,8 @@ cache_load(void)
 	free(line);
 	wt_rec_release(&c);
 	wt_buf_release(&name);
-	qsort(cache.old, cache.nold, sizeof(*cache.old), by_key);
+	if (cache.nold)
+		qsort(cache.old, cache.nold, sizeof(*cache.old), by_key);
 }
 
 /*
