@@ -23,6 +23,7 @@
 struct counts {
 	_Atomic long long size, apparent, files, dirs;
 	long long art[MAXKINDS];
+	long long unique, art_unique;   /* settled by wt_freed_add */
 };
 
 /* One worktree being measured. */
@@ -33,6 +34,7 @@ struct du {
 	struct wt_buf poisoned;     /* artifacts holding a repository: kind byte, path, NUL */
 	struct wt_walk *walk;
 	struct wt_artifacts *arts;  /* what is recreatable, asked of git on first need */
+	struct wt_freed *all, *art; /* what removing it, or its artifacts, frees */
 	struct du *next;            /* in the list the progress line reads */
 };
 
@@ -100,19 +102,24 @@ entry(const struct wt_walk_ent *e, void *arg)
 
 	if (!st)
 		return WT_WALK_CONTINUE;
+	c->unique += wt_freed_add(du->all, st, 1);
 	if (e->type == DT_DIR) {
 		bump(&c->dirs, 1);
 		if (!kind && (k = wt_artifact_entry(du->arts, e)) && (i = kind_index(k)) >= 0)
 			kind = (uintptr_t)i + 1;
 		if (e->tag)
 			*e->tag = kind;
+		if (kind)
+			c->art_unique += wt_freed_add(du->art, st, 1);
 	} else {
-		/* Every name of a hard-linked file but the first is free. */
+		if (!kind && (k = wt_artifact_entry(du->arts, e)) && (i = kind_index(k)) >= 0)
+			kind = (uintptr_t)i + 1;
+		/* Every name counts toward what a removal frees, only the first here. */
+		if (kind)
+			c->art_unique += wt_freed_add(du->art, st, 1);
 		if (!wt_walk_once(e->walk, st))
 			return WT_WALK_CONTINUE;
 		bump(&c->files, 1);
-		if (!kind && (k = wt_artifact_entry(du->arts, e)) && (i = kind_index(k)) >= 0)
-			kind = (uintptr_t)i + 1;
 	}
 	bytes = (long long)st->st_blocks * 512;
 	bump(&c->size, bytes);
@@ -220,17 +227,10 @@ fingerprint(const char *admin, struct wt_buf *fp)
 	wt_buf_release(&p);
 }
 
-static void
-cache_name(struct wt_buf *b, const struct stat *st)
-{
-	wt_buf_addf(b, "%s/du.%llx.%llx", opt.cachedir, (unsigned long long)st->st_dev,
-		    (unsigned long long)st->st_ino);
-}
-
 /* The fields wt-du owns and keeps in the cache, in the order they are written. */
 static const char *const measured[] = {
 	"size", "apparent_size", "files", "dirs", "artifacts", "artifact_size",
-	"du_at", "du_errors", NULL
+	"unique_size", "artifact_unique_size", "du_at", "du_errors", NULL
 };
 
 static void
@@ -245,26 +245,101 @@ apply(struct wt_rec *r, const struct wt_rec *f)
 }
 
 /*
+ * The cache: one file, cache/du.ndjson, a line per worktree keyed by the
+ * device and inode of its top. It is read once when the run starts and
+ * written once when it ends (through a temporary file and a rename): the
+ * answers of this run, then those of before that are still fresh.
+ */
+struct centry {
+	unsigned long long dev, ino;
+	char *line;                 /* the whole line, NUL-terminated */
+	int fresh;                  /* written by this run */
+};
+
+static struct {
+	pthread_mutex_t mu;
+	struct centry *old;         /* from the file, sorted by key; read only */
+	size_t nold;
+	struct centry *new;
+	size_t nnew;
+	int changed;
+} cache = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, NULL, 0, 0 };
+
+static int
+by_key(const void *a, const void *b)
+{
+	const struct centry *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static void
+cache_path(struct wt_buf *b)
+{
+	wt_buf_addf(b, "%s/du.ndjson", opt.cachedir);
+}
+
+/* Reads the cache file into cache.old: its fresh lines, by key. */
+static void
+cache_load(void)
+{
+	struct wt_buf name = WT_BUF_INIT;
+	struct wt_rec c = WT_REC_INIT;
+	struct centry e;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	double at, dev, ino;
+	FILE *f;
+
+	cache_path(&name);
+	if (!(f = fopen(name.s, "re"))) {
+		wt_buf_release(&name);
+		return;
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (wt_rec_parse(&c, line, (size_t)n, NULL) < 0 ||
+		    wt_rec_num(&c, "dev", &dev) < 0 || wt_rec_num(&c, "ino", &ino) < 0 ||
+		    wt_rec_num(&c, "at", &at) < 0 || (time_t)at > opt.now ||
+		    opt.now - (time_t)at >= opt.ttl)
+			continue;
+		e.dev = (unsigned long long)dev;
+		e.ino = (unsigned long long)ino;
+		e.line = wt_xstrndup(line, (size_t)n);
+		e.fresh = 0;
+		cache.old = wt_xrealloc(cache.old, (cache.nold + 1) * sizeof(*cache.old));
+		cache.old[cache.nold++] = e;
+	}
+	fclose(f);
+	free(line);
+	wt_rec_release(&c);
+	wt_buf_release(&name);
+	if (cache.nold)
+		qsort(cache.old, cache.nold, sizeof(*cache.old), by_key);
+}
+
+/*
  * A cached answer for the worktree whose root is st: fresh (younger than
  * cache_ttl), for the same path, with the same fingerprint. 1 with f filled.
  */
 static int
 cache_get(const struct stat *st, const char *path, const char *fp, struct wt_rec *f)
 {
-	struct wt_buf name = WT_BUF_INIT;
+	struct centry key = { (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+			      NULL, 0 }, *e;
 	struct wt_rec c = WT_REC_INIT;
-	char *text = NULL, *s = NULL;
+	char *s = NULL;
 	const char *raw;
-	double at;
 	size_t n;
 	int hit = 0;
 
-	cache_name(&name, st);
-	if (!(text = wt_read_small(name.s, 64 * 1024)) ||
-	    wt_rec_parse(&c, text, strlen(text), NULL) < 0)
-		goto out;
-	if (wt_rec_num(&c, "at", &at) < 0 || (time_t)at > opt.now ||
-	    opt.now - (time_t)at >= opt.ttl)
+	if (!cache.nold ||
+	    !(e = bsearch(&key, cache.old, cache.nold, sizeof(*cache.old), by_key)) ||
+	    wt_rec_parse(&c, e->line, strlen(e->line), NULL) < 0)
 		goto out;
 	if (!(s = wt_rec_str(&c, "path")) || strcmp(s, path) != 0)
 		goto out;
@@ -276,50 +351,82 @@ cache_get(const struct stat *st, const char *path, const char *fp, struct wt_rec
 	hit = 1;
 out:
 	free(s);
-	free(text);
 	wt_rec_release(&c);
-	wt_buf_release(&name);
 	return hit;
 }
 
-/* Writes the cache entry through a temporary file and a rename. */
+/* Keeps this run's answer for the cache file written at the end. */
 static void
 cache_put(const struct stat *st, const char *path, const char *fp,
 	  const struct wt_rec *f)
 {
-	struct wt_buf name = WT_BUF_INIT, tmp = WT_BUF_INIT;
 	struct wt_obj o;
-	const char *text;
-	size_t n;
+	struct centry e;
+
+	wt_obj_init(&o);
+	wt_obj_int(&o, "dev", (long long)st->st_dev);
+	wt_obj_int(&o, "ino", (long long)st->st_ino);
+	wt_obj_str(&o, "path", path);
+	wt_obj_int(&o, "at", (long long)opt.now);
+	wt_obj_str(&o, "fp", fp);
+	wt_obj_raw(&o, "fields", f->line, f->len);
+	e.dev = (unsigned long long)st->st_dev;
+	e.ino = (unsigned long long)st->st_ino;
+	e.line = wt_xstrdup(wt_obj_text(&o, NULL));
+	e.fresh = 1;
+	wt_obj_release(&o);
+	pthread_mutex_lock(&cache.mu);
+	cache.new = wt_xrealloc(cache.new, (cache.nnew + 1) * sizeof(*cache.new));
+	cache.new[cache.nnew++] = e;
+	cache.changed = 1;
+	pthread_mutex_unlock(&cache.mu);
+}
+
+/* Writes the cache file once: this run's answers, then the older fresh ones. */
+static void
+cache_write(void)
+{
+	struct wt_buf name = WT_BUF_INIT, tmp = WT_BUF_INIT;
+	size_t i;
+	FILE *f = NULL;
 	int fd;
 
-	cache_name(&name, st);
+	if (!cache.changed)
+		goto out;
+	qsort(cache.new, cache.nnew, sizeof(*cache.new), by_key);
+	cache_path(&name);
 	wt_buf_addf(&tmp, "%s/.du.XXXXXX", opt.cachedir);
 	if ((fd = mkstemp(tmp.s)) < 0 && errno == ENOENT && wt_mkdirs(opt.cachedir, 0700) == 0) {
 		wt_buf_reset(&tmp);
 		wt_buf_addf(&tmp, "%s/.du.XXXXXX", opt.cachedir);
 		fd = mkstemp(tmp.s);
 	}
-	if (fd < 0) {
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		warn("cannot write in the cache '%s'", opt.cachedir);
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp.s);
+		}
 		goto out;
 	}
-	wt_obj_init(&o);
-	wt_obj_str(&o, "path", path);
-	wt_obj_int(&o, "at", (long long)opt.now);
-	wt_obj_str(&o, "fp", fp);
-	wt_obj_raw(&o, "fields", f->line, f->len);
-	text = wt_obj_text(&o, &n);
-	wt_buf_add(&o.b, "\n", 1);
-	if (write(fd, text, n + 1) != (ssize_t)(n + 1) || close(fd) < 0 ||
-	    rename(tmp.s, name.s) < 0) {
+	for (i = 0; i < cache.nnew; i++)
+		fprintf(f, "%s\n", cache.new[i].line);
+	for (i = 0; i < cache.nold; i++)
+		if (!bsearch(&cache.old[i], cache.new, cache.nnew, sizeof(*cache.new), by_key))
+			fprintf(f, "%s\n", cache.old[i].line);
+	if (fflush(f) == EOF || ferror(f) || fclose(f) == EOF || rename(tmp.s, name.s) < 0) {
 		warn("cannot write the cache '%s'", name.s);
 		unlink(tmp.s);
 	}
 out:
+	for (i = 0; i < cache.nold; i++)
+		free(cache.old[i].line);
+	for (i = 0; i < cache.nnew; i++)
+		free(cache.new[i].line);
+	free(cache.old);
+	free(cache.new);
 	wt_buf_release(&name);
 	wt_buf_release(&tmp);
-	wt_obj_release(&o);
 }
 
 static void
@@ -360,6 +467,7 @@ measure(struct du *du, struct wt_rec *f)
 	struct wt_obj o;
 	struct counts *c;
 	long long size = 0, apparent = 0, files = 0, dirs = 0, art[MAXKINDS], asum = 0;
+	long long unique = 0, aunique = 0;
 	const char *text;
 	size_t n, off;
 	int i, k, rc, e;
@@ -367,6 +475,8 @@ measure(struct du *du, struct wt_rec *f)
 
 	memset(art, 0, sizeof(art));
 	du->walk = wt_walk_new(&ops);
+	du->all = wt_freed_new();
+	du->art = wt_freed_new();
 	prog_add(du);
 	rc = wt_walk_run(opt.wk, du->walk, du->root);
 	e = errno;
@@ -376,6 +486,8 @@ measure(struct du *du, struct wt_rec *f)
 		apparent += c->apparent;
 		files += c->files;
 		dirs += c->dirs;
+		unique += c->unique;
+		aunique += c->art_unique;
 		for (k = 0; k < opt.nkinds; k++)
 			art[k] += c->art[k];
 	}
@@ -388,13 +500,18 @@ measure(struct du *du, struct wt_rec *f)
 	for (off = 0; off < du->poisoned.len; off += strlen(du->poisoned.s + off) + 1) {
 		struct wt_buf p = WT_BUF_INIT;
 		long long u;
+		int err;
 
 		k = (unsigned char)du->poisoned.s[off] - 1;
 		wt_buf_addf(&p, "%s/%s", du->root, du->poisoned.s + off + 1);
 		if (k < opt.nkinds && (u = wt_walk_usage(opt.wk, p.s, NULL)) > 0)
 			art[k] = art[k] > u ? art[k] - u : 0;
+		/* Its names stay: what they settled is taken back, their links too. */
+		aunique += wt_walk_freed_add(opt.wk, du->art, p.s, -1, &err);
 		wt_buf_release(&p);
 	}
+	unique += wt_freed_links(du->all);
+	aunique += wt_freed_links(du->art);
 	wt_obj_init(&o);
 	wt_obj_int(&o, "size", size);
 	wt_obj_int(&o, "apparent_size", apparent);
@@ -409,6 +526,8 @@ measure(struct du *du, struct wt_rec *f)
 	}
 	wt_obj_close(&o);
 	wt_obj_int(&o, "artifact_size", asum);
+	wt_obj_int(&o, "unique_size", unique);
+	wt_obj_int(&o, "artifact_unique_size", aunique > 0 ? aunique : 0);
 	wt_obj_str(&o, "du_at", wt_time_fmt(opt.now, t));
 	wt_obj_int(&o, "du_errors", wt_walk_errors(du->walk));
 	text = wt_obj_text(&o, &n);
@@ -458,7 +577,9 @@ work(struct wt_rec *r, int worker, void *arg)
 	du.arts = wt_artifacts_new(du.root, NULL, NULL, WT_ART_OWN_NESTED);
 	if (du.admin) {
 		wt_buf_addf(&fp, "%s/modules", du.admin);
-		du.modules = realpath(fp.s, NULL);
+		/* realpath costs a readlink per component: most have no modules/. */
+		if (access(fp.s, F_OK) == 0)
+			du.modules = realpath(fp.s, NULL);
 		wt_buf_reset(&fp);
 	}
 	fingerprint(du.admin, &fp);
@@ -479,6 +600,8 @@ work(struct wt_rec *r, int worker, void *arg)
 out:
 	wt_artifacts_free(du.arts);
 	wt_walk_free(du.walk);
+	wt_freed_free(du.all);
+	wt_freed_free(du.art);
 	free(du.root);
 	free(du.admin);
 	free(du.modules);
@@ -598,6 +721,9 @@ main(int argc, char *argv[])
 	if (!opt.quiet && isatty(STDERR_FILENO) &&
 	    pthread_create(&pt, NULL, progress, NULL) == 0)
 		showing = prog.showing = 1;
+	/* Read with -C too: the answers it does not replace are kept. */
+	if (opt.ttl > 0)
+		cache_load();
 	rd = wt_reader_new(STDIN_FILENO, 0);
 	errors = wt_pool_run(rd, jobs, want, work, NULL, stdout);
 	if (showing) {
@@ -608,6 +734,8 @@ main(int argc, char *argv[])
 		pthread_join(pt, NULL);
 	}
 	wt_reader_free(rd);
+	if (opt.ttl > 0)
+		cache_write();
 	wt_walker_free(opt.wk);
 	free(opt.cachedir);
 	wt_config_release(&cfg);

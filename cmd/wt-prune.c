@@ -243,9 +243,11 @@ take_artifact(struct prune *p, int dirfd, const char *name, const char *rel, int
 		goto out;
 	}
 	if (opt.dry) {
-		wt_obj_str(&p->pruned, NULL, rel);
-		long long u = usage_of(full.s, NULL);
+		/* What its removal frees: not the blocks of files linked from outside it. */
+		const char *path = full.s;
+		long long u = wt_walk_freed(sizer, &path, 1);
 
+		wt_obj_str(&p->pruned, NULL, rel);
 		p->bytes += u > 0 ? (unsigned long long)u : 0;
 		goto out;
 	}
@@ -403,25 +405,26 @@ list_trash(int fd, size_t *n)
 	return v;
 }
 
-/* Disk usage of the entries left in t's trash. */
+/* What removing the entries left in t's trash frees, in one removal. */
 static unsigned long long
 trash_usage(const struct wt_target *t, char **left, size_t n)
 {
-	struct wt_buf e = WT_BUF_INIT;
-	char *trash = wt_trash_path(t);
-	unsigned long long sum = 0;
+	char *trash = wt_trash_path(t), **paths = wt_xmalloc((n ? n : 1) * sizeof(*paths));
 	long long u;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		wt_buf_reset(&e);
+		struct wt_buf e = WT_BUF_INIT;
+
 		wt_buf_addf(&e, "%s/%s", trash, left[i]);
-		if ((u = usage_of(e.s, NULL)) > 0)
-			sum += (unsigned long long)u;
+		paths[i] = wt_buf_detach(&e);
 	}
-	wt_buf_release(&e);
+	u = wt_walk_freed(sizer, (const char *const *)paths, n);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
 	free(trash);
-	return sum;
+	return u > 0 ? (unsigned long long)u : 0;
 }
 
 static void

@@ -1151,3 +1151,187 @@ wt_walk_usage(struct wt_walker *wk, const char *path, const char *skip)
 	wt_walk_free(w);
 	return sum;
 }
+
+/*
+ * What removing trees frees. A file's blocks are freed only when its last
+ * link goes, so an inode with several links is remembered with how many of
+ * them were given; it counts when all were. Striped like a walk's links.
+ */
+struct freed_ino {
+	dev_t dev;
+	ino_t ino;
+	nlink_t nlink;
+	long long seen;
+	long long bytes;
+	int used;
+};
+
+struct freed_stripe {
+	pthread_mutex_t mu;
+	struct freed_ino *tab;
+	size_t cap, n;
+};
+
+struct wt_freed {
+	struct freed_stripe s[STRIPES];
+};
+
+struct wt_freed *
+wt_freed_new(void)
+{
+	struct wt_freed *f = wt_xmalloc(sizeof(*f));
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	for (i = 0; i < STRIPES; i++)
+		pthread_mutex_init(&f->s[i].mu, NULL);
+	return f;
+}
+
+void
+wt_freed_free(struct wt_freed *f)
+{
+	int i;
+
+	if (!f)
+		return;
+	for (i = 0; i < STRIPES; i++) {
+		pthread_mutex_destroy(&f->s[i].mu);
+		free(f->s[i].tab);
+	}
+	free(f);
+}
+
+static size_t
+freed_slot(const struct freed_stripe *s, uint64_t h, dev_t dev, ino_t ino)
+{
+	size_t k;
+
+	for (k = (h / STRIPES) & (s->cap - 1); s->tab[k].used; k = (k + 1) & (s->cap - 1))
+		if (s->tab[k].ino == ino && s->tab[k].dev == dev)
+			break;
+	return k;
+}
+
+static void
+freed_grow(struct freed_stripe *s)
+{
+	struct freed_ino *old = s->tab;
+	size_t oldcap = s->cap, i;
+
+	s->cap = s->cap ? s->cap * 2 : 256;
+	if (!(s->tab = calloc(s->cap, sizeof(*s->tab))))
+		err(WT_EXIT_FATAL, "calloc");
+	for (i = 0; i < oldcap; i++)
+		if (old[i].used)
+			s->tab[freed_slot(s, mix((uint64_t)old[i].ino ^ mix((uint64_t)old[i].dev)),
+					  old[i].dev, old[i].ino)] = old[i];
+	free(old);
+}
+
+long long
+wt_freed_add(struct wt_freed *f, const struct stat *st, int n)
+{
+	struct freed_stripe *s;
+	struct freed_ino *e;
+	uint64_t h;
+
+	if (st->st_nlink < 2 || S_ISDIR(st->st_mode))
+		return (long long)n * st->st_blocks * 512;
+	h = mix((uint64_t)st->st_ino ^ mix((uint64_t)st->st_dev));
+	s = &f->s[h % STRIPES];
+	pthread_mutex_lock(&s->mu);
+	if (2 * (s->n + 1) > s->cap)
+		freed_grow(s);
+	e = &s->tab[freed_slot(s, h, st->st_dev, st->st_ino)];
+	if (!e->used) {
+		e->used = 1;
+		e->dev = st->st_dev;
+		e->ino = st->st_ino;
+		s->n++;
+	}
+	/* The latest word on the links and blocks: what a removal would meet. */
+	e->nlink = st->st_nlink;
+	e->bytes = (long long)st->st_blocks * 512;
+	e->seen += n;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+long long
+wt_freed_links(struct wt_freed *f)
+{
+	long long sum = 0;
+	size_t k;
+	int i;
+
+	for (i = 0; i < STRIPES; i++) {
+		pthread_mutex_lock(&f->s[i].mu);
+		for (k = 0; k < f->s[i].cap; k++)
+			if (f->s[i].tab[k].used && f->s[i].tab[k].seen >= (long long)f->s[i].tab[k].nlink)
+				sum += f->s[i].tab[k].bytes;
+		pthread_mutex_unlock(&f->s[i].mu);
+	}
+	return sum;
+}
+
+/* wt_walk_freed_add's walk: every name given to the tally, n links each. */
+struct freed_walk {
+	struct wt_freed *f;
+	int n;
+};
+
+static int
+freed_entry(const struct wt_walk_ent *e, void *arg)
+{
+	struct freed_walk *fw = arg;
+	long long *sum = e->ctx;
+
+	if (e->st)
+		*sum += wt_freed_add(fw->f, e->st, fw->n);
+	return WT_WALK_CONTINUE;
+}
+
+long long
+wt_walk_freed_add(struct wt_walker *wk, struct wt_freed *f, const char *path, int n,
+		  int *errnum)
+{
+	struct freed_walk fw = { f, n };
+	struct wt_walk_ops ops = { .entry = freed_entry, .arg = &fw,
+				   .ctx_size = sizeof(long long) };
+	struct wt_walk *w;
+	struct stat st;
+	long long sum = 0;
+	int i;
+
+	*errnum = 0;
+	if (lstat(path, &st) < 0) {
+		*errnum = errno;
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return wt_freed_add(f, &st, n);
+	w = wt_walk_new(&ops);
+	if (wt_walk_run(wk, w, path) < 0)
+		*errnum = errno;
+	for (i = 0; !*errnum && i < wt_walk_nslots(w); i++)
+		sum += *(long long *)wt_walk_slot(w, i);
+	wt_walk_free(w);
+	return sum;
+}
+
+long long
+wt_walk_freed(struct wt_walker *wk, const char *const *paths, size_t n)
+{
+	struct wt_freed *f = wt_freed_new();
+	long long sum = 0;
+	size_t i;
+	int e = 0;
+
+	for (i = 0; i < n && !e; i++)
+		sum += wt_walk_freed_add(wk, f, paths[i], 1, &e);
+	sum = e ? -1 : sum + wt_freed_links(f);
+	wt_freed_free(f);
+	errno = e;
+	return sum;
+}

@@ -647,6 +647,35 @@ long wt_walk_find_nested(struct wt_walker *wk, const char *root, const char *mod
  */
 long long wt_walk_usage(struct wt_walker *wk, const char *path, const char *skip);
 /*
+ * The one rule of what a removal frees, for every program that predicts it
+ * (wt-prune -n, wt-du): a file's blocks are freed only when its last link
+ * goes, so an inode counts only when all its links (st_nlink) are among the
+ * names removed; a directory's blocks always count. A tally is given the
+ * names of what would be removed, from any number of walks and threads.
+ * wt_freed_add gives it one name of st (n 1), or takes one back (n -1: a
+ * name that is not removed after all), and returns the bytes settled at
+ * once (a directory, or a file with one link: n x its blocks), which the
+ * caller adds up; wt_freed_links adds, at the end, the blocks of the inodes
+ * with several links whose links were all given.
+ */
+struct wt_freed;
+struct wt_freed *wt_freed_new(void);
+void wt_freed_free(struct wt_freed *f);
+long long wt_freed_add(struct wt_freed *f, const struct stat *st, int n);
+long long wt_freed_links(struct wt_freed *f);
+/*
+ * Gives f every name of the tree at path (as wt_walk_usage walks it), n
+ * each, and returns the bytes settled at once; *errnum is 0, or errno when
+ * path cannot be read.
+ */
+long long wt_walk_freed_add(struct wt_walker *wk, struct wt_freed *f, const char *path,
+			    int n, int *errnum);
+/*
+ * What one removal of the trees at paths[0..n) would free. -1 with errno
+ * when one cannot be read.
+ */
+long long wt_walk_freed(struct wt_walker *wk, const char *const *paths, size_t n);
+/*
  * Appends the entry name in directory d (NULL: the root itself) to b: the
  * full path (root's path, /, ...) or the path relative to the root.
  */

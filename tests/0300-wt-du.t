@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-du: sizes as GNU du counts them, artifacts, the cache, order and pass-through.
 . "$(dirname "$0")/lib.sh"
-plan 53
+plan 56
 
 field() { jq -r ".$1"; }
 dub() { du -sB1 "$1" | cut -f1; }
@@ -52,6 +52,15 @@ check_same "a file linked from another worktree counts in each" \
 out=$( (rec a "$T/a"; rec b "$T/b") | wt-du -C -j 2)
 check_same "a and b in one run keep their own hard links" \
 	"$(dub "$T/a") $(dub "$T/b")" "$(printf '%s\n' "$out" | field size | tr '\n' ' ' | sed 's/ $//')"
+
+# h1 has a name in b: removing a frees all but its blocks; b's own file has one link.
+out=$( (rec a "$T/a"; rec b "$T/b") | wt-du -C)
+check_same "unique_size leaves out a file with a link outside the worktree" \
+	"$(( $(dub "$T/a") - $(stat -c %b "$T/a/h1") * 512 ))" \
+	"$(printf '%s\n' "$out" | sed -n 1p | field unique_size)"
+check_same "unique_size of b: du -sB1 a b counts in b what a does not hold" \
+	"$(du -sB1 "$T/a" "$T/b" | sed -n 2p | cut -f1)" \
+	"$(printf '%s\n' "$out" | sed -n 2p | field unique_size)"
 
 # s: a sparse file alone is counted by its blocks, not its length.
 truncate -s 100M "$T/s/hole"
@@ -147,8 +156,14 @@ check_same "first run measures, the second is cached" "false true" \
 	"$(printf '%s\n%s\n' "$r1" "$r2" | field du_cached | tr '\n' ' ' | sed 's/ $//')"
 check_same "the cached answer is the same, du_at included" \
 	"$(printf '%s\n' "$r1" | jq -c 'del(.du_cached)')" "$(printf '%s\n' "$r2" | jq -c 'del(.du_cached)')"
-check "one cache entry, keyed by device and inode" \
-	test "$(ls "$WT_HOME/cache")" = "du.$(stat -c '%D' "$T/c" | sed 's/^0*//').$(stat -c '%i' "$T/c" | xargs printf '%x')"
+check_same "one cache file, one entry keyed by device and inode" \
+	"du.ndjson $(stat -c '%d %i' "$T/c")" \
+	"$(ls "$WT_HOME/cache") $(jq -r '"\(.dev) \(.ino)"' "$WT_HOME/cache/du.ndjson")"
+(rec a "$T/a"; rec b "$T/b") | wt-du > /dev/null
+rec c "$T/c" | wt-du -C > /dev/null
+check_same "one file for every worktree; a run keeps the answers it did not replace" \
+	"du.ndjson 3 true" "$(ls "$WT_HOME/cache") $(wc -l < "$WT_HOME/cache/du.ndjson") $(
+	(rec a "$T/a"; rec b "$T/b") | wt-du | jq -s -c 'all(.du_cached)')"
 head -c 300000 /dev/urandom > newfile
 r3=$(rec c "$T/c" | wt-du)
 check_same "within the TTL a new file is not seen: it is the cache" \
