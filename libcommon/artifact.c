@@ -129,6 +129,9 @@ static const struct rule builtin[] = {
 /* The table in use: the built-in rules, then the configuration's. */
 static struct live *rules;
 static size_t nrules, caprules;
+/* The rules a directory, and those a file, may match: most walks meet files. */
+static const struct live **fordir, **forfile;
+static size_t nfordir, nforfile;
 static const char *kinds[WT_ARTIFACT_KINDS_MAX + 1];
 static size_t nkinds;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -285,6 +288,14 @@ init(void)
 		add_rule(&builtin[i]);
 	wt_config_artifacts(user_rule);
 	kinds[nkinds] = NULL;
+	fordir = wt_xmalloc((nrules + 1) * sizeof(*fordir));
+	forfile = wt_xmalloc((nrules + 1) * sizeof(*forfile));
+	for (i = 0; i < nrules; i++) {
+		if (rules[i].r.type & T_DIR)
+			fordir[nfordir++] = &rules[i];
+		if (rules[i].r.type & T_FILE)
+			forfile[nforfile++] = &rules[i];
+	}
 }
 
 static void
@@ -336,14 +347,17 @@ static const char *
 match(int dirfd, const char *parent, const char *name, int type)
 {
 	struct wt_buf b = WT_BUF_INIT;
-	size_t i, k;
+	const struct live **set;
+	size_t i, k, n;
 	int hit;
 
 	ready();
-	for (i = 0; i < nrules; i++) {
-		const struct rule *r = &rules[i].r;
+	set = type == T_DIR ? fordir : forfile;
+	n = type == T_DIR ? nfordir : nforfile;
+	for (i = 0; i < n; i++) {
+		const struct rule *r = &set[i]->r;
 
-		if (!(r->type & type) || !name_match(&rules[i], name))
+		if (!name_match(set[i], name))
 			continue;
 		if (r->parent && (!parent || strcmp(r->parent, parent) != 0))
 			continue;
