@@ -208,25 +208,40 @@ add_rule(const struct rule *r)
 		kinds[nkinds++] = r->kind;
 }
 
-/* "" when the word is a good name or marker, else what is wrong with it. */
+/*
+ * "" when the word is a good name (name NULL) or a good marker of name, else
+ * what is wrong with it. A marker that is "." or the artifact itself is
+ * always there: no marker at all.
+ */
 static const char *
-bad_word(const char *w, int marker)
+bad_word(const char *w, const char *name)
 {
 	const char *p;
+	size_t n;
+	char first[256];
 
-	if (!marker && strchr(w, '/'))
-		return "a name has no '/'";
-	if (!marker && strchr(w, ','))
-		return "a name has no ','";
-	if (!marker && (!strcmp(w, ".") || !strcmp(w, "..") || !strcmp(w, ".git")))
-		return "not a name an artifact can have";
-	if (!marker && !w[strspn(w, "*?[]")])
-		return "a name needs more than wildcards";
-	if (marker && w[0] == '/')
+	if (!name) {
+		if (strchr(w, '/'))
+			return "a name has no '/'";
+		if (strchr(w, ','))
+			return "a name has no ','";
+		if (!strcmp(w, ".") || !strcmp(w, "..") || !strcmp(w, ".git"))
+			return "not a name an artifact can have";
+		if (!w[strspn(w, "*?[]")])
+			return "a name needs more than wildcards";
+		return "";
+	}
+	if (w[0] == '/')
 		return "a marker is relative to the directory beside it";
-	for (p = w; marker && p; p = strchr(p, '/'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, "..", 2) && (p[2] == '/' || !p[2]))
-			return "a marker has no '..'";
+	for (p = w; p; p = strchr(p, '/'), p = p ? p + 1 : NULL) {
+		n = strcspn(p, "/");
+		if (!n || (n == 1 && p[0] == '.') || (n == 2 && !strncmp(p, "..", 2)))
+			return "a marker's path has no empty, '.' or '..' part";
+	}
+	n = strcspn(w, "/");
+	snprintf(first, sizeof(first), "%.*s", (int)(n < sizeof(first) ? n : sizeof(first) - 1), w);
+	if (fnmatch(first, name, FNM_PERIOD) == 0)
+		return "a marker is not the artifact itself";
 	return "";
 }
 
@@ -246,7 +261,7 @@ user_rule(const char *value, const char *where)
 
 	r.type = T_DIR;
 	for (w = strtok_r(copy, " \t", &save); w && !why; w = strtok_r(NULL, " \t", &save)) {
-		if (*(why = bad_word(w, r.name != NULL)))
+		if (*(why = bad_word(w, r.name)))
 			break;
 		why = NULL;
 		if (!r.name)

@@ -148,11 +148,12 @@ check_same "another kind's name" \
 	"2 wt-ls: $T/bad:2: bad value for artifact: 'zig x.toml': a kind of that name is in the table already" \
 	"$(bad_line 'zig x.toml')"
 out=""
-for v in '' '* Makefile' '.git x' 'a,b x' '.foo /etc/passwd' '.foo ../x' '.foo a/../../b'; do
+for v in '' '* Makefile' '.git x' 'a,b x' '.foo /etc/passwd' '.foo ../x' '.foo a/../../b' \
+	'.foo .' '.foo ./' '.foo .foo' '.foo .f*/x' '.foo a//b'; do
 	out="$out$(bad_line "$v" | cut -c1-2)"
 done
-check_same "no name, wildcards only, .git, a comma, an absolute marker, a .. in one: exit 2 each" \
-	"2 2 2 2 2 2 2 " "$out"
+check_same "no name, wildcards only, .git, a comma, an absolute marker, a .. in one, '.', the artifact itself: exit 2 each" \
+	"2 2 2 2 2 2 2 2 2 2 2 2 " "$out"
 printf 'artifact = .hypothesis\n' > "$T/bad"
 msg=$(echo '{}' | WT_CONFIG="$T/bad" wt-prune -n -k .hypothesis 2>&1 > /dev/null)
 check_same "wt-prune reads the table before its -k: the bad line, not an unknown kind" \
