@@ -114,7 +114,7 @@ wt_home(void)
 	return wt_buf_detach(&b);
 }
 
-enum kind { K_SIZE, K_COUNT, K_LONG, K_JOBS, K_SECS, K_PCT, K_STR, K_DSECS, K_COMP };
+enum kind { K_SIZE, K_COUNT, K_LONG, K_JOBS, K_SECS, K_PCT, K_STR, K_DSECS, K_COMP, K_ARTIFACT };
 
 static const struct key {
 	const char *name;
@@ -135,6 +135,7 @@ static const struct key {
 	{ "registry", K_STR, offsetof(struct wt_config, registry) },
 	{ "archive_dir", K_STR, offsetof(struct wt_config, archive_dir) },
 	{ "lock_timeout", K_DSECS, offsetof(struct wt_config, lock_timeout) },
+	{ "artifact", K_ARTIFACT, 0 },     /* artifact.c's, see wt_config_artifacts */
 };
 
 /* Sets key from its text; where names the source for messages. */
@@ -199,6 +200,8 @@ set_key(struct wt_config *c, const struct key *k, const char *v, const char *whe
 		free(*(char **)(void *)p);
 		*(char **)(void *)p = wt_xstrdup(v);
 		return;
+	case K_ARTIFACT:
+		return;
 	}
 bad:
 	errx(WT_EXIT_FATAL, "%s: bad value for %s: '%s'", where, k->name, v);
@@ -228,8 +231,13 @@ trim(char *s)
 	return s;
 }
 
+/*
+ * Reads the file at path: its keys into c, or, with each, only its artifact
+ * lines, quietly, to each.
+ */
 static void
-load_file(struct wt_config *c, const char *path)
+load_file(struct wt_config *c, const char *path,
+	  void (*each)(const char *value, const char *where))
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL, *k, *v, *eq;
@@ -239,7 +247,7 @@ load_file(struct wt_config *c, const char *path)
 	struct wt_buf where = WT_BUF_INIT;
 
 	if (!f) {
-		if (errno != ENOENT)
+		if (errno != ENOENT && !each)
 			warn("cannot read '%s'", path);
 		return;
 	}
@@ -251,7 +259,8 @@ load_file(struct wt_config *c, const char *path)
 		wt_buf_reset(&where);
 		wt_buf_addf(&where, "%s:%ld", path, n);
 		if (!(eq = strchr(k, '='))) {
-			warnx("%s: not a 'key = value' line", where.s);
+			if (!each)
+				warnx("%s: not a 'key = value' line", where.s);
 			continue;
 		}
 		*eq = '\0';
@@ -263,7 +272,13 @@ load_file(struct wt_config *c, const char *path)
 				break;
 			}
 		v = trim(eq + 1);
-		if (!(key = lookup(k))) {
+		key = lookup(k);
+		if (each) {
+			if (key && key->kind == K_ARTIFACT)
+				each(v, where.s);
+			continue;
+		}
+		if (!key) {
 			warnx("%s: unknown key '%s'", where.s, k);
 			continue;
 		}
@@ -272,6 +287,29 @@ load_file(struct wt_config *c, const char *path)
 	free(line);
 	wt_buf_release(&where);
 	fclose(f);
+}
+
+static void
+config_path(struct wt_buf *b)
+{
+	const char *e;
+
+	if ((e = getenv("WT_CONFIG")) && *e)
+		wt_buf_adds(b, e);
+	else if ((e = getenv("XDG_CONFIG_HOME")) && *e)
+		wt_buf_addf(b, "%s/wt/config", e);
+	else
+		wt_buf_addf(b, "%s/.config/wt/config", getenv("HOME") ? getenv("HOME") : "/");
+}
+
+void
+wt_config_artifacts(void (*fn)(const char *value, const char *where))
+{
+	struct wt_buf b = WT_BUF_INIT;
+
+	config_path(&b);
+	load_file(NULL, b.s, fn);
+	wt_buf_release(&b);
 }
 
 void
@@ -294,16 +332,15 @@ wt_config_load(struct wt_config *c)
 	c->lock_timeout = 10;
 	c->compression = wt_xstrdup("zstd");
 
-	if ((e = getenv("WT_CONFIG")) && *e)
-		wt_buf_adds(&b, e);
-	else if ((e = getenv("XDG_CONFIG_HOME")) && *e)
-		wt_buf_addf(&b, "%s/wt/config", e);
-	else
-		wt_buf_addf(&b, "%s/.config/wt/config", getenv("HOME") ? getenv("HOME") : "/");
-	load_file(c, b.s);
+	config_path(&b);
+	load_file(c, b.s, NULL);
 	wt_buf_release(&b);
+	/* The artifact lines are the table's: checked here, like every key. */
+	wt_artifact_kinds();
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (keys[i].kind == K_ARTIFACT)
+			continue;
 		snprintf(env, sizeof(env), "WT_%s", keys[i].name);
 		for (j = 3; env[j]; j++)
 			env[j] = (char)toupper((unsigned char)env[j]);

@@ -332,6 +332,12 @@ struct wt_config {
 };
 /* Loads defaults, then the file, then the environment; exits 2 on a bad value. */
 void wt_config_load(struct wt_config *c);
+/*
+ * Calls fn with the value of each "artifact = ..." line of the configuration
+ * file, in order, and "FILE:LINE" for messages (artifact.c's table does this
+ * once, on first use). The key has no environment variable.
+ */
+void wt_config_artifacts(void (*fn)(const char *value, const char *where));
 void wt_config_release(struct wt_config *c);
 /* Parses 500M, 1G, 1024 (bytes); -1 when invalid. */
 long long wt_parse_size(const char *s);
@@ -696,21 +702,29 @@ int wt_stat_mount(int dirfd, const char *name, struct stat *st, uint64_t *mnt);
 
 /* artifact.c: the one table of recreatable artifacts */
 /*
+ * The table is built in, then extended by the configuration file's
+ * "artifact = NAME MARKER..." lines (read on first use; a bad line exits 2
+ * naming the file and line). wt-du(1) and wt-prune(1) list it.
+ *
  * The kind of artifact that the directory name inside the open directory
- * dirfd is (parent: dirfd's own name, for .yarn/cache and .idea/caches), or
+ * dirfd is (parent: dirfd's own name, for .yarn/cache and android/build), or
  * NULL. Kinds need their marker: node_modules only beside a package.json,
- * build and dist beside a build file, target beside Cargo.toml or pom.xml,
- * venv only with a pyvenv.cfg inside. Whether such a directory is
- * recreatable is wt_artifact_entry's or wt_artifact_path's to say.
+ * build and dist beside a build file, vendor beside composer.json with an
+ * autoload.php inside, venv only with a pyvenv.cfg inside. Whether such a
+ * directory is recreatable is wt_artifact_entry's or wt_artifact_path's to
+ * say.
  */
 const char *wt_artifact_dir(int dirfd, const char *parent, const char *name);
-/* "pyc" or "class" for a loose compiled file, else NULL. */
+/* The kind of a loose file that needs no marker ("pyc", "class", "eslintcache"), else NULL. */
 const char *wt_artifact_file(const char *name);
-/* Every kind's name, NULL-terminated. */
+/* At most this many kinds, built-in and configured: one bit each of a mask. */
+#define WT_ARTIFACT_KINDS_MAX 63
+/* Every kind's name, NULL-terminated, the built-in ones first. */
 const char *const *wt_artifact_kinds(void);
 int wt_artifact_kind_valid(const char *kind);
-/* A mask of kinds from "a,b,c"; -1 with *bad naming an unknown kind. */
+/* A mask of kinds from "a,b,c" (never negative); -1 with *bad naming an unknown kind. */
 long long wt_artifact_mask(const char *list, const char **bad);
+/* 1 when kind is in mask; every kind is in the mask -1. */
 int wt_artifact_in_mask(const char *kind, long long mask);
 /*
  * The one rule of what is recreatable, for every program that measures,
