@@ -7,6 +7,7 @@
 #include <git2.h>
 #include <git2/sys/repository.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 static struct {
 	int force, dry, keep_branch, jobs;
 	const char *base;
+	const char *pause;          /* WT_TEST_PAUSE */
 } opt;
 
 static struct wt_registry reg;
@@ -31,6 +33,22 @@ usage(void)
 {
 	fprintf(stderr, "usage: wt-rm [-fkn] [-b base] [-j jobs] [-r registry]\n");
 	exit(WT_EXIT_FATAL);
+}
+
+/*
+ * The test hook, as wt-archive has it: with WT_TEST_PAUSE=STEP the program
+ * stops itself (SIGSTOP) at STEP, so a test can write into the worktree or
+ * kill -9 it at a known point. Steps: checked (every check made and the
+ * backup saved, the worktree still in place), moved (renamed aside, not yet
+ * checked again).
+ */
+static void
+pause_at(const char *step)
+{
+	if (opt.pause && strcmp(opt.pause, step) == 0) {
+		fprintf(stderr, "%s: paused at %s\n", wt_progname, step);
+		raise(SIGSTOP);
+	}
 }
 
 /* What stands in the way of a removal: the rules, the first instance of each. */
@@ -62,6 +80,8 @@ struct check {
 	int merged;                 /* WT_MERGED_* */
 	enum wt_merged_reason why;
 	int pushed;
+	struct wt_snapshot before;  /* the tree as the checks saw it */
+	struct wt_git_state gs;     /* git's index and HEAD as they saw them */
 };
 
 static void
@@ -333,6 +353,8 @@ check_release(struct check *c)
 		free(c->precious[i]);
 	free(c->precious);
 	free(c->base_ref);
+	wt_snapshot_release(&c->before);
+	wt_git_state_release(&c->gs);
 	wt_artifacts_free(c->arts);
 	git_index_free(c->idx);
 	git_repository_free(c->repo);
@@ -566,6 +588,238 @@ delete_branch(struct check *c, git_repository *main)
 	return ret;
 }
 
+/*
+ * The tree as wt_snapshot_take with WT_SNAP_STAT gives it: every entry but
+ * the top's .git, by path, with its lstat and link target; what is left out
+ * counted. A local adapter (snapshot.c has no such entry point yet) for two
+ * differences: the worktree's own submodule checkouts are part of the tree
+ * (a removal takes them), and the walk of the tree once moved aside, where
+ * git cannot see it, leaves out what the first walk left out (like) instead
+ * of asking git which artifacts are recreatable.
+ */
+struct tree_walk {
+	dev_t dev;
+	ino_t ino;
+	struct wt_artifacts *arts;          /* the first walk: git decides */
+	const struct wt_snapshot *like;     /* the walk of the moved tree */
+};
+struct tree_slot {
+	struct wt_snap_ent *v;
+	size_t n, cap;
+	struct wt_snap_skip *s;
+	size_t ns, scap;
+	char *err;
+};
+
+static void
+tree_fail(struct tree_slot *f, const char *rel, const char *what)
+{
+	struct wt_buf b = WT_BUF_INIT;
+
+	if (f->err)
+		return;
+	wt_buf_addf(&b, "%s '%s'", what, rel);
+	f->err = wt_buf_detach(&b);
+}
+
+static int
+cmp_skip(const void *a, const void *b)
+{
+	return strcmp(((const struct wt_snap_skip *)a)->path,
+		      ((const struct wt_snap_skip *)b)->path);
+}
+
+static int
+cmp_ent(const void *a, const void *b)
+{
+	return strcmp(((const struct wt_snap_ent *)a)->path, ((const struct wt_snap_ent *)b)->path);
+}
+
+/* What the first walk left out at rel, or NULL. */
+static const char *
+left_out(const struct wt_snapshot *like, const char *rel)
+{
+	struct wt_snap_skip key = { (char *)rel, NULL }, *hit;
+
+	hit = like->ns ? bsearch(&key, like->s, like->ns, sizeof(*like->s), cmp_skip) : NULL;
+	return hit ? hit->kind : NULL;
+}
+
+static void
+tree_skip(struct tree_slot *f, const char *rel, const char *kind)
+{
+	if (f->ns == f->scap) {
+		f->scap = f->scap ? f->scap * 2 : 16;
+		f->s = wt_xrealloc(f->s, f->scap * sizeof(*f->s));
+	}
+	f->s[f->ns].path = wt_xstrdup(rel);
+	f->s[f->ns++].kind = kind;
+}
+
+static int
+tree_visit(const struct wt_walk_ent *e, void *arg)
+{
+	struct tree_walk *tw = arg;
+	struct tree_slot *f = e->ctx;
+	struct wt_buf p = WT_BUF_INIT;
+	const struct stat *st = e->st;
+	struct wt_snap_ent *x;
+	const char *kind;
+	ssize_t k;
+	int rc = WT_WALK_CONTINUE;
+
+	if (!e->dir) {
+		if (!st || st->st_dev != tw->dev || st->st_ino != tw->ino) {
+			tree_fail(f, e->name, "not the directory verified:");
+			return WT_WALK_STOP;
+		}
+		return WT_WALK_CONTINUE;
+	}
+	if (f->err)
+		return WT_WALK_STOP;
+	if (e->depth == 1 && strcmp(e->name, ".git") == 0)
+		return WT_WALK_PRUNE;
+	wt_walk_relpath(e->dir, e->name, &p);
+	if (!st) {
+		tree_fail(f, p.s, "cannot stat");
+		rc = WT_WALK_STOP;
+	} else if ((kind = tw->like ? left_out(tw->like, p.s) :
+		    tw->arts ? wt_artifact_entry(tw->arts, e) : NULL)) {
+		tree_skip(f, p.s, kind);
+		rc = S_ISDIR(st->st_mode) ? WT_WALK_PRUNE : WT_WALK_CONTINUE;
+	} else if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode) && !S_ISLNK(st->st_mode)) {
+		tree_skip(f, p.s, "special");
+	} else {
+		if (f->n == f->cap) {
+			f->cap = f->cap ? f->cap * 2 : 256;
+			f->v = wt_xrealloc(f->v, f->cap * sizeof(*f->v));
+		}
+		x = &f->v[f->n++];
+		memset(x, 0, sizeof(*x));
+		x->st = *st;
+		if (S_ISLNK(st->st_mode)) {
+			x->target = wt_xmalloc((size_t)st->st_size + 2);
+			k = readlinkat(e->dirfd, e->name, x->target, (size_t)st->st_size + 1);
+			x->target[k < 0 || k > st->st_size ? 0 : k] = '\0';
+			if (k < 0 || k > st->st_size) {
+				tree_fail(f, p.s, "cannot read the link");
+				rc = WT_WALK_STOP;
+			}
+		}
+		x->path = wt_buf_detach(&p);
+	}
+	wt_buf_release(&p);
+	return rc;
+}
+
+static void
+tree_nested(const struct wt_walk_ent *e, void *arg)
+{
+	struct wt_buf p = WT_BUF_INIT;
+
+	(void)arg;
+	wt_walk_relpath(e->dir, e->name, &p);
+	tree_fail(e->ctx, p.s, "another repository or worktree inside, at");
+	wt_buf_release(&p);
+}
+
+static void
+tree_error(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
+{
+	struct wt_buf p = WT_BUF_INIT, w = WT_BUF_INIT;
+
+	(void)arg;
+	wt_walk_relpath(e->dir, e->name, &p);
+	wt_buf_addf(&w, "cannot %s (%s)", what, strerror(errnum));
+	tree_fail(e->ctx, p.s, w.s);
+	wt_buf_release(&p);
+	wt_buf_release(&w);
+}
+
+/* Walks the tree of t at top into s (release it either way); 0, or -1 with s->err. */
+static int
+take_tree(struct wt_snapshot *s, const char *top, const struct wt_target *t,
+	  struct wt_artifacts *arts, const struct wt_snapshot *like)
+{
+	struct tree_walk tw = { t->dev, t->ino, arts, like };
+	struct wt_walk_ops ops;
+	struct wt_buf m = WT_BUF_INIT;
+	struct tree_slot *f;
+	struct wt_walk *w;
+	char *modules;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	wt_buf_addf(&m, "%s/modules", t->admin);
+	modules = realpath(m.s, NULL);
+	memset(&ops, 0, sizeof(ops));
+	ops.entry = tree_visit;
+	ops.error = tree_error;
+	ops.nested = tree_nested;
+	ops.arg = &tw;
+	ops.ctx_size = sizeof(struct tree_slot);
+	ops.modules = modules;
+	w = wt_walk_new(&ops);
+	if (wt_walk_run(walker, w, top) < 0)
+		wt_buf_addf(&s->err, "cannot open '%s': %s", top, strerror(errno));
+	for (i = 0; i < wt_walk_nslots(w); i++) {
+		f = wt_walk_slot(w, i);
+		if (f->err && !s->err.len)
+			wt_buf_adds(&s->err, f->err);
+		s->v = wt_xrealloc(s->v, (s->n + f->n + 1) * sizeof(*s->v));
+		if (f->n)
+			memcpy(s->v + s->n, f->v, f->n * sizeof(*f->v));
+		s->n += f->n;
+		s->s = wt_xrealloc(s->s, (s->ns + f->ns + 1) * sizeof(*s->s));
+		if (f->ns)
+			memcpy(s->s + s->ns, f->s, f->ns * sizeof(*f->s));
+		s->ns += f->ns;
+		free(f->v);
+		free(f->s);
+		free(f->err);
+	}
+	wt_walk_free(w);
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_ent);
+	if (s->ns)
+		qsort(s->s, s->ns, sizeof(*s->s), cmp_skip);
+	free(modules);
+	wt_buf_release(&m);
+	return s->err.len ? -1 : 0;
+}
+
+/*
+ * The check again, of the worktree moved aside to t->path: git's state as
+ * the checks saw it, and every entry as it was (wt_snapshot_same: inode,
+ * size, times, link target). Anything written since the first walk is work
+ * the checks did not see. 0, or -1 with *why a new string.
+ */
+static int
+recheck(struct check *c, const struct wt_target *t, char **why)
+{
+	struct wt_snapshot now;
+	struct wt_git_state gs;
+	struct wt_buf b = WT_BUF_INIT;
+	const char *at;
+	int ret = -1;
+
+	wt_git_state_read(&gs, t->admin);
+	if (take_tree(&now, t->path, t, NULL, &c->before) < 0)
+		wt_buf_addf(&b, "cannot walk it again: %s", now.err.s);
+	else if (!wt_git_state_same(&c->gs, &gs))
+		wt_buf_adds(&b, "git's index or HEAD changed while it was checked");
+	else if (!wt_snapshot_same(&c->before, &now, &at))
+		wt_buf_addf(&b, "it changed while it was checked (at '%s')", at);
+	else
+		ret = 0;
+	if (ret < 0)
+		*why = wt_buf_detach(&b);
+	wt_buf_release(&b);
+	wt_snapshot_release(&now);
+	wt_git_state_release(&gs);
+	return ret;
+}
+
 static void
 describe(struct wt_buf *b, struct check *c)
 {
@@ -609,6 +863,25 @@ nested_inside(const struct wt_target *t, struct wt_buf *b)
 	return n;
 }
 
+/*
+ * The worktree moved aside goes back to its path, the check again having
+ * failed. 0, or -1 with the record's error saying where it is.
+ */
+static int
+put_back(struct wt_rec *r, const struct wt_target *t, const char *aside)
+{
+	struct wt_obj ctx;
+
+	if (wt_aside_back(t, aside) == 0)
+		return 0;
+	wt_obj_init(&ctx);
+	wt_obj_str(&ctx, "aside", aside);
+	wt_rec_error(r, WT_E_BASE, &ctx, "not removed, but it cannot be moved back: "
+		     "'%s' is at '%s' (%s)", t->path, aside, strerror(errno));
+	wt_obj_release(&ctx);
+	return -1;
+}
+
 static int
 rm_one(struct wt_rec *r, int worker, void *arg)
 {
@@ -618,12 +891,14 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	struct wt_buf b = WT_BUF_INIT;
 	struct wt_obj ctx;
 	struct wt_rec reg_rec = WT_REC_INIT;
+	struct wt_target moved;
 	git_repository *main = NULL;
 	git_worktree *gw = NULL;
 	git_worktree_prune_options po;
 	git_oid snap;
 	char *path = wt_rec_str(r, "path"), *repo = wt_rec_str(r, "repo");
 	char *id = wt_rec_str(r, "id"), *bref = NULL, *why = NULL, *branch = NULL;
+	char *aside = NULL;
 	const char *w;
 	pid_t pid;
 	int verified = 0, i, in_reg, del_branch, need_backup, deleted = 0, afd;
@@ -655,6 +930,9 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	}
 	c.top = t.path;
 	c.admin = t.admin;
+	/* git's state before git is read: a change after this is seen once moved aside. */
+	if (!opt.dry)
+		wt_git_state_read(&c.gs, t.admin);
 	if ((c.topfd = open(t.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    git_repository_open(&c.repo, t.path) < 0 ||
 	    git_repository_index(&c.idx, c.repo) < 0) {
@@ -686,6 +964,12 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 		goto out;
 	}
 	wt_buf_reset(&b);
+	/* The tree before the checks read it, to compare with it once it is moved aside. */
+	if (!opt.dry && take_tree(&c.before, t.path, &t, c.arts, NULL) < 0) {
+		wt_rec_error(r, WT_E_BASE, NULL, "cannot inspect '%s': %s", t.path,
+			     c.before.err.s);
+		goto out;
+	}
 	check_state(&c);
 	if (check_files(&c) < 0 || check_commits(&c) < 0 || check_stash(&c) < 0) {
 		wt_rec_error(r, WT_E_BASE, NULL, "cannot inspect '%s': %s", t.path,
@@ -754,27 +1038,59 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 				warnx("'%s': work saved in %s", id, bref);
 		}
 	}
-	/* Last look before the point of no return. */
-	if (!opt.force && (pid = wt_path_in_use(t.path))) {
-		wt_obj_reset(&ctx);
-		wt_obj_int(&ctx, "pid", (long)pid);
-		wt_rec_refuse(r, "in_use", &ctx, "not removed: in use by process %ld", (long)pid);
-		goto out;
-	}
+	pause_at("checked");
 	git_index_free(c.idx);
 	c.idx = NULL;
 	git_repository_free(c.repo);
 	c.repo = NULL;
+
+	/*
+	 * The checks leave a window: work written since is not in what they
+	 * judged. The worktree moves aside (nothing is left at its path to
+	 * write into), is checked again there, and only then goes.
+	 */
+	if (wt_aside_move(&t, "rm", &aside) < 0) {
+		wt_rec_error(r, WT_E_BASE, NULL, "not removed: cannot move '%s' aside: %s",
+			     t.path, strerror(errno));
+		goto out;
+	}
+	pause_at("moved");
+	moved = t;
+	moved.path = aside;
+	if (!opt.force && (pid = wt_path_in_use(aside))) {
+		if (put_back(r, &t, aside) == 0) {
+			wt_obj_reset(&ctx);
+			wt_obj_int(&ctx, "pid", (long)pid);
+			wt_rec_refuse(r, "in_use", &ctx, "not removed: in use by process %ld",
+				      (long)pid);
+		}
+		goto out;
+	}
+	wt_buf_reset(&b);
+	wt_buf_addf(&b, "%s/index.lock", t.admin);
+	if (access(b.s, F_OK) == 0) {
+		if (put_back(r, &t, aside) == 0)
+			wt_rec_refuse(r, "git_running", NULL, "not removed: git is running in it "
+				      "('%s' exists)", b.s);
+		goto out;
+	}
+	if (recheck(&c, &moved, &why) < 0) {
+		if (put_back(r, &t, aside) == 0)
+			wt_rec_refuse(r, "changed", NULL, "not removed: %s", why);
+		goto out;
+	}
 
 	/* The trash wt-prune keeps in git's admin entry goes first. */
 	if ((afd = open(t.admin, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
 		wt_rmtree_at(afd, WT_TRASH_NAME, &rs);
 		close(afd);
 	}
-	if (wt_rmtree_verified(&t, &rs) < 0) {
+	if (wt_rmtree_verified(&moved, &rs) < 0) {
 		wt_rec_set_int(r, "freed", (long long)rs.bytes);
-		wt_rec_error(r, WT_E_BASE, NULL, "removal of '%s' incomplete: %s", t.path,
-			     strerror(errno));
+		wt_obj_reset(&ctx);
+		wt_obj_str(&ctx, "aside", aside);
+		wt_rec_error(r, WT_E_BASE, &ctx, "removal of '%s' incomplete: %s (what is left "
+			     "is at '%s')", t.path, strerror(errno), aside);
 		goto out;
 	}
 	wt_rec_set_bool(r, "removed", 1);
@@ -815,6 +1131,7 @@ out:
 	free(bref);
 	free(why);
 	free(branch);
+	free(aside);
 	return 0;
 }
 
@@ -854,6 +1171,7 @@ main(int argc, char *argv[])
 		}
 	if (optind != argc || isatty(STDIN_FILENO))
 		usage();
+	opt.pause = getenv("WT_TEST_PAUSE");
 	wt_git_init();
 	if (opt.base && !wt_git_base_name_ok(opt.base))
 		errx(WT_EXIT_FATAL, "bad base '%s': name a branch or a remote-tracking branch "

@@ -2,7 +2,8 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 101
+. "$(dirname "$0")/lib-archive.sh"
+plan 117
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -368,6 +369,50 @@ add bd && (cd "$T/bd" && echo 'all:' > Makefile && git add Makefile && git commi
 git -C "$T/bd" init -q build/dep && (cd "$T/bd/build/dep" && echo only > f && git add f && git commit -q -m only)
 check_same "a repository inside an ignored build/ refuses, even with -f" "1 nested 1 nested" "$(rm_rule bd) $(rm_rule bd -f)"
 check "its commit is intact" has_commit "$T/bd/build/dep"
+# Check, then remove: work written in between is never lost (issue 9, case 6).
+# paused_rm ID STEP: wt-rm on ID, stopped at STEP (cmd/wt-rm.c's pause_at); its pid in $pid.
+paused_rm() {
+	ls_rec "$1" > "$T/$1.in"
+	WT_TEST_PAUSE=$2 wt-rm < "$T/$1.in" > "$T/out" 2> "$T/err" &
+	pid=$!
+	wait_stopped $pid && grep -q "paused at $2\$" "$T/err"
+}
+add late && git merge -q --ff-only late
+check "wt-rm stops once every check is made" paused_rm late checked
+echo 'written meanwhile' > "$T/late/new-work.txt"
+kill -CONT $pid; wait $pid
+check_same "a file written after the checks: refused, the worktree stays with it" \
+	"1 changed written meanwhile" "$? $(jq -r .error.context.rule < "$T/out") $(cat "$T/late/new-work.txt")"
+check_same "the message names the file" true "$(jq '.error.message | test("new-work\\.txt")' < "$T/out")"
+check "the worktree is back at its path, intact, git still knows it" \
+	sh -c 'test -f "$1/late/new-work.txt" && git -C "$1/late" status --porcelain | grep -q "new-work.txt"' sh "$T"
+check_same "nothing is left aside, no marker" "" \
+	"$(ls -A "$T" | grep '^\.wt-rm\.'; ls "$T/r/.git/worktrees/late" | grep aside)"
+rm "$T/late/new-work.txt"
+check "the same worktree with nothing written meanwhile is removed" paused_rm late checked
+kill -CONT $pid; wait $pid
+check_same "removed, exit 0" "0 true" "$? $(jq .removed < "$T/out")"
+check "nothing is left aside" test -z "$(ls -A "$T" | grep '^\.wt-rm\.')"
+
+add mv && git merge -q --ff-only mv
+check "wt-rm stops once the worktree is moved aside" paused_rm mv moved
+aside="$T/.wt-rm.$pid.mv"
+check_same "nothing at its path; aside beside it, named in git's admin entry" "absent $aside" \
+	"$(test -e "$T/mv" || echo absent) $(cat "$T/r/.git/worktrees/mv/wt-aside")"
+check "a writer by the old path finds nothing to write into" sh -c '! echo x 2> /dev/null > "$1/mv/x.txt"' sh "$T"
+echo 'through a descriptor' > "$aside/held.txt"
+kill -CONT $pid; wait $pid
+check_same "a file written into the moved tree: refused, moved back with it" \
+	"1 changed through a descriptor" "$? $(jq -r .error.context.rule < "$T/out") $(cat "$T/mv/held.txt")"
+check "no marker once it is back" test ! -e "$T/r/.git/worktrees/mv/wt-aside"
+rm "$T/mv/held.txt"
+check "killed while aside" paused_rm mv moved
+kill -9 $pid; wait $pid 2> /dev/null
+check_same "kill -9 while aside: the worktree is whole beside its path, the marker names it" \
+	"mv $T/.wt-rm.$pid.mv" "$(cat "$T/.wt-rm.$pid.mv/mv.txt") $(cat "$T/r/.git/worktrees/mv/wt-aside")"
+mv "$T/.wt-rm.$pid.mv" "$T/mv"
+check_same "moved back by hand, it is a worktree again, and goes" "0 true" \
+	"$(ls_rec mv | wt-rm > "$T/out" 2> "$T/err"; echo "$? $(jq .removed < "$T/out")")"
 wt-rm -x < /dev/null > /dev/null 2>&1
 check_same "a bad option: exit 2" 2 $?
 done_testing
