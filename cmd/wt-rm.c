@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <git2.h>
 #include <git2/sys/repository.h>
+#include <locale.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@ static struct {
 	int force, dry, keep_branch, jobs;
 	const char *base;
 	const char *pause;          /* WT_TEST_PAUSE */
+	char *archive_dir;          /* where -f keeps files, as configured */
+	struct wt_compression z;
+	time_t now;
 } opt;
 
 static struct wt_registry reg;
@@ -55,8 +59,10 @@ pause_at(const char *step)
 enum {
 	R_MODIFIED = 1, R_UNTRACKED = 2, R_PRECIOUS = 4, R_STASH = 8, R_UNMERGED = 16,
 	R_INPROGRESS = 32, R_INUSE = 64, NRULES = 7,
-	/* What a backup commit of the files saves. */
-	R_FILES = R_MODIFIED | R_UNTRACKED | R_PRECIOUS | R_INPROGRESS,
+	/* What a backup saves: tracked work in a commit, other files in an archive. */
+	R_TRACKED = R_MODIFIED | R_INPROGRESS,
+	R_LOOSE = R_UNTRACKED | R_PRECIOUS,
+	R_FILES = R_TRACKED | R_LOOSE,
 };
 static const char *const rule_names[] = {
 	"modified", "untracked", "precious", "stash", "unmerged", "in_progress", "in_use",
@@ -71,8 +77,8 @@ struct check {
 	int rules;
 	size_t nmodified, nuntracked, nprecious;
 	char *first[NRULES];             /* an example per rule, for the message */
-	char **precious;            /* ignored paths to keep in a backup */
-	size_t npr;
+	char **loose;               /* untracked and precious paths, for the archive */
+	size_t nloose;
 	const char *branch;         /* short name, or NULL when detached */
 	git_oid head;
 	int has_head;
@@ -196,15 +202,16 @@ check_files(struct check *c)
 				continue;
 			c->nprecious++;
 			set_rule(c, R_PRECIOUS, path);
-			c->precious = wt_xrealloc(c->precious, (c->npr + 1) * sizeof(char *));
-			c->precious[c->npr++] = wt_xstrdup(path);
 		} else if (e->status == GIT_STATUS_WT_NEW) {
 			c->nuntracked++;
 			set_rule(c, R_UNTRACKED, path);
 		} else {
 			c->nmodified++;
 			set_rule(c, R_MODIFIED, path);
+			continue;
 		}
+		c->loose = wt_xrealloc(c->loose, (c->nloose + 1) * sizeof(char *));
+		c->loose[c->nloose++] = wt_xstrdup(path);
 	}
 	git_status_list_free(st);
 	/* Edits under skip-worktree or assume-unchanged: status hides them, they are work. */
@@ -349,9 +356,9 @@ check_release(struct check *c)
 
 	for (i = 0; i < NRULES; i++)
 		free(c->first[i]);
-	for (i = 0; i < c->npr; i++)
-		free(c->precious[i]);
-	free(c->precious);
+	for (i = 0; i < c->nloose; i++)
+		free(c->loose[i]);
+	free(c->loose);
 	free(c->base_ref);
 	wt_snapshot_release(&c->before);
 	wt_git_state_release(&c->gs);
@@ -402,55 +409,11 @@ signature(git_signature **sig, git_repository *repo)
 }
 
 /*
- * Adds the ignored file, link or directory rel (relative to the top open at
- * topfd; a directory's trailing slash allowed) to idx, file by file.
- */
-static int
-add_ignored(git_index *idx, int topfd, const char *rel, int depth)
-{
-	struct wt_buf b = WT_BUF_INIT;
-	struct dirent *de;
-	struct stat st;
-	char *path = wt_xstrdup(rel);
-	size_t n = strlen(path);
-	int fd, ret = 0;
-	DIR *d;
-
-	while (n > 1 && path[n - 1] == '/')
-		path[--n] = '\0';
-	if (fstatat(topfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		ret = errno == ENOENT ? 0 : -1;
-		goto out;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
-			ret = git_index_add_bypath(idx, path);
-		goto out;
-	}
-	if (depth > 256 ||
-	    (fd = openat(topfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    !(d = fdopendir(fd))) {
-		ret = -1;
-		goto out;
-	}
-	while (ret == 0 && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s/%s", path, de->d_name);
-		ret = add_ignored(idx, topfd, b.s, depth + 1);
-	}
-	closedir(d);
-out:
-	wt_buf_release(&b);
-	free(path);
-	return ret;
-}
-
-/*
- * Saves the worktree's full content (tracked, untracked and precious ignored
- * files, not recreatable artifacts) as a commit whose parents are HEAD and,
- * when it differs, a commit of the index, like git stash does. Its id in *out.
+ * Saves the tracked files as they are on disk as a commit whose parents are
+ * HEAD and, when it differs, a commit of the index, like git stash does. Its
+ * id in *out. Untracked and ignored files, which may hold secrets, never go
+ * into git's objects (they travel with a push --mirror or a bundle): they go
+ * into the archive (save_loose).
  */
 static int
 snapshot(struct check *c, const char *id, git_oid *out, char **why)
@@ -461,7 +424,7 @@ snapshot(struct check *c, const char *id, git_oid *out, char **why)
 	git_signature *sig = NULL;
 	git_oid wtree, itree_id, icommit_id;
 	struct wt_buf b = WT_BUF_INIT;
-	size_t i, np = 0;
+	size_t np = 0;
 	int ret = -1, have_itree = 0;
 
 	if (signature(&sig, c->repo) < 0)
@@ -489,7 +452,7 @@ snapshot(struct check *c, const char *id, git_oid *out, char **why)
 		goto fail;
 	/*
 	 * It starts as the index (or HEAD): tracked files stay in, even ignored
-	 * ones; then the files as they are on disk, deleted ones going.
+	 * ones, as they are on disk, deleted ones going; nothing is added.
 	 */
 	if (have_itree || np) {
 		if (git_tree_lookup(&tree, c->repo, have_itree ? &itree_id :
@@ -500,24 +463,8 @@ snapshot(struct check *c, const char *id, git_oid *out, char **why)
 		tree = NULL;
 	}
 	if (git_repository_set_index(c->repo, tmp) < 0 ||
-	    git_index_add_all(tmp, NULL, GIT_INDEX_ADD_DEFAULT, NULL, NULL) < 0 ||
 	    git_index_update_all(tmp, NULL, NULL, NULL) < 0)
 		goto fail;
-	for (i = 0; i < c->npr; i++)
-		if (add_ignored(tmp, c->topfd, c->precious[i], 0) < 0)
-			goto fail;
-	/* A repository inside would be saved as a bare commit id: its files would be lost. */
-	for (i = 0; i < git_index_entrycount(tmp); i++) {
-		const git_index_entry *e = git_index_get_byindex(tmp, i);
-
-		if (e->mode == GIT_FILEMODE_COMMIT && !wt_git_tracks_under(c->idx, e->path)) {
-			wt_buf_reset(&b);
-			wt_buf_addf(&b, "'%s' is a repository of its own; a backup cannot hold it",
-				    e->path);
-			*why = wt_buf_detach(&b);
-			goto out;
-		}
-	}
 	wt_buf_reset(&b);
 	wt_buf_addf(&b, "wt-rm: backup of '%s' before forced removal\n", id);
 	if (git_index_write_tree(&wtree, tmp) < 0 ||
@@ -543,6 +490,187 @@ out:
 	git_signature_free(sig);
 	wt_buf_release(&b);
 	return ret;
+}
+
+/* The archive directory, made (mode 0700) and resolved once; NULL with *why set. */
+static const char *
+archive_dir(char **why)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static char *dir;
+	struct wt_buf b = WT_BUF_INIT;
+	const char *ret;
+
+	pthread_mutex_lock(&mu);
+	if (!dir && wt_mkdirs(opt.archive_dir, 0700) == 0 &&
+	    (dir = realpath(opt.archive_dir, NULL)))
+		wt_archive_clean(dir);
+	if (!(ret = dir)) {
+		wt_buf_addf(&b, "cannot create '%s': %s", opt.archive_dir, strerror(errno));
+		*why = wt_buf_detach(&b);
+	}
+	pthread_mutex_unlock(&mu);
+	return ret;
+}
+
+/* The first entry of v[0..n) whose path is not below key in strcmp's order. */
+static size_t
+lower_bound(const struct wt_snap_ent *v, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(v[mid].path, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Marks in keep what of the snapshot s an archive of the path p (as git's
+ * status names it, a directory with a trailing slash) holds: p, everything
+ * below it (a range in strcmp's order), and the directories above it.
+ */
+static void
+mark_path(const struct wt_snapshot *s, const char *p, char *keep)
+{
+	struct wt_buf q = WT_BUF_INIT;
+	size_t len = strlen(p), i, k;
+
+	while (len > 1 && p[len - 1] == '/')
+		len--;
+	for (k = 1; k <= len; k++) {
+		if (k < len && p[k] != '/')
+			continue;
+		wt_buf_reset(&q);
+		wt_buf_add(&q, p, k);
+		i = lower_bound(s->v, s->n, q.s);
+		if (i < s->n && strcmp(s->v[i].path, q.s) == 0)
+			keep[i] = 1;
+	}
+	wt_buf_addc(&q, '/');
+	for (i = lower_bound(s->v, s->n, q.s); i < s->n &&
+	     strncmp(s->v[i].path, q.s, q.len) == 0; i++)
+		keep[i] = 1;
+	wt_buf_release(&q);
+}
+
+/*
+ * Untracked and precious ignored files, which may hold secrets, into a
+ * verified archive of mode 0600 in the archive directory, in wt-archive's
+ * format: the manifest (naming the backup ref, when there is one), git's
+ * state, then those files and the directories above them. A local adapter:
+ * snapshot.c takes whole trees, so the tree is walked (each file read for
+ * its checksum) and what the archive holds picked from it. *final is its
+ * path (a new string); -1 with *why.
+ */
+static int
+save_loose(struct check *c, const struct wt_target *t, const struct wt_rec *r,
+	   const char *id, const char *bref, char **final, char **why)
+{
+	struct wt_snapshot all, pick;
+	struct wt_manifest_of w;
+	struct wt_archive_src src;
+	struct wt_buf man = WT_BUF_INIT, b = WT_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1], *keep = NULL;
+	const char *dir;
+	size_t i, j, len;
+	int ret = -1;
+
+	memset(&pick, 0, sizeof(pick));
+	if (!(dir = archive_dir(why)))
+		return -1;
+	if (wt_snapshot_take(&all, walker, t->path, t->dev, t->ino, c->arts, 0) < 0) {
+		wt_buf_addf(&b, "cannot archive the files: %s", all.err.s);
+		*why = wt_buf_detach(&b);
+		goto out;
+	}
+	keep = wt_xmalloc(all.n + 1);
+	memset(keep, 0, all.n + 1);
+	for (i = 0; i < c->nloose; i++)
+		mark_path(&all, c->loose[i], keep);
+	pick.v = wt_xmalloc((all.n + 1) * sizeof(*pick.v));
+	for (i = 0; i < all.n; i++)
+		if (keep[i]) {
+			pick.v[pick.n++] = all.v[i];
+			if (S_ISREG(all.v[i].st.st_mode))
+				pick.bytes += (unsigned long long)all.v[i].st.st_size;
+		}
+	/* What was left out inside the files kept (an artifact in an untracked directory). */
+	pick.s = wt_xmalloc((all.ns + 1) * sizeof(*pick.s));
+	for (i = 0; i < all.ns; i++)
+		for (j = 0; j < c->nloose; j++) {
+			len = strlen(c->loose[j]);
+			if (c->loose[j][len - 1] == '/' &&
+			    strncmp(all.s[i].path, c->loose[j], len) == 0) {
+				pick.s[pick.ns++] = all.s[i];
+				break;
+			}
+		}
+	memset(&w, 0, sizeof(w));
+	w.id = id;
+	w.name = t->name;
+	w.path = t->path;
+	w.repo = t->common;
+	/* No commit checked out: git's null id. */
+	memset(hex, '0', GIT_OID_HEXSZ);
+	hex[GIT_OID_HEXSZ] = '\0';
+	if (c->has_head)
+		git_oid_tostr(hex, sizeof(hex), &c->head);
+	w.head = hex;
+	w.branch = c->branch;
+	w.ref = bref;
+	w.record = r->line;
+	w.record_len = r->len;
+	w.archived_at = opt.now;
+	wt_manifest_build(&man, &w, &c->gs, &pick);
+	memset(&src, 0, sizeof(src));
+	src.manifest = man.s;
+	src.manifest_len = man.len;
+	src.git = &c->gs;
+	src.snap = &pick;
+	src.top = t->path;
+	src.mtime = opt.now;
+	if (wt_archive_make(dir, id, opt.now, &opt.z, &src, final, why) < 0)
+		goto out;
+	ret = 0;
+out:
+	/* pick borrows all's entries. */
+	free(pick.v);
+	free(pick.s);
+	free(keep);
+	wt_snapshot_release(&all);
+	wt_buf_release(&man);
+	wt_buf_release(&b);
+	return ret;
+}
+
+/*
+ * A refusal once the backup is made: the worktree stays with all its work,
+ * and the backup of it goes, the ref only when it is still where it was put.
+ */
+static void
+drop_backup(const struct wt_target *t, const char *bref, const git_oid *snap,
+	    const char *archive)
+{
+	git_repository *repo = NULL;
+	git_reference *ref = NULL;
+
+	if (archive)
+		unlink(archive);
+	if (!bref)
+		return;
+	pthread_mutex_lock(&git_mu);
+	if (git_repository_open(&repo, t->common) == 0 &&
+	    git_reference_lookup(&ref, repo, bref) == 0 && git_reference_target(ref) &&
+	    git_oid_equal(git_reference_target(ref), snap))
+		git_reference_delete(ref);
+	pthread_mutex_unlock(&git_mu);
+	git_reference_free(ref);
+	git_repository_free(repo);
 }
 
 /* Points a new ref under refs/wt/removed/ at id. The ref's name, or NULL. */
@@ -898,14 +1026,15 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	git_oid snap;
 	char *path = wt_rec_str(r, "path"), *repo = wt_rec_str(r, "repo");
 	char *id = wt_rec_str(r, "id"), *bref = NULL, *why = NULL, *branch = NULL;
-	char *aside = NULL;
+	char *aside = NULL, *archive = NULL;
 	const char *w;
 	pid_t pid;
-	int verified = 0, i, in_reg, del_branch, need_backup, deleted = 0, afd;
+	int verified = 0, i, in_reg, del_branch, need_ref, need_archive, deleted = 0, afd;
 
 	(void)worker;
 	(void)arg;
 	memset(&c, 0, sizeof(c));
+	memset(&snap, 0, sizeof(snap));
 	c.topfd = -1;
 	wt_obj_init(&ctx);
 	if (!path) {
@@ -1000,18 +1129,22 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 			      "in a ref and removes)", b.s);
 		goto out;
 	}
-	need_backup = (c.rules & (R_FILES | R_UNMERGED)) != 0;
+	/* Tracked work and commits in a ref; the other files in an archive. */
+	need_ref = (c.rules & (R_TRACKED | R_UNMERGED)) != 0;
+	need_archive = (c.rules & R_LOOSE) != 0;
 	del_branch = c.merged == WT_MERGED_YES && c.branch && !opt.keep_branch && c.has_head;
 	/* Commits only the branch holds (squash, cherry) keep a ref when it goes. */
 	if (del_branch && c.why != WT_MR_ANCESTOR)
-		need_backup = 1;
+		need_ref = 1;
 	in_reg = wt_registry_record_of(&reg, id, t.path, t.common, &reg_rec) == WT_REG_SAME;
 
 	if (opt.dry) {
 		wt_obj_release(&ctx);
 		wt_would_init(&ctx, "remove");
-		if (need_backup)
+		if (need_ref || need_archive)
 			wt_obj_bool(&ctx, "backup", 1);
+		if (need_archive)
+			wt_obj_bool(&ctx, "archive", 1);
 		if (del_branch)
 			wt_obj_str(&ctx, "delete_branch", c.branch);
 		if (in_reg)
@@ -1021,23 +1154,29 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 		goto out;
 	}
 
-	if (need_backup) {
-		if (c.rules & R_FILES) {
+	if (need_ref) {
+		if (c.rules & R_TRACKED) {
 			if (snapshot(&c, id, &snap, &why) < 0) {
 				wt_rec_refuse(r, "backup", NULL, "not removed: %s", why);
 				goto out;
 			}
 		} else if (c.has_head)
 			git_oid_cpy(&snap, &c.head);
-		if ((c.rules & R_FILES) || c.has_head) {
-			if (!(bref = backup_ref(&c, id, &snap, &why))) {
-				wt_rec_refuse(r, "backup", NULL, "not removed: %s", why);
-				goto out;
-			}
-			if (c.rules)
-				warnx("'%s': work saved in %s", id, bref);
+		if (((c.rules & R_TRACKED) || c.has_head) &&
+		    !(bref = backup_ref(&c, id, &snap, &why))) {
+			wt_rec_refuse(r, "backup", NULL, "not removed: %s", why);
+			goto out;
 		}
 	}
+	if (need_archive && save_loose(&c, &t, r, id, bref, &archive, &why) < 0) {
+		drop_backup(&t, bref, &snap, NULL);
+		wt_rec_refuse(r, "backup", NULL, "not removed: %s", why);
+		goto out;
+	}
+	if (c.rules && bref && archive)
+		warnx("'%s': work saved in %s, files in %s", id, bref, archive);
+	else if (c.rules && (bref || archive))
+		warnx("'%s': work saved in %s", id, bref ? bref : archive);
 	pause_at("checked");
 	git_index_free(c.idx);
 	c.idx = NULL;
@@ -1052,6 +1191,7 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	if (wt_aside_move(&t, "rm", &aside) < 0) {
 		wt_rec_error(r, WT_E_BASE, NULL, "not removed: cannot move '%s' aside: %s",
 			     t.path, strerror(errno));
+		drop_backup(&t, bref, &snap, archive);
 		goto out;
 	}
 	pause_at("moved");
@@ -1059,6 +1199,7 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	moved.path = aside;
 	if (!opt.force && (pid = wt_path_in_use(aside))) {
 		if (put_back(r, &t, aside) == 0) {
+			drop_backup(&t, bref, &snap, archive);
 			wt_obj_reset(&ctx);
 			wt_obj_int(&ctx, "pid", (long)pid);
 			wt_rec_refuse(r, "in_use", &ctx, "not removed: in use by process %ld",
@@ -1069,14 +1210,18 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	wt_buf_reset(&b);
 	wt_buf_addf(&b, "%s/index.lock", t.admin);
 	if (access(b.s, F_OK) == 0) {
-		if (put_back(r, &t, aside) == 0)
+		if (put_back(r, &t, aside) == 0) {
+			drop_backup(&t, bref, &snap, archive);
 			wt_rec_refuse(r, "git_running", NULL, "not removed: git is running in it "
 				      "('%s' exists)", b.s);
+		}
 		goto out;
 	}
 	if (recheck(&c, &moved, &why) < 0) {
-		if (put_back(r, &t, aside) == 0)
+		if (put_back(r, &t, aside) == 0) {
+			drop_backup(&t, bref, &snap, archive);
 			wt_rec_refuse(r, "changed", NULL, "not removed: %s", why);
+		}
 		goto out;
 	}
 
@@ -1097,6 +1242,8 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	wt_rec_set_int(r, "freed", (long long)rs.bytes);
 	if (bref)
 		wt_rec_set_str(r, "backup_ref", bref);
+	if (archive)
+		wt_rec_set_str(r, "backup_archive", archive);
 
 	pthread_mutex_lock(&git_mu);
 	git_worktree_prune_options_init(&po, GIT_WORKTREE_PRUNE_OPTIONS_VERSION);
@@ -1132,6 +1279,7 @@ out:
 	free(why);
 	free(branch);
 	free(aside);
+	free(archive);
 	return 0;
 }
 
@@ -1172,11 +1320,24 @@ main(int argc, char *argv[])
 	if (optind != argc || isatty(STDIN_FILENO))
 		usage();
 	opt.pause = getenv("WT_TEST_PAUSE");
+	opt.now = wt_now();
+	/* libarchive's names as wt-archive has them: UTF-8 passes, other bytes are kept. */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "");
 	wt_git_init();
 	if (opt.base && !wt_git_base_name_ok(opt.base))
 		errx(WT_EXIT_FATAL, "bad base '%s': name a branch or a remote-tracking branch "
 		     "(main, origin/main), not a revision", opt.base);
 	wt_config_load(&cfg);
+	wt_compression_pick(&opt.z, &cfg, NULL, -1, wt_archive_can_zstd());
+	if (cfg.archive_dir)
+		opt.archive_dir = wt_xstrdup(cfg.archive_dir);
+	else {
+		struct wt_buf b = WT_BUF_INIT;
+
+		wt_buf_addf(&b, "%s/archives", cfg.home);
+		opt.archive_dir = wt_buf_detach(&b);
+	}
 	if (!opt.jobs)
 		opt.jobs = cfg.jobs;
 	if (wt_registry_open(&reg, &cfg, ropt) < 0)
@@ -1197,5 +1358,6 @@ main(int argc, char *argv[])
 		     "the changes for the next writer", reg.path);
 	wt_registry_release(&reg);
 	wt_config_release(&cfg);
+	free(opt.archive_dir);
 	return failed || errors ? WT_EXIT_RECORDS : WT_EXIT_OK;
 }
