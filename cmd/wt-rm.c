@@ -6,7 +6,9 @@
 #include <getopt.h>
 #include <git2.h>
 #include <git2/sys/repository.h>
+#include <locale.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +19,10 @@
 static struct {
 	int force, dry, keep_branch, jobs;
 	const char *base;
+	const char *pause;          /* WT_TEST_PAUSE */
+	char *archive_dir;          /* where -f keeps files, as configured */
+	struct wt_compression z;
+	time_t now;
 } opt;
 
 static struct wt_registry reg;
@@ -33,12 +39,30 @@ usage(void)
 	exit(WT_EXIT_FATAL);
 }
 
+/*
+ * The test hook, as wt-archive has it: with WT_TEST_PAUSE=STEP the program
+ * stops itself (SIGSTOP) at STEP, so a test can write into the worktree or
+ * kill -9 it at a known point. Steps: checked (every check made and the
+ * backup saved, the worktree still in place), moved (renamed aside, not yet
+ * checked again).
+ */
+static void
+pause_at(const char *step)
+{
+	if (opt.pause && strcmp(opt.pause, step) == 0) {
+		fprintf(stderr, "%s: paused at %s\n", wt_progname, step);
+		raise(SIGSTOP);
+	}
+}
+
 /* What stands in the way of a removal: the rules, the first instance of each. */
 enum {
 	R_MODIFIED = 1, R_UNTRACKED = 2, R_PRECIOUS = 4, R_STASH = 8, R_UNMERGED = 16,
 	R_INPROGRESS = 32, R_INUSE = 64, NRULES = 7,
-	/* What a backup commit of the files saves. */
-	R_FILES = R_MODIFIED | R_UNTRACKED | R_PRECIOUS | R_INPROGRESS,
+	/* What a backup saves: tracked work in a commit, other files in an archive. */
+	R_TRACKED = R_MODIFIED | R_INPROGRESS,
+	R_LOOSE = R_UNTRACKED | R_PRECIOUS,
+	R_FILES = R_TRACKED | R_LOOSE,
 };
 static const char *const rule_names[] = {
 	"modified", "untracked", "precious", "stash", "unmerged", "in_progress", "in_use",
@@ -53,8 +77,8 @@ struct check {
 	int rules;
 	size_t nmodified, nuntracked, nprecious;
 	char *first[NRULES];             /* an example per rule, for the message */
-	char **precious;            /* ignored paths to keep in a backup */
-	size_t npr;
+	char **loose;               /* untracked and precious paths, for the archive */
+	size_t nloose;
 	const char *branch;         /* short name, or NULL when detached */
 	git_oid head;
 	int has_head;
@@ -62,6 +86,8 @@ struct check {
 	int merged;                 /* WT_MERGED_* */
 	enum wt_merged_reason why;
 	int pushed;
+	struct wt_snapshot before;  /* the tree as the checks saw it */
+	struct wt_git_state gs;     /* git's index and HEAD as they saw them */
 };
 
 static void
@@ -176,15 +202,16 @@ check_files(struct check *c)
 				continue;
 			c->nprecious++;
 			set_rule(c, R_PRECIOUS, path);
-			c->precious = wt_xrealloc(c->precious, (c->npr + 1) * sizeof(char *));
-			c->precious[c->npr++] = wt_xstrdup(path);
 		} else if (e->status == GIT_STATUS_WT_NEW) {
 			c->nuntracked++;
 			set_rule(c, R_UNTRACKED, path);
 		} else {
 			c->nmodified++;
 			set_rule(c, R_MODIFIED, path);
+			continue;
 		}
+		c->loose = wt_xrealloc(c->loose, (c->nloose + 1) * sizeof(char *));
+		c->loose[c->nloose++] = wt_xstrdup(path);
 	}
 	git_status_list_free(st);
 	/* Edits under skip-worktree or assume-unchanged: status hides them, they are work. */
@@ -329,10 +356,12 @@ check_release(struct check *c)
 
 	for (i = 0; i < NRULES; i++)
 		free(c->first[i]);
-	for (i = 0; i < c->npr; i++)
-		free(c->precious[i]);
-	free(c->precious);
+	for (i = 0; i < c->nloose; i++)
+		free(c->loose[i]);
+	free(c->loose);
 	free(c->base_ref);
+	wt_snapshot_release(&c->before);
+	wt_git_state_release(&c->gs);
 	wt_artifacts_free(c->arts);
 	git_index_free(c->idx);
 	git_repository_free(c->repo);
@@ -380,55 +409,11 @@ signature(git_signature **sig, git_repository *repo)
 }
 
 /*
- * Adds the ignored file, link or directory rel (relative to the top open at
- * topfd; a directory's trailing slash allowed) to idx, file by file.
- */
-static int
-add_ignored(git_index *idx, int topfd, const char *rel, int depth)
-{
-	struct wt_buf b = WT_BUF_INIT;
-	struct dirent *de;
-	struct stat st;
-	char *path = wt_xstrdup(rel);
-	size_t n = strlen(path);
-	int fd, ret = 0;
-	DIR *d;
-
-	while (n > 1 && path[n - 1] == '/')
-		path[--n] = '\0';
-	if (fstatat(topfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		ret = errno == ENOENT ? 0 : -1;
-		goto out;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
-			ret = git_index_add_bypath(idx, path);
-		goto out;
-	}
-	if (depth > 256 ||
-	    (fd = openat(topfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    !(d = fdopendir(fd))) {
-		ret = -1;
-		goto out;
-	}
-	while (ret == 0 && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s/%s", path, de->d_name);
-		ret = add_ignored(idx, topfd, b.s, depth + 1);
-	}
-	closedir(d);
-out:
-	wt_buf_release(&b);
-	free(path);
-	return ret;
-}
-
-/*
- * Saves the worktree's full content (tracked, untracked and precious ignored
- * files, not recreatable artifacts) as a commit whose parents are HEAD and,
- * when it differs, a commit of the index, like git stash does. Its id in *out.
+ * Saves the tracked files as they are on disk as a commit whose parents are
+ * HEAD and, when it differs, a commit of the index, like git stash does. Its
+ * id in *out. Untracked and ignored files, which may hold secrets, never go
+ * into git's objects (they travel with a push --mirror or a bundle): they go
+ * into the archive (save_loose).
  */
 static int
 snapshot(struct check *c, const char *id, git_oid *out, char **why)
@@ -439,7 +424,7 @@ snapshot(struct check *c, const char *id, git_oid *out, char **why)
 	git_signature *sig = NULL;
 	git_oid wtree, itree_id, icommit_id;
 	struct wt_buf b = WT_BUF_INIT;
-	size_t i, np = 0;
+	size_t np = 0;
 	int ret = -1, have_itree = 0;
 
 	if (signature(&sig, c->repo) < 0)
@@ -467,7 +452,7 @@ snapshot(struct check *c, const char *id, git_oid *out, char **why)
 		goto fail;
 	/*
 	 * It starts as the index (or HEAD): tracked files stay in, even ignored
-	 * ones; then the files as they are on disk, deleted ones going.
+	 * ones, as they are on disk, deleted ones going; nothing is added.
 	 */
 	if (have_itree || np) {
 		if (git_tree_lookup(&tree, c->repo, have_itree ? &itree_id :
@@ -478,24 +463,8 @@ snapshot(struct check *c, const char *id, git_oid *out, char **why)
 		tree = NULL;
 	}
 	if (git_repository_set_index(c->repo, tmp) < 0 ||
-	    git_index_add_all(tmp, NULL, GIT_INDEX_ADD_DEFAULT, NULL, NULL) < 0 ||
 	    git_index_update_all(tmp, NULL, NULL, NULL) < 0)
 		goto fail;
-	for (i = 0; i < c->npr; i++)
-		if (add_ignored(tmp, c->topfd, c->precious[i], 0) < 0)
-			goto fail;
-	/* A repository inside would be saved as a bare commit id: its files would be lost. */
-	for (i = 0; i < git_index_entrycount(tmp); i++) {
-		const git_index_entry *e = git_index_get_byindex(tmp, i);
-
-		if (e->mode == GIT_FILEMODE_COMMIT && !wt_git_tracks_under(c->idx, e->path)) {
-			wt_buf_reset(&b);
-			wt_buf_addf(&b, "'%s' is a repository of its own; a backup cannot hold it",
-				    e->path);
-			*why = wt_buf_detach(&b);
-			goto out;
-		}
-	}
 	wt_buf_reset(&b);
 	wt_buf_addf(&b, "wt-rm: backup of '%s' before forced removal\n", id);
 	if (git_index_write_tree(&wtree, tmp) < 0 ||
@@ -521,6 +490,187 @@ out:
 	git_signature_free(sig);
 	wt_buf_release(&b);
 	return ret;
+}
+
+/* The archive directory, made (mode 0700) and resolved once; NULL with *why set. */
+static const char *
+archive_dir(char **why)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static char *dir;
+	struct wt_buf b = WT_BUF_INIT;
+	const char *ret;
+
+	pthread_mutex_lock(&mu);
+	if (!dir && wt_mkdirs(opt.archive_dir, 0700) == 0 &&
+	    (dir = realpath(opt.archive_dir, NULL)))
+		wt_archive_clean(dir);
+	if (!(ret = dir)) {
+		wt_buf_addf(&b, "cannot create '%s': %s", opt.archive_dir, strerror(errno));
+		*why = wt_buf_detach(&b);
+	}
+	pthread_mutex_unlock(&mu);
+	return ret;
+}
+
+/* The first entry of v[0..n) whose path is not below key in strcmp's order. */
+static size_t
+lower_bound(const struct wt_snap_ent *v, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(v[mid].path, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Marks in keep what of the snapshot s an archive of the path p (as git's
+ * status names it, a directory with a trailing slash) holds: p, everything
+ * below it (a range in strcmp's order), and the directories above it.
+ */
+static void
+mark_path(const struct wt_snapshot *s, const char *p, char *keep)
+{
+	struct wt_buf q = WT_BUF_INIT;
+	size_t len = strlen(p), i, k;
+
+	while (len > 1 && p[len - 1] == '/')
+		len--;
+	for (k = 1; k <= len; k++) {
+		if (k < len && p[k] != '/')
+			continue;
+		wt_buf_reset(&q);
+		wt_buf_add(&q, p, k);
+		i = lower_bound(s->v, s->n, q.s);
+		if (i < s->n && strcmp(s->v[i].path, q.s) == 0)
+			keep[i] = 1;
+	}
+	wt_buf_addc(&q, '/');
+	for (i = lower_bound(s->v, s->n, q.s); i < s->n &&
+	     strncmp(s->v[i].path, q.s, q.len) == 0; i++)
+		keep[i] = 1;
+	wt_buf_release(&q);
+}
+
+/*
+ * Untracked and precious ignored files, which may hold secrets, into a
+ * verified archive of mode 0600 in the archive directory, in wt-archive's
+ * format: the manifest (naming the backup ref, when there is one), git's
+ * state, then those files and the directories above them. A local adapter:
+ * snapshot.c takes whole trees, so the tree is walked (each file read for
+ * its checksum) and what the archive holds picked from it. *final is its
+ * path (a new string); -1 with *why.
+ */
+static int
+save_loose(struct check *c, const struct wt_target *t, const struct wt_rec *r,
+	   const char *id, const char *bref, char **final, char **why)
+{
+	struct wt_snapshot all, pick;
+	struct wt_manifest_of w;
+	struct wt_archive_src src;
+	struct wt_buf man = WT_BUF_INIT, b = WT_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1], *keep = NULL;
+	const char *dir;
+	size_t i, j, len;
+	int ret = -1;
+
+	memset(&pick, 0, sizeof(pick));
+	if (!(dir = archive_dir(why)))
+		return -1;
+	if (wt_snapshot_take(&all, walker, t->path, t->dev, t->ino, c->arts, 0) < 0) {
+		wt_buf_addf(&b, "cannot archive the files: %s", all.err.s);
+		*why = wt_buf_detach(&b);
+		goto out;
+	}
+	keep = wt_xmalloc(all.n + 1);
+	memset(keep, 0, all.n + 1);
+	for (i = 0; i < c->nloose; i++)
+		mark_path(&all, c->loose[i], keep);
+	pick.v = wt_xmalloc((all.n + 1) * sizeof(*pick.v));
+	for (i = 0; i < all.n; i++)
+		if (keep[i]) {
+			pick.v[pick.n++] = all.v[i];
+			if (S_ISREG(all.v[i].st.st_mode))
+				pick.bytes += (unsigned long long)all.v[i].st.st_size;
+		}
+	/* What was left out inside the files kept (an artifact in an untracked directory). */
+	pick.s = wt_xmalloc((all.ns + 1) * sizeof(*pick.s));
+	for (i = 0; i < all.ns; i++)
+		for (j = 0; j < c->nloose; j++) {
+			len = strlen(c->loose[j]);
+			if (c->loose[j][len - 1] == '/' &&
+			    strncmp(all.s[i].path, c->loose[j], len) == 0) {
+				pick.s[pick.ns++] = all.s[i];
+				break;
+			}
+		}
+	memset(&w, 0, sizeof(w));
+	w.id = id;
+	w.name = t->name;
+	w.path = t->path;
+	w.repo = t->common;
+	/* No commit checked out: git's null id. */
+	memset(hex, '0', GIT_OID_HEXSZ);
+	hex[GIT_OID_HEXSZ] = '\0';
+	if (c->has_head)
+		git_oid_tostr(hex, sizeof(hex), &c->head);
+	w.head = hex;
+	w.branch = c->branch;
+	w.ref = bref;
+	w.record = r->line;
+	w.record_len = r->len;
+	w.archived_at = opt.now;
+	wt_manifest_build(&man, &w, &c->gs, &pick);
+	memset(&src, 0, sizeof(src));
+	src.manifest = man.s;
+	src.manifest_len = man.len;
+	src.git = &c->gs;
+	src.snap = &pick;
+	src.top = t->path;
+	src.mtime = opt.now;
+	if (wt_archive_make(dir, id, opt.now, &opt.z, &src, final, why) < 0)
+		goto out;
+	ret = 0;
+out:
+	/* pick borrows all's entries. */
+	free(pick.v);
+	free(pick.s);
+	free(keep);
+	wt_snapshot_release(&all);
+	wt_buf_release(&man);
+	wt_buf_release(&b);
+	return ret;
+}
+
+/*
+ * A refusal once the backup is made: the worktree stays with all its work,
+ * and the backup of it goes, the ref only when it is still where it was put.
+ */
+static void
+drop_backup(const struct wt_target *t, const char *bref, const git_oid *snap,
+	    const char *archive)
+{
+	git_repository *repo = NULL;
+	git_reference *ref = NULL;
+
+	if (archive)
+		unlink(archive);
+	if (!bref)
+		return;
+	pthread_mutex_lock(&git_mu);
+	if (git_repository_open(&repo, t->common) == 0 &&
+	    git_reference_lookup(&ref, repo, bref) == 0 && git_reference_target(ref) &&
+	    git_oid_equal(git_reference_target(ref), snap))
+		git_reference_delete(ref);
+	pthread_mutex_unlock(&git_mu);
+	git_reference_free(ref);
+	git_repository_free(repo);
 }
 
 /* Points a new ref under refs/wt/removed/ at id. The ref's name, or NULL. */
@@ -563,6 +713,238 @@ delete_branch(struct check *c, git_repository *main)
 	    git_branch_is_checked_out(ref) == 0 && git_branch_delete(ref) == 0)
 		ret = 1;
 	git_reference_free(ref);
+	return ret;
+}
+
+/*
+ * The tree as wt_snapshot_take with WT_SNAP_STAT gives it: every entry but
+ * the top's .git, by path, with its lstat and link target; what is left out
+ * counted. A local adapter (snapshot.c has no such entry point yet) for two
+ * differences: the worktree's own submodule checkouts are part of the tree
+ * (a removal takes them), and the walk of the tree once moved aside, where
+ * git cannot see it, leaves out what the first walk left out (like) instead
+ * of asking git which artifacts are recreatable.
+ */
+struct tree_walk {
+	dev_t dev;
+	ino_t ino;
+	struct wt_artifacts *arts;          /* the first walk: git decides */
+	const struct wt_snapshot *like;     /* the walk of the moved tree */
+};
+struct tree_slot {
+	struct wt_snap_ent *v;
+	size_t n, cap;
+	struct wt_snap_skip *s;
+	size_t ns, scap;
+	char *err;
+};
+
+static void
+tree_fail(struct tree_slot *f, const char *rel, const char *what)
+{
+	struct wt_buf b = WT_BUF_INIT;
+
+	if (f->err)
+		return;
+	wt_buf_addf(&b, "%s '%s'", what, rel);
+	f->err = wt_buf_detach(&b);
+}
+
+static int
+cmp_skip(const void *a, const void *b)
+{
+	return strcmp(((const struct wt_snap_skip *)a)->path,
+		      ((const struct wt_snap_skip *)b)->path);
+}
+
+static int
+cmp_ent(const void *a, const void *b)
+{
+	return strcmp(((const struct wt_snap_ent *)a)->path, ((const struct wt_snap_ent *)b)->path);
+}
+
+/* What the first walk left out at rel, or NULL. */
+static const char *
+left_out(const struct wt_snapshot *like, const char *rel)
+{
+	struct wt_snap_skip key = { (char *)rel, NULL }, *hit;
+
+	hit = like->ns ? bsearch(&key, like->s, like->ns, sizeof(*like->s), cmp_skip) : NULL;
+	return hit ? hit->kind : NULL;
+}
+
+static void
+tree_skip(struct tree_slot *f, const char *rel, const char *kind)
+{
+	if (f->ns == f->scap) {
+		f->scap = f->scap ? f->scap * 2 : 16;
+		f->s = wt_xrealloc(f->s, f->scap * sizeof(*f->s));
+	}
+	f->s[f->ns].path = wt_xstrdup(rel);
+	f->s[f->ns++].kind = kind;
+}
+
+static int
+tree_visit(const struct wt_walk_ent *e, void *arg)
+{
+	struct tree_walk *tw = arg;
+	struct tree_slot *f = e->ctx;
+	struct wt_buf p = WT_BUF_INIT;
+	const struct stat *st = e->st;
+	struct wt_snap_ent *x;
+	const char *kind;
+	ssize_t k;
+	int rc = WT_WALK_CONTINUE;
+
+	if (!e->dir) {
+		if (!st || st->st_dev != tw->dev || st->st_ino != tw->ino) {
+			tree_fail(f, e->name, "not the directory verified:");
+			return WT_WALK_STOP;
+		}
+		return WT_WALK_CONTINUE;
+	}
+	if (f->err)
+		return WT_WALK_STOP;
+	if (e->depth == 1 && strcmp(e->name, ".git") == 0)
+		return WT_WALK_PRUNE;
+	wt_walk_relpath(e->dir, e->name, &p);
+	if (!st) {
+		tree_fail(f, p.s, "cannot stat");
+		rc = WT_WALK_STOP;
+	} else if ((kind = tw->like ? left_out(tw->like, p.s) :
+		    tw->arts ? wt_artifact_entry(tw->arts, e) : NULL)) {
+		tree_skip(f, p.s, kind);
+		rc = S_ISDIR(st->st_mode) ? WT_WALK_PRUNE : WT_WALK_CONTINUE;
+	} else if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode) && !S_ISLNK(st->st_mode)) {
+		tree_skip(f, p.s, "special");
+	} else {
+		if (f->n == f->cap) {
+			f->cap = f->cap ? f->cap * 2 : 256;
+			f->v = wt_xrealloc(f->v, f->cap * sizeof(*f->v));
+		}
+		x = &f->v[f->n++];
+		memset(x, 0, sizeof(*x));
+		x->st = *st;
+		if (S_ISLNK(st->st_mode)) {
+			x->target = wt_xmalloc((size_t)st->st_size + 2);
+			k = readlinkat(e->dirfd, e->name, x->target, (size_t)st->st_size + 1);
+			x->target[k < 0 || k > st->st_size ? 0 : k] = '\0';
+			if (k < 0 || k > st->st_size) {
+				tree_fail(f, p.s, "cannot read the link");
+				rc = WT_WALK_STOP;
+			}
+		}
+		x->path = wt_buf_detach(&p);
+	}
+	wt_buf_release(&p);
+	return rc;
+}
+
+static void
+tree_nested(const struct wt_walk_ent *e, void *arg)
+{
+	struct wt_buf p = WT_BUF_INIT;
+
+	(void)arg;
+	wt_walk_relpath(e->dir, e->name, &p);
+	tree_fail(e->ctx, p.s, "another repository or worktree inside, at");
+	wt_buf_release(&p);
+}
+
+static void
+tree_error(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
+{
+	struct wt_buf p = WT_BUF_INIT, w = WT_BUF_INIT;
+
+	(void)arg;
+	wt_walk_relpath(e->dir, e->name, &p);
+	wt_buf_addf(&w, "cannot %s (%s)", what, strerror(errnum));
+	tree_fail(e->ctx, p.s, w.s);
+	wt_buf_release(&p);
+	wt_buf_release(&w);
+}
+
+/* Walks the tree of t at top into s (release it either way); 0, or -1 with s->err. */
+static int
+take_tree(struct wt_snapshot *s, const char *top, const struct wt_target *t,
+	  struct wt_artifacts *arts, const struct wt_snapshot *like)
+{
+	struct tree_walk tw = { t->dev, t->ino, arts, like };
+	struct wt_walk_ops ops;
+	struct wt_buf m = WT_BUF_INIT;
+	struct tree_slot *f;
+	struct wt_walk *w;
+	char *modules;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	wt_buf_addf(&m, "%s/modules", t->admin);
+	modules = realpath(m.s, NULL);
+	memset(&ops, 0, sizeof(ops));
+	ops.entry = tree_visit;
+	ops.error = tree_error;
+	ops.nested = tree_nested;
+	ops.arg = &tw;
+	ops.ctx_size = sizeof(struct tree_slot);
+	ops.modules = modules;
+	w = wt_walk_new(&ops);
+	if (wt_walk_run(walker, w, top) < 0)
+		wt_buf_addf(&s->err, "cannot open '%s': %s", top, strerror(errno));
+	for (i = 0; i < wt_walk_nslots(w); i++) {
+		f = wt_walk_slot(w, i);
+		if (f->err && !s->err.len)
+			wt_buf_adds(&s->err, f->err);
+		s->v = wt_xrealloc(s->v, (s->n + f->n + 1) * sizeof(*s->v));
+		if (f->n)
+			memcpy(s->v + s->n, f->v, f->n * sizeof(*f->v));
+		s->n += f->n;
+		s->s = wt_xrealloc(s->s, (s->ns + f->ns + 1) * sizeof(*s->s));
+		if (f->ns)
+			memcpy(s->s + s->ns, f->s, f->ns * sizeof(*f->s));
+		s->ns += f->ns;
+		free(f->v);
+		free(f->s);
+		free(f->err);
+	}
+	wt_walk_free(w);
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_ent);
+	if (s->ns)
+		qsort(s->s, s->ns, sizeof(*s->s), cmp_skip);
+	free(modules);
+	wt_buf_release(&m);
+	return s->err.len ? -1 : 0;
+}
+
+/*
+ * The check again, of the worktree moved aside to t->path: git's state as
+ * the checks saw it, and every entry as it was (wt_snapshot_same: inode,
+ * size, times, link target). Anything written since the first walk is work
+ * the checks did not see. 0, or -1 with *why a new string.
+ */
+static int
+recheck(struct check *c, const struct wt_target *t, char **why)
+{
+	struct wt_snapshot now;
+	struct wt_git_state gs;
+	struct wt_buf b = WT_BUF_INIT;
+	const char *at;
+	int ret = -1;
+
+	wt_git_state_read(&gs, t->admin);
+	if (take_tree(&now, t->path, t, NULL, &c->before) < 0)
+		wt_buf_addf(&b, "cannot walk it again: %s", now.err.s);
+	else if (!wt_git_state_same(&c->gs, &gs))
+		wt_buf_adds(&b, "git's index or HEAD changed while it was checked");
+	else if (!wt_snapshot_same(&c->before, &now, &at))
+		wt_buf_addf(&b, "it changed while it was checked (at '%s')", at);
+	else
+		ret = 0;
+	if (ret < 0)
+		*why = wt_buf_detach(&b);
+	wt_buf_release(&b);
+	wt_snapshot_release(&now);
+	wt_git_state_release(&gs);
 	return ret;
 }
 
@@ -609,6 +991,25 @@ nested_inside(const struct wt_target *t, struct wt_buf *b)
 	return n;
 }
 
+/*
+ * The worktree moved aside goes back to its path, the check again having
+ * failed. 0, or -1 with the record's error saying where it is.
+ */
+static int
+put_back(struct wt_rec *r, const struct wt_target *t, const char *aside)
+{
+	struct wt_obj ctx;
+
+	if (wt_aside_back(t, aside) == 0)
+		return 0;
+	wt_obj_init(&ctx);
+	wt_obj_str(&ctx, "aside", aside);
+	wt_rec_error(r, WT_E_BASE, &ctx, "not removed, but it cannot be moved back: "
+		     "'%s' is at '%s' (%s)", t->path, aside, strerror(errno));
+	wt_obj_release(&ctx);
+	return -1;
+}
+
 static int
 rm_one(struct wt_rec *r, int worker, void *arg)
 {
@@ -618,19 +1019,22 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	struct wt_buf b = WT_BUF_INIT;
 	struct wt_obj ctx;
 	struct wt_rec reg_rec = WT_REC_INIT;
+	struct wt_target moved;
 	git_repository *main = NULL;
 	git_worktree *gw = NULL;
 	git_worktree_prune_options po;
 	git_oid snap;
 	char *path = wt_rec_str(r, "path"), *repo = wt_rec_str(r, "repo");
 	char *id = wt_rec_str(r, "id"), *bref = NULL, *why = NULL, *branch = NULL;
+	char *aside = NULL, *archive = NULL;
 	const char *w;
 	pid_t pid;
-	int verified = 0, i, in_reg, del_branch, need_backup, deleted = 0, afd;
+	int verified = 0, i, in_reg, del_branch, need_ref, need_archive, deleted = 0, afd;
 
 	(void)worker;
 	(void)arg;
 	memset(&c, 0, sizeof(c));
+	memset(&snap, 0, sizeof(snap));
 	c.topfd = -1;
 	wt_obj_init(&ctx);
 	if (!path) {
@@ -655,6 +1059,9 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	}
 	c.top = t.path;
 	c.admin = t.admin;
+	/* git's state before git is read: a change after this is seen once moved aside. */
+	if (!opt.dry)
+		wt_git_state_read(&c.gs, t.admin);
 	if ((c.topfd = open(t.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    git_repository_open(&c.repo, t.path) < 0 ||
 	    git_repository_index(&c.idx, c.repo) < 0) {
@@ -686,6 +1093,12 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 		goto out;
 	}
 	wt_buf_reset(&b);
+	/* The tree before the checks read it, to compare with it once it is moved aside. */
+	if (!opt.dry && take_tree(&c.before, t.path, &t, c.arts, NULL) < 0) {
+		wt_rec_error(r, WT_E_BASE, NULL, "cannot inspect '%s': %s", t.path,
+			     c.before.err.s);
+		goto out;
+	}
 	check_state(&c);
 	if (check_files(&c) < 0 || check_commits(&c) < 0 || check_stash(&c) < 0) {
 		wt_rec_error(r, WT_E_BASE, NULL, "cannot inspect '%s': %s", t.path,
@@ -716,18 +1129,22 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 			      "in a ref and removes)", b.s);
 		goto out;
 	}
-	need_backup = (c.rules & (R_FILES | R_UNMERGED)) != 0;
+	/* Tracked work and commits in a ref; the other files in an archive. */
+	need_ref = (c.rules & (R_TRACKED | R_UNMERGED)) != 0;
+	need_archive = (c.rules & R_LOOSE) != 0;
 	del_branch = c.merged == WT_MERGED_YES && c.branch && !opt.keep_branch && c.has_head;
 	/* Commits only the branch holds (squash, cherry) keep a ref when it goes. */
 	if (del_branch && c.why != WT_MR_ANCESTOR)
-		need_backup = 1;
+		need_ref = 1;
 	in_reg = wt_registry_record_of(&reg, id, t.path, t.common, &reg_rec) == WT_REG_SAME;
 
 	if (opt.dry) {
 		wt_obj_release(&ctx);
 		wt_would_init(&ctx, "remove");
-		if (need_backup)
+		if (need_ref || need_archive)
 			wt_obj_bool(&ctx, "backup", 1);
+		if (need_archive)
+			wt_obj_bool(&ctx, "archive", 1);
 		if (del_branch)
 			wt_obj_str(&ctx, "delete_branch", c.branch);
 		if (in_reg)
@@ -737,50 +1154,96 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 		goto out;
 	}
 
-	if (need_backup) {
-		if (c.rules & R_FILES) {
+	if (need_ref) {
+		if (c.rules & R_TRACKED) {
 			if (snapshot(&c, id, &snap, &why) < 0) {
 				wt_rec_refuse(r, "backup", NULL, "not removed: %s", why);
 				goto out;
 			}
 		} else if (c.has_head)
 			git_oid_cpy(&snap, &c.head);
-		if ((c.rules & R_FILES) || c.has_head) {
-			if (!(bref = backup_ref(&c, id, &snap, &why))) {
-				wt_rec_refuse(r, "backup", NULL, "not removed: %s", why);
-				goto out;
-			}
-			if (c.rules)
-				warnx("'%s': work saved in %s", id, bref);
+		if (((c.rules & R_TRACKED) || c.has_head) &&
+		    !(bref = backup_ref(&c, id, &snap, &why))) {
+			wt_rec_refuse(r, "backup", NULL, "not removed: %s", why);
+			goto out;
 		}
 	}
-	/* Last look before the point of no return. */
-	if (!opt.force && (pid = wt_path_in_use(t.path))) {
-		wt_obj_reset(&ctx);
-		wt_obj_int(&ctx, "pid", (long)pid);
-		wt_rec_refuse(r, "in_use", &ctx, "not removed: in use by process %ld", (long)pid);
+	if (need_archive && save_loose(&c, &t, r, id, bref, &archive, &why) < 0) {
+		drop_backup(&t, bref, &snap, NULL);
+		wt_rec_refuse(r, "backup", NULL, "not removed: %s", why);
 		goto out;
 	}
+	if (c.rules && bref && archive)
+		warnx("'%s': work saved in %s, files in %s", id, bref, archive);
+	else if (c.rules && (bref || archive))
+		warnx("'%s': work saved in %s", id, bref ? bref : archive);
+	pause_at("checked");
 	git_index_free(c.idx);
 	c.idx = NULL;
 	git_repository_free(c.repo);
 	c.repo = NULL;
+
+	/*
+	 * The checks leave a window: work written since is not in what they
+	 * judged. The worktree moves aside (nothing is left at its path to
+	 * write into), is checked again there, and only then goes.
+	 */
+	if (wt_aside_move(&t, "rm", &aside) < 0) {
+		wt_rec_error(r, WT_E_BASE, NULL, "not removed: cannot move '%s' aside: %s",
+			     t.path, strerror(errno));
+		drop_backup(&t, bref, &snap, archive);
+		goto out;
+	}
+	pause_at("moved");
+	moved = t;
+	moved.path = aside;
+	if (!opt.force && (pid = wt_path_in_use(aside))) {
+		if (put_back(r, &t, aside) == 0) {
+			drop_backup(&t, bref, &snap, archive);
+			wt_obj_reset(&ctx);
+			wt_obj_int(&ctx, "pid", (long)pid);
+			wt_rec_refuse(r, "in_use", &ctx, "not removed: in use by process %ld",
+				      (long)pid);
+		}
+		goto out;
+	}
+	wt_buf_reset(&b);
+	wt_buf_addf(&b, "%s/index.lock", t.admin);
+	if (access(b.s, F_OK) == 0) {
+		if (put_back(r, &t, aside) == 0) {
+			drop_backup(&t, bref, &snap, archive);
+			wt_rec_refuse(r, "git_running", NULL, "not removed: git is running in it "
+				      "('%s' exists)", b.s);
+		}
+		goto out;
+	}
+	if (recheck(&c, &moved, &why) < 0) {
+		if (put_back(r, &t, aside) == 0) {
+			drop_backup(&t, bref, &snap, archive);
+			wt_rec_refuse(r, "changed", NULL, "not removed: %s", why);
+		}
+		goto out;
+	}
 
 	/* The trash wt-prune keeps in git's admin entry goes first. */
 	if ((afd = open(t.admin, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
 		wt_rmtree_at(afd, WT_TRASH_NAME, &rs);
 		close(afd);
 	}
-	if (wt_rmtree_verified(&t, &rs) < 0) {
+	if (wt_rmtree_verified(&moved, &rs) < 0) {
 		wt_rec_set_int(r, "freed", (long long)rs.bytes);
-		wt_rec_error(r, WT_E_BASE, NULL, "removal of '%s' incomplete: %s", t.path,
-			     strerror(errno));
+		wt_obj_reset(&ctx);
+		wt_obj_str(&ctx, "aside", aside);
+		wt_rec_error(r, WT_E_BASE, &ctx, "removal of '%s' incomplete: %s (what is left "
+			     "is at '%s')", t.path, strerror(errno), aside);
 		goto out;
 	}
 	wt_rec_set_bool(r, "removed", 1);
 	wt_rec_set_int(r, "freed", (long long)rs.bytes);
 	if (bref)
 		wt_rec_set_str(r, "backup_ref", bref);
+	if (archive)
+		wt_rec_set_str(r, "backup_archive", archive);
 
 	pthread_mutex_lock(&git_mu);
 	git_worktree_prune_options_init(&po, GIT_WORKTREE_PRUNE_OPTIONS_VERSION);
@@ -815,6 +1278,8 @@ out:
 	free(bref);
 	free(why);
 	free(branch);
+	free(aside);
+	free(archive);
 	return 0;
 }
 
@@ -854,11 +1319,25 @@ main(int argc, char *argv[])
 		}
 	if (optind != argc || isatty(STDIN_FILENO))
 		usage();
+	opt.pause = getenv("WT_TEST_PAUSE");
+	opt.now = wt_now();
+	/* libarchive's names as wt-archive has them: UTF-8 passes, other bytes are kept. */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "");
 	wt_git_init();
 	if (opt.base && !wt_git_base_name_ok(opt.base))
 		errx(WT_EXIT_FATAL, "bad base '%s': name a branch or a remote-tracking branch "
 		     "(main, origin/main), not a revision", opt.base);
 	wt_config_load(&cfg);
+	wt_compression_pick(&opt.z, &cfg, NULL, -1, wt_archive_can_zstd());
+	if (cfg.archive_dir)
+		opt.archive_dir = wt_xstrdup(cfg.archive_dir);
+	else {
+		struct wt_buf b = WT_BUF_INIT;
+
+		wt_buf_addf(&b, "%s/archives", cfg.home);
+		opt.archive_dir = wt_buf_detach(&b);
+	}
 	if (!opt.jobs)
 		opt.jobs = cfg.jobs;
 	if (wt_registry_open(&reg, &cfg, ropt) < 0)
@@ -879,5 +1358,6 @@ main(int argc, char *argv[])
 		     "the changes for the next writer", reg.path);
 	wt_registry_release(&reg);
 	wt_config_release(&cfg);
+	free(opt.archive_dir);
 	return failed || errors ? WT_EXIT_RECORDS : WT_EXIT_OK;
 }

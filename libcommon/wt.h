@@ -1021,6 +1021,33 @@ int wt_rmtree_verified(const struct wt_target *t, struct wt_rm_stats *rs);
 int wt_rmtree_parallel(int dirfd, const char *const *names, size_t n, int jobs,
 		       struct wt_rm_stats *rs);
 
+/* aside.c: a worktree moved aside before it goes */
+/*
+ * Check, then remove, leaves a window in which new work can be written; a
+ * removal closes it by renaming the worktree aside first (the same
+ * directory, so the same filesystem, and nothing under the old path for
+ * anyone to write into), checking the moved tree, and only then deleting it.
+ */
+#define WT_ASIDE_PREFIX ".wt-"
+/* Written in git's admin entry of the worktree while it is aside: the path it is at. */
+#define WT_ASIDE_MARKER "wt-aside"
+/*
+ * Renames the verified worktree t's top to the hidden name beside it
+ * <parent>/.wt-TAG.PID.NAME (NAME cut to fit), replacing nothing; the
+ * directory must be t's (device and inode) before and after the rename.
+ * <admin>/wt-aside names the new path first (synced), so a run that dies
+ * leaves the way back in git's admin entry as well as beside the old path.
+ * Returns 0 with *aside the new path (a new string), or -1 with errno
+ * (ESTALE: the directory is not t's) and the worktree where it was.
+ */
+int wt_aside_move(const struct wt_target *t, const char *tag, char **aside);
+/*
+ * Renames the worktree at aside (wt_aside_move's) back to t's path,
+ * replacing nothing (EEXIST when something was made there meanwhile: the
+ * worktree then stays at aside), and removes the marker. 0 or -1 with errno.
+ */
+int wt_aside_back(const struct wt_target *t, const char *aside);
+
 /* trash.c: a worktree's trash */
 /* The trash's name in git's admin entry of a worktree. */
 #define WT_TRASH_NAME "wt-trash"

@@ -2,7 +2,8 @@
 # wt-rm: every safety rule refuses, merged work is found however it was merged,
 # -f keeps a ref the work comes back from, -n changes nothing, one registry write.
 . "$(dirname "$0")/lib.sh"
-plan 101
+. "$(dirname "$0")/lib-archive.sh"
+plan 126
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -22,6 +23,14 @@ rm_rule() {
 	echo "$? $(jq -r '.error.context.rule // .skipped.reason // "none"' < "$T/out")"
 }
 intact() { test -d "$T/$1" && test -f "$T/$1/$1.txt" && git -C "$T/r" rev-parse -q --verify "refs/heads/$1" > /dev/null; }
+# paused_rm ID STEP [OPTIONS]: wt-rm on ID, stopped at STEP (cmd/wt-rm.c's pause_at); its pid in $pid.
+paused_rm() {
+	_id=$1 _step=$2; shift 2
+	ls_rec "$_id" > "$T/$_id.in"
+	WT_TEST_PAUSE=$_step wt-rm "$@" < "$T/$_id.in" > "$T/out" 2> "$T/err" &
+	pid=$!
+	wait_stopped $pid && grep -q "paused at $_step\$" "$T/err"
+}
 
 # A clean worktree merged by fast-forward, with an artifact inside.
 add ff
@@ -198,9 +207,10 @@ check_same "-n prints what it would do" '{"removed":false,"would":{"action":"rem
 	"$(jqf '{removed, would}' < "$T/out")"
 check "-n removes nothing" intact dry
 
-# -f: the work is saved in a ref first, and comes back from it.
+# -f: tracked work is saved in a ref, other files in an archive of mode 0600;
+# no untracked or ignored file's content goes into git's objects (issue 9, case 10).
 add frc
-(cd "$T/frc" && echo wip >> frc.txt && echo untracked > new.txt && mkdir -p deep/er &&
+(cd "$T/frc" && echo wip >> frc.txt && echo 'my notes' > notes.txt && mkdir -p deep/er &&
  echo deep > deep/er/file && echo 'TOKEN=2' > .env && rm -f a.txt &&
  mkdir -p data.db/x && echo rows > data.db/x/t &&
  echo staged > staged.txt && git add staged.txt && echo unstaged >> staged.txt &&
@@ -211,25 +221,51 @@ check_same "without -f: refused, naming every rule" \
 ls_rec frc | wt-rm -f > "$T/out" 2> "$T/err"
 check_same "-f removes it and names the backup ref" '0 true "refs/wt/removed/frc" false' \
 	"$? $(jqf '.removed, .backup_ref, .branch_deleted' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
-check_same "-f says so on stderr" "wt-rm: 'frc': work saved in refs/wt/removed/frc" "$(cat "$T/err")"
+arch=$(jq -r .backup_archive < "$T/out")
+case $arch in "$WT_HOME/archives/frc-"*.tar.zst) a_in=yes ;; *) a_in=no ;; esac
+check_same "the record names the archive, in the archive directory" yes "$a_in"
+check_same "-f says so on stderr" "wt-rm: 'frc': work saved in refs/wt/removed/frc, files in $arch" \
+	"$(cat "$T/err")"
 check "the directory is gone" test ! -e "$T/frc"
+check_same "the archive is the user's alone (mode 0600)" 600 "$(stat -c %a "$arch")"
+check_same "stock tar lists the untracked and precious files, no tracked file, no artifact" \
+	".env
+data.db/x/t
+deep/er/file
+notes.txt" \
+	"$(tar -tf "$arch" | grep -v -e '^\.wt-' -e '/$' | LC_ALL=C sort)"
+check_same "and gives them back" "TOKEN=2 my notes rows" \
+	"$(tar -xOf "$arch" .env) $(tar -xOf "$arch" notes.txt) $(tar -xOf "$arch" data.db/x/t)"
+check_same "the backup commit's tree holds neither .env nor notes.txt" "" \
+	"$(git ls-tree -r --name-only refs/wt/removed/frc | grep -e '^\.env$' -e notes.txt -e deep/ -e data.db)"
+check "no object of the repository holds the secret or the notes" \
+	sh -c '! git -C "$1" cat-file --batch-all-objects --batch | grep -q -e "TOKEN=2" -e "my notes"' sh "$T/r"
 git worktree add -q --detach "$T/back" refs/wt/removed/frc
 check_same "the commit comes back" "frc" "$(git -C "$T/back" log -1 --format=%s HEAD^1)"
-check_same "modified, untracked, nested and precious files come back" \
+check_same "modified and staged tracked files come back from the ref" \
 	"frc
 wip
-untracked
-deep
-TOKEN=2
 staged
 unstaged" \
-	"$(cd "$T/back" && cat frc.txt new.txt deep/er/file .env staged.txt)"
-check_same "a precious ignored directory comes back" rows "$(cat "$T/back/data.db/x/t")"
+	"$(cd "$T/back" && cat frc.txt staged.txt)"
 check "a deleted file stays deleted" test ! -e "$T/back/a.txt"
+tar -xf "$arch" -C "$T/back" --exclude '.wt-*'
+check_same "the archive, unpacked in it, gives the rest back" "my notes deep TOKEN=2 rows" \
+	"$(cd "$T/back" && echo $(cat notes.txt deep/er/file .env data.db/x/t))"
 check "artifacts are not kept" test ! -e "$T/back/node_modules"
 check_same "the index as it was is the second parent" "staged" \
 	"$(git -C "$T/r" show refs/wt/removed/frc^2:staged.txt)"
 git worktree remove --force "$T/back"
+add fo && echo 'only untracked' > "$T/fo/only.txt" && git merge -q --ff-only fo
+ls_rec fo | wt-rm -f > "$T/out" 2> "$T/err"
+check_same "untracked files alone: an archive, no ref (the commits are merged)" "0 true null only untracked" \
+	"$? $(jq -c '.removed, .backup_ref' < "$T/out" | tr '\n' ' ')$(tar -xOf "$(jq -r .backup_archive < "$T/out")" only.txt)"
+add fc && echo 'late' > "$T/fc/fc-notes.txt"
+check "a forced removal stops once the backup is made" paused_rm fc checked -f
+echo 'written meanwhile' > "$T/fc/fc-late.txt"
+kill -CONT $pid; wait $pid
+check_same "refused when written meanwhile: the worktree stays, its backup goes" "1 changed  " \
+	"$? $(jq -r .error.context.rule < "$T/out") $(git for-each-ref refs/wt/removed/fc) $(ls "$WT_HOME/archives" | grep '^fc-')"
 
 # Registry: removed records go in one batch; others stay as they were.
 add ra && git merge -q --ff-only ra
@@ -368,6 +404,43 @@ add bd && (cd "$T/bd" && echo 'all:' > Makefile && git add Makefile && git commi
 git -C "$T/bd" init -q build/dep && (cd "$T/bd/build/dep" && echo only > f && git add f && git commit -q -m only)
 check_same "a repository inside an ignored build/ refuses, even with -f" "1 nested 1 nested" "$(rm_rule bd) $(rm_rule bd -f)"
 check "its commit is intact" has_commit "$T/bd/build/dep"
+# Check, then remove: work written in between is never lost (issue 9, case 6).
+add late && git merge -q --ff-only late
+check "wt-rm stops once every check is made" paused_rm late checked
+echo 'written meanwhile' > "$T/late/new-work.txt"
+kill -CONT $pid; wait $pid
+check_same "a file written after the checks: refused, the worktree stays with it" \
+	"1 changed written meanwhile" "$? $(jq -r .error.context.rule < "$T/out") $(cat "$T/late/new-work.txt")"
+check_same "the message names the file" true "$(jq '.error.message | test("new-work\\.txt")' < "$T/out")"
+check "the worktree is back at its path, intact, git still knows it" \
+	sh -c 'test -f "$1/late/new-work.txt" && git -C "$1/late" status --porcelain | grep -q "new-work.txt"' sh "$T"
+check_same "nothing is left aside, no marker" "" \
+	"$(ls -A "$T" | grep '^\.wt-rm\.'; ls "$T/r/.git/worktrees/late" | grep aside)"
+rm "$T/late/new-work.txt"
+check "the same worktree with nothing written meanwhile is removed" paused_rm late checked
+kill -CONT $pid; wait $pid
+check_same "removed, exit 0" "0 true" "$? $(jq .removed < "$T/out")"
+check "nothing is left aside" test -z "$(ls -A "$T" | grep '^\.wt-rm\.')"
+
+add mv && git merge -q --ff-only mv
+check "wt-rm stops once the worktree is moved aside" paused_rm mv moved
+aside="$T/.wt-rm.$pid.mv"
+check_same "nothing at its path; aside beside it, named in git's admin entry" "absent $aside" \
+	"$(test -e "$T/mv" || echo absent) $(cat "$T/r/.git/worktrees/mv/wt-aside")"
+check "a writer by the old path finds nothing to write into" sh -c '! echo x 2> /dev/null > "$1/mv/x.txt"' sh "$T"
+echo 'through a descriptor' > "$aside/held.txt"
+kill -CONT $pid; wait $pid
+check_same "a file written into the moved tree: refused, moved back with it" \
+	"1 changed through a descriptor" "$? $(jq -r .error.context.rule < "$T/out") $(cat "$T/mv/held.txt")"
+check "no marker once it is back" test ! -e "$T/r/.git/worktrees/mv/wt-aside"
+rm "$T/mv/held.txt"
+check "killed while aside" paused_rm mv moved
+kill -9 $pid; wait $pid 2> /dev/null
+check_same "kill -9 while aside: the worktree is whole beside its path, the marker names it" \
+	"mv $T/.wt-rm.$pid.mv" "$(cat "$T/.wt-rm.$pid.mv/mv.txt") $(cat "$T/r/.git/worktrees/mv/wt-aside")"
+mv "$T/.wt-rm.$pid.mv" "$T/mv"
+check_same "moved back by hand, it is a worktree again, and goes" "0 true" \
+	"$(ls_rec mv | wt-rm > "$T/out" 2> "$T/err"; echo "$? $(jq .removed < "$T/out")")"
 wt-rm -x < /dev/null > /dev/null 2>&1
 check_same "a bad option: exit 2" 2 $?
 done_testing
