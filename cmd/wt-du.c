@@ -3,6 +3,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <git2.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -57,11 +58,22 @@ static struct {
 	char current[256];
 } prog = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, "" };
 
+static const char usage_text[] =
+	"usage: wt-du [-Cq] [-c size] [-I depth] [-j jobs] [-w size]\n"
+	"       wt-du -h | --help | --version\n"
+	"  -C                 ignore the cache: measure every worktree\n"
+	"  -c size            the critical size, such as 2G (default size_critical)\n"
+	"  -I depth           walk with depth threads, in inode order (1 to 256)\n"
+	"  -j jobs            measure up to jobs worktrees at once (1 to 256)\n"
+	"  -q                 no progress line\n"
+	"  -w size            the warning size, such as 500M (default size_warning)\n"
+	"  -h, --help         print this usage and exit\n"
+	"      --version      print the version and exit\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wt-du [-Cq] [-c size] [-I depth] [-j jobs] [-w size]\n");
-	exit(WT_EXIT_FATAL);
+	wt_usage(usage_text);
 }
 
 static void
@@ -547,6 +559,10 @@ progress(void *arg)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		WT_LONGOPTS_STD,
+		{ NULL, 0, NULL, 0 },
+	};
 	struct wt_config cfg;
 	struct wt_reader *rd;
 	struct wt_buf b = WT_BUF_INIT;
@@ -558,7 +574,7 @@ main(int argc, char *argv[])
 	wt_config_load(&cfg);
 	opt.warn = cfg.size_warning;
 	opt.crit = cfg.size_critical;
-	while ((c = getopt(argc, argv, "Cc:I:j:qw:")) != -1)
+	while ((c = getopt_long(argc, argv, "Cc:hI:j:qw:", longopts, NULL)) != -1)
 		switch (c) {
 		case 'C': opt.nocache = 1; break;
 		case 'c':
@@ -572,7 +588,7 @@ main(int argc, char *argv[])
 			if ((opt.warn = wt_parse_size(optarg)) < 0)
 				errx(WT_EXIT_FATAL, "bad size: '%s'", optarg);
 			break;
-		default: usage();
+		default: wt_opt_other(c, usage_text);
 		}
 	argc -= optind;
 	if (argc != 0 || isatty(STDIN_FILENO))

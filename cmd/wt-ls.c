@@ -3,6 +3,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +28,22 @@ noop(struct wt_rec *r, int worker, void *arg)
 	return 0;
 }
 
+static const char usage_text[] =
+	"usage: wt-ls [-g] [-d dir] [-i id] [-j jobs] [-r registry] [-s status]\n"
+	"       wt-ls -h | --help | --version\n"
+	"  -d dir             the registry and the worktrees found under dir\n"
+	"  -g                 add git's view: dirty, ahead, behind, locked, merged\n"
+	"  -i id              the record with this id; repeat for several\n"
+	"  -j jobs            run -g on jobs workers (1 to 256)\n"
+	"  -r registry        read this registry, which must exist\n"
+	"  -s status          the records with this status; repeat for several\n"
+	"  -h, --help         print this usage and exit\n"
+	"      --version      print the version and exit\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wt-ls [-g] [-d dir] [-i id] [-j jobs] [-r registry] [-s status]\n");
-	exit(WT_EXIT_FATAL);
+	wt_usage(usage_text);
 }
 
 static int
@@ -469,6 +481,10 @@ not_found(const char *id)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		WT_LONGOPTS_STD,
+		{ NULL, 0, NULL, 0 },
+	};
 	struct wt_config cfg;
 	struct wt_registry reg;
 	struct wt_rec r = WT_REC_INIT;
@@ -478,7 +494,7 @@ main(int argc, char *argv[])
 	git_repository *repo;
 
 	wt_setprogname(argv[0]);
-	while ((c = getopt(argc, argv, "d:ghi:j:r:s:")) != -1)
+	while ((c = getopt_long(argc, argv, "d:ghi:j:r:s:", longopts, NULL)) != -1)
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'g': gflag = 1; break;
@@ -492,7 +508,7 @@ main(int argc, char *argv[])
 			statuses = wt_xrealloc(statuses, (nstatuses + 1) * sizeof(*statuses));
 			statuses[nstatuses++] = optarg;
 			break;
-		default: usage();
+		default: wt_opt_other(c, usage_text);
 		}
 	if (optind != argc)
 		usage();

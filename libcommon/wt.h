@@ -308,6 +308,27 @@ int wt_rec_has_error(const struct wt_rec *r);
 /* Checks stdout was written; err(2) otherwise. */
 void wt_flush_stdout(void);
 
+/*
+ * opt.c: the options every program has. A program's usage text is its
+ * SYNOPSIS line, then one line per option; getopt_long gets "h" in its
+ * short options and WT_LONGOPTS_STD (which needs <getopt.h>) in its long
+ * ones, and every value no case of its switch takes goes to wt_opt_other.
+ */
+#define WT_OPT_VERSION 0x100
+#define WT_LONGOPTS_STD \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, WT_OPT_VERSION }
+/* The suite's version, from the Makefile's VERSION. */
+extern const char wt_version[];
+/* A usage error: text on stderr, exit 2. */
+void wt_usage(const char *text) __attribute__((noreturn));
+/*
+ * -h or --help: usage on stdout, exit 0; --version: "PROGRAM VERSION" on
+ * stdout, exit 0; any other value (a bad option, which getopt has named):
+ * wt_usage(usage).
+ */
+void wt_opt_other(int c, const char *usage) __attribute__((noreturn));
+
 /* timeutil.c: RFC 3339 time */
 #define WT_TIME_LOCALZ 1  /* a trailing Z means local time (MoAI-ADK files) */
 /* Parses RFC 3339 (lenient: fractions, offsets, space for T, no zone = UTC). */

@@ -1,0 +1,50 @@
+#!/bin/sh
+# The options every program has: -h and --help, --version, a bad option; the
+# usage against the page's SYNOPSIS and option list; bad option values.
+. "$(dirname "$0")/lib.sh"
+top=$(cd "$(dirname "$0")/.." && pwd)
+progs=$(cd "$top/cmd" && ls *.c | sed 's/\.c$//')
+nprogs=$(printf '%s\n' $progs | wc -l)
+plan $((nprogs * 8))
+version=$(sed -n 's/^VERSION = //p' "$top/Makefile")
+
+# man_synopsis PROG: the SYNOPSIS of PROG's page, one form a line.
+man_synopsis() {
+	mandoc -Tascii -O width=300 "$top/man/$1.1" | col -b |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d;/^$/d;s/^ *//'
+}
+# man_options PROG: the options of PROG's option list, one a line, sorted.
+man_options() {
+	awk '/^The options are as follows/ { p = 1 } p && /^\.It Fl/ { print } p && /^\.Sh/ { exit }' \
+		"$top/man/$1.1" |
+		sed 's/ Ns = Ns / /g; s/Fl Fl /--/g; s/Fl /-/g; s/,//g' | tr ' ' '\n' | grep '^-' | sort -u
+}
+# usage_options TEXT: the options of a usage text's option lines, sorted.
+usage_options() {
+	printf '%s\n' "$1" | sed -n 's/^ \{2,6\}\(-.*\)$/\1/p' |
+		sed 's/   .*//; s/,//g' | tr ' ' '\n' | grep '^-' | sort -u
+}
+
+for p in $progs; do
+	help=$("$p" --help < /dev/null 2> "$T/err")
+	check_same "$p --help: exit 0, nothing on stderr" "0:" "$?:$(cat "$T/err")"
+	check_same "$p --help: the usage on stdout" "usage: $p" \
+		"$(printf '%s\n' "$help" | head -n 1 | cut -d' ' -f1,2)"
+	out=$("$p" -h < /dev/null 2>/dev/null)
+	check_same "$p -h: the same" "0:$help" "$?:$out"
+	out=$("$p" --version < /dev/null)
+	check_same "$p --version: '$p $version', exit 0" "0:$p $version" "$?:$out"
+	"$p" -Z < /dev/null > "$T/out" 2> "$T/err"
+	check_same "$p -Z: exit 2, the option named and the usage on stderr, nothing on stdout" \
+		"2:$p: invalid option -- 'Z'
+$help:" "$?:$(sed "s|^.*/$p:|$p:|" "$T/err"):$(cat "$T/out")"
+	check_same "$p: the usage's first lines are the page's SYNOPSIS" \
+		"$(man_synopsis "$p")" \
+		"$(printf '%s\n' "$help" | sed -n '1,2p' | sed 's/^usage: //; s/^ *//')"
+	check_same "$p: one usage line per option of the page, and no other" \
+		"$(man_options "$p")" "$(usage_options "$help")"
+	# A filter prints its usage when stdin is a terminal; --help too, at once.
+	out=$(timeout 10 script -qec "$p --help" /dev/null < /dev/null | tr -d '\r')
+	check_same "$p --help with a terminal on stdin: the usage, exit 0" "0:$help" "$?:$out"
+done
+done_testing
