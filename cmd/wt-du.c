@@ -579,20 +579,23 @@ main(int argc, char *argv[])
 		case 'C': opt.nocache = 1; break;
 		case 'c':
 			if ((opt.crit = wt_parse_size(optarg)) < 0)
-				errx(WT_EXIT_FATAL, "bad size: '%s'", optarg);
+				errx(WT_EXIT_FATAL, "bad size for -c: '%s' (a size in bytes "
+				     "with K, M, G or T: 500M, 1G)", optarg);
 			break;
 		case 'I': depth = wt_parse_jobs(optarg); break;
 		case 'j': jobs = wt_parse_jobs(optarg); break;
 		case 'q': opt.quiet = 1; break;
 		case 'w':
 			if ((opt.warn = wt_parse_size(optarg)) < 0)
-				errx(WT_EXIT_FATAL, "bad size: '%s'", optarg);
+				errx(WT_EXIT_FATAL, "bad size for -w: '%s' (a size in bytes "
+				     "with K, M, G or T: 500M, 1G)", optarg);
 			break;
 		default: wt_opt_other(c, usage_text);
 		}
 	argc -= optind;
 	if (argc != 0 || isatty(STDIN_FILENO))
 		usage();
+	wt_check_size_levels(opt.warn, opt.crit);
 	if (!jobs)
 		jobs = cfg.jobs;
 	opt.ttl = cfg.cache_ttl;

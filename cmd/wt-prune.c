@@ -649,8 +649,14 @@ main(int argc, char *argv[])
 	if (isatty(STDIN_FILENO))
 		usage();
 	opt.mask = -1;
-	if (kinds && (opt.mask = wt_artifact_mask(kinds, &bad)) < 0)
-		errx(WT_EXIT_FATAL, "unknown kind '%s'", bad);
+	if (kinds && (opt.mask = wt_artifact_mask(kinds, &bad)) < 0) {
+		const char *const *k = wt_artifact_kinds();
+		struct wt_buf b = WT_BUF_INIT;
+
+		for (; *k; k++)
+			wt_buf_addf(&b, "%s%s", b.len ? ", " : "", *k);
+		errx(WT_EXIT_FATAL, "unknown kind '%s' (the kinds are %s)", bad, b.s);
+	}
 	wt_config_load(&cfg);
 	if (!opt.jobs)
 		opt.jobs = cfg.jobs;

@@ -232,7 +232,10 @@ main(int argc, char *argv[])
 	if (argc > 1 || isatty(STDIN_FILENO))
 		usage();
 	wt_config_load(&cfg);
-	opt.days = argc ? wt_parse_long(argv[0], "number of days") : cfg.stale_days;
+	opt.days = argc ? wt_parse_days(argv[0]) : cfg.stale_days;
+	if (opt.days < 0)
+		errx(WT_EXIT_FATAL, "bad number of days: '%s' (a whole number of days: 30 or 30d)",
+		     argv[0]);
 	if (!jobs)
 		jobs = cfg.jobs;
 	opt.now = wt_now();

@@ -360,6 +360,13 @@ long long wt_parse_size(const char *s);
 int wt_parse_jobs(const char *s);
 /* Parses a non-negative integer; exits 2 with "bad NAME" when invalid. */
 long wt_parse_long(const char *s, const char *what);
+/* Days from 30 or 30d; -1 when invalid. */
+long wt_parse_days(const char *s);
+/*
+ * Exits 2 with the reason when the warning size is above the critical one
+ * (the sizes as the options and the configuration give them).
+ */
+void wt_check_size_levels(long long warning, long long critical);
 /* The default job count: min(CPUs, 4). */
 int wt_default_jobs(void);
 /* "$WT_HOME" resolved: a new string. */

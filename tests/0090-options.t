@@ -5,7 +5,7 @@
 top=$(cd "$(dirname "$0")/.." && pwd)
 progs=$(cd "$top/cmd" && ls *.c | sed 's/\.c$//')
 nprogs=$(printf '%s\n' $progs | wc -l)
-plan $((nprogs * 8))
+plan $((nprogs * 8 + 7))
 version=$(sed -n 's/^VERSION = //p' "$top/Makefile")
 
 # man_synopsis PROG: the SYNOPSIS of PROG's page, one form a line.
@@ -47,4 +47,28 @@ $help:" "$?:$(sed "s|^.*/$p:|$p:|" "$T/err"):$(cat "$T/out")"
 	out=$(timeout 10 script -qec "$p --help" /dev/null < /dev/null | tr -d '\r')
 	check_same "$p --help with a terminal on stdin: the usage, exit 0" "0:$help" "$?:$out"
 done
+
+# Bad option values are errors that say why.
+wt-du -w 2G < /dev/null > /dev/null 2> "$T/err"
+check_same "wt-du: a warning size above the (default) critical one: exit 2, both named" \
+	"2 wt-du: the warning size 2G is above the critical size 1G: a worktree would be critical before it is large" \
+	"$? $(cat "$T/err")"
+WT_SIZE_CRITICAL=300M wt-du < /dev/null > /dev/null 2> "$T/err"
+check_same "the same when the configuration's critical size is below its warning size" \
+	"2 wt-du: the warning size 500M is above the critical size 300M: a worktree would be critical before it is large" \
+	"$? $(cat "$T/err")"
+out=$(WT_SIZE_CRITICAL=300M wt-du -w 100M < /dev/null 2>&1)
+check_same "an option that puts them right again is taken" "0:" "$?:$out"
+wt-du -c 1X < /dev/null > /dev/null 2> "$T/err"
+check_same "wt-du: a bad size names the option and the accepted forms" \
+	"2 wt-du: bad size for -c: '1X' (a size in bytes with K, M, G or T: 500M, 1G)" "$? $(cat "$T/err")"
+wt-prune -k node_modules,nosuch < /dev/null > /dev/null 2> "$T/err"
+check_same "wt-prune -k: an unknown kind exits 2" \
+	"2 wt-prune: unknown kind 'nosuch'" "$? $(sed 's/ (.*//' "$T/err")"
+kinds=$(sed -n 's/^\.It Cm \([a-z_]*\) Ta .*/\1/p' "$top/man/wt-du.1" | grep -v '^kind$' | tr '\n' ' ' | sed 's/ $//; s/ /, /g')
+check_same "and lists the valid kinds, those of the table in wt-du(1)" \
+	"(the kinds are $kinds)" "$(sed 's/^[^(]*//' "$T/err")"
+WT_JOBS=0 wt-stale < /dev/null > /dev/null 2> "$T/err"
+check_same "a bad configuration value says what the key accepts" \
+	"2 wt-stale: WT_JOBS: bad value for jobs: '0' (1 to 256)" "$? $(cat "$T/err")"
 done_testing
