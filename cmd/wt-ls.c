@@ -182,6 +182,7 @@ struct found {
 	char *taken;           /* a registry record of another worktree has recs[i]'s id */
 	uint64_t *slots;       /* hash of id -> index + 1 of recs, open addressing */
 	size_t nslots;
+	const char *top;       /* -d's directory, resolved: only worktrees under it count */
 };
 
 /* The hash table of the found worktrees' ids, so the registry's pass stays O(1) each. */
@@ -358,13 +359,46 @@ unreadable(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
 	wt_buf_release(&b);
 }
 
+/* 1 when path is top or below it. */
+static int
+below(const char *top, const char *path)
+{
+	size_t n = strlen(top);
+
+	if (n == 1 && top[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, top, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/*
+ * A found repository's linked worktrees count only when they are under
+ * -d's directory, as git names them or resolved (a path through a
+ * symbolic link); the others are elsewhere, and not asked for.
+ */
+static int
+under_top(const struct found *f, const struct wt_rec *r)
+{
+	char *path = wt_rec_str(r, "path"), *real;
+	int in;
+
+	if (!path)
+		return 0;
+	in = below(f->top, path);
+	if (!in && (real = realpath(path, NULL))) {
+		in = below(f->top, real);
+		free(real);
+	}
+	free(path);
+	return in;
+}
+
 static int
 collect(struct wt_rec *r, void *arg)
 {
 	struct found *f = arg;
 	int m;
 
-	if (wt_rec_bool(r, "main", &m) == 0 && m)
+	if ((wt_rec_bool(r, "main", &m) == 0 && m) || !under_top(f, r))
 		return 0;
 	f->recs = wt_xrealloc(f->recs, (f->nrecs + 1) * sizeof(*f->recs));
 	memset(&f->recs[f->nrecs], 0, sizeof(*f->recs));
@@ -439,13 +473,15 @@ list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
 		wt_walk_free(w);
 		wt_walker_free(wk);
 	}
-	free(real);
+	f.top = real;
 	for (i = 0; i < f.n; i++) {
 		if (git_repository_open(&repo, f.common[i]) < 0)
 			continue;
 		wt_git_list_worktrees(repo, collect, &f);
 		git_repository_free(repo);
 	}
+	free(real);
+	f.top = NULL;
 	f.used = calloc(f.nrecs + 1, 1);
 	f.taken = calloc(f.nrecs + 1, 1);
 	index_ids(&f);
