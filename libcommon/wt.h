@@ -163,7 +163,8 @@ void wt_rec_release(struct wt_rec *r);
 /*
  * Parses text as the record's new content. Returns 0, or -1 with a message in
  * *why (static storage) when the text is not one valid JSON object of bounded
- * depth in valid UTF-8.
+ * depth in valid UTF-8, or has a top-level key twice (wt-record(5): JSON
+ * leaves open which value counts, so no program guesses).
  */
 int wt_rec_parse(struct wt_rec *r, const char *text, size_t n, const char **why);
 /* Token index of the value of top-level key (n bytes), or -1. */

@@ -5,7 +5,7 @@
 top=$(cd "$(dirname "$0")/.." && pwd)
 progs=$(cd "$top/cmd" && ls *.c | sed 's/\.c$//')
 nprogs=$(printf '%s\n' $progs | wc -l)
-plan $((nprogs * 8 + 7))
+plan $((nprogs * 8 + 7 + 9))
 version=$(sed -n 's/^VERSION = //p' "$top/Makefile")
 
 # man_synopsis PROG: the SYNOPSIS of PROG's page, one form a line.
@@ -71,4 +71,26 @@ check_same "and lists the valid kinds, those of the table in wt-du(1)" \
 WT_JOBS=0 wt-stale < /dev/null > /dev/null 2> "$T/err"
 check_same "a bad configuration value says what the key accepts" \
 	"2 wt-stale: WT_JOBS: bad value for jobs: '0' (1 to 256)" "$? $(cat "$T/err")"
+
+# One rule for a key twice in a record (wt-record(5)): no record, in every program.
+mkdir -p "$T/h"
+dup='{"id":"d","path":"/nowhere/d","id":"e"}'
+for p in wt-stale wt-du wt-fmt "wt-rm -n" "wt-prune -n" "wt-archive -n" "wt-restore -n"; do
+	out=$(echo "$dup" | (cd "$T/h" && $p) 2>/dev/null)
+	rc=$?
+	case $p in
+	wt-fmt) got=$(printf '%s\n' "$out" | sed -n 2p | sed 's/.*  //') ;;
+	*) got=$(printf '%s\n' "$out" | jq -r '"\(.error.kind): \(.error.message)"') ;;
+	esac
+	check_same "$p: a record with a key twice is an InputError, exit 1" \
+		"1 InputError: line 1: duplicate key" "$rc $got"
+done
+printf '{"id":"a","path":"/a"}\n{"id":"b","path":"/b","path":"/c"}\n' > "$T/dup.ndjson"
+out=$(wt-ls -r "$T/dup.ndjson" 2>/dev/null)
+check_same "wt-ls: a registry line with a key twice is a RegistryError, exit 1" \
+	'1 "a" "RegistryError: registry line 2: duplicate key"' \
+	"$? $(printf '%s\n' "$out" | jq -c '.id // "\(.error.kind): \(.error.message)"' | tr '\n' ' ' | sed 's/ $//')"
+out=$(printf '%s\n' '{"id":"x","a\u0062":1,"ab":2}' | wt-stale -u 0 2>/dev/null)
+check_same "the same key written once with an escape is the same key" \
+	"InputError" "$(printf '%s\n' "$out" | jq -r .error.kind)"
 done_testing
