@@ -1,4 +1,5 @@
 # wt: small programs for many git worktrees.
+VERSION = 0.1
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
@@ -41,6 +42,10 @@ all: $(BINS) $(UNITS)
 $(B)/lib/%.o: libcommon/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The version comes from here only: --version of every program prints it.
+$(B)/lib/opt.o: override CPPFLAGS += -DWT_VERSION='"$(VERSION)"'
+$(B)/lib/opt.o: Makefile
 
 $(B)/libcommon.a: $(LIBOBJ)
 	$(AR) rcs $@ $^

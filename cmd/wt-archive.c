@@ -49,12 +49,25 @@ struct job {
 	long long size;       /* the archive's */
 };
 
+static const char usage_text[] =
+	"usage: wt-archive [-afkn] [-j jobs] [-l level] [-o dir] [-r registry] [-z zstd | gzip | none]\n"
+	"       wt-archive -h | --help | --version\n"
+	"  -a                 keep recreatable artifacts in the archive\n"
+	"  -f                 archive a worktree even when a process is in it\n"
+	"  -j jobs            archive on jobs workers (1 to 256)\n"
+	"  -k, --keep         make and record the archive, but keep the worktree\n"
+	"  -l level           compression level: zstd 1 to 19 (3), gzip 1 to 9 (6)\n"
+	"  -n                 change nothing: say what would be archived\n"
+	"  -o dir             write the archives into dir\n"
+	"  -r registry        the registry to journal to and update\n"
+	"  -z zstd | gzip | none  the compression (default: the compression key)\n"
+	"  -h, --help         print this usage and exit\n"
+	"      --version      print the version and exit\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wt-archive [-afkn] [-j jobs] [-l level] [-o dir] "
-		"[-r registry] [-z zstd|gzip|none]\n");
-	exit(WT_EXIT_FATAL);
+	wt_usage(usage_text);
 }
 
 /*
@@ -787,6 +800,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "keep", no_argument, NULL, 'k' },
+		WT_LONGOPTS_STD,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct wt_config cfg;
@@ -803,7 +817,7 @@ main(int argc, char *argv[])
 	 */
 	if (!setlocale(LC_CTYPE, "C.UTF-8"))
 		setlocale(LC_CTYPE, "");
-	while ((c = getopt_long(argc, argv, "afj:kl:no:r:z:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "afhj:kl:no:r:z:", longopts, NULL)) != -1)
 		switch (c) {
 		case 'a': opt.artifacts = 1; break;
 		case 'f': opt.force = 1; break;
@@ -814,7 +828,7 @@ main(int argc, char *argv[])
 		case 'o': odir = optarg; break;
 		case 'r': ropt = optarg; break;
 		case 'z': z = optarg; break;
-		default: usage();
+		default: wt_opt_other(c, usage_text);
 		}
 	if (optind != argc || isatty(STDIN_FILENO))
 		usage();

@@ -3,6 +3,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <git2.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -59,11 +60,22 @@ static struct {
 	char current[256];
 } prog = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, "" };
 
+static const char usage_text[] =
+	"usage: wt-du [-Cq] [-c size] [-I depth] [-j jobs] [-w size]\n"
+	"       wt-du -h | --help | --version\n"
+	"  -C                 ignore the cache: measure every worktree\n"
+	"  -c size            the critical size, such as 2G (default size_critical)\n"
+	"  -I depth           walk with depth threads, in inode order (1 to 256)\n"
+	"  -j jobs            measure up to jobs worktrees at once (1 to 256)\n"
+	"  -q                 no progress line\n"
+	"  -w size            the warning size, such as 500M (default size_warning)\n"
+	"  -h, --help         print this usage and exit\n"
+	"      --version      print the version and exit\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wt-du [-Cq] [-c size] [-I depth] [-j jobs] [-w size]\n");
-	exit(WT_EXIT_FATAL);
+	wt_usage(usage_text);
 }
 
 static void
@@ -670,6 +682,10 @@ progress(void *arg)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		WT_LONGOPTS_STD,
+		{ NULL, 0, NULL, 0 },
+	};
 	struct wt_config cfg;
 	struct wt_reader *rd;
 	struct wt_buf b = WT_BUF_INIT;
@@ -681,25 +697,28 @@ main(int argc, char *argv[])
 	wt_config_load(&cfg);
 	opt.warn = cfg.size_warning;
 	opt.crit = cfg.size_critical;
-	while ((c = getopt(argc, argv, "Cc:I:j:qw:")) != -1)
+	while ((c = getopt_long(argc, argv, "Cc:hI:j:qw:", longopts, NULL)) != -1)
 		switch (c) {
 		case 'C': opt.nocache = 1; break;
 		case 'c':
 			if ((opt.crit = wt_parse_size(optarg)) < 0)
-				errx(WT_EXIT_FATAL, "bad size: '%s'", optarg);
+				errx(WT_EXIT_FATAL, "bad size for -c: '%s' (a size in bytes "
+				     "with K, M, G or T: 500M, 1G)", optarg);
 			break;
 		case 'I': depth = wt_parse_jobs(optarg); break;
 		case 'j': jobs = wt_parse_jobs(optarg); break;
 		case 'q': opt.quiet = 1; break;
 		case 'w':
 			if ((opt.warn = wt_parse_size(optarg)) < 0)
-				errx(WT_EXIT_FATAL, "bad size: '%s'", optarg);
+				errx(WT_EXIT_FATAL, "bad size for -w: '%s' (a size in bytes "
+				     "with K, M, G or T: 500M, 1G)", optarg);
 			break;
-		default: usage();
+		default: wt_opt_other(c, usage_text);
 		}
 	argc -= optind;
 	if (argc != 0 || isatty(STDIN_FILENO))
 		usage();
+	wt_check_size_levels(opt.warn, opt.crit);
 	if (!jobs)
 		jobs = cfg.jobs;
 	opt.ttl = cfg.cache_ttl;

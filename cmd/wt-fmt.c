@@ -1,5 +1,6 @@
 /* wt-fmt: the human end of a pipe: records as an aligned table. */
 #include <err.h>
+#include <getopt.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +22,18 @@ struct row {
 	const char *tintcol; /* colour of the size cell */
 };
 
+static const char usage_text[] =
+	"usage: wt-fmt [-H] [-o columns]\n"
+	"       wt-fmt -h | --help | --version\n"
+	"  -H                 write no header line\n"
+	"  -o columns         show these comma-separated columns (any field names)\n"
+	"  -h, --help         print this usage and exit\n"
+	"      --version      print the version and exit\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wt-fmt [-H] [-o columns]\n");
-	exit(WT_EXIT_FATAL);
+	wt_usage(usage_text);
 }
 
 static void
@@ -191,6 +199,10 @@ size_tint(const struct wt_rec *r)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		WT_LONGOPTS_STD,
+		{ NULL, 0, NULL, 0 },
+	};
 	static char defcols[] = "id,status,branch,size,idle,path";
 	struct wt_reader *rd;
 	struct wt_rec r = WT_REC_INIT;
@@ -204,11 +216,11 @@ main(int argc, char *argv[])
 	wt_setprogname(argv[0]);
 	setlocale(LC_CTYPE, "");
 	parse_cols(defcols);
-	while ((c = getopt(argc, argv, "Ho:")) != -1)
+	while ((c = getopt_long(argc, argv, "Hho:", longopts, NULL)) != -1)
 		switch (c) {
 		case 'H': hflag = 1; break;
 		case 'o': parse_cols(optarg); break;
-		default: usage();
+		default: wt_opt_other(c, usage_text);
 		}
 	if (optind != argc || isatty(STDIN_FILENO))
 		usage();

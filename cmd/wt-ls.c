@@ -3,6 +3,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +28,22 @@ noop(struct wt_rec *r, int worker, void *arg)
 	return 0;
 }
 
+static const char usage_text[] =
+	"usage: wt-ls [-g] [-d dir] [-i id] [-j jobs] [-r registry] [-s status]\n"
+	"       wt-ls -h | --help | --version\n"
+	"  -d dir             the registry and the worktrees found under dir\n"
+	"  -g                 add git's view: dirty, ahead, behind, locked, merged\n"
+	"  -i id              the record with this id; repeat for several\n"
+	"  -j jobs            run -g on jobs workers (1 to 256)\n"
+	"  -r registry        read this registry, which must exist\n"
+	"  -s status          the records with this status; repeat for several\n"
+	"  -h, --help         print this usage and exit\n"
+	"      --version      print the version and exit\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wt-ls [-g] [-d dir] [-i id] [-j jobs] [-r registry] [-s status]\n");
-	exit(WT_EXIT_FATAL);
+	wt_usage(usage_text);
 }
 
 static int
@@ -170,6 +182,7 @@ struct found {
 	char *taken;           /* a registry record of another worktree has recs[i]'s id */
 	uint64_t *slots;       /* hash of id -> index + 1 of recs, open addressing */
 	size_t nslots;
+	const char *top;       /* -d's directory, resolved: only worktrees under it count */
 };
 
 /* The hash table of the found worktrees' ids, so the registry's pass stays O(1) each. */
@@ -346,13 +359,46 @@ unreadable(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
 	wt_buf_release(&b);
 }
 
+/* 1 when path is top or below it. */
+static int
+below(const char *top, const char *path)
+{
+	size_t n = strlen(top);
+
+	if (n == 1 && top[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, top, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/*
+ * A found repository's linked worktrees count only when they are under
+ * -d's directory, as git names them or resolved (a path through a
+ * symbolic link); the others are elsewhere, and not asked for.
+ */
+static int
+under_top(const struct found *f, const struct wt_rec *r)
+{
+	char *path = wt_rec_str(r, "path"), *real;
+	int in;
+
+	if (!path)
+		return 0;
+	in = below(f->top, path);
+	if (!in && (real = realpath(path, NULL))) {
+		in = below(f->top, real);
+		free(real);
+	}
+	free(path);
+	return in;
+}
+
 static int
 collect(struct wt_rec *r, void *arg)
 {
 	struct found *f = arg;
 	int m;
 
-	if (wt_rec_bool(r, "main", &m) == 0 && m)
+	if ((wt_rec_bool(r, "main", &m) == 0 && m) || !under_top(f, r))
 		return 0;
 	f->recs = wt_xrealloc(f->recs, (f->nrecs + 1) * sizeof(*f->recs));
 	memset(&f->recs[f->nrecs], 0, sizeof(*f->recs));
@@ -427,13 +473,15 @@ list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
 		wt_walk_free(w);
 		wt_walker_free(wk);
 	}
-	free(real);
+	f.top = real;
 	for (i = 0; i < f.n; i++) {
 		if (git_repository_open(&repo, f.common[i]) < 0)
 			continue;
 		wt_git_list_worktrees(repo, collect, &f);
 		git_repository_free(repo);
 	}
+	free(real);
+	f.top = NULL;
 	f.used = calloc(f.nrecs + 1, 1);
 	f.taken = calloc(f.nrecs + 1, 1);
 	index_ids(&f);
@@ -469,6 +517,10 @@ not_found(const char *id)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		WT_LONGOPTS_STD,
+		{ NULL, 0, NULL, 0 },
+	};
 	struct wt_config cfg;
 	struct wt_registry reg;
 	struct wt_rec r = WT_REC_INIT;
@@ -478,7 +530,7 @@ main(int argc, char *argv[])
 	git_repository *repo;
 
 	wt_setprogname(argv[0]);
-	while ((c = getopt(argc, argv, "d:ghi:j:r:s:")) != -1)
+	while ((c = getopt_long(argc, argv, "d:ghi:j:r:s:", longopts, NULL)) != -1)
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'g': gflag = 1; break;
@@ -492,7 +544,7 @@ main(int argc, char *argv[])
 			statuses = wt_xrealloc(statuses, (nstatuses + 1) * sizeof(*statuses));
 			statuses[nstatuses++] = optarg;
 			break;
-		default: usage();
+		default: wt_opt_other(c, usage_text);
 		}
 	if (optind != argc)
 		usage();

@@ -28,12 +28,24 @@ static double lock_timeout;
 /* The registry's patches, journaled as records finish, committed once at the end. */
 static struct wt_batch *batch;
 
+static const char usage_text[] =
+	"usage: wt-prune [-fnv] [-j jobs] [-k kinds] [-r registry] [--gc [--aggressive]]\n"
+	"       wt-prune -h | --help | --version\n"
+	"  -f                 prune a worktree even when a process is in it\n"
+	"      --gc           run git gc once per repository\n"
+	"      --aggressive   with --gc, run git gc --aggressive\n"
+	"  -j jobs            work on up to jobs worktrees at once (1 to 256)\n"
+	"  -k, --kinds kinds  remove only these comma-separated kinds\n"
+	"  -n                 change nothing: say what would be pruned\n"
+	"  -r registry        the registry to update\n"
+	"  -v                 print when each worktree was clean, on stderr\n"
+	"  -h, --help         print this usage and exit\n"
+	"      --version      print the version and exit\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wt-prune [-fnv] [-j jobs] [-k kinds] [-r registry] "
-		"[--gc [--aggressive]]\n");
-	exit(WT_EXIT_FATAL);
+	wt_usage(usage_text);
 }
 
 static double
@@ -612,6 +624,7 @@ main(int argc, char *argv[])
 		{ "aggressive", no_argument, NULL, 'A' },
 		{ "gc", no_argument, NULL, 'G' },
 		{ "kinds", required_argument, NULL, 'k' },
+		WT_LONGOPTS_STD,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wt_config cfg;
@@ -622,7 +635,7 @@ main(int argc, char *argv[])
 
 	clock_gettime(CLOCK_MONOTONIC, &opt.start);
 	wt_setprogname(argv[0]);
-	while ((c = getopt_long(argc, argv, "fj:k:nr:v", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "fhj:k:nr:v", longopts, NULL)) != -1)
 		switch (c) {
 		case 'A': opt.aggressive = 1; break;
 		case 'f': opt.force = 1; break;
@@ -632,15 +645,21 @@ main(int argc, char *argv[])
 		case 'n': opt.dry = 1; break;
 		case 'r': ropt = optarg; break;
 		case 'v': opt.verbose = 1; break;
-		default: usage();
+		default: wt_opt_other(c, usage_text);
 		}
 	if (optind != argc || (opt.aggressive && !opt.gc))
 		usage();
 	if (isatty(STDIN_FILENO))
 		usage();
 	opt.mask = -1;
-	if (kinds && (opt.mask = wt_artifact_mask(kinds, &bad)) < 0)
-		errx(WT_EXIT_FATAL, "unknown kind '%s'", bad);
+	if (kinds && (opt.mask = wt_artifact_mask(kinds, &bad)) < 0) {
+		const char *const *k = wt_artifact_kinds();
+		struct wt_buf b = WT_BUF_INIT;
+
+		for (; *k; k++)
+			wt_buf_addf(&b, "%s%s", b.len ? ", " : "", *k);
+		errx(WT_EXIT_FATAL, "unknown kind '%s' (the kinds are %s)", bad, b.s);
+	}
 	wt_config_load(&cfg);
 	if (!opt.jobs)
 		opt.jobs = cfg.jobs;

@@ -26,11 +26,20 @@ static struct {
 	time_t now;
 } opt;
 
+static const char usage_text[] =
+	"usage: wt-restore [-kn] [-p path] [-r registry]\n"
+	"       wt-restore -h | --help | --version\n"
+	"  -k, --keep         keep the archive and the record's archive fields\n"
+	"  -n                 change nothing: say what would be restored\n"
+	"  -p path            restore to this absolute path (one record only)\n"
+	"  -r registry        the registry to journal to and update\n"
+	"  -h, --help         print this usage and exit\n"
+	"      --version      print the version and exit\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wt-restore [-kn] [-p path] [-r registry]\n");
-	exit(WT_EXIT_FATAL);
+	wt_usage(usage_text);
 }
 
 static int
@@ -734,6 +743,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "keep", no_argument, NULL, 'k' },
+		WT_LONGOPTS_STD,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct wt_config cfg;
@@ -746,13 +756,13 @@ main(int argc, char *argv[])
 	/* Names pass through libarchive unconverted in UTF-8 (see wt-archive). */
 	if (!setlocale(LC_CTYPE, "C.UTF-8"))
 		setlocale(LC_CTYPE, "");
-	while ((c = getopt_long(argc, argv, "knp:r:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "hknp:r:", longopts, NULL)) != -1)
 		switch (c) {
 		case 'k': opt.keep = 1; break;
 		case 'n': opt.nflag = 1; break;
 		case 'p': opt.path = optarg; break;
 		case 'r': ropt = optarg; break;
-		default: usage();
+		default: wt_opt_other(c, usage_text);
 		}
 	if (optind != argc || isatty(STDIN_FILENO))
 		usage();

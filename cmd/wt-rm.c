@@ -32,11 +32,22 @@ static struct wt_walker *walker;
 /* Refs, packed-refs and git's admin entries are changed by one worker at a time. */
 static pthread_mutex_t git_mu = PTHREAD_MUTEX_INITIALIZER;
 
+static const char usage_text[] =
+	"usage: wt-rm [-fkn] [-b base] [-j jobs] [-r registry]\n"
+	"       wt-rm -h | --help | --version\n"
+	"  -b, --base base    the branch merged means merged into (main, origin/main)\n"
+	"  -f, --force        remove unsafe worktrees too, saving the work under a ref\n"
+	"  -j jobs            examine and remove up to jobs worktrees at once (1 to 256)\n"
+	"  -k, --keep-branch  do not delete merged branches\n"
+	"  -n, --dry-run      change nothing: say what would be removed\n"
+	"  -r registry        the registry to update\n"
+	"  -h, --help         print this usage and exit\n"
+	"      --version      print the version and exit\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wt-rm [-fkn] [-b base] [-j jobs] [-r registry]\n");
-	exit(WT_EXIT_FATAL);
+	wt_usage(usage_text);
 }
 
 /*
@@ -1298,6 +1309,7 @@ main(int argc, char *argv[])
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "keep-branch", no_argument, NULL, 'k' },
+		WT_LONGOPTS_STD,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wt_config cfg;
@@ -1307,7 +1319,7 @@ main(int argc, char *argv[])
 	int c, failed;
 
 	wt_setprogname(argv[0]);
-	while ((c = getopt_long(argc, argv, "b:fj:knr:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "b:fhj:knr:", longopts, NULL)) != -1)
 		switch (c) {
 		case 'b': opt.base = optarg; break;
 		case 'f': opt.force = 1; break;
@@ -1315,7 +1327,7 @@ main(int argc, char *argv[])
 		case 'k': opt.keep_branch = 1; break;
 		case 'n': opt.dry = 1; break;
 		case 'r': ropt = optarg; break;
-		default: usage();
+		default: wt_opt_other(c, usage_text);
 		}
 	if (optind != argc || isatty(STDIN_FILENO))
 		usage();

@@ -2,6 +2,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,11 +23,24 @@ static struct {
 	time_t now;
 } opt;
 
+static const char usage_text[] =
+	"usage: wt-stale [-amuvw] [-j jobs] [-S signals] [days]\n"
+	"       wt-stale -h | --help | --version\n"
+	"  -a                 judge archived records too\n"
+	"  -j jobs            judge on jobs workers (1 to 256)\n"
+	"  -m                 judge main worktrees too\n"
+	"  -S signals         use these signals: record,index,reflog,files\n"
+	"  -u                 pass the records that have no signal\n"
+	"  -v                 pass the records idle for less than days instead\n"
+	"  -w                 add the files signal\n"
+	"  -h, --help         print this usage and exit\n"
+	"      --version      print the version and exit\n"
+	"  days               days idle that make a worktree stale: 30 or 30d\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wt-stale [-amuvw] [-j jobs] [-S signals] [days]\n");
-	exit(WT_EXIT_FATAL);
+	wt_usage(usage_text);
 }
 
 static int
@@ -194,11 +208,15 @@ main(int argc, char *argv[])
 	struct wt_config cfg;
 	struct wt_reader *rd;
 	long errors;
+	static const struct option longopts[] = {
+		WT_LONGOPTS_STD,
+		{ NULL, 0, NULL, 0 },
+	};
 	int c, jobs = 0;
 
 	wt_setprogname(argv[0]);
 	opt.signals = SIG_RECORD | SIG_INDEX | SIG_REFLOG;
-	while ((c = getopt(argc, argv, "aj:mS:uvw")) != -1)
+	while ((c = getopt_long(argc, argv, "ahj:mS:uvw", longopts, NULL)) != -1)
 		switch (c) {
 		case 'a': opt.archived = 1; break;
 		case 'm': opt.main = 1; break;
@@ -207,14 +225,17 @@ main(int argc, char *argv[])
 		case 'u': opt.unknown = 1; break;
 		case 'v': opt.invert = 1; break;
 		case 'w': opt.signals |= SIG_FILES; break;
-		default: usage();
+		default: wt_opt_other(c, usage_text);
 		}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1 || isatty(STDIN_FILENO))
 		usage();
 	wt_config_load(&cfg);
-	opt.days = argc ? wt_parse_long(argv[0], "number of days") : cfg.stale_days;
+	opt.days = argc ? wt_parse_days(argv[0]) : cfg.stale_days;
+	if (opt.days < 0)
+		errx(WT_EXIT_FATAL, "bad number of days: '%s' (a whole number of days: 30 or 30d)",
+		     argv[0]);
 	if (!jobs)
 		jobs = cfg.jobs;
 	opt.now = wt_now();

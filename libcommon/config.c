@@ -60,6 +60,50 @@ wt_parse_long(const char *s, const char *what)
 	return v;
 }
 
+long
+wt_parse_days(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || !(*s >= '0' && *s <= '9'))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	/* 30d is 30 days, as the other durations (cache_ttl) write it. */
+	if (*end == 'd')
+		end++;
+	return errno || *end ? -1 : v;
+}
+
+/* n bytes as the sizes are written: 500M, 1G, 1536K; bytes when no unit divides it. */
+static void
+size_text(long long n, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	int i;
+
+	for (i = 3; i >= 0; i--)
+		if (n > 0 && n % (1LL << (10 * (i + 1))) == 0) {
+			snprintf(buf, len, "%lld%c", n >> (10 * (i + 1)), units[i]);
+			return;
+		}
+	snprintf(buf, len, "%lld", n);
+}
+
+void
+wt_check_size_levels(long long warning, long long critical)
+{
+	char w[32], c[32];
+
+	if (warning <= critical)
+		return;
+	size_text(warning, w, sizeof(w));
+	size_text(critical, c, sizeof(c));
+	errx(WT_EXIT_FATAL, "the warning size %s is above the critical size %s: "
+	     "a worktree would be critical before it is large", w, c);
+}
+
 int
 wt_default_jobs(void)
 {
@@ -114,7 +158,22 @@ wt_home(void)
 	return wt_buf_detach(&b);
 }
 
-enum kind { K_SIZE, K_COUNT, K_LONG, K_JOBS, K_SECS, K_PCT, K_STR, K_DSECS, K_COMP, K_ARTIFACT };
+enum kind { K_SIZE, K_COUNT, K_LONG, K_DAYS, K_JOBS, K_SECS, K_PCT, K_STR, K_DSECS, K_COMP, K_ARTIFACT };
+
+/* What each kind accepts, for the message that refuses a value. */
+static const char *const forms[] = {
+	[K_SIZE] = "a size in bytes with K, M, G or T: 500M, 1G",
+	[K_COUNT] = "a whole number, 0 or more",
+	[K_LONG] = "a whole number, 0 or more",
+	[K_DAYS] = "a whole number of days: 30 or 30d",
+	[K_JOBS] = "1 to 256",
+	[K_SECS] = "seconds: 300, 300s, 5m, 2h or 1d",
+	[K_PCT] = "a percentage from 0 to 100: 90 or 90%",
+	[K_STR] = "a string",
+	[K_DSECS] = "seconds, fractions allowed: 10 or 2.5s",
+	[K_COMP] = "zstd, gzip or none",
+	[K_ARTIFACT] = "a name and its markers",
+};
 
 static const struct key {
 	const char *name;
@@ -124,8 +183,8 @@ static const struct key {
 	{ "size_warning", K_SIZE, offsetof(struct wt_config, size_warning) },
 	{ "size_critical", K_SIZE, offsetof(struct wt_config, size_critical) },
 	{ "max_worktrees", K_COUNT, offsetof(struct wt_config, max_worktrees) },
-	{ "stale_days", K_LONG, offsetof(struct wt_config, stale_days) },
-	{ "archive_after_days", K_LONG, offsetof(struct wt_config, archive_after_days) },
+	{ "stale_days", K_DAYS, offsetof(struct wt_config, stale_days) },
+	{ "archive_after_days", K_DAYS, offsetof(struct wt_config, archive_after_days) },
 	{ "cache_ttl", K_SECS, offsetof(struct wt_config, cache_ttl) },
 	{ "retries", K_LONG, offsetof(struct wt_config, retries) },
 	{ "jobs", K_JOBS, offsetof(struct wt_config, jobs) },
@@ -173,6 +232,11 @@ set_key(struct wt_config *c, const struct key *k, const char *v, const char *whe
 			goto bad;
 		*(long *)(void *)p = (long)n;
 		return;
+	case K_DAYS:
+		if ((n = wt_parse_days(v)) < 0)
+			goto bad;
+		*(long *)(void *)p = (long)n;
+		return;
 	case K_JOBS:
 		n = strtoll(v, &end, 10);
 		if (!*v || *end || n < 1 || n > 256)
@@ -186,13 +250,13 @@ set_key(struct wt_config *c, const struct key *k, const char *v, const char *whe
 		return;
 	case K_DSECS:
 		d = strtod(v, &end);
-		if (!*v || (*end && strcmp(end, "s")) || d < 0)
+		if (!*v || (*end && strcmp(end, "s")) || !(d >= 0))
 			goto bad;
 		*(double *)(void *)p = d;
 		return;
 	case K_PCT:
 		d = strtod(v, &end);
-		if (!*v || (*end && strcmp(end, "%")) || d < 0 || d > 100)
+		if (!*v || (*end && strcmp(end, "%")) || !(d >= 0 && d <= 100))
 			goto bad;
 		*(double *)(void *)p = d;
 		return;
@@ -204,7 +268,7 @@ set_key(struct wt_config *c, const struct key *k, const char *v, const char *whe
 		return;
 	}
 bad:
-	errx(WT_EXIT_FATAL, "%s: bad value for %s: '%s'", where, k->name, v);
+	errx(WT_EXIT_FATAL, "%s: bad value for %s: '%s' (%s)", where, k->name, v, forms[k->kind]);
 }
 
 static const struct key *

@@ -25,12 +25,63 @@ skip(const struct wt_rec *r, int t)
 	return i;
 }
 
+/* The bits set in x, without the library call a CPU with no popcnt takes. */
+static inline int
+bits(uint64_t x)
+{
+	x -= (x >> 1) & 0x5555555555555555ULL;
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
+/* 1 when the key tokens a and b of line name the same key, escapes decoded. */
+static int
+same_key(const jsmntok_t *tok, const char *line, int a, int b)
+{
+	const char *p = line + tok[a].start, *q = line + tok[b].start;
+	size_t n = (size_t)(tok[a].end - tok[a].start), m = (size_t)(tok[b].end - tok[b].start);
+	char *u, *v;
+	int eq;
+
+	if (!memchr(p, '\\', n) && !memchr(q, '\\', m))
+		return n == m && memcmp(p, q, n) == 0;
+	u = wt_json_unescape(p, n);
+	v = wt_json_unescape(q, m);
+	eq = strcmp(u, v) == 0;
+	free(u);
+	free(v);
+	return eq;
+}
+
+/* 1 when the object of tok[0..ntok) has a top-level key twice; out of line, as rarely asked. */
+static __attribute__((noinline, cold)) int
+has_dup_key(const jsmntok_t *tok, int ntok, const char *line)
+{
+	int keys[128], *k = keys, nk = 0, i, j, dup = 0;
+
+	if (tok[0].size > (int)(sizeof(keys) / sizeof(keys[0])))
+		k = wt_xmalloc(sizeof(*k) * (size_t)tok[0].size);
+	/* The top-level keys are the tokens whose parent is the object. */
+	for (i = 1; i < ntok; i++)
+		if (tok[i].parent == 0)
+			k[nk++] = i;
+	for (i = 0; !dup && i < nk; i++)
+		for (j = i + 1; !dup && j < nk; j++)
+			dup = same_key(tok, line, k[i], k[j]);
+	if (k != keys)
+		free(k);
+	return dup;
+}
+
 /*
  * Checks and tokenizes line[0..n) in one pass, growing the token array.
- * Returns 0, or -1 with *why set when the text is not a valid object.
+ * Returns 0, or -1 with *why set when the text is not a valid object, or
+ * when keys is set and a top-level key is there twice. An edit makes no
+ * key twice, so only what is read needs that look.
  */
 static int
-tokenize_text(struct wt_rec *r, const char *line, size_t n, const char **why)
+tokenize_text(struct wt_rec *r, const char *line, size_t n, int keys, const char **why)
 {
 	struct wt_json_info info;
 	int k;
@@ -46,6 +97,15 @@ tokenize_text(struct wt_rec *r, const char *line, size_t n, const char **why)
 	}
 	if (k < 0)
 		return -1;
+	/*
+	 * Keys with as many bits as there are keys are all different: only a
+	 * record where two share a bit, or a key may be escaped, needs a look.
+	 */
+	if (keys && (info.esc || bits(info.keys) != r->tok[0].size) &&
+	    has_dup_key(r->tok, k, line)) {
+		*why = "duplicate key";
+		return -1;
+	}
 	r->ntok = k;
 	r->keys = info.keys;
 	/* Keys without escapes compare as bytes (see tokeqn). */
@@ -59,7 +119,7 @@ tokenize(struct wt_rec *r)
 {
 	const char *why;
 
-	if (tokenize_text(r, r->line, r->len, &why) < 0)
+	if (tokenize_text(r, r->line, r->len, 0, &why) < 0)
 		errx(WT_EXIT_FATAL, "internal error: an edit made invalid JSON (%s)", why);
 }
 
@@ -90,7 +150,7 @@ wt_rec_parse(struct wt_rec *r, const char *text, size_t n, const char **why)
 		text++;
 		n--;
 	}
-	if (tokenize_text(r, text, n, &w) < 0) {
+	if (tokenize_text(r, text, n, 1, &w) < 0) {
 		/* r keeps its text; its tokens are made again. */
 		if (r->ntok)
 			tokenize(r);

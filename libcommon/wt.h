@@ -163,7 +163,8 @@ void wt_rec_release(struct wt_rec *r);
 /*
  * Parses text as the record's new content. Returns 0, or -1 with a message in
  * *why (static storage) when the text is not one valid JSON object of bounded
- * depth in valid UTF-8.
+ * depth in valid UTF-8, or has a top-level key twice (wt-record(5): JSON
+ * leaves open which value counts, so no program guesses).
  */
 int wt_rec_parse(struct wt_rec *r, const char *text, size_t n, const char **why);
 /* Token index of the value of top-level key (n bytes), or -1. */
@@ -308,6 +309,27 @@ int wt_rec_has_error(const struct wt_rec *r);
 /* Checks stdout was written; err(2) otherwise. */
 void wt_flush_stdout(void);
 
+/*
+ * opt.c: the options every program has. A program's usage text is its
+ * SYNOPSIS line, then one line per option; getopt_long gets "h" in its
+ * short options and WT_LONGOPTS_STD (which needs <getopt.h>) in its long
+ * ones, and every value no case of its switch takes goes to wt_opt_other.
+ */
+#define WT_OPT_VERSION 0x100
+#define WT_LONGOPTS_STD \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, WT_OPT_VERSION }
+/* The suite's version, from the Makefile's VERSION. */
+extern const char wt_version[];
+/* A usage error: text on stderr, exit 2. */
+void wt_usage(const char *text) __attribute__((noreturn));
+/*
+ * -h or --help: usage on stdout, exit 0; --version: "PROGRAM VERSION" on
+ * stdout, exit 0; any other value (a bad option, which getopt has named):
+ * wt_usage(usage).
+ */
+void wt_opt_other(int c, const char *usage) __attribute__((noreturn));
+
 /* timeutil.c: RFC 3339 time */
 #define WT_TIME_LOCALZ 1  /* a trailing Z means local time (MoAI-ADK files) */
 /* Parses RFC 3339 (lenient: fractions, offsets, space for T, no zone = UTC). */
@@ -345,6 +367,13 @@ long long wt_parse_size(const char *s);
 int wt_parse_jobs(const char *s);
 /* Parses a non-negative integer; exits 2 with "bad NAME" when invalid. */
 long wt_parse_long(const char *s, const char *what);
+/* Days from 30 or 30d; -1 when invalid. */
+long wt_parse_days(const char *s);
+/*
+ * Exits 2 with the reason when the warning size is above the critical one
+ * (the sizes as the options and the configuration give them).
+ */
+void wt_check_size_levels(long long warning, long long critical);
 /* The default job count: min(CPUs, 4). */
 int wt_default_jobs(void);
 /* "$WT_HOME" resolved: a new string. */

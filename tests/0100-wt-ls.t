@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-ls: discovery from git, the registry, -i, -s, -d and -g.
 . "$(dirname "$0")/lib.sh"
-plan 33
+plan 38
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -109,8 +109,13 @@ long=$(head -c 6000 /dev/zero | tr '\0' x)
 printf '{"id":"L","path":"/l","note":"%s"}\n{"id":"M","path":"/m"}\n' "$long" > "$T/long.ndjson"
 check_same "a first record over 4 KiB does not make the registry a MoAI file" "L M" \
 	"$(wt-ls -r "$T/long.ndjson" | jq -r .id | tr '\n' ' ' | sed 's/ $//')"
-check_same "-d on the repository itself lists its linked worktrees" "detached gone locked-wt odd plain" \
-	"$(WT_HOME="$T/none" wt-ls -d "$T/r" | jq -r 'if .branch == "odd" then "odd" else .id end' | sort | tr '\n' ' ' | sed 's/ $//')"
+# -d DIR lists the worktrees under DIR, not a found repository's worktrees elsewhere.
+git -C "$T/r" worktree add -q "$T/r/inside" -b inside
+check_same "-d on the repository itself lists only its linked worktrees under it" "inside" \
+	"$(WT_HOME="$T/none" wt-ls -d "$T/r" | jq -r .id | sort | tr '\n' ' ' | sed 's/ $//')"
+check_same "-d on a directory above lists them all, the one inside too" \
+	"detached gone inside locked-wt odd plain" \
+	"$(WT_HOME="$T/none" wt-ls -d "$T" | jq -r 'select(.repo == "'"$T/r/.git"'") | if .branch == "odd" then "odd" else .id end' | sort | tr '\n' ' ' | sed 's/ $//')"
 # Names that collide: two projects with a worktree "hooks", one of them registered.
 mkdir -p "$T/ws" && mkrepo "$T/ws/alpha" && mkrepo "$T/ws/beta"
 git -C "$T/ws/alpha" worktree add -q "$T/ws/alpha-wt/hooks" -b hooks
@@ -131,6 +136,24 @@ hooks@beta $T/ws/beta-hooks/hooks" \
 check_same "with no registry, two found ones of one name are told apart" \
 	"hooks@alpha hooks@beta" \
 	"$(WT_HOME="$T/none" wt-ls -d "$T/ws" | jq -r 'select(.id | startswith("hooks")) | .id' | sort | tr '\n' ' ' | sed 's/ $//')"
+check_same "-d on a worktree's directory: that worktree, not its repository's others elsewhere" \
+	"hooks $T/ws/beta-hooks/hooks" \
+	"$(WT_HOME="$T/none" wt-ls -d "$T/ws/beta-hooks" | jq -r '"\(.id) \(.path)"')"
+check_same "with a registry, its records are still all written, the found ones only from DIR" \
+	"hooks /gone/elsewhere
+hooks@beta $T/ws/beta-hooks/hooks" \
+	"$(wt-ls -r "$T/ws.ndjson" -d "$T/ws/beta-hooks" | jq -r '"\(.id) \(.path)"')"
+# Paths are compared resolved: DIR through a symbolic link, and a worktree
+# whose path git keeps through one.
+ln -s "$T/ws" "$T/ws-link"
+check_same "-d through a symbolic link: the same worktrees" \
+	"$(WT_HOME="$T/none" wt-ls -d "$T/ws" | jq -r .id | sort)" \
+	"$(WT_HOME="$T/none" wt-ls -d "$T/ws-link" | jq -r .id | sort)"
+git -C "$T/ws/beta" worktree add -q "$T/ws/via" -b via
+echo "$T/ws-link/via/.git" > "$T/ws/beta/.git/worktrees/via/gitdir"
+check_same "a worktree that git names through a symbolic link is under DIR too" \
+	"$T/ws-link/via" \
+	"$(WT_HOME="$T/none" wt-ls -d "$T/ws" | jq -r 'select(.id == "via") | .path')"
 cd /
 wt-ls -r /dev/null > "$T/empty.out"
 check_same "an empty registry lists nothing, exit 0" "0:" "$?:$(cat "$T/empty.out")"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-stale: ages from each signal with WT_NOW pinned, the options, errors and pass-through.
 . "$(dirname "$0")/lib.sh"
-plan 42
+plan 45
 
 # WT_NOW is 2026-06-01T00:00:00Z (lib.sh); commits and reflog entries are dated by
 # GIT_COMMITTER_DATE, index times are set with touch -d.
@@ -110,7 +110,14 @@ check_same "and a message for each on stderr" "2" "$(grep -c 'wt-stale: line [23
 
 wt-stale ten < "$T/in" > /dev/null 2> "$T/err"
 check_same "days not a number: exit 2" "2" "$?"
-check_same "with a message" "wt-stale: bad number of days: 'ten'" "$(cat "$T/err")"
+check_same "with a message that gives the accepted forms" \
+	"wt-stale: bad number of days: 'ten' (a whole number of days: 30 or 30d)" "$(cat "$T/err")"
+check_same "30d is 30 days" "$(wt-stale 30 < "$T/in" 2>/dev/null)" "$(wt-stale 30d < "$T/in" 2>/dev/null)"
+wt-stale 4w < "$T/in" > /dev/null 2> "$T/err"
+check_same "another unit: exit 2, with the accepted forms" \
+	"2 wt-stale: bad number of days: '4w' (a whole number of days: 30 or 30d)" "$? $(cat "$T/err")"
+printf 'stale_days = 100d\n' > "$T/cfg"
+check_same "stale_days takes 100d too" "files err" "$(WT_CONFIG=$T/cfg wt-stale < "$T/in" | ids)"
 wt-stale -- -5 < "$T/in" > /dev/null 2>&1
 check_same "negative days: exit 2" "2" "$?"
 wt-stale 30 40 < "$T/in" > /dev/null 2>&1

@@ -111,7 +111,7 @@ check_same "no partial archive, no ref" "" "$(ls -A "$A" | grep tmp; git -C "$T/
 
 # Several at once: in parallel, in input order.
 for w in p1 p2 p3 p4; do mkwt $w; done
-wt-ls -d "$T/r" | jq -c 'select(.id | test("^p"))' > "$T/in"
+wt-ls -d "$T" | jq -c 'select(.id | test("^p"))' > "$T/in"
 wt-archive -j 3 < "$T/in" > "$T/out" 2>/dev/null
 check_same "-j 3: all archived, output in input order" "p1 archived
 p2 archived

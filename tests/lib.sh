@@ -68,10 +68,11 @@ rec() { printf '{"id":"%s","path":"%s"}\n' "$1" "$2"; }
 ls_rec() {
 	(cd "${2:-$T/r}" && wt-ls) | jq -c --arg id "$1" 'select(.id == $id)'
 }
-# lsd_rec ID [DIR]: the record that wt-ls -d DIR (default $T/r) writes for
-# the linked worktree ID: git's fields merged into the registry's.
+# lsd_rec ID [DIR]: the record that wt-ls -d DIR (default $T, where the
+# tests make their worktrees) writes for the linked worktree ID: git's
+# fields merged into the registry's.
 lsd_rec() {
-	wt-ls -d "${2:-$T/r}" | jq -c --arg id "$1" 'select(.id == $id)'
+	wt-ls -d "${2:-$T}" | jq -c --arg id "$1" 'select(.id == $id)'
 }
 
 # wait_cwd PID DIR: waits, 5 s at most, until the process PID has its current

@@ -90,8 +90,6 @@ test_set(void)
 	     "set appends before the white space that ends the object");
 	EDIT("{\"a\":{\"b\":1}}", wt_rec_set_int(&r, "k", 2), "{\"a\":{\"b\":1},\"k\":2}",
 	     "set appends after a nested object, not inside it");
-	EDIT("{\"a\":1,\"a\":2}", wt_rec_set_int(&r, "a", 3), "{\"a\":3,\"a\":2}",
-	     "set replaces the first of duplicate keys");
 	EDIT("{\"a\":1}", wt_rec_set_str(&r, "q\"k\\", "v\"\n\x01"),
 	     "{\"a\":1,\"q\\\"k\\\\\":\"v\\\"\\n\\u0001\"}", "a key and a value with escapes");
 	ok(valid() && wt_rec_find(&r, "q\"k\\") == 4, "the escaped key is found by its text");

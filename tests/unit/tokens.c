@@ -264,7 +264,9 @@ gen_record(struct wt_buf *b)
 		"last_accessed", "project", "locked", "archived", "archive", "size",
 		"error", "x-u", "", "a\\u0062", "\\n", "k\xc3\xa9y",
 	};
-	int i, n = (int)rnd(13);
+	struct wt_buf g = WT_BUF_INIT;
+	int i, k, n = (int)rnd(13);
+	unsigned used = 0;
 
 	wt_buf_reset(b);
 	wt_buf_addc(b, '{');
@@ -272,16 +274,23 @@ gen_record(struct wt_buf *b)
 		if (i)
 			wt_buf_addc(b, ',');
 		ws(b);
-		if (rnd(4))
-			wt_buf_addf(b, "\"%s\"", keys[rnd(sizeof(keys) / sizeof(keys[0]))]);
-		else
-			gen_string(b);
+		/* A key is there once (wt-record(5)): a made-up one starts "rN-". */
+		k = (int)rnd(sizeof(keys) / sizeof(keys[0]));
+		if (rnd(4) && !(used & 1u << k)) {
+			used |= 1u << k;
+			wt_buf_addf(b, "\"%s\"", keys[k]);
+		} else {
+			wt_buf_reset(&g);
+			gen_string(&g);
+			wt_buf_addf(b, "\"r%d-%s", i, g.s + 1);
+		}
 		ws(b);
 		wt_buf_addc(b, ':');
 		gen_value(b, 1);
 	}
 	ws(b);
 	wt_buf_addc(b, '}');
+	wt_buf_release(&g);
 }
 
 int
