@@ -1021,276 +1021,348 @@ put_back(struct wt_rec *r, const struct wt_target *t, const char *aside)
 	return -1;
 }
 
-static int
-rm_one(struct wt_rec *r, int worker, void *arg)
-{
+/* One removal: the record, the verified worktree, what was found and what is to be done. */
+struct removal {
+	struct wt_rec *r;
 	struct wt_target t;
 	struct check c;
-	struct wt_rm_stats rs = { 0, 0, 0, 0 };
-	struct wt_buf b = WT_BUF_INIT;
-	struct wt_obj ctx;
+	struct wt_buf b;            /* messages */
+	struct wt_obj ctx;          /* an error's context */
+	char *id, *branch;
+	int need_ref, need_archive, del_branch, in_reg;
+	git_oid snap;
+	char *bref, *archive, *aside;
+};
+
+/* The rules no -f overrides: verified, not locked, no mount, submodule or repository inside. */
+static int
+never_forced(struct removal *m)
+{
+	struct check *c = &m->c;
+	char *why = NULL;
+	int ret = -1;
+
+	if (wt_target_locked(&m->t, NULL)) {
+		wt_rec_refuse(m->r, "locked", NULL, "not removed: the worktree is locked");
+		return -1;
+	}
+	if (wt_path_has_mounts(m->t.path, NULL) != 0) {
+		wt_rec_refuse(m->r, "mount", NULL, "not removed: a filesystem is mounted inside it");
+		return -1;
+	}
+	c->top = m->t.path;
+	c->admin = m->t.admin;
+	/* git's state before git is read: a change after this is seen once moved aside. */
+	if (!opt.dry)
+		wt_git_state_read(&c->gs, m->t.admin);
+	if ((c->topfd = open(m->t.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    git_repository_open(&c->repo, m->t.path) < 0 ||
+	    git_repository_index(&c->idx, c->repo) < 0) {
+		wt_rec_error(m->r, WT_E_BASE, NULL, "cannot open '%s': %s", m->t.path,
+			     c->topfd < 0 ? strerror(errno) : wt_git_errmsg());
+		return -1;
+	}
+	/* The submodules' repositories go with git's admin entry. */
+	if (wt_git_modules_unpushed(m->t.admin, &why) > 0) {
+		wt_rec_refuse(m->r, "submodule", NULL, "not removed: submodule '%s' has commits "
+			      "that are on none of its remote-tracking branches (push them)", why);
+		goto out;
+	}
+	if (nested_inside(&m->t, &m->b) != 0) {
+		wt_rec_refuse(m->r, "nested", NULL, "not removed: '%s' inside is another "
+			      "repository or worktree (deal with it on its own first)", m->b.s);
+		goto out;
+	}
+	c->arts = wt_artifacts_new(m->t.path, c->repo, c->idx, 0);
+	c->branch = m->branch = head_branch(c->repo);
+	/* git at work in it right now. */
+	wt_buf_reset(&m->b);
+	wt_buf_addf(&m->b, "%s/index.lock", m->t.admin);
+	if (access(m->b.s, F_OK) == 0) {
+		wt_rec_refuse(m->r, "git_running", NULL, "not removed: git is running in it "
+			      "('%s' exists)", m->b.s);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(why);
+	return ret;
+}
+
+/* The rules -f overrides, every one that holds listed; 0 when none stands in the way. */
+static int
+inspect(struct removal *m)
+{
+	struct check *c = &m->c;
+	pid_t pid;
+	int i, k;
+
+	/* The tree before the checks read it, to compare with it once it is moved aside. */
+	if (!opt.dry && take_tree(&c->before, m->t.path, &m->t, c->arts, NULL) < 0) {
+		wt_rec_error(m->r, WT_E_BASE, NULL, "cannot inspect '%s': %s", m->t.path,
+			     c->before.err.s);
+		return -1;
+	}
+	check_state(c);
+	if (check_files(c) < 0 || check_commits(c) < 0 || check_stash(c) < 0) {
+		wt_rec_error(m->r, WT_E_BASE, NULL, "cannot inspect '%s': %s", m->t.path,
+			     wt_git_errmsg());
+		return -1;
+	}
+	wt_rec_set_merged(m->r, c->merged, c->why);
+	/* In use is one more rule, looked at last, closest to the removal. */
+	wt_buf_reset(&m->b);
+	if (!opt.force && (pid = wt_path_in_use(m->t.path))) {
+		wt_buf_addf(&m->b, "process %ld", (long)pid);
+		set_rule(c, R_INUSE, m->b.s);
+		wt_buf_reset(&m->b);
+		wt_obj_int(&m->ctx, "pid", (long)pid);
+	}
+	if (!c->rules || opt.force)
+		return 0;
+	for (i = 0; !(c->rules & (1 << i)); i++)
+		;
+	wt_obj_array(&m->ctx, "rules");
+	for (k = 0; k < NRULES; k++)
+		if (c->rules & (1 << k))
+			wt_obj_str(&m->ctx, NULL, rule_names[k]);
+	wt_obj_close(&m->ctx);
+	wt_obj_int(&m->ctx, "modified", (long long)c->nmodified);
+	wt_obj_int(&m->ctx, "untracked", (long long)c->nuntracked);
+	wt_obj_int(&m->ctx, "precious", (long long)c->nprecious);
+	describe(&m->b, c);
+	wt_rec_refuse(m->r, rule_names[i], &m->ctx, "not removed: %s (-f saves the work "
+		      "in a ref and removes)", m->b.s);
+	return -1;
+}
+
+/* What the removal takes: a ref, an archive, the branch, the registry's record. */
+static void
+plan(struct removal *m)
+{
+	struct check *c = &m->c;
 	struct wt_rec reg_rec = WT_REC_INIT;
+
+	/* Tracked work and commits in a ref; the other files in an archive. */
+	m->need_ref = (c->rules & (R_TRACKED | R_UNMERGED)) != 0;
+	m->need_archive = (c->rules & R_LOOSE) != 0;
+	m->del_branch = c->merged == WT_MERGED_YES && c->branch && !opt.keep_branch &&
+			c->has_head;
+	/* Commits only the branch holds (squash, cherry) keep a ref when it goes. */
+	if (m->del_branch && c->why != WT_MR_ANCESTOR)
+		m->need_ref = 1;
+	m->in_reg = wt_registry_record_of(&reg, m->id, m->t.path, m->t.common, &reg_rec) ==
+		    WT_REG_SAME;
+	wt_rec_release(&reg_rec);
+}
+
+/* -n: what would be done. */
+static void
+dry_run(struct removal *m)
+{
+	wt_obj_release(&m->ctx);
+	wt_would_init(&m->ctx, "remove");
+	if (m->need_ref || m->need_archive)
+		wt_obj_bool(&m->ctx, "backup", 1);
+	if (m->need_archive)
+		wt_obj_bool(&m->ctx, "archive", 1);
+	if (m->del_branch)
+		wt_obj_str(&m->ctx, "delete_branch", m->c.branch);
+	if (m->in_reg)
+		wt_obj_bool(&m->ctx, "unregister", 1);
+	wt_rec_set_bool(m->r, "removed", 0);
+	wt_rec_set_obj(m->r, "would", &m->ctx);
+}
+
+/* The work that would be lost, saved first: 0, or -1 refused. */
+static int
+backup(struct removal *m)
+{
+	struct check *c = &m->c;
+	char *why = NULL;
+	int ret = -1;
+
+	if (m->need_ref) {
+		if (c->rules & R_TRACKED) {
+			if (snapshot(c, m->id, &m->snap, &why) < 0)
+				goto refuse;
+		} else if (c->has_head)
+			git_oid_cpy(&m->snap, &c->head);
+		if (((c->rules & R_TRACKED) || c->has_head) &&
+		    !(m->bref = backup_ref(c, m->id, &m->snap, &why)))
+			goto refuse;
+	}
+	if (m->need_archive &&
+	    save_loose(c, &m->t, m->r, m->id, m->bref, &m->archive, &why) < 0) {
+		drop_backup(&m->t, m->bref, &m->snap, NULL);
+		goto refuse;
+	}
+	if (c->rules && m->bref && m->archive)
+		warnx("'%s': work saved in %s, files in %s", m->id, m->bref, m->archive);
+	else if (c->rules && (m->bref || m->archive))
+		warnx("'%s': work saved in %s", m->id, m->bref ? m->bref : m->archive);
+	ret = 0;
+	goto out;
+refuse:
+	wt_rec_refuse(m->r, "backup", NULL, "not removed: %s", why);
+out:
+	free(why);
+	return ret;
+}
+
+/*
+ * The checks leave a window: work written since is not in what they
+ * judged. The worktree moves aside (nothing is left at its path to write
+ * into), is checked again there, and only then goes; back on any change.
+ */
+static int
+remove_aside(struct removal *m)
+{
+	struct wt_rm_stats rs = { 0, 0, 0, 0 };
 	struct wt_target moved;
+	const char *rule = NULL;
+	char *why = NULL;
+	pid_t pid = 0;
+	int afd, ret = -1;
+
+	git_index_free(m->c.idx);
+	m->c.idx = NULL;
+	git_repository_free(m->c.repo);
+	m->c.repo = NULL;
+	if (wt_aside_move(&m->t, "rm", &m->aside) < 0) {
+		wt_rec_error(m->r, WT_E_BASE, NULL, "not removed: cannot move '%s' aside: %s",
+			     m->t.path, strerror(errno));
+		drop_backup(&m->t, m->bref, &m->snap, m->archive);
+		return -1;
+	}
+	pause_at("moved");
+	moved = m->t;
+	moved.path = m->aside;
+	wt_buf_reset(&m->b);
+	wt_buf_addf(&m->b, "%s/index.lock", m->t.admin);
+	wt_obj_reset(&m->ctx);
+	if (!opt.force && (pid = wt_path_in_use(m->aside))) {
+		rule = "in_use";
+		wt_obj_int(&m->ctx, "pid", (long)pid);
+		why = wt_xstrdup("in use by a process");
+	} else if (access(m->b.s, F_OK) == 0) {
+		rule = "git_running";
+		why = wt_xstrdup("git is running in it");
+	} else if (recheck(&m->c, &moved, &why) < 0)
+		rule = "changed";
+	if (rule) {
+		if (put_back(m->r, &m->t, m->aside) == 0) {
+			drop_backup(&m->t, m->bref, &m->snap, m->archive);
+			wt_rec_refuse(m->r, rule, &m->ctx, "not removed: %s", why);
+		}
+		goto out;
+	}
+	/* The trash wt-prune keeps in git's admin entry goes first. */
+	if ((afd = open(m->t.admin, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		wt_rmtree_at(afd, WT_TRASH_NAME, &rs);
+		close(afd);
+	}
+	ret = wt_rmtree_verified(&moved, &rs);
+	wt_rec_set_int(m->r, "freed", (long long)rs.bytes);
+	if (ret < 0) {
+		wt_obj_reset(&m->ctx);
+		wt_obj_str(&m->ctx, "aside", m->aside);
+		wt_rec_error(m->r, WT_E_BASE, &m->ctx, "removal of '%s' incomplete: %s (what is "
+			     "left is at '%s')", m->t.path, strerror(errno), m->aside);
+	}
+out:
+	free(why);
+	return ret;
+}
+
+/* Once the directory is gone: git's admin entry, the merged branch, the registry. */
+static void
+finish(struct removal *m)
+{
 	git_repository *main = NULL;
 	git_worktree *gw = NULL;
 	git_worktree_prune_options po;
-	git_oid snap;
+	int deleted = 0;
+
+	wt_rec_set_bool(m->r, "removed", 1);
+	if (m->bref)
+		wt_rec_set_str(m->r, "backup_ref", m->bref);
+	if (m->archive)
+		wt_rec_set_str(m->r, "backup_archive", m->archive);
+	pthread_mutex_lock(&git_mu);
+	git_worktree_prune_options_init(&po, GIT_WORKTREE_PRUNE_OPTIONS_VERSION);
+	po.flags = 0;   /* only when invalid now and not locked */
+	if (git_repository_open(&main, m->t.common) < 0 ||
+	    git_worktree_lookup(&gw, main, m->t.name) < 0 || git_worktree_prune(gw, &po) < 0) {
+		pthread_mutex_unlock(&git_mu);
+		wt_rec_set_bool(m->r, "branch_deleted", 0);
+		wt_rec_error(m->r, WT_E_BASE, NULL, "removed, but git's admin entry '%s' "
+			     "stays: %s", m->t.admin, wt_git_errmsg());
+		goto out;
+	}
+	if (m->del_branch)
+		deleted = delete_branch(&m->c, main);
+	pthread_mutex_unlock(&git_mu);
+	wt_rec_set_bool(m->r, "branch_deleted", deleted);
+	if (m->in_reg && wt_batch_del(batch, m->id) < 0)
+		wt_rec_registry_error(m->r, reg.path, "journal", "removed, but the registry "
+				      "cannot record it: %s", strerror(errno));
+out:
+	git_worktree_free(gw);
+	git_repository_free(main);
+}
+
+/* The steps of wt-rm(1) for one record. */
+static int
+rm_one(struct wt_rec *r, int worker, void *arg)
+{
+	struct removal m;
 	char *path = wt_rec_str(r, "path"), *repo = wt_rec_str(r, "repo");
-	char *id = wt_rec_str(r, "id"), *bref = NULL, *why = NULL, *branch = NULL;
-	char *aside = NULL, *archive = NULL;
 	const char *w;
-	pid_t pid;
-	int verified = 0, i, in_reg, del_branch, need_ref, need_archive, deleted = 0, afd;
+	int verified = 0;
 
 	(void)worker;
 	(void)arg;
-	memset(&c, 0, sizeof(c));
-	memset(&snap, 0, sizeof(snap));
-	c.topfd = -1;
-	wt_obj_init(&ctx);
+	memset(&m, 0, sizeof(m));
+	m.r = r;
+	m.c.topfd = -1;
+	wt_obj_init(&m.ctx);
 	if (!path) {
 		wt_rec_refuse(r, "path", NULL, "not removed: the record has no path");
 		goto out;
 	}
-	if (!id)
-		id = wt_xstrdup(path);
-	/* Never forced: what is not a verified linked worktree, locked, or holds a mount. */
-	if (wt_target_verify(&t, path, repo, &w) < 0) {
+	if (!(m.id = wt_rec_str(r, "id")))
+		m.id = wt_xstrdup(path);
+	if (wt_target_verify(&m.t, path, repo, &w) < 0) {
 		wt_rec_refuse(r, wt_target_rule(w), NULL, "not removed: %s", w);
 		goto out;
 	}
 	verified = 1;
-	if (wt_target_locked(&t, NULL)) {
-		wt_rec_refuse(r, "locked", NULL, "not removed: the worktree is locked");
+	if (never_forced(&m) < 0 || inspect(&m) < 0)
 		goto out;
-	}
-	if (wt_path_has_mounts(t.path, NULL) != 0) {
-		wt_rec_refuse(r, "mount", NULL, "not removed: a filesystem is mounted inside it");
-		goto out;
-	}
-	c.top = t.path;
-	c.admin = t.admin;
-	/* git's state before git is read: a change after this is seen once moved aside. */
-	if (!opt.dry)
-		wt_git_state_read(&c.gs, t.admin);
-	if ((c.topfd = open(t.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    git_repository_open(&c.repo, t.path) < 0 ||
-	    git_repository_index(&c.idx, c.repo) < 0) {
-		wt_rec_error(r, WT_E_BASE, NULL, "cannot open '%s': %s", t.path,
-			     c.topfd < 0 ? strerror(errno) : wt_git_errmsg());
-		goto out;
-	}
-	/* Never forced: the submodules' repositories go with git's admin entry. */
-	if (wt_git_modules_unpushed(t.admin, &why) > 0) {
-		wt_rec_refuse(r, "submodule", NULL, "not removed: submodule '%s' has commits "
-			      "that are on none of its remote-tracking branches (push them)", why);
-		goto out;
-	}
-	free(why);
-	why = NULL;
-	if (nested_inside(&t, &b) != 0) {
-		wt_rec_refuse(r, "nested", NULL, "not removed: '%s' inside is another repository "
-			      "or worktree (deal with it on its own first)", b.s);
-		goto out;
-	}
-	wt_buf_reset(&b);
-	c.arts = wt_artifacts_new(t.path, c.repo, c.idx, 0);
-	c.branch = branch = head_branch(c.repo);
-	/* git at work in it right now: never forced. */
-	wt_buf_addf(&b, "%s/index.lock", t.admin);
-	if (access(b.s, F_OK) == 0) {
-		wt_rec_refuse(r, "git_running", NULL, "not removed: git is running in it "
-			      "('%s' exists)", b.s);
-		goto out;
-	}
-	wt_buf_reset(&b);
-	/* The tree before the checks read it, to compare with it once it is moved aside. */
-	if (!opt.dry && take_tree(&c.before, t.path, &t, c.arts, NULL) < 0) {
-		wt_rec_error(r, WT_E_BASE, NULL, "cannot inspect '%s': %s", t.path,
-			     c.before.err.s);
-		goto out;
-	}
-	check_state(&c);
-	if (check_files(&c) < 0 || check_commits(&c) < 0 || check_stash(&c) < 0) {
-		wt_rec_error(r, WT_E_BASE, NULL, "cannot inspect '%s': %s", t.path,
-			     wt_git_errmsg());
-		goto out;
-	}
-	wt_rec_set_merged(r, c.merged, c.why);
-	/* In use is one more rule, looked at last, closest to the removal. */
-	if (!opt.force && (pid = wt_path_in_use(t.path))) {
-		wt_buf_addf(&b, "process %ld", (long)pid);
-		set_rule(&c, R_INUSE, b.s);
-		wt_buf_reset(&b);
-		wt_obj_int(&ctx, "pid", (long)pid);
-	}
-	if (c.rules && !opt.force) {
-		for (i = 0; !(c.rules & (1 << i)); i++)
-			;
-		wt_obj_array(&ctx, "rules");
-		for (int k = 0; k < NRULES; k++)
-			if (c.rules & (1 << k))
-				wt_obj_str(&ctx, NULL, rule_names[k]);
-		wt_obj_close(&ctx);
-		wt_obj_int(&ctx, "modified", (long long)c.nmodified);
-		wt_obj_int(&ctx, "untracked", (long long)c.nuntracked);
-		wt_obj_int(&ctx, "precious", (long long)c.nprecious);
-		describe(&b, &c);
-		wt_rec_refuse(r, rule_names[i], &ctx, "not removed: %s (-f saves the work "
-			      "in a ref and removes)", b.s);
-		goto out;
-	}
-	/* Tracked work and commits in a ref; the other files in an archive. */
-	need_ref = (c.rules & (R_TRACKED | R_UNMERGED)) != 0;
-	need_archive = (c.rules & R_LOOSE) != 0;
-	del_branch = c.merged == WT_MERGED_YES && c.branch && !opt.keep_branch && c.has_head;
-	/* Commits only the branch holds (squash, cherry) keep a ref when it goes. */
-	if (del_branch && c.why != WT_MR_ANCESTOR)
-		need_ref = 1;
-	in_reg = wt_registry_record_of(&reg, id, t.path, t.common, &reg_rec) == WT_REG_SAME;
-
+	plan(&m);
 	if (opt.dry) {
-		wt_obj_release(&ctx);
-		wt_would_init(&ctx, "remove");
-		if (need_ref || need_archive)
-			wt_obj_bool(&ctx, "backup", 1);
-		if (need_archive)
-			wt_obj_bool(&ctx, "archive", 1);
-		if (del_branch)
-			wt_obj_str(&ctx, "delete_branch", c.branch);
-		if (in_reg)
-			wt_obj_bool(&ctx, "unregister", 1);
-		wt_rec_set_bool(r, "removed", 0);
-		wt_rec_set_obj(r, "would", &ctx);
+		dry_run(&m);
 		goto out;
 	}
-
-	if (need_ref) {
-		if (c.rules & R_TRACKED) {
-			if (snapshot(&c, id, &snap, &why) < 0) {
-				wt_rec_refuse(r, "backup", NULL, "not removed: %s", why);
-				goto out;
-			}
-		} else if (c.has_head)
-			git_oid_cpy(&snap, &c.head);
-		if (((c.rules & R_TRACKED) || c.has_head) &&
-		    !(bref = backup_ref(&c, id, &snap, &why))) {
-			wt_rec_refuse(r, "backup", NULL, "not removed: %s", why);
-			goto out;
-		}
-	}
-	if (need_archive && save_loose(&c, &t, r, id, bref, &archive, &why) < 0) {
-		drop_backup(&t, bref, &snap, NULL);
-		wt_rec_refuse(r, "backup", NULL, "not removed: %s", why);
+	if (backup(&m) < 0)
 		goto out;
-	}
-	if (c.rules && bref && archive)
-		warnx("'%s': work saved in %s, files in %s", id, bref, archive);
-	else if (c.rules && (bref || archive))
-		warnx("'%s': work saved in %s", id, bref ? bref : archive);
 	pause_at("checked");
-	git_index_free(c.idx);
-	c.idx = NULL;
-	git_repository_free(c.repo);
-	c.repo = NULL;
-
-	/*
-	 * The checks leave a window: work written since is not in what they
-	 * judged. The worktree moves aside (nothing is left at its path to
-	 * write into), is checked again there, and only then goes.
-	 */
-	if (wt_aside_move(&t, "rm", &aside) < 0) {
-		wt_rec_error(r, WT_E_BASE, NULL, "not removed: cannot move '%s' aside: %s",
-			     t.path, strerror(errno));
-		drop_backup(&t, bref, &snap, archive);
-		goto out;
-	}
-	pause_at("moved");
-	moved = t;
-	moved.path = aside;
-	if (!opt.force && (pid = wt_path_in_use(aside))) {
-		if (put_back(r, &t, aside) == 0) {
-			drop_backup(&t, bref, &snap, archive);
-			wt_obj_reset(&ctx);
-			wt_obj_int(&ctx, "pid", (long)pid);
-			wt_rec_refuse(r, "in_use", &ctx, "not removed: in use by process %ld",
-				      (long)pid);
-		}
-		goto out;
-	}
-	wt_buf_reset(&b);
-	wt_buf_addf(&b, "%s/index.lock", t.admin);
-	if (access(b.s, F_OK) == 0) {
-		if (put_back(r, &t, aside) == 0) {
-			drop_backup(&t, bref, &snap, archive);
-			wt_rec_refuse(r, "git_running", NULL, "not removed: git is running in it "
-				      "('%s' exists)", b.s);
-		}
-		goto out;
-	}
-	if (recheck(&c, &moved, &why) < 0) {
-		if (put_back(r, &t, aside) == 0) {
-			drop_backup(&t, bref, &snap, archive);
-			wt_rec_refuse(r, "changed", NULL, "not removed: %s", why);
-		}
-		goto out;
-	}
-
-	/* The trash wt-prune keeps in git's admin entry goes first. */
-	if ((afd = open(t.admin, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-		wt_rmtree_at(afd, WT_TRASH_NAME, &rs);
-		close(afd);
-	}
-	if (wt_rmtree_verified(&moved, &rs) < 0) {
-		wt_rec_set_int(r, "freed", (long long)rs.bytes);
-		wt_obj_reset(&ctx);
-		wt_obj_str(&ctx, "aside", aside);
-		wt_rec_error(r, WT_E_BASE, &ctx, "removal of '%s' incomplete: %s (what is left "
-			     "is at '%s')", t.path, strerror(errno), aside);
-		goto out;
-	}
-	wt_rec_set_bool(r, "removed", 1);
-	wt_rec_set_int(r, "freed", (long long)rs.bytes);
-	if (bref)
-		wt_rec_set_str(r, "backup_ref", bref);
-	if (archive)
-		wt_rec_set_str(r, "backup_archive", archive);
-
-	pthread_mutex_lock(&git_mu);
-	git_worktree_prune_options_init(&po, GIT_WORKTREE_PRUNE_OPTIONS_VERSION);
-	po.flags = 0;   /* only when invalid now and not locked */
-	if (git_repository_open(&main, t.common) < 0 ||
-	    git_worktree_lookup(&gw, main, t.name) < 0 || git_worktree_prune(gw, &po) < 0) {
-		pthread_mutex_unlock(&git_mu);
-		wt_rec_set_bool(r, "branch_deleted", 0);
-		wt_rec_error(r, WT_E_BASE, NULL, "removed, but git's admin entry '%s' stays: %s",
-			     t.admin, wt_git_errmsg());
-		goto out;
-	}
-	if (del_branch)
-		deleted = delete_branch(&c, main);
-	pthread_mutex_unlock(&git_mu);
-	wt_rec_set_bool(r, "branch_deleted", deleted);
-	if (in_reg && wt_batch_del(batch, id) < 0)
-		wt_rec_registry_error(r, reg.path, "journal", "removed, but the registry "
-				      "cannot record it: %s", strerror(errno));
+	if (remove_aside(&m) == 0)
+		finish(&m);
 out:
 	if (verified)
-		wt_target_release(&t);
-	check_release(&c);
-	git_worktree_free(gw);
-	git_repository_free(main);
-	wt_buf_release(&b);
-	wt_obj_release(&ctx);
-	wt_rec_release(&reg_rec);
+		wt_target_release(&m.t);
+	check_release(&m.c);
+	wt_buf_release(&m.b);
+	wt_obj_release(&m.ctx);
 	free(path);
 	free(repo);
-	free(id);
-	free(bref);
-	free(why);
-	free(branch);
-	free(aside);
-	free(archive);
+	free(m.id);
+	free(m.branch);
+	free(m.bref);
+	free(m.archive);
+	free(m.aside);
 	return 0;
 }
 
