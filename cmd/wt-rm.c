@@ -8,7 +8,6 @@
 #include <git2/sys/repository.h>
 #include <locale.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,7 +18,6 @@
 static struct {
 	int force, dry, keep_branch, jobs;
 	const char *base;
-	const char *pause;          /* WT_TEST_PAUSE */
 	char *archive_dir;          /* where -f keeps files, as configured */
 	struct wt_compression z;
 	time_t now;
@@ -48,22 +46,6 @@ static void
 usage(void)
 {
 	wt_usage(usage_text);
-}
-
-/*
- * The test hook, as wt-archive has it: with WT_TEST_PAUSE=STEP the program
- * stops itself (SIGSTOP) at STEP, so a test can write into the worktree or
- * kill -9 it at a known point. Steps: checked (every check made and the
- * backup saved, the worktree still in place), moved (renamed aside, not yet
- * checked again).
- */
-static void
-pause_at(const char *step)
-{
-	if (opt.pause && strcmp(opt.pause, step) == 0) {
-		fprintf(stderr, "%s: paused at %s\n", wt_progname, step);
-		raise(SIGSTOP);
-	}
 }
 
 /* What stands in the way of a removal: the rules, the first instance of each. */
@@ -1235,7 +1217,7 @@ remove_aside(struct removal *m)
 		drop_backup(&m->t, m->bref, &m->snap, m->archive);
 		return -1;
 	}
-	pause_at("moved");
+	wt_test_pause("moved");
 	moved = m->t;
 	moved.path = m->aside;
 	wt_buf_reset(&m->b);
@@ -1312,7 +1294,11 @@ out:
 	git_repository_free(main);
 }
 
-/* The steps of wt-rm(1) for one record. */
+/*
+ * The steps of wt-rm(1) for one record. Tests stop it (wt_test_pause) at
+ * "checked", every check made and the backup saved with the worktree still
+ * in place, and at "moved", renamed aside and not yet checked again.
+ */
 static int
 rm_one(struct wt_rec *r, int worker, void *arg)
 {
@@ -1347,7 +1333,7 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	}
 	if (backup(&m) < 0)
 		goto out;
-	pause_at("checked");
+	wt_test_pause("checked");
 	if (remove_aside(&m) == 0)
 		finish(&m);
 out:
@@ -1403,7 +1389,6 @@ main(int argc, char *argv[])
 		}
 	if (optind != argc || isatty(STDIN_FILENO))
 		usage();
-	opt.pause = getenv("WT_TEST_PAUSE");
 	opt.now = wt_now();
 	/* libarchive's names as wt-archive has them: UTF-8 passes, other bytes are kept. */
 	if (!setlocale(LC_CTYPE, "C.UTF-8"))

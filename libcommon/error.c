@@ -1,5 +1,6 @@
 /* error.c: error records, messages and the end-of-run stdout check. */
 #include <err.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,4 +164,15 @@ wt_flush_stdout(void)
 {
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(WT_EXIT_FATAL, "stdout");
+}
+
+void
+wt_test_pause(const char *step)
+{
+	const char *at = getenv("WT_TEST_PAUSE");
+
+	if (at && strcmp(at, step) == 0) {
+		fprintf(stderr, "%s: paused at %s\n", wt_progname, step);
+		raise(SIGSTOP);
+	}
 }

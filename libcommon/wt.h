@@ -306,6 +306,13 @@ void wt_rec_registry_error(struct wt_rec *r, const char *registry, const char *o
 void wt_would_init(struct wt_obj *o, const char *action);
 /* 1 when r carries an error object. */
 int wt_rec_has_error(const struct wt_rec *r);
+/*
+ * The test hook of the programs that change things in steps: with
+ * WT_TEST_PAUSE=STEP in the environment, the process says "paused at STEP"
+ * on stderr and stops itself (SIGSTOP) there, so that a test can look, kill
+ * or continue it at a known point. Otherwise nothing.
+ */
+void wt_test_pause(const char *step);
 /* Checks stdout was written; err(2) otherwise. */
 void wt_flush_stdout(void);
 
