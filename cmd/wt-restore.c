@@ -535,6 +535,11 @@ registry_check(struct job *j, const char *path, struct wt_obj *ctx)
 	return rc == WT_REG_SAME || rc == WT_REG_NONE ? 0 : -1;
 }
 
+/* What wt-archive recorded of the archive: gone with it (kept with -k). */
+static const char *const archive_fields[] = {
+	"archive", "archive_size", "archived_at", "archive_ref", "freed", NULL
+};
+
 /* The registry patch: the worktree active where it is, the archive's fields gone. */
 static int
 journal(struct job *j, struct wt_rec *out)
@@ -551,15 +556,10 @@ journal(struct job *j, struct wt_rec *out)
 	wt_obj_str(&f, "last_accessed", wt_time_fmt(opt.now, ts));
 	wt_obj_str(&f, "path", j->target);
 	wt_obj_str(&f, "head", git_oid_tostr(hex, sizeof(hex), &j->commit));
+	/* NULL: detached, recorded as null (a set keeps nulls; del removes). */
 	wt_obj_str(&f, "branch", j->branch);
-	if (!opt.keep) {
-		wt_obj_null(&f, "archive");
-		wt_obj_null(&f, "archive_size");
-		wt_obj_null(&f, "archived_at");
-		wt_obj_null(&f, "archive_ref");
-		wt_obj_null(&f, "freed");
-	}
-	ret = wt_batch_set(opt.batch, j->id, wt_obj_text(&f, NULL));
+	ret = wt_batch_set_del(opt.batch, j->id, wt_obj_text(&f, NULL),
+			       opt.keep ? NULL : archive_fields);
 	wt_obj_release(&f);
 	return ret;
 }
@@ -568,6 +568,7 @@ static void
 set_fields(struct job *j, struct wt_rec *r)
 {
 	char hex[GIT_OID_HEXSZ + 1];
+	size_t i;
 
 	wt_rec_set_str(r, "status", "active");
 	wt_rec_set_bool(r, "archived", 0);
@@ -578,13 +579,8 @@ set_fields(struct job *j, struct wt_rec *r)
 		wt_rec_set_str(r, "branch", j->branch);
 	else
 		wt_rec_set_null(r, "branch");
-	if (!opt.keep) {
-		wt_rec_del(r, "archive");
-		wt_rec_del(r, "archive_size");
-		wt_rec_del(r, "archived_at");
-		wt_rec_del(r, "archive_ref");
-		wt_rec_del(r, "freed");
-	}
+	for (i = 0; !opt.keep && archive_fields[i]; i++)
+		wt_rec_del(r, archive_fields[i]);
 	if (j->note)
 		wt_rec_set_str(r, "restore_note", j->note);
 }

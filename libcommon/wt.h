@@ -458,11 +458,16 @@ struct wt_batch;
 struct wt_batch *wt_batch_open(const struct wt_registry *reg);
 /*
  * Patches, journaled (appended and synced) as they are made:
- * set merges the fields of the JSON object fields into record id (a field
- * whose value is null is removed); put inserts or replaces a whole record;
- * del removes record id. Return 0 or -1 (errno set; the batch then failed).
+ * set merges the fields of the JSON object fields into record id (a null is
+ * set as null); set_del does too (fields NULL: none) and then removes the
+ * fields named in del (NULL-terminated, or NULL); put inserts or replaces a
+ * whole record; del removes record id. Return 0 or -1 (errno set; the batch
+ * then failed). A set patch a journal holds from before del existed (no
+ * "del" member) removes the fields it sets to null, as it meant.
  */
 int wt_batch_set(struct wt_batch *b, const char *id, const char *fields);
+int wt_batch_set_del(struct wt_batch *b, const char *id, const char *fields,
+		     const char *const *del);
 int wt_batch_put(struct wt_batch *b, const struct wt_rec *rec);
 int wt_batch_del(struct wt_batch *b, const char *id);
 /*

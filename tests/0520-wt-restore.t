@@ -3,7 +3,7 @@
 # paths, moved and busy branches, -p, -n.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 27
+plan 28
 
 mkrepo "$T/r"
 mkwt w1
@@ -107,6 +107,9 @@ wt-ls -i w2 | wt-restore > "$T/out" 2>/dev/null
 check_same "a branch checked out elsewhere: restored detached at the commit" \
 	"0 null $(cat "$T/w2.head")" "$? $(jq -r '"\(.branch) \(.head)"' < "$T/out")"
 check "with a note saying so" sh -c "jq -r .restore_note < '$T/out' | grep -q 'checked out elsewhere'"
+check_same "the registry records it detached: branch null, not removed; no archive field" \
+	'[true,null,false]' \
+	"$(jq -c 'select(.id == "w2") | [has("branch"), .branch, has("archive")]' < "$WT_HOME/registry.ndjson")"
 check_same "and git agrees: detached HEAD" "HEAD $(cat "$T/w2.head")" \
 	"$(git -C "$T/w2" rev-parse --abbrev-ref HEAD) $(git -C "$T/w2" rev-parse HEAD)"
 check_same "no temporary branch is left" "" "$(git -C "$T/r" branch --list 'wt-restore/*')"
