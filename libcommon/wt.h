@@ -723,6 +723,24 @@ const char *wt_artifact_entry(struct wt_artifacts *a, const struct wt_walk_ent *
  */
 int wt_artifact_path(struct wt_artifacts *a, int topfd, const char *rel);
 
+/* sha256.c: SHA-256 (FIPS 180-4), streaming */
+#define WT_SHA256_LEN 32
+#define WT_SHA256_HEXLEN 64
+struct wt_sha256 {
+	uint32_t h[8];
+	uint64_t len;               /* bytes so far */
+	unsigned char buf[64];
+	size_t n;                   /* bytes in buf */
+};
+void wt_sha256_init(struct wt_sha256 *s);
+void wt_sha256_update(struct wt_sha256 *s, const void *data, size_t len);
+/* The sum of what was given; s must be initialised again to be reused. */
+void wt_sha256_final(struct wt_sha256 *s, unsigned char out[WT_SHA256_LEN]);
+/* The sum of len bytes at data, at once. */
+void wt_sha256(const void *data, size_t len, unsigned char out[WT_SHA256_LEN]);
+/* The sum in lowercase hex, NUL-terminated. */
+void wt_sha256_hex(const unsigned char sum[WT_SHA256_LEN], char hex[WT_SHA256_HEXLEN + 1]);
+
 /* archive.c: wt's archive format (wt-archive, wt-restore) */
 /*
  * An archive is a tar (zstd or gzip) whose first entry is the manifest, then
