@@ -24,7 +24,7 @@ hostile() {
 }
 # restore_hostile NAME: restores it; passes when it failed and nothing was written anywhere.
 restore_hostile() {
-	wt-restore < "$T/h/$1.rec" > "$T/h/$1.out" 2> "$T/h/$1.err"
+	wt-restore -a "$T/h/$1.tar" < "$T/h/$1.rec" > "$T/h/$1.out" 2> "$T/h/$1.err"
 	_rc=$?
 	sed 's/^/# /' "$T/h/$1.err"
 	[ $_rc = 1 ] && jq -e .error < "$T/h/$1.out" > /dev/null &&
@@ -72,7 +72,7 @@ cp "$arch" "$T/good.tar.zst"
 size=$(stat -c %s "$arch")
 printf '\001' | dd of="$arch" bs=1 seek=$((size * 2 / 3)) conv=notrunc 2>/dev/null
 wt-ls -i w1 | wt-restore > "$T/out" 2> "$T/err"
-check_same "a flipped byte: exit 1, an error at the extract step" '1 "extract"' \
+check_same "a flipped byte: exit 1, an error when the restored tree is checked against the manifest" '1 "verify"' \
 	"$? $(jqf .error.context.step < "$T/out")"
 check "nothing is left at the path, the archive and the ref stay" sh -c \
 	"test ! -e '$T/w1' && test -f '$arch' && git -C '$T/r' rev-parse -q --verify refs/wt/archived/w1 >/dev/null"
