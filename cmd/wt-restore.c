@@ -484,6 +484,9 @@ extract(struct job *j, struct archive *a, struct archive_entry *e, const char **
 				if (archive_write_data_block(d, buf, n, off) != ARCHIVE_OK) {
 					wt_buf_addf(msg, "cannot write '%s': %s", it->path,
 						    archive_error_string(d));
+					/* "Write failed": the reason (a full disk) is errno's. */
+					if (archive_errno(d) > 0)
+						wt_buf_addf(msg, ": %s", strerror(archive_errno(d)));
 					goto out;
 				}
 				total += (la_int64_t)n;

@@ -208,7 +208,8 @@ check_path(struct pathset *s, const struct wt_item *items, size_t k, int git)
 		for (i = 0; git_names[i] && strcmp(git_names[i], p) != 0; i++)
 			;
 		if (!git_names[i])
-			return "unknown git state entry";
+			return "unknown git state entry (an archive carries only git's index, "
+			       "HEAD and reflog, never configuration or hooks)";
 	} else if (strcmp(p, WT_MANIFEST_NAME) == 0 || strcmp(p, ".git") == 0 ||
 		   strncmp(p, ".git/", 5) == 0 ||
 		   strncmp(p, WT_GIT_PREFIX, strlen(WT_GIT_PREFIX)) == 0 ||
