@@ -74,6 +74,7 @@ struct job {
 	int made_dir, made_admin, made_branch;
 	int in_registry;            /* the registry has the worktree's record: patch it */
 	int verify_failed;          /* extracted, but the disk does not hold the manifest's tree */
+	int foreign;                /* -a named an archive outside the archive directory: kept */
 	dev_t dev;
 	ino_t ino;
 	struct wt_buf gitdata[WT_GIT_STATE_MAX];   /* git's state from the archive, as in m.items */
@@ -419,6 +420,43 @@ read_git(struct job *j, struct archive *a, struct archive_entry **next, struct w
 	return 0;
 }
 
+#define HOLE 4096
+
+/*
+ * Writes n bytes of a file at off, leaving every aligned block of HOLE zeros
+ * unwritten: a hole, so that a sparse file comes back sparse (the file is
+ * new, and libarchive extends it to its size at the end). What lies between is written in
+ * one piece, not block by block as libarchive's own sparse mode does.
+ */
+static int
+write_holes(struct archive *d, const char *buf, size_t n, la_int64_t off)
+{
+	size_t i = 0, start = 0, k;
+
+	while (i < n) {
+		k = HOLE - (size_t)((off + (la_int64_t)i) % HOLE);
+		if (k > n - i)
+			k = n - i;
+		/*
+		 * Zeros left unwritten read as zeros in the new file: a piece at
+		 * either end of buf may be skipped too, so a block that two
+		 * buffers share is a hole when both halves are zeros.
+		 */
+		if ((k == HOLE || i == 0 || i + k == n) && !buf[i] &&
+		    (k == 1 || memcmp(buf + i, buf + i + 1, k - 1) == 0)) {
+			if (i > start && archive_write_data_block(d, buf + start, i - start,
+								  off + (la_int64_t)start) != ARCHIVE_OK)
+				return -1;
+			start = i + k;
+		}
+		i += k;
+	}
+	if (n > start && archive_write_data_block(d, buf + start, n - start,
+						  off + (la_int64_t)start) != ARCHIVE_OK)
+		return -1;
+	return 0;
+}
+
 /*
  * Extracts the worktree's entries (the first header read already, e; NULL
  * when none) into the new worktree, checking every entry against the
@@ -442,8 +480,7 @@ extract(struct job *j, struct archive *a, struct archive_entry *e, const char **
 
 	archive_write_disk_set_options(d, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
 		ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-		ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_NO_OVERWRITE |
-		ARCHIVE_EXTRACT_SPARSE);
+		ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_NO_OVERWRITE);
 	/* Into the directory git just made, not one swapped in since. */
 	if (here < 0 || (top = open(j->target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    fstat(top, &st) < 0 || st.st_dev != j->dev || st.st_ino != j->ino || fchdir(top) < 0) {
@@ -481,7 +518,7 @@ extract(struct job *j, struct archive *a, struct archive_entry *e, const char **
 						    it->path);
 					goto out;
 				}
-				if (archive_write_data_block(d, buf, n, off) != ARCHIVE_OK) {
+				if (write_holes(d, buf, n, off) < 0) {
 					wt_buf_addf(msg, "cannot write '%s': %s", it->path,
 						    archive_error_string(d));
 					/* "Write failed": the reason (a full disk) is errno's. */
@@ -703,8 +740,12 @@ open_archive(struct job *j, int *fd, struct archive **a, struct wt_obj *ctx)
 	char *why = NULL, *named = NULL;
 	int ret = -1;
 
-	if (opt.archive && !opt.aused++)
+	if (opt.archive && !opt.aused++) {
 		j->archive = wt_xstrdup(opt.archive);
+		if (!(j->foreign = !wt_archive_in_dir(opt.dir, opt.archive, &named)))
+			free(named);
+		named = NULL;
+	}
 	else if (!opt.archive)
 		named = wt_rec_str(j->r, "archive");
 	if (!j->id || (!j->archive && !named)) {
@@ -825,7 +866,8 @@ restore_one(struct wt_rec *r, int worker, void *arg)
 		git_reference_delete(ref);
 		git_reference_free(ref);
 	}
-	if (!opt.keep && unlink(j.archive) < 0)
+	/* An archive -a named outside the archive directory is not wt's to delete. */
+	if (!opt.keep && !j.foreign && unlink(j.archive) < 0)
 		warn("cannot remove '%s'", j.archive);
 out:
 	if (a)

@@ -3,7 +3,7 @@
 # paths, moved and busy branches, -p, -n.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 46
+plan 47
 
 mkrepo "$T/r"
 mkwt w1
@@ -178,6 +178,7 @@ check "the error says to name it with -a" sh -c "jq -r .error.message < '$T/out'
 check "nothing was made" sh -c "test ! -e '$T/t9' && test -f '$T/h/v1.tar'"
 wt-restore -a "$T/h/v1.tar" < "$T/h/v1.rec" > "$T/out" 2> /dev/null
 check_same "with -a it restores" "0 active" "$? $(jq -r .status < "$T/out")"
+check "and keeps the archive it named outside the archive directory" test -f "$T/h/v1.tar"
 check "a format 1 archive: a note says it was checked by crc32 only" sh -c \
 	"jq -r .restore_note < '$T/out' | grep -q 'crc32 only'"
 check_same "its files are back" "kept
