@@ -761,10 +761,9 @@ static void
 prepare(const struct wt_config *cfg, const char *odir)
 {
 	struct wt_buf b = WT_BUF_INIT;
-
 	char *dir = wt_archive_dir(cfg);
 
-	/* wt-restore takes an archive from the record only inside the same directory. */
+	/* The directory wt-restore takes a record's archive from; one -o names is elsewhere. */
 	wt_buf_adds(&b, odir ? odir : dir);
 	free(dir);
 	if (opt.nflag) {

@@ -160,8 +160,9 @@ tar -rf "$T/h/cfg2b.tar" -C "$T/evil9" .wt-git/config.worktree
 # The entry after the worktree's last: in the tar only.
 check "config.worktree in the tar only: refused, nothing written" tampered cfg2b
 repack "$a9" "$T/h/cfg2c.tar" "." "$T/evil9"
-tar -cf "$T/h/cfg2c.tar" -C "$T/repack" .wt-manifest.json $(jq -r '.git[].path' < "$T/repack/.wt-manifest.json") \
-	.wt-git/config.worktree $(jq -r '.files[].path' < "$T/repack/.wt-manifest.json") --no-recursion
+tar --no-recursion -cf "$T/h/cfg2c.tar" -C "$T/repack" .wt-manifest.json \
+	$(jq -r '.git[].path' < "$T/repack/.wt-manifest.json") .wt-git/config.worktree \
+	$(jq -r '.files[].path' < "$T/repack/.wt-manifest.json")
 check "config.worktree in the tar among git's state, not in the manifest: refused before anything is made" tampered cfg2c
 check "with an error saying an archive carries no configuration" grep -q "never configuration or hooks" "$T/h/cfg2c.err"
 repack "$a9" "$T/h/cfg1.tar" ".format = \"wt-archive/1\" | .git += [$item] | (.git, .files) |= map(del(.sha256))" "$T/evil9"
