@@ -591,7 +591,8 @@ walk(struct job *j, const char *path, struct wt_obj *ctx)
 	marked = wt_read_small(j->marker, 4096);
 	if (!opt.artifacts && !marked)
 		j->arts = wt_artifacts_new(j->t.path, j->repo, j->idx, 0);
-	if (wt_snapshot_take(&j->tree, walker, j->t.path, j->t.dev, j->t.ino, j->arts, 0) < 0) {
+	if (wt_snapshot_take(&j->tree, walker, j->t.path, j->t.dev, j->t.ino, j->arts,
+			     WT_SNAP_SHA256) < 0) {
 		wt_rec_error(j->r, WT_E_BASE, at(ctx, "walk", path), "cannot archive: %s",
 			     j->tree.err.s);
 		ret = -1;
@@ -773,13 +774,11 @@ static void
 prepare(const struct wt_config *cfg, const char *odir)
 {
 	struct wt_buf b = WT_BUF_INIT;
+	char *dir = wt_archive_dir(cfg);
 
-	if (odir)
-		wt_buf_adds(&b, odir);
-	else if (cfg->archive_dir)
-		wt_buf_adds(&b, cfg->archive_dir);
-	else
-		wt_buf_addf(&b, "%s/archives", cfg->home);
+	/* The directory wt-restore takes a record's archive from; one -o names is elsewhere. */
+	wt_buf_adds(&b, odir ? odir : dir);
+	free(dir);
 	if (opt.nflag) {
 		if (!(opt.dir = realpath(b.s, NULL)))
 			opt.dir = wt_xstrdup(b.s);

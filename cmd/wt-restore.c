@@ -19,16 +19,19 @@
 #define MARKER "wt-archived"
 
 static struct {
-	int nflag, keep, pused;
+	int nflag, keep, pused, aused;
 	const char *path;           /* -p */
+	const char *archive;        /* -a */
+	char *dir;                  /* the archive directory, as configured */
 	struct wt_registry reg;
 	struct wt_batch *batch;
 	time_t now;
 } opt;
 
 static const char usage_text[] =
-	"usage: wt-restore [-kn] [-p path] [-r registry]\n"
+	"usage: wt-restore [-kn] [-a archive] [-p path] [-r registry]\n"
 	"       wt-restore -h | --help | --version\n"
+	"  -a archive         restore from this archive (one record only)\n"
 	"  -k, --keep         keep the archive and the record's archive fields\n"
 	"  -n                 change nothing: say what would be restored\n"
 	"  -p path            restore to this absolute path (one record only)\n"
@@ -80,6 +83,8 @@ struct job {
 	git_oid commit;
 	int made_dir, made_admin, made_branch;
 	int in_registry;            /* the registry has the worktree's record: patch it */
+	int verify_failed;          /* extracted, but the disk does not hold the manifest's tree */
+	int foreign;                /* -a named an archive outside the archive directory: kept */
 	dev_t dev;
 	ino_t ino;
 	struct wt_buf gitdata[WT_GIT_STATE_MAX];   /* git's state from the archive, as in m.items */
@@ -344,9 +349,10 @@ out:
 	return ret;
 }
 
-/* Reads the current entry's data into b, checking its crc32 against it. */
+/* Reads the current entry's data into b, checking it against the manifest (SHA-256, or crc32). */
 static int
-read_git_entry(struct archive *a, const struct wt_item *it, struct wt_buf *b)
+read_git_entry(const struct wt_manifest *m, struct archive *a, const struct wt_item *it,
+	       struct wt_buf *b)
 {
 	la_ssize_t n;
 
@@ -358,28 +364,128 @@ read_git_entry(struct archive *a, const struct wt_item *it, struct wt_buf *b)
 			return -1;
 		wt_buf_grow(b, 1);
 	}
-	return n == 0 && b->len == (size_t)it->size &&
-	       (uint32_t)crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)b->s, b->len) == it->crc ?
-	       0 : -1;
+	return n == 0 && wt_item_data_ok(m, it, b->s, b->len) ? 0 : -1;
+}
+
+/* An entry under WT_GIT_PREFIX that is not the git state expected there. */
+static int
+foreign_git(struct archive_entry *e, struct wt_buf *msg)
+{
+	const char *p = archive_entry_pathname(e);
+
+	if (!p || (strncmp(p, WT_GIT_PREFIX, strlen(WT_GIT_PREFIX)) != 0 &&
+		   strcmp(p, WT_GIT_DIR) != 0 && strcmp(p, WT_GIT_PREFIX) != 0))
+		return 0;
+	wt_buf_addf(msg, "refusing '%s': an archive carries only git's index, HEAD and "
+		    "reflog, never configuration or hooks", p);
+	return 1;
 }
 
 /*
- * Extracts the archive into the new worktree, checking every entry against
- * the manifest in order and every file's content against its crc32; names
- * are resolved inside the worktree (cwd) by libarchive's secure extraction.
+ * Reads git's state from the archive into j->gitdata, checked against the
+ * manifest, and the header of the first worktree entry into *next (NULL at
+ * the end): all before anything is written, so that an archive carrying
+ * anything else under WT_GIT_PREFIX is refused with nothing made.
  */
 static int
-extract(struct job *j, struct archive *a, const char **why, struct wt_buf *msg)
+read_git(struct job *j, struct archive *a, struct archive_entry **next, struct wt_buf *msg)
+{
+	struct archive_entry *e;
+	const struct wt_item *it;
+	const char *w;
+	size_t i;
+	int r;
+
+	for (i = 0; i < j->m.ngit; i++) {
+		it = &j->m.items[i];
+		if (archive_read_next_header(a, &e) != ARCHIVE_OK) {
+			wt_buf_addf(msg, "archive unreadable or cut short before '%s'%s%s", it->path,
+				    archive_error_string(a) ? ": " : "",
+				    archive_error_string(a) ? archive_error_string(a) : "");
+			return -1;
+		}
+		if (wt_manifest_check_entry(it, e, &w) < 0) {
+			if (!foreign_git(e, msg))
+				wt_buf_addf(msg, "%s: '%s'", w, archive_entry_pathname(e));
+			return -1;
+		}
+		if (i >= WT_GIT_STATE_MAX || read_git_entry(&j->m, a, it, &j->gitdata[i]) < 0) {
+			wt_buf_addf(msg, "git state '%s' differs from the manifest", it->path);
+			return -1;
+		}
+	}
+	if ((r = archive_read_next_header(a, &e)) == ARCHIVE_EOF) {
+		*next = NULL;
+		return 0;
+	}
+	if (r != ARCHIVE_OK) {
+		wt_buf_addf(msg, "archive unreadable after git's state%s%s",
+			    archive_error_string(a) ? ": " : "",
+			    archive_error_string(a) ? archive_error_string(a) : "");
+		return -1;
+	}
+	if (foreign_git(e, msg))
+		return -1;
+	*next = e;
+	return 0;
+}
+
+#define HOLE 4096
+
+/*
+ * Writes n bytes of a file at off, leaving every aligned block of HOLE zeros
+ * unwritten: a hole, so that a sparse file comes back sparse (the file is
+ * new, and libarchive extends it to its size at the end). What lies between is written in
+ * one piece, not block by block as libarchive's own sparse mode does.
+ */
+static int
+write_holes(struct archive *d, const char *buf, size_t n, la_int64_t off)
+{
+	size_t i = 0, start = 0, k;
+
+	while (i < n) {
+		k = HOLE - (size_t)((off + (la_int64_t)i) % HOLE);
+		if (k > n - i)
+			k = n - i;
+		/*
+		 * Zeros left unwritten read as zeros in the new file: a piece at
+		 * either end of buf may be skipped too, so a block that two
+		 * buffers share is a hole when both halves are zeros.
+		 */
+		if ((k == HOLE || i == 0 || i + k == n) && !buf[i] &&
+		    (k == 1 || memcmp(buf + i, buf + i + 1, k - 1) == 0)) {
+			if (i > start && archive_write_data_block(d, buf + start, i - start,
+								  off + (la_int64_t)start) != ARCHIVE_OK)
+				return -1;
+			start = i + k;
+		}
+		i += k;
+	}
+	if (n > start && archive_write_data_block(d, buf + start, n - start,
+						  off + (la_int64_t)start) != ARCHIVE_OK)
+		return -1;
+	return 0;
+}
+
+/*
+ * Extracts the worktree's entries (the first header read already, e; NULL
+ * when none) into the new worktree, checking every entry against the
+ * manifest in order; names are resolved inside the worktree (cwd) by
+ * libarchive's secure extraction, every write's result is checked, runs of
+ * zeros become holes. Then the tree is synced and read back from the disk
+ * against the manifest: only a tree verified there lets the archive go.
+ */
+static int
+extract(struct job *j, struct archive *a, struct archive_entry *e, const char **why,
+	struct wt_buf *msg)
 {
 	struct archive *d = archive_write_disk_new();
-	struct archive_entry *e;
 	const struct wt_item *it;
 	const void *buf;
 	const char *w;
 	struct stat st;
 	size_t i, n;
 	la_int64_t off, total;
-	uLong crc;
 	int r, here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), top = -1, ret = -1;
 
 	archive_write_disk_set_options(d, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
@@ -391,9 +497,11 @@ extract(struct job *j, struct archive *a, const char **why, struct wt_buf *msg)
 		*why = "cannot enter the new worktree";
 		goto out;
 	}
-	for (i = 0; i < j->m.nitems; i++) {
+	for (i = j->m.ngit; i < j->m.nitems; i++) {
 		it = &j->m.items[i];
-		if ((r = archive_read_next_header(a, &e)) != ARCHIVE_OK) {
+		if (i > j->m.ngit && (r = archive_read_next_header(a, &e)) != ARCHIVE_OK)
+			e = NULL;
+		if (!e) {
 			wt_buf_addf(msg, "archive unreadable or cut short before '%s'%s%s", it->path,
 				    archive_error_string(a) ? ": " : "",
 				    archive_error_string(a) ? archive_error_string(a) : "");
@@ -403,23 +511,16 @@ extract(struct job *j, struct archive *a, const char **why, struct wt_buf *msg)
 			wt_buf_addf(msg, "%s: '%s'", w, archive_entry_pathname(e));
 			goto out;
 		}
-		if (i < j->m.ngit) {
-			if (i >= WT_GIT_STATE_MAX || read_git_entry(a, it, &j->gitdata[i]) < 0) {
-				wt_buf_addf(msg, "git state '%s' differs from the manifest", it->path);
-				goto out;
-			}
-			continue;
-		}
 		/* The manifest's path, checked safe, not whatever the header says. */
 		archive_entry_copy_pathname(e, it->path);
 		archive_entry_set_uid(e, getuid());
 		archive_entry_set_gid(e, getgid());
-		if (archive_write_header(d, e) < ARCHIVE_WARN) {
+		/* A warning is a failure too: libarchive warns of a write that failed. */
+		if (archive_write_header(d, e) != ARCHIVE_OK) {
 			wt_buf_addf(msg, "cannot extract '%s': %s", it->path, archive_error_string(d));
 			goto out;
 		}
 		if (it->type == WT_ITEM_FILE) {
-			crc = crc32(0L, Z_NULL, 0);
 			total = 0;
 			while ((r = archive_read_data_block(a, &buf, &n, &off)) == ARCHIVE_OK) {
 				if (off != total) {
@@ -427,28 +528,37 @@ extract(struct job *j, struct archive *a, const char **why, struct wt_buf *msg)
 						    it->path);
 					goto out;
 				}
-				if (archive_write_data_block(d, buf, n, off) < ARCHIVE_WARN) {
+				if (write_holes(d, buf, n, off) < 0) {
 					wt_buf_addf(msg, "cannot write '%s': %s", it->path,
 						    archive_error_string(d));
+					/* "Write failed": the reason (a full disk) is errno's. */
+					if (archive_errno(d) > 0)
+						wt_buf_addf(msg, ": %s", strerror(archive_errno(d)));
 					goto out;
 				}
-				crc = crc32_z(crc, buf, n);
 				total += (la_int64_t)n;
 			}
-			if (r != ARCHIVE_EOF || total != it->size || (uint32_t)crc != it->crc) {
-				wt_buf_addf(msg, "'%s' differs from the manifest (size or crc32)",
-					    it->path);
+			if (r != ARCHIVE_EOF || total != it->size) {
+				wt_buf_addf(msg, "'%s' differs from the manifest (size)%s%s", it->path,
+					    r != ARCHIVE_EOF && archive_error_string(a) ? ": " : "",
+					    r != ARCHIVE_EOF && archive_error_string(a) ?
+					    archive_error_string(a) : "");
 				goto out;
 			}
 		}
-		if (archive_write_finish_entry(d) < ARCHIVE_WARN) {
+		if (archive_write_finish_entry(d) != ARCHIVE_OK) {
 			wt_buf_addf(msg, "cannot extract '%s': %s", it->path, archive_error_string(d));
 			goto out;
 		}
 	}
-	if ((r = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
+	if (j->m.nitems > j->m.ngit && (r = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
 		wt_buf_addf(msg, "an entry that is not in the manifest: '%s'",
 			    r == ARCHIVE_OK ? archive_entry_pathname(e) : "?");
+		goto out;
+	}
+	if (j->m.nitems == j->m.ngit && e) {
+		wt_buf_addf(msg, "an entry that is not in the manifest: '%s'",
+			    archive_entry_pathname(e));
 		goto out;
 	}
 	/* Directories get their modes and times last. */
@@ -456,9 +566,13 @@ extract(struct job *j, struct archive *a, const char **why, struct wt_buf *msg)
 		wt_buf_addf(msg, "cannot finish extracting: %s", archive_error_string(d));
 		goto out;
 	}
-	/* The archive is about to go: the files must be on disk first. */
-	if (!opt.keep && syncfs(top) < 0) {
-		*why = "cannot sync the restored files";
+	/* What reached the disk, not what was read: a full disk shows here. */
+	if (syncfs(top) < 0) {
+		wt_buf_addf(msg, "cannot sync the restored files: %s", strerror(errno));
+		goto out;
+	}
+	if (wt_manifest_check_tree(&j->m, top, msg) < 0) {
+		j->verify_failed = 1;
 		goto out;
 	}
 	ret = 0;
@@ -474,7 +588,7 @@ out:
 	return ret;
 }
 
-/* git's index, reflog and worktree config back into the new admin entry. */
+/* git's index and reflog back into the new admin entry (the names parse allowed, no other). */
 static int
 restore_git_state(struct job *j)
 {
@@ -493,16 +607,21 @@ restore_git_state(struct job *j)
 		if (strchr(name, '/')) {
 			wt_buf_reset(&t);
 			wt_buf_addf(&t, "%s/logs", j->admin);
-			mkdir(t.s, 0755);
+			if (mkdir(t.s, 0755) < 0 && errno != EEXIST)
+				ret = -1;
 		}
 		wt_buf_reset(&t);
 		wt_buf_addf(&t, "%s.wt-restore", p.s);
-		fd = open(t.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		fd = open(t.s, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0 || write(fd, j->gitdata[i].s ? j->gitdata[i].s : "", j->gitdata[i].len) !=
-		    (ssize_t)j->gitdata[i].len || fsync(fd) < 0 || rename(t.s, p.s) < 0)
+		    (ssize_t)j->gitdata[i].len || fsync(fd) < 0)
 			ret = -1;
-		if (fd >= 0)
-			close(fd);
+		if (fd >= 0 && close(fd) < 0)
+			ret = -1;
+		if (fd >= 0 && (ret < 0 || rename(t.s, p.s) < 0)) {
+			unlink(t.s);
+			ret = -1;
+		}
 	}
 	wt_buf_release(&p);
 	wt_buf_release(&t);
@@ -544,6 +663,11 @@ registry_check(struct job *j, const char *path, struct wt_obj *ctx)
 	return rc == WT_REG_SAME || rc == WT_REG_NONE ? 0 : -1;
 }
 
+/* What wt-archive recorded of the archive: gone with it (kept with -k). */
+static const char *const archive_fields[] = {
+	"archive", "archive_size", "archived_at", "archive_ref", "freed", NULL
+};
+
 /* The registry patch: the worktree active where it is, the archive's fields gone. */
 static int
 journal(struct job *j, struct wt_rec *out)
@@ -560,15 +684,10 @@ journal(struct job *j, struct wt_rec *out)
 	wt_obj_str(&f, "last_accessed", wt_time_fmt(opt.now, ts));
 	wt_obj_str(&f, "path", j->target);
 	wt_obj_str(&f, "head", git_oid_tostr(hex, sizeof(hex), &j->commit));
+	/* NULL: detached, recorded as null (a set keeps nulls; del removes). */
 	wt_obj_str(&f, "branch", j->branch);
-	if (!opt.keep) {
-		wt_obj_null(&f, "archive");
-		wt_obj_null(&f, "archive_size");
-		wt_obj_null(&f, "archived_at");
-		wt_obj_null(&f, "archive_ref");
-		wt_obj_null(&f, "freed");
-	}
-	ret = wt_batch_set(opt.batch, j->id, wt_obj_text(&f, NULL));
+	ret = wt_batch_set_del(opt.batch, j->id, wt_obj_text(&f, NULL),
+			       opt.keep ? NULL : archive_fields);
 	wt_obj_release(&f);
 	return ret;
 }
@@ -577,6 +696,7 @@ static void
 set_fields(struct job *j, struct wt_rec *r)
 {
 	char hex[GIT_OID_HEXSZ + 1];
+	size_t i;
 
 	wt_rec_set_str(r, "status", "active");
 	wt_rec_set_bool(r, "archived", 0);
@@ -587,12 +707,18 @@ set_fields(struct job *j, struct wt_rec *r)
 		wt_rec_set_str(r, "branch", j->branch);
 	else
 		wt_rec_set_null(r, "branch");
-	if (!opt.keep) {
-		wt_rec_del(r, "archive");
-		wt_rec_del(r, "archive_size");
-		wt_rec_del(r, "archived_at");
-		wt_rec_del(r, "archive_ref");
-		wt_rec_del(r, "freed");
+	for (i = 0; !opt.keep && archive_fields[i]; i++)
+		wt_rec_del(r, archive_fields[i]);
+	if (j->m.version < 2) {
+		/* Format 1 has no SHA-256: the restore could check only crc32 sums. */
+		struct wt_buf b = WT_BUF_INIT;
+
+		if (j->note)
+			wt_buf_addf(&b, "%s; ", j->note);
+		wt_buf_adds(&b, "an archive of format " WT_MANIFEST_FORMAT_1 ", checked by "
+			    "crc32 only (no sha256): it guards against accidents, not tampering");
+		free(j->note);
+		j->note = wt_buf_detach(&b);
 	}
 	if (j->note)
 		wt_rec_set_str(r, "restore_note", j->note);
@@ -613,16 +739,37 @@ dry_run(struct job *j, struct wt_obj *o)
 	wt_rec_set_obj(j->r, "would", o);
 }
 
-/* Reads and checks the archive's manifest, and picks the path to restore to. */
+/*
+ * Opens the archive and reads and checks its manifest: the one -a names, or
+ * the record's, which must be in the archive directory (a record is data:
+ * it cannot point wt-restore at a file made elsewhere).
+ */
 static int
 open_archive(struct job *j, int *fd, struct archive **a, struct wt_obj *ctx)
 {
-	char *why = NULL;
+	char *why = NULL, *named = NULL;
 	int ret = -1;
 
-	if (!j->id || !(j->archive = wt_rec_str(j->r, "archive"))) {
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "archive", NULL),
-			     "an archived record without %s", j->id ? "an archive" : "an id");
+	if (opt.archive && !opt.aused++) {
+		j->archive = wt_xstrdup(opt.archive);
+		if (!(j->foreign = !wt_archive_in_dir(opt.dir, opt.archive, &named)))
+			free(named);
+		named = NULL;
+	}
+	else if (!opt.archive)
+		named = wt_rec_str(j->r, "archive");
+	if (!j->id || (!j->archive && !named)) {
+		wt_rec_error(j->r, WT_E_BASE, at(ctx, "archive", NULL), !j->id ?
+			     "an archived record without an id" : opt.archive ?
+			     "-a names one archive, already used by another record" :
+			     "an archived record without an archive");
+	} else if (named && access(named, F_OK) < 0) {
+		wt_rec_error(j->r, WT_E_BASE, at(ctx, "archive", named),
+			     "cannot open '%s': %s", named, strerror(errno));
+	} else if (named && !wt_archive_in_dir(opt.dir, named, &j->archive)) {
+		wt_rec_error(j->r, WT_E_BASE, at(ctx, "archive", named),
+			     "refusing the archive '%s': it is not in the archive directory "
+			     "'%s'; name it with -a to restore from it", named, opt.dir);
 	} else if ((*fd = open(j->archive, O_RDONLY | O_CLOEXEC)) < 0 ||
 		   !(*a = wt_archive_read_fd(*fd))) {
 		wt_rec_error(j->r, WT_E_BASE, at(ctx, "archive", j->archive),
@@ -637,6 +784,7 @@ open_archive(struct job *j, int *fd, struct archive **a, struct wt_obj *ctx)
 		ret = 0;
 	}
 	free(why);
+	free(named);
 	return ret;
 }
 
@@ -645,6 +793,7 @@ restore_one(struct wt_rec *r, int worker, void *arg)
 {
 	struct job j;
 	struct archive *a = NULL;
+	struct archive_entry *first = NULL;
 	struct wt_buf msg = WT_BUF_INIT;
 	struct wt_obj ctx;
 	git_reference *ref;
@@ -688,6 +837,11 @@ restore_one(struct wt_rec *r, int worker, void *arg)
 	}
 	if (registry_check(&j, path, &ctx) < 0)
 		goto out;
+	if (read_git(&j, a, &first, &msg) < 0) {
+		wt_rec_error(r, WT_E_BASE, at(&ctx, "archive", j.archive),
+			     "cannot restore '%s': %s", j.archive, msg.s);
+		goto out;
+	}
 	if (opt.nflag) {
 		dry_run(&j, &ctx);
 		goto out;
@@ -698,8 +852,8 @@ restore_one(struct wt_rec *r, int worker, void *arg)
 		rollback(&j);
 		goto out;
 	}
-	if (extract(&j, a, &why, &msg) < 0) {
-		wt_rec_error(r, WT_E_BASE, at(&ctx, "extract", j.target),
+	if (extract(&j, a, first, &why, &msg) < 0) {
+		wt_rec_error(r, WT_E_BASE, at(&ctx, j.verify_failed ? "verify" : "extract", j.target),
 			     "cannot restore '%s': %s", j.archive, msg.len ? msg.s : why);
 		rollback(&j);
 		goto out;
@@ -722,7 +876,8 @@ restore_one(struct wt_rec *r, int worker, void *arg)
 		git_reference_delete(ref);
 		git_reference_free(ref);
 	}
-	if (!opt.keep && unlink(j.archive) < 0)
+	/* An archive -a named outside the archive directory is not wt's to delete. */
+	if (!opt.keep && !j.foreign && unlink(j.archive) < 0)
 		warn("cannot remove '%s'", j.archive);
 out:
 	if (a)
@@ -756,8 +911,9 @@ main(int argc, char *argv[])
 	/* Names pass through libarchive unconverted in UTF-8 (see wt-archive). */
 	if (!setlocale(LC_CTYPE, "C.UTF-8"))
 		setlocale(LC_CTYPE, "");
-	while ((c = getopt_long(argc, argv, "hknp:r:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "a:hknp:r:", longopts, NULL)) != -1)
 		switch (c) {
+		case 'a': opt.archive = optarg; break;
 		case 'k': opt.keep = 1; break;
 		case 'n': opt.nflag = 1; break;
 		case 'p': opt.path = optarg; break;
@@ -769,6 +925,7 @@ main(int argc, char *argv[])
 	if (opt.path && opt.path[0] != '/')
 		errx(WT_EXIT_FATAL, "-p needs an absolute path: '%s'", opt.path);
 	wt_config_load(&cfg);
+	opt.dir = wt_archive_dir(&cfg);
 	opt.now = wt_now();
 	if (wt_registry_open(&opt.reg, &cfg, ropt) < 0)
 		err(WT_EXIT_FATAL, "cannot read '%s'", opt.reg.path);
@@ -794,5 +951,6 @@ main(int argc, char *argv[])
 	}
 	wt_registry_release(&opt.reg);
 	wt_config_release(&cfg);
+	free(opt.dir);
 	return errors ? WT_EXIT_RECORDS : WT_EXIT_OK;
 }

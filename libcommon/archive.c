@@ -2,6 +2,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,10 +11,13 @@
 
 #include "wt.h"
 
-/* The names of git's per-worktree state that an archive may carry. */
+/*
+ * The names of git's per-worktree state that an archive may carry: what
+ * wt-archive writes and nothing else. Never configuration (config.worktree
+ * can name commands git runs, core.fsmonitor) nor hooks: an archive is data.
+ */
 static const char *const git_names[WT_GIT_STATE_MAX + 1] = {
-	WT_GIT_PREFIX "index", WT_GIT_PREFIX "HEAD", WT_GIT_PREFIX "logs/HEAD",
-	WT_GIT_PREFIX "config.worktree", NULL
+	WT_GIT_PREFIX "index", WT_GIT_PREFIX "HEAD", WT_GIT_PREFIX "logs/HEAD", NULL
 };
 _Static_assert(sizeof(git_names) / sizeof(git_names[0]) == WT_GIT_STATE_MAX + 1,
 	       "WT_GIT_STATE_MAX is the number of git state names");
@@ -204,7 +208,8 @@ check_path(struct pathset *s, const struct wt_item *items, size_t k, int git)
 		for (i = 0; git_names[i] && strcmp(git_names[i], p) != 0; i++)
 			;
 		if (!git_names[i])
-			return "unknown git state entry";
+			return "unknown git state entry (an archive carries only git's index, "
+			       "HEAD and reflog, never configuration or hooks)";
 	} else if (strcmp(p, WT_MANIFEST_NAME) == 0 || strcmp(p, ".git") == 0 ||
 		   strncmp(p, ".git/", 5) == 0 ||
 		   strncmp(p, WT_GIT_PREFIX, strlen(WT_GIT_PREFIX)) == 0 ||
@@ -228,8 +233,24 @@ check_path(struct pathset *s, const struct wt_item *items, size_t k, int git)
 	return NULL;
 }
 
+/* 32 bytes from 64 lowercase hex digits at s; -1 when s is not that. */
 static int
-parse_item(const struct wt_rec *d, int t, struct wt_item *it, const char **why)
+sha_from_hex(const char *s, unsigned char sha[WT_SHA256_LEN])
+{
+	int i, hi, lo;
+
+	if (strlen(s) != WT_SHA256_HEXLEN)
+		return -1;
+	for (i = 0; i < WT_SHA256_LEN; i++) {
+		if ((hi = unhex(s[2 * i])) < 0 || (lo = unhex(s[2 * i + 1])) < 0)
+			return -1;
+		sha[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static int
+parse_item(const struct wt_rec *d, int t, struct wt_item *it, int version, const char **why)
 {
 	char *s;
 	long long v;
@@ -276,6 +297,15 @@ parse_item(const struct wt_rec *d, int t, struct wt_item *it, const char **why)
 			return -1;
 		}
 		it->crc = (uint32_t)v;
+		if (version >= 2) {
+			s = wt_rec_tokstr(d, wt_rec_find_in(d, t, "sha256"));
+			k = s && sha_from_hex(s, it->sha) == 0;
+			free(s);
+			if (!k) {
+				*why = "a file entry without a valid sha256";
+				return -1;
+			}
+		}
 	}
 	if (it->type == WT_ITEM_SYMLINK && !(it->target = get_bytes(d, t, "target"))) {
 		*why = "a symbolic link without a target";
@@ -297,8 +327,13 @@ wt_manifest_parse(struct wt_manifest *m, const char *text, size_t n, const char 
 	if (wt_rec_parse(d, text, n, why) < 0)
 		goto out;
 	t = wt_rec_find(d, "format");
-	if (t < 0 || !wt_rec_tokeq(d, t, WT_MANIFEST_FORMAT)) {
-		*why = "not a wt manifest (format is not " WT_MANIFEST_FORMAT ")";
+	if (t >= 0 && wt_rec_tokeq(d, t, WT_MANIFEST_FORMAT))
+		m->version = 2;
+	else if (t >= 0 && wt_rec_tokeq(d, t, WT_MANIFEST_FORMAT_1))
+		m->version = 1;
+	else {
+		*why = "not a wt manifest (format is not " WT_MANIFEST_FORMAT " nor "
+		       WT_MANIFEST_FORMAT_1 ")";
 		goto out;
 	}
 	m->id = wt_rec_str(d, "id");
@@ -332,7 +367,7 @@ wt_manifest_parse(struct wt_manifest *m, const char *text, size_t n, const char 
 				cap = cap ? cap * 2 : 256;
 				m->items = wt_xrealloc(m->items, cap * sizeof(*m->items));
 			}
-			if (parse_item(d, k, &m->items[m->nitems], why) < 0) {
+			if (parse_item(d, k, &m->items[m->nitems], m->version, why) < 0) {
 				m->nitems++;
 				goto out;
 			}
@@ -571,6 +606,120 @@ out:
 	return ret;
 }
 
+int
+wt_item_data_ok(const struct wt_manifest *m, const struct wt_item *it, const void *data,
+		size_t len)
+{
+	unsigned char sha[WT_SHA256_LEN];
+
+	if ((long long)len != it->size)
+		return 0;
+	if (m->version < 2)
+		return (uint32_t)crc32_z(crc32(0L, Z_NULL, 0), data, len) == it->crc;
+	wt_sha256(data, len, sha);
+	return memcmp(sha, it->sha, WT_SHA256_LEN) == 0;
+}
+
+#define CHECK_BUFSZ (256 * 1024)
+
+/* Reads the file open at fd to its end against it: size and SHA-256 (crc32 for format 1). */
+static int
+check_content(const struct wt_manifest *m, const struct wt_item *it, int fd, char *buf)
+{
+	struct wt_sha256 c;
+	unsigned char sha[WT_SHA256_LEN];
+	uLong crc = crc32(0L, Z_NULL, 0);
+	long long total = 0;
+	ssize_t n;
+
+	wt_sha256_init(&c);
+	while ((n = read(fd, buf, CHECK_BUFSZ)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (m->version >= 2)
+			wt_sha256_update(&c, buf, (size_t)n);
+		else
+			crc = crc32_z(crc, (const Bytef *)buf, (size_t)n);
+		total += n;
+	}
+	if (total != it->size)
+		return -1;
+	if (m->version < 2)
+		return (uint32_t)crc == it->crc ? 0 : -1;
+	wt_sha256_final(&c, sha);
+	return memcmp(sha, it->sha, WT_SHA256_LEN) == 0 ? 0 : -1;
+}
+
+/* Checks one entry on disk; NULL, or what differs (static). */
+static const char *
+check_on_disk(const struct wt_manifest *m, const struct wt_item *it, int top, char *buf)
+{
+	struct stat st;
+	char *l;
+	ssize_t k;
+	int fd;
+	const char *w = NULL;
+
+	fd = wt_open_beneath(top, it->path, it->type == WT_ITEM_FILE ? O_RDONLY :
+			     it->type == WT_ITEM_DIR ? O_RDONLY | O_DIRECTORY : O_PATH);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		w = "missing on disk";
+		goto out;
+	}
+	if ((it->type == WT_ITEM_FILE && !S_ISREG(st.st_mode)) ||
+	    (it->type == WT_ITEM_DIR && !S_ISDIR(st.st_mode)) ||
+	    (it->type == WT_ITEM_SYMLINK && !S_ISLNK(st.st_mode))) {
+		w = "type on disk differs from the manifest";
+	} else if (it->type == WT_ITEM_SYMLINK) {
+		l = wt_xmalloc(strlen(it->target) + 2);
+		k = readlinkat(fd, "", l, strlen(it->target) + 1);
+		if (k < 0 || (size_t)k != strlen(it->target) || memcmp(l, it->target, (size_t)k))
+			w = "link target on disk differs from the manifest";
+		free(l);
+	} else if ((st.st_mode & 07777) != it->mode) {
+		w = "mode on disk differs from the manifest";
+	} else if (it->type == WT_ITEM_FILE && st.st_size != it->size) {
+		w = "size on disk differs from the manifest";
+	} else if (it->type == WT_ITEM_FILE && check_content(m, it, fd, buf) < 0) {
+		w = m->version >= 2 ? "content on disk differs from the manifest (sha256)" :
+				      "content on disk differs from the manifest (crc32)";
+	} else if (fsync(fd) < 0) {
+		w = "cannot sync";
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return w;
+}
+
+int
+wt_manifest_check_tree(const struct wt_manifest *m, int top, struct wt_buf *why)
+{
+	char *buf = wt_xmalloc(CHECK_BUFSZ);
+	const char *w;
+	size_t i;
+	int e, ret = 0;
+
+	for (i = m->ngit; i < m->nitems; i++)
+		if ((w = check_on_disk(m, &m->items[i], top, buf))) {
+			e = errno;
+			wt_buf_addf(why, "'%s': %s", m->items[i].path, w);
+			if (e == ENOSPC || e == EIO || e == EDQUOT)
+				wt_buf_addf(why, ": %s", strerror(e));
+			ret = -1;
+			break;
+		}
+	if (ret == 0 && fsync(top) < 0) {
+		wt_buf_addf(why, "cannot sync the worktree's top: %s", strerror(errno));
+		ret = -1;
+	}
+	free(buf);
+	return ret;
+}
+
 /* Adds the element it to the array open in o, on a line of its own. */
 static void
 add_line(struct wt_obj *o, struct wt_obj *it, struct wt_buf *tmp)
@@ -588,7 +737,7 @@ add_line(struct wt_obj *o, struct wt_obj *it, struct wt_buf *tmp)
 static void
 add_entry(struct wt_obj *it, const struct wt_snap_ent *e, struct wt_buf *tmp)
 {
-	char num[16];
+	char num[16], hex[WT_SHA256_HEXLEN + 1];
 
 	obj_bytes(it, "path", e->path, tmp);
 	if (S_ISLNK(e->st.st_mode)) {
@@ -604,6 +753,8 @@ add_entry(struct wt_obj *it, const struct wt_snap_ent *e, struct wt_buf *tmp)
 	wt_obj_int(it, "size", (long long)e->st.st_size);
 	snprintf(num, sizeof(num), "%08x", (unsigned)e->crc);
 	wt_obj_str(it, "crc32", num);
+	wt_sha256_hex(e->sha, hex);
+	wt_obj_str(it, "sha256", hex);
 }
 
 void
@@ -612,7 +763,7 @@ wt_manifest_build(struct wt_buf *out, const struct wt_manifest_of *w,
 {
 	struct wt_obj m, it;
 	struct wt_buf tmp = WT_BUF_INIT;
-	char ts[32], num[16];
+	char ts[32], num[16], hex[WT_SHA256_HEXLEN + 1];
 	const char *text;
 	size_t i, n;
 
@@ -648,6 +799,8 @@ wt_manifest_build(struct wt_buf *out, const struct wt_manifest_of *w,
 		wt_obj_int(&it, "size", (long long)g->f[i].len);
 		snprintf(num, sizeof(num), "%08x", (unsigned)g->f[i].crc);
 		wt_obj_str(&it, "crc32", num);
+		wt_sha256_hex(g->f[i].sha, hex);
+		wt_obj_str(&it, "sha256", hex);
 		add_line(&m, &it, &tmp);
 	}
 	wt_obj_close(&m);
@@ -673,7 +826,8 @@ wt_manifest_has_git_state(const struct wt_manifest *m, const struct wt_git_state
 		return 0;
 	for (i = 0; i < g->n; i++)
 		if (strcmp(g->f[i].name, m->items[i].path) != 0 ||
-		    (long long)g->f[i].len != m->items[i].size || g->f[i].crc != m->items[i].crc)
+		    (long long)g->f[i].len != m->items[i].size || g->f[i].crc != m->items[i].crc ||
+		    (m->version >= 2 && memcmp(g->f[i].sha, m->items[i].sha, WT_SHA256_LEN) != 0))
 			return 0;
 	return 1;
 }

@@ -44,22 +44,48 @@ say_errno(char **why, struct archive *a, const char *fmt, const char *arg)
 	*why = wt_buf_detach(&b);
 }
 
-/* Opens rel below top without following any symbolic link or leaving the filesystem. */
-static int
-open_beneath(int top, const char *rel)
+int
+wt_open_beneath(int top, const char *rel, int flags)
 {
 #ifdef SYS_openat2
 	struct open_how how;
 	int fd;
 
 	memset(&how, 0, sizeof(how));
-	how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	how.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC);
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV;
 	fd = (int)syscall(SYS_openat2, top, rel, &how, sizeof(how));
 	if (fd >= 0 || errno != ENOSYS)
 		return fd;
 #endif
-	return openat(top, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	return openat(top, rel, flags | O_NOFOLLOW | O_CLOEXEC);
+}
+
+char *
+wt_archive_dir(const struct wt_config *cfg)
+{
+	struct wt_buf b = WT_BUF_INIT;
+
+	if (cfg->archive_dir)
+		wt_buf_adds(&b, cfg->archive_dir);
+	else
+		wt_buf_addf(&b, "%s/archives", cfg->home);
+	return wt_buf_detach(&b);
+}
+
+int
+wt_archive_in_dir(const char *dir, const char *path, char **resolved)
+{
+	char *d = realpath(dir, NULL), *f = realpath(path, NULL);
+	size_t n = d ? strlen(d) : 0;
+	int in = d && f && strncmp(f, d, n) == 0 && (f[n] == '/' || (n == 1 && *d == '/'));
+
+	free(d);
+	if (in)
+		*resolved = f;
+	else
+		free(f);
+	return in;
 }
 
 static int
@@ -123,7 +149,7 @@ write_entry(struct archive *a, struct archive_entry *e, int top, const struct wt
 	} else if (S_ISDIR(x->st.st_mode)) {
 		archive_entry_set_size(e, 0);
 	} else {
-		in = open_beneath(top, x->path);
+		in = wt_open_beneath(top, x->path, O_RDONLY | O_NONBLOCK);
 		if (in < 0 || fstat(in, &st) < 0 || st.st_ino != x->st.st_ino ||
 		    st.st_size != x->st.st_size) {
 			if (in >= 0)

@@ -29,6 +29,9 @@ struct patch {
 	char *id;
 	enum op op;
 	struct wt_rec rec;  /* the fields (set) or the record (put) */
+	char **del;         /* set: the names to remove (its "del" member) */
+	size_t ndel;
+	int has_del;        /* set written with "del": null is a value, not a removal */
 	long next;          /* the next patch of the same id, or -1 */
 	int applied;
 };
@@ -179,12 +182,16 @@ fail:
 }
 
 int
-wt_batch_set(struct wt_batch *b, const char *id, const char *fields)
+wt_batch_set_del(struct wt_batch *b, const char *id, const char *fields,
+		 const char *const *del)
 {
 	struct wt_obj patch;
 	const char *why;
+	size_t i;
 	int ret;
 
+	if (!fields)
+		fields = "{}";
 	if (wt_json_check(fields, strlen(fields), 1, &why) < 0) {
 		errno = EINVAL;
 		return -1;
@@ -193,9 +200,23 @@ wt_batch_set(struct wt_batch *b, const char *id, const char *fields)
 	wt_obj_str(&patch, "op", "set");
 	wt_obj_str(&patch, "id", id);
 	wt_obj_raw(&patch, "fields", fields, strlen(fields));
+	/*
+	 * Always present, empty or not: it marks the patch as one where null is
+	 * a value. A set without it was written before and removes its nulls.
+	 */
+	wt_obj_array(&patch, "del");
+	for (i = 0; del && del[i]; i++)
+		wt_obj_str(&patch, NULL, del[i]);
+	wt_obj_close(&patch);
 	ret = journal(b, &patch);
 	wt_obj_release(&patch);
 	return ret;
+}
+
+int
+wt_batch_set(struct wt_batch *b, const char *id, const char *fields)
+{
+	return wt_batch_set_del(b, id, fields, NULL);
 }
 
 int
@@ -296,6 +317,14 @@ load_journal(int jfd, struct patches *ps, const char *jpath)
 			p->id = wt_rec_str(&r, "id");
 			wt_rec_parse(&p->rec, r.line + r.tok[t].start,
 				     (size_t)(r.tok[t].end - r.tok[t].start), NULL);
+			if ((t = wt_rec_find(&r, "del")) >= 0 && r.tok[t].type == JSMN_ARRAY) {
+				p->has_del = 1;
+				p->del = wt_xmalloc(((size_t)r.tok[t].size + 1) * sizeof(*p->del));
+				for (k = t + 1; k < r.ntok && r.tok[k].start < r.tok[t].end; k++)
+					if (r.tok[k].parent == t && r.tok[k].type == JSMN_STRING &&
+					    (p->del[p->ndel] = wt_rec_tokstr(&r, (int)k)))
+						p->ndel++;
+			}
 		} else if (t >= 0 && wt_rec_tokeq(&r, t, "del")) {
 			p->op = OP_DEL;
 			p->id = wt_rec_str(&r, "id");
@@ -345,11 +374,15 @@ load_journal(int jfd, struct patches *ps, const char *jpath)
 static void
 patches_release(struct patches *ps)
 {
+	size_t i;
 	long k;
 
 	for (k = 0; k < ps->n; k++) {
 		free(ps->v[k].id);
 		wt_rec_release(&ps->v[k].rec);
+		for (i = 0; i < ps->v[k].ndel; i++)
+			free(ps->v[k].del[i]);
+		free(ps->v[k].del);
 	}
 	free(ps->v);
 	free(ps->slots);
@@ -364,6 +397,7 @@ apply(struct patches *ps, long k, struct wt_rec *r, int *live)
 {
 	struct patch *p;
 	char *key;
+	size_t d;
 	int i, v, end;
 
 	for (; k >= 0; k = p->next) {
@@ -384,7 +418,8 @@ apply(struct patches *ps, long k, struct wt_rec *r, int *live)
 			for (i = 1; i < p->rec.ntok && p->rec.tok[i].start < end;) {
 				v = i + 1;
 				key = wt_rec_tokstr(&p->rec, i);
-				if (p->rec.tok[v].type == JSMN_PRIMITIVE &&
+				/* Before "del" existed, a null removed the field. */
+				if (!p->has_del && p->rec.tok[v].type == JSMN_PRIMITIVE &&
 				    p->rec.line[p->rec.tok[v].start] == 'n')
 					wt_rec_del(r, key);
 				else
@@ -399,6 +434,8 @@ apply(struct patches *ps, long k, struct wt_rec *r, int *live)
 				     p->rec.tok[i].start < p->rec.tok[v].end; i++)
 					;
 			}
+			for (d = 0; d < p->ndel; d++)
+				wt_rec_del(r, p->del[d]);
 			break;
 		}
 	}

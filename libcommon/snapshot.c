@@ -69,13 +69,15 @@ add_skip(struct found *f, const char *rel, const char *kind)
 	f->s[f->ns++].kind = kind;
 }
 
-/* crc32 of an open file's content; -1 on a read error. */
+/* crc32 (and SHA-256 when sha is not NULL) of an open file's content; -1 on a read error. */
 static int
-crc_fd(int fd, char *buf, uint32_t *crc, off_t *total)
+crc_fd(int fd, char *buf, uint32_t *crc, unsigned char *sha, off_t *total)
 {
 	uLong c = crc32(0L, Z_NULL, 0);
+	struct wt_sha256 s;
 	ssize_t n;
 
+	wt_sha256_init(&s);
 	*total = 0;
 	while ((n = read(fd, buf, BUFSZ)) != 0) {
 		if (n < 0) {
@@ -84,9 +86,13 @@ crc_fd(int fd, char *buf, uint32_t *crc, off_t *total)
 			return -1;
 		}
 		c = crc32_z(c, (const Bytef *)buf, (size_t)n);
+		if (sha)
+			wt_sha256_update(&s, buf, (size_t)n);
 		*total += n;
 	}
 	*crc = (uint32_t)c;
+	if (sha)
+		wt_sha256_final(&s, sha);
 	return 0;
 }
 
@@ -112,7 +118,8 @@ content(struct found *f, const struct wt_walk_ent *e, struct wt_snap_ent *x, int
 		if (!f->buf)
 			f->buf = wt_xmalloc(BUFSZ);
 		fd = openat(e->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0 || crc_fd(fd, f->buf, &x->crc, &total) < 0) {
+		if (fd < 0 || crc_fd(fd, f->buf, &x->crc, flags & WT_SNAP_SHA256 ? x->sha : NULL,
+				     &total) < 0) {
 			found_fail(f, x->path, "cannot read", errno);
 			if (fd >= 0)
 				close(fd);
@@ -335,6 +342,7 @@ wt_git_state_read(struct wt_git_state *g, const char *admin)
 		f->name = names[i];
 		f->len = b.len;
 		f->crc = (uint32_t)crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)b.s, b.len);
+		wt_sha256(b.s, b.len, f->sha);
 		f->data = wt_buf_detach(&b);
 	}
 	wt_buf_release(&p);
@@ -360,7 +368,7 @@ wt_git_state_same(const struct wt_git_state *a, const struct wt_git_state *b)
 		return 0;
 	for (i = 0; i < a->n; i++)
 		if (strcmp(a->f[i].name, b->f[i].name) != 0 || a->f[i].len != b->f[i].len ||
-		    a->f[i].crc != b->f[i].crc)
+		    a->f[i].crc != b->f[i].crc || memcmp(a->f[i].sha, b->f[i].sha, WT_SHA256_LEN))
 			return 0;
 	return 1;
 }

@@ -500,11 +500,16 @@ struct wt_batch;
 struct wt_batch *wt_batch_open(const struct wt_registry *reg);
 /*
  * Patches, journaled (appended and synced) as they are made:
- * set merges the fields of the JSON object fields into record id (a field
- * whose value is null is removed); put inserts or replaces a whole record;
- * del removes record id. Return 0 or -1 (errno set; the batch then failed).
+ * set merges the fields of the JSON object fields into record id (a null is
+ * set as null); set_del does too (fields NULL: none) and then removes the
+ * fields named in del (NULL-terminated, or NULL); put inserts or replaces a
+ * whole record; del removes record id. Return 0 or -1 (errno set; the batch
+ * then failed). A set patch a journal holds from before del existed (no
+ * "del" member) removes the fields it sets to null, as it meant.
  */
 int wt_batch_set(struct wt_batch *b, const char *id, const char *fields);
+int wt_batch_set_del(struct wt_batch *b, const char *id, const char *fields,
+		     const char *const *del);
 int wt_batch_put(struct wt_batch *b, const struct wt_rec *rec);
 int wt_batch_del(struct wt_batch *b, const char *id);
 /*
@@ -797,19 +802,43 @@ const char *wt_artifact_entry(struct wt_artifacts *a, const struct wt_walk_ent *
  */
 int wt_artifact_path(struct wt_artifacts *a, int topfd, const char *rel);
 
+/* sha256.c: SHA-256 (FIPS 180-4), streaming */
+#define WT_SHA256_LEN 32
+#define WT_SHA256_HEXLEN 64
+struct wt_sha256 {
+	uint32_t h[8];
+	uint64_t len;               /* bytes so far */
+	unsigned char buf[64];
+	size_t n;                   /* bytes in buf */
+};
+void wt_sha256_init(struct wt_sha256 *s);
+void wt_sha256_update(struct wt_sha256 *s, const void *data, size_t len);
+/* The sum of what was given; s must be initialised again to be reused. */
+void wt_sha256_final(struct wt_sha256 *s, unsigned char out[WT_SHA256_LEN]);
+/* The sum of len bytes at data, at once. */
+void wt_sha256(const void *data, size_t len, unsigned char out[WT_SHA256_LEN]);
+/* The sum in lowercase hex, NUL-terminated. */
+void wt_sha256_hex(const unsigned char sum[WT_SHA256_LEN], char hex[WT_SHA256_HEXLEN + 1]);
+
 /* archive.c: wt's archive format (wt-archive, wt-restore) */
 /*
  * An archive is a tar (zstd or gzip) whose first entry is the manifest, then
  * git's per-worktree state under WT_GIT_PREFIX, then the worktree's entries,
  * all in the manifest's order. Paths are relative to the worktree's top.
+ * Format 2 gives every file a SHA-256 besides its crc32; format 1 (read,
+ * no longer written) has only the crc32.
  */
 #define WT_MANIFEST_NAME ".wt-manifest.json"
-#define WT_MANIFEST_FORMAT "wt-archive/1"
+#define WT_MANIFEST_FORMAT "wt-archive/2"
+#define WT_MANIFEST_FORMAT_1 "wt-archive/1"
 #define WT_MANIFEST_MAX (512 << 20)
 #define WT_GIT_DIR ".wt-git"
 #define WT_GIT_PREFIX WT_GIT_DIR "/"
-/* The git state files an archive can carry: the names of wt_archive_git_names. */
-#define WT_GIT_STATE_MAX 4
+/*
+ * The git state files an archive can carry: the names of wt_archive_git_names
+ * (index, HEAD, logs/HEAD), never configuration or hooks.
+ */
+#define WT_GIT_STATE_MAX 3
 /* The read buffer of a file being archived. */
 #define WT_ARCHIVE_BUFSZ (256 * 1024)
 enum { WT_ITEM_FILE, WT_ITEM_DIR, WT_ITEM_SYMLINK };
@@ -819,10 +848,12 @@ struct wt_item {
 	unsigned mode;      /* permission bits */
 	long long size;     /* files */
 	uint32_t crc;       /* files: zlib's crc32 of the content */
+	unsigned char sha[WT_SHA256_LEN];   /* files of format 2: SHA-256 of the content */
 	char *target;       /* symbolic links */
 };
 struct wt_manifest {
 	struct wt_rec doc;  /* the manifest's JSON */
+	int version;        /* 2, or 1: files have no SHA-256, only crc32 */
 	char *id, *path, *repo, *head, *branch, *upstream, *name;
 	struct wt_item *items;  /* git's state first (ngit of them), then the worktree's */
 	size_t nitems, ngit;
@@ -836,14 +867,30 @@ const char *const *wt_archive_git_names(void);
 /* 1 when p is relative, with no empty, "." or ".." component. */
 int wt_archive_path_ok(const char *p);
 /*
- * Parses and checks a manifest: every path safe and listed once, not
- * reserved, its parent a directory listed before it (so no entry reaches
- * through a symbolic link); git's state only by its names, each once (so
- * ngit <= WT_GIT_STATE_MAX). Returns 0, or -1 with *why static.
+ * Parses and checks a manifest (format 2 or 1): every path safe and listed
+ * once, not reserved, its parent a directory listed before it (so no entry
+ * reaches through a symbolic link); git's state only by its names, each once
+ * (so ngit <= WT_GIT_STATE_MAX; any other WT_GIT_PREFIX entry is refused);
+ * every file of format 2 with its SHA-256. Returns 0, or -1 with *why static.
  */
 int wt_manifest_parse(struct wt_manifest *m, const char *text, size_t n,
 		      const char **why);
 void wt_manifest_release(struct wt_manifest *m);
+/*
+ * 1 when data (len bytes) is the content it lists: size, and SHA-256 (format
+ * 2) or crc32 (format 1).
+ */
+int wt_item_data_ok(const struct wt_manifest *m, const struct wt_item *it,
+		    const void *data, size_t len);
+/*
+ * Checks the worktree entries of m as they are on disk below the directory
+ * open at top, in m's order, each opened beneath top without following a
+ * link: type, mode, link target, size and content (SHA-256, or crc32 for
+ * format 1), every file and directory fsynced. What a restore reads back
+ * before the archive goes. Returns 0, or -1 with why (appended) saying what
+ * differs.
+ */
+int wt_manifest_check_tree(const struct wt_manifest *m, int top, struct wt_buf *why);
 /* Checks an entry's header (path, type, mode, size, link target) against it. */
 int wt_manifest_check_entry(const struct wt_item *it, struct archive_entry *e,
 			    const char **why);
@@ -898,6 +945,7 @@ struct wt_snap_ent {
 	char *path;                 /* relative to the top */
 	struct stat st;             /* its lstat */
 	uint32_t crc;               /* files: zlib's crc32 (0 with WT_SNAP_STAT) */
+	unsigned char sha[WT_SHA256_LEN];   /* files: SHA-256 (with WT_SNAP_SHA256) */
 	char *target;               /* symbolic links */
 };
 /* Something left out: a recreatable artifact (kind from the table) or a socket or pipe ("special"). */
@@ -914,11 +962,12 @@ struct wt_snapshot {
 	struct wt_buf err;          /* why the walk failed */
 };
 #define WT_SNAP_STAT 1              /* no crc: only to see whether anything changed */
+#define WT_SNAP_SHA256 2            /* a SHA-256 of every file too (for a manifest) */
 struct wt_walker;
 struct wt_artifacts;
 /*
  * Walks the worktree at top on wk's threads: every entry but the top's .git,
- * with its crc32 when a file; recreatable artifacts (when arts is not NULL)
+ * with its crc32 (and SHA-256 with WT_SNAP_SHA256) when a file; recreatable artifacts (when arts is not NULL)
  * and sockets and pipes left out. The top must be the directory dev/ino (as
  * verified); a top-level WT_MANIFEST_NAME or WT_GIT_DIR is refused, and so
  * is another repository or worktree anywhere inside. Returns
@@ -940,6 +989,7 @@ struct wt_git_file {
 	char *data;
 	size_t len;
 	uint32_t crc;
+	unsigned char sha[WT_SHA256_LEN];
 };
 struct wt_git_state {
 	struct wt_git_file f[WT_GIT_STATE_MAX];
@@ -981,6 +1031,20 @@ int wt_archive_make(const char *dir, const char *id, time_t now, const struct wt
 		    const struct wt_archive_src *src, char **final, char **why);
 /* Removes the temporaries of runs that died (no live process holds them), saying so. */
 void wt_archive_clean(const char *dir);
+/*
+ * Opens rel below the directory open at top (flags: O_RDONLY, O_DIRECTORY,
+ * O_PATH...) following no symbolic link, also not a last one, and not
+ * leaving the filesystem. An fd, or -1 with errno.
+ */
+int wt_open_beneath(int top, const char *rel, int flags);
+struct wt_config;
+/* The archive directory as configured (archive_dir, else $WT_HOME/archives): a new string. */
+char *wt_archive_dir(const struct wt_config *cfg);
+/*
+ * 1 when the file path, resolved, is inside the directory dir, resolved
+ * (*resolved then the file's resolved path, a new string); else 0.
+ */
+int wt_archive_in_dir(const char *dir, const char *path, char **resolved);
 
 /* safety.c: the safety contract's checks (DESIGN.md) */
 struct wt_target {

@@ -47,10 +47,10 @@ check_same "and the symbolic links as links" "a.txt ../nowhere" \
 	"$(readlink "$T/x/link") $(readlink "$T/x/dangling")"
 m="$T/x/.wt-manifest.json"
 check_same "the manifest: format, head, branch, upstream" \
-	"{\"format\":\"wt-archive/1\",\"head\":\"$(cat "$T/w1.head")\",\"branch\":\"w1\",\"upstream\":null}" \
+	"{\"format\":\"wt-archive/2\",\"head\":\"$(cat "$T/w1.head")\",\"branch\":\"w1\",\"upstream\":null}" \
 	"$(jqf '{format, head, branch, upstream}' < "$m")"
-check_same "the manifest lists every file with mode, size and crc32" \
-	'{"path":"u.sh","type":"file","mode":"0755","size":10,"crc32":"6ae3cde2"}' \
+check_same "the manifest lists every file with mode, size, crc32 and sha256 (as sha256sum says)" \
+	'{"path":"u.sh","type":"file","mode":"0755","size":10,"crc32":"6ae3cde2","sha256":"'"$(printf 'untracked\n' | sha256sum | cut -d' ' -f1)"'"}' \
 	"$(jqf '.files[] | select(.path == "u.sh")' < "$m")"
 check_same "a name that is not UTF-8 is kept as hex" '"726177ff6e616d65"' \
 	"$(jqf '.files[] | select(.path_hex) | .path_hex' < "$m")"
@@ -81,8 +81,8 @@ lsd_rec w1 | wt-archive -z gzip -l 9 -a -o "$T/gz" > "$T/out" 2>/dev/null
 arch=$(jq -r .archive < "$T/out")
 check_same "-z gzip -o DIR writes DIR/ID-TIMESTAMP.tar.gz" "$T/gz/w1-20260601T000000Z.tar.gz" "$arch"
 check "tar -tzf lists it; -a kept the artifact" sh -c "tar -tzf '$arch' | grep -qx node_modules/dep/index.js"
-wt-ls -i w1 | wt-restore > /dev/null 2>&1
-check_same "the gzip archive restores, artifacts too" "$(cat "$T/w1.before")
+wt-ls -i w1 | wt-restore -a "$arch" > /dev/null 2>&1
+check_same "the gzip archive restores (named with -a: it is not in the archive directory), artifacts too" "$(cat "$T/w1.before")
 module.exports=1" "$(snap "$T/w1"; cat "$T/w1/node_modules/dep/index.js")"
 lsd_rec w1 | wt-archive -n > "$T/out" 2>/dev/null
 check_same "-n changes nothing and says what it would do" "active archive true 0" \

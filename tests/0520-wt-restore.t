@@ -3,7 +3,7 @@
 # paths, moved and busy branches, -p, -n.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 27
+plan 47
 
 mkrepo "$T/r"
 mkwt w1
@@ -24,7 +24,7 @@ hostile() {
 }
 # restore_hostile NAME: restores it; passes when it failed and nothing was written anywhere.
 restore_hostile() {
-	wt-restore < "$T/h/$1.rec" > "$T/h/$1.out" 2> "$T/h/$1.err"
+	wt-restore -a "$T/h/$1.tar" < "$T/h/$1.rec" > "$T/h/$1.out" 2> "$T/h/$1.err"
 	_rc=$?
 	sed 's/^/# /' "$T/h/$1.err"
 	[ $_rc = 1 ] && jq -e .error < "$T/h/$1.out" > /dev/null &&
@@ -72,7 +72,7 @@ cp "$arch" "$T/good.tar.zst"
 size=$(stat -c %s "$arch")
 printf '\001' | dd of="$arch" bs=1 seek=$((size * 2 / 3)) conv=notrunc 2>/dev/null
 wt-ls -i w1 | wt-restore > "$T/out" 2> "$T/err"
-check_same "a flipped byte: exit 1, an error at the extract step" '1 "extract"' \
+check_same "a flipped byte: exit 1, an error when the restored tree is checked against the manifest" '1 "verify"' \
 	"$? $(jqf .error.context.step < "$T/out")"
 check "nothing is left at the path, the archive and the ref stay" sh -c \
 	"test ! -e '$T/w1' && test -f '$arch' && git -C '$T/r' rev-parse -q --verify refs/wt/archived/w1 >/dev/null"
@@ -107,6 +107,9 @@ wt-ls -i w2 | wt-restore > "$T/out" 2>/dev/null
 check_same "a branch checked out elsewhere: restored detached at the commit" \
 	"0 null $(cat "$T/w2.head")" "$? $(jq -r '"\(.branch) \(.head)"' < "$T/out")"
 check "with a note saying so" sh -c "jq -r .restore_note < '$T/out' | grep -q 'checked out elsewhere'"
+check_same "the registry records it detached: branch null, not removed; no archive field" \
+	'[true,null,false]' \
+	"$(jq -c 'select(.id == "w2") | [has("branch"), .branch, has("archive")]' < "$WT_HOME/registry.ndjson")"
 check_same "and git agrees: detached HEAD" "HEAD $(cat "$T/w2.head")" \
 	"$(git -C "$T/w2" rev-parse --abbrev-ref HEAD) $(git -C "$T/w2" rev-parse HEAD)"
 check_same "no temporary branch is left" "" "$(git -C "$T/r" branch --list 'wt-restore/*')"
@@ -129,4 +132,92 @@ check_same "everything is back" "$(cat "$T/w3.before")" "$(snap "$T/w3")"
 printf '{"id":"x","path":"/nowhere","status":"active","k":[1]}\n' | wt-restore > "$T/out" 2>/dev/null
 check_same "a record that is not archived passes byte for byte" \
 	'{"id":"x","path":"/nowhere","status":"active","k":[1]}' "$(cat "$T/out")"
+# A tampered archive: git configuration that runs a command (core.fsmonitor,
+# read from config.worktree with extensions.worktreeConfig) is refused, in the
+# manifest or only in the tar, in format 2 or 1; nothing is written.
+git -C "$T/r" config extensions.worktreeConfig true
+mksimple t9
+lsd_rec t9 | wt-archive > /dev/null 2>&1
+a9=$(wt-ls -i t9 | jq -r .archive)
+mkdir -p "$T/evil9/.wt-git"
+printf '[core]\n\tfsmonitor = "touch %s/pwned; false"\n' "$T" > "$T/evil9/.wt-git/config.worktree"
+item=$(git_item "$T/evil9/.wt-git/config.worktree" config.worktree)
+# tampered NAME: restores $T/h/NAME.tar with -a; passes when refused with nothing written.
+tampered() {
+	wt-ls -i t9 | wt-restore -a "$T/h/$1.tar" > "$T/h/$1.out" 2> "$T/h/$1.err"
+	_rc=$?
+	sed 's/^/# /' "$T/h/$1.err"
+	git -C "$T/t9" status > /dev/null 2>&1
+	[ $_rc = 1 ] && jq -e .error < "$T/h/$1.out" > /dev/null && [ ! -e "$T/t9" ] &&
+	[ ! -e "$T/pwned" ] && [ ! -e "$T/r/.git/worktrees/t9" ] &&
+	[ "$(wt-ls -i t9 | jq -r .status)" = archived ] && [ -f "$a9" ]
+}
+repack "$a9" "$T/h/cfg2.tar" ".git += [$item]" "$T/evil9"
+check "config.worktree listed in a format 2 manifest and in the tar: refused, nothing written" tampered cfg2
+check "the error names what an archive may carry" grep -q "bad manifest: unknown git state entry" "$T/h/cfg2.err"
+repack "$a9" "$T/h/cfg2b.tar" ".git += [$item] | .git |= map(select(.path != \".wt-git/config.worktree\"))" "$T/evil9"
+tar -rf "$T/h/cfg2b.tar" -C "$T/evil9" .wt-git/config.worktree
+# The entry after the worktree's last: in the tar only.
+check "config.worktree in the tar only: refused, nothing written" tampered cfg2b
+repack "$a9" "$T/h/cfg2c.tar" "." "$T/evil9"
+tar --no-recursion -cf "$T/h/cfg2c.tar" -C "$T/repack" .wt-manifest.json \
+	$(jq -r '.git[].path' < "$T/repack/.wt-manifest.json") .wt-git/config.worktree \
+	$(jq -r '.files[].path' < "$T/repack/.wt-manifest.json")
+check "config.worktree in the tar among git's state, not in the manifest: refused before anything is made" tampered cfg2c
+check "with an error saying an archive carries no configuration" grep -q "never configuration or hooks" "$T/h/cfg2c.err"
+repack "$a9" "$T/h/cfg1.tar" ".format = \"wt-archive/1\" | .git += [$item] | (.git, .files) |= map(del(.sha256))" "$T/evil9"
+check "the same in a format 1 archive: refused, nothing written" tampered cfg1
+
+# An archive outside the archive directory: only when -a names it. A format 1
+# archive restores by crc32, and the record says so.
+repack "$a9" "$T/h/v1.tar" '.format = "wt-archive/1" | (.git, .files) |= map(del(.sha256))'
+wt-ls -i t9 | jq -c --arg a "$T/h/v1.tar" '.archive = $a' > "$T/h/v1.rec"
+wt-restore < "$T/h/v1.rec" > "$T/out" 2> /dev/null
+check_same "a record whose archive is outside the archive directory: refused" \
+	"1 archive archived" "$? $(jq -r '"\(.error.context.step) \(.status)"' < "$T/out")"
+check "the error says to name it with -a" sh -c "jq -r .error.message < '$T/out' | grep -q 'name it with -a'"
+check "nothing was made" sh -c "test ! -e '$T/t9' && test -f '$T/h/v1.tar'"
+wt-restore -a "$T/h/v1.tar" < "$T/h/v1.rec" > "$T/out" 2> /dev/null
+check_same "with -a it restores" "0 active" "$? $(jq -r .status < "$T/out")"
+check "and keeps the archive it named outside the archive directory" test -f "$T/h/v1.tar"
+check "a format 1 archive: a note says it was checked by crc32 only" sh -c \
+	"jq -r .restore_note < '$T/out' | grep -q 'crc32 only'"
+check_same "its files are back" "kept
+more
+new" "$(cat "$T/t9/k.txt" "$T/t9/d/u.txt")"
+
+# A full disk: exit 1, an error, the archive, its ref and the record as they were, no partial tree.
+mkdir -p "$T/small"
+if mount -t tmpfs -o size=3m tmpfs "$T/small" 2>/dev/null; then
+	mksimple full
+	head -c 5000000 /dev/urandom > "$T/full/big.bin"
+	lsd_rec full | wt-archive > /dev/null 2>&1
+	af=$(wt-ls -i full | jq -r .archive)
+	wt-ls -i full | wt-restore -p "$T/small/full" > "$T/out" 2> "$T/err"
+	check_same "restoring onto a full disk: exit 1, an error record" "1 true" \
+		"$? $(jq -c 'has("error")' < "$T/out")"
+	sed 's/^/# /' "$T/err"
+	check "the archive and refs/wt/archived/full are still there" sh -c \
+		"test -f '$af' && git -C '$T/r' rev-parse -q --verify refs/wt/archived/full > /dev/null"
+	check_same "the registry still says archived, with its archive" "archived $af" \
+		"$(jq -r 'select(.id == "full") | "\(.status) \(.archive)"' < "$WT_HOME/registry.ndjson")"
+	check_same "no partial tree is left, git has no worktree of it" "" \
+		"$(ls -A "$T/small"; git -C "$T/r" worktree list | grep small)"
+	umount "$T/small"
+else
+	skip "cannot mount a tmpfs (full disk)"; skip "full disk"; skip "full disk"; skip "full disk"
+fi
+
+# A sparse file comes back sparse.
+mksimple sp
+truncate -s 64M "$T/sp/sparse.bin"
+printf 'data' | dd of="$T/sp/sparse.bin" bs=1 seek=10000000 conv=notrunc 2> /dev/null
+blocks=$(stat -c %b "$T/sp/sparse.bin")
+sum=$(sha256sum < "$T/sp/sparse.bin")
+lsd_rec sp | wt-archive > /dev/null 2>&1
+wt-ls -i sp | wt-restore > "$T/out" 2> /dev/null
+check_same "a 64 MB file with 4 bytes written restores, the same content" "0 $sum" \
+	"$? $(sha256sum < "$T/sp/sparse.bin")"
+check "with about the blocks it had ($blocks), not 64 MB: $(stat -c %b "$T/sp/sparse.bin")" \
+	test "$(stat -c %b "$T/sp/sparse.bin")" -le $((blocks + 256))
 done_testing

@@ -49,3 +49,32 @@ wait_stopped() {
 	done
 	return 1
 }
+
+# mksimple NAME: a linked worktree $T/NAME of $T/r on branch NAME with a
+# committed, a modified and an untracked file (plain names, for repack).
+mksimple() {
+	git -C "$T/r" worktree add -q "$T/$1" -b "$1"
+	(cd "$T/$1" && echo kept > k.txt && git add k.txt && git commit -q -m "on $1" &&
+	 echo more >> k.txt && mkdir -p d && echo new > d/u.txt)
+}
+
+# repack ARCHIVE OUT FILTER [DIR]: OUT, a tar of ARCHIVE's entries with the
+# manifest rewritten by the jq FILTER, in the new manifest's order; files
+# present in DIR (a tree like the archive's) replace or join the archive's.
+repack() {
+	rm -rf "$T/repack" && mkdir -p "$T/repack" &&
+	tar -xf "$1" -C "$T/repack" &&
+	{ [ -z "$4" ] || cp -a "$4/." "$T/repack/"; } &&
+	jq -c "$3" < "$T/repack/.wt-manifest.json" > "$T/repack/m.json" &&
+	mv "$T/repack/m.json" "$T/repack/.wt-manifest.json" &&
+	jq -r '.git[].path, .files[].path' < "$T/repack/.wt-manifest.json" > "$T/repack.list" &&
+	tar --no-recursion -cf "$2" -C "$T/repack" .wt-manifest.json -T "$T/repack.list"
+}
+
+# git_item FILE NAME: the manifest's entry for git state NAME holding FILE.
+git_item() {
+	jq -cn --arg p ".wt-git/$2" --argjson n "$(stat -c %s "$1")" \
+		--arg c "$(gzip -c < "$1" | tail -c 8 | od -An -tx4 -N4 | tr -d ' ')" \
+		--arg s "$(sha256sum < "$1" | cut -d' ' -f1)" \
+		'{path: $p, type: "file", mode: "0644", size: $n, crc32: $c, sha256: $s}'
+}

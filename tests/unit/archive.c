@@ -81,7 +81,9 @@ built(void)
 	g.f[0].name = ".wt-git/index";
 	g.f[0].len = 5;
 	g.f[0].crc = 7;
+	memset(g.f[0].sha, 0x5a, WT_SHA256_LEN);
 	g.n = 1;
+	memset(v[1].sha, 0xa5, WT_SHA256_LEN);
 	w.id = "w";
 	w.name = "w";
 	w.path = "/x/w";
@@ -97,6 +99,14 @@ built(void)
 		is_str(m.items[3].path, raw, "a name that is not UTF-8, through hex");
 		is_int((long long)m.items[2].crc, 0x1234abcd, "the crc32");
 		is_int((long long)m.items[2].mode, 0600, "the mode");
+		ok(m.version == 2 && m.items[2].sha[0] == 0xa5 && m.items[2].sha[31] == 0xa5 &&
+		   m.items[0].sha[0] == 0x5a, "format 2: the sha256 of files and git's state");
+		ok(wt_item_data_ok(&m, &m.items[2], "abc", 3) == 0,
+		   "data whose sha256 differs is not the item's");
+		ok(wt_manifest_has_git_state(&m, &g), "its git state is g, sha256 and all");
+		g.f[0].sha[5] ^= 1;
+		ok(!wt_manifest_has_git_state(&m, &g), "not with another sha256");
+		g.f[0].sha[5] ^= 1;
 		ok(m.branch == NULL && m.nskipped == 1, "detached, one left out");
 		ok(wt_manifest_has_git_state(&m, &g), "its git state is g");
 		ok(wt_manifest_covers(&m, &s, &at), "it covers the snapshot");
@@ -178,8 +188,41 @@ main(void)
 		    "\"git\":[" F(".wt-git/index") "," F(".wt-git/index") "],\"files\":[]}");
 	ok(wt_manifest_parse(&m, b.s, b.len, &why) < 0,
 	   "refuses git state listed twice (at most WT_GIT_STATE_MAX)");
-	wt_buf_release(&b);
 	built();
+	/* Format 2: every file has a sha256; format 1 files (HEAD's) have none. */
+	wt_buf_reset(&b);
+	wt_buf_adds(&b, "{\"format\":\"wt-archive/2\",\"id\":\"w\",\"name\":\"w\",\"head\":\"abc\","
+		    "\"git\":[],\"files\":[" F("f") "]}");
+	ok(wt_manifest_parse(&m, b.s, b.len, &why) < 0 && strstr(why, "sha256"),
+	   "format 2 refuses a file without sha256");
+	wt_buf_reset(&b);
+	wt_buf_adds(&b, "{\"format\":\"wt-archive/2\",\"id\":\"w\",\"name\":\"w\",\"head\":\"abc\","
+		    "\"git\":[],\"files\":[{\"path\":\"f\",\"type\":\"file\",\"mode\":\"0644\","
+		    "\"size\":3,\"crc32\":\"352441c2\",\"sha256\":"
+		    "\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"}]}");
+	if (ok(wt_manifest_parse(&m, b.s, b.len, &why) == 0, "format 2 with its sha256 parses")) {
+		ok(wt_item_data_ok(&m, &m.items[0], "abc", 3) && !wt_item_data_ok(&m, &m.items[0], "abd", 3),
+		   "its data is checked by sha256");
+		wt_manifest_release(&m);
+	}
+	if (ok(wt_manifest_parse(&m, HEAD "[" F("f") "]}", strlen(HEAD "[" F("f") "]}"), &why) == 0,
+	       "format 1 parses without sha256")) {
+		ok(m.version == 1 && wt_item_data_ok(&m, &m.items[0], "\x01", 1) == 0,
+		   "its data is checked by crc32");
+		wt_manifest_release(&m);
+	}
+	wt_buf_reset(&b);
+	wt_buf_adds(&b, "{\"format\":\"wt-archive/1\",\"id\":\"w\",\"name\":\"w\",\"head\":\"abc\","
+		    "\"git\":[" F(".wt-git/config.worktree") "],\"files\":[]}");
+	ok(wt_manifest_parse(&m, b.s, b.len, &why) < 0, "refuses git's config.worktree");
+	wt_buf_reset(&b);
+	wt_buf_adds(&b, "{\"format\":\"wt-archive/1\",\"id\":\"w\",\"name\":\"w\",\"head\":\"abc\","
+		    "\"git\":[" F(".wt-git/config") "],\"files\":[]}");
+	ok(wt_manifest_parse(&m, b.s, b.len, &why) < 0, "refuses git's config");
+	ok(wt_archive_git_names()[WT_GIT_STATE_MAX] == NULL &&
+	   strcmp(wt_archive_git_names()[2], ".wt-git/logs/HEAD") == 0,
+	   "the git state names: index, HEAD, logs/HEAD");
+	wt_buf_release(&b);
 	ok(wt_archive_path_ok("a/b.c") && !wt_archive_path_ok("a/") && !wt_archive_path_ok(".."),
 	   "wt_archive_path_ok");
 	return done_testing();

@@ -67,7 +67,8 @@ test_semantics(void)
 	b = wt_batch_open(&reg);
 	ok(b != NULL, "open a batch");
 	n = !wt_batch_set(b, "a", "{\"status\":\"merged\",\"new\":{\"z\":true}}") +
-	    !wt_batch_set(b, "b", "{\"gone\":null,\"status\":\"stale\"}") +
+	    !wt_batch_set_del(b, "b", "{\"status\":\"stale\"}",
+			      (const char *const[]){ "gone", "absent", NULL }) +
 	    !wt_batch_set(b, "c", "{\"status\":\"x\"}") +
 	    !wt_batch_put(b, rec("{\"id\":\"c\",\"path\":\"/c\"}")) +
 	    !wt_batch_put(b, rec("{\"id\":\"0\",\"path\":\"/0\"}")) +
@@ -88,7 +89,7 @@ test_semantics(void)
 	       "{\"id\":\"b\",\"path\":\"/b\",\"status\":\"stale\"}\n"
 	       "{\"id\":\"c\",\"path\":\"/c\"}\n"
 	       "{\"id\":\"z\",\"path\":\"/z\", \"keep\" : \"me\"}\n",
-	       "set replaces and appends fields, null removes one, set of an absent id does "
+	       "set replaces and appends fields, del removes one, set of an absent id does "
 	       "nothing, put inserts in id order, del removes; other bytes kept");
 	free(got);
 	got = file("bak");
@@ -136,6 +137,42 @@ test_semantics(void)
 	is_int(wt_batch_commit(b, 5), 0, "a commit with nothing journaled applies nothing");
 	got = content();
 	ok(got && strncmp(got, "{\"id\":\"0\"", 9) == 0, "and leaves the registry");
+	free(got);
+}
+
+/* null is a value; del removes; a journal from before del still removes its nulls. */
+static void
+test_null(void)
+{
+	struct wt_batch *b;
+	char *got, *j, *old;
+
+	fresh("null", "{\"id\":\"a\",\"branch\":\"x\",\"k\":1,\"gone\":2}\n"
+		      "{\"id\":\"b\",\"branch\":\"y\",\"old\":1}\n");
+	b = wt_batch_open(&reg);
+	ok(wt_batch_set_del(b, "a", "{\"branch\":null}", (const char *const[]){ "gone", NULL }) == 0,
+	   "set_del journals");
+	got = file("journal");
+	ok(got && strstr(got, "\"del\":[\"gone\"]"), "the patch names what it removes");
+	free(got);
+	wt_batch_abandon(b);
+	/* A line as the code before del wrote it: its null removed the field. */
+	j = wt_registry_file(&reg, "journal");
+	got = read_file(j, NULL);
+	old = wt_xmalloc(strlen(got) + 128);
+	strcpy(old, got);
+	strcat(old, "{\"op\":\"set\",\"id\":\"b\",\"fields\":{\"old\":null,\"branch\":\"z\"}}\n");
+	write_str(j, old);
+	free(old);
+	free(got);
+	free(j);
+	b = wt_batch_open(&reg);
+	ok(wt_batch_set(b, "b", "{\"n\":null}") == 0, "set with a null journals");
+	is_int(wt_batch_commit(b, 5), 3, "commit applies the three");
+	got = content();
+	is_str(got, "{\"id\":\"a\",\"branch\":null,\"k\":1}\n"
+		    "{\"id\":\"b\",\"branch\":\"z\",\"n\":null}\n",
+	       "null is set as null, del removes, an old journal's null still removes");
 	free(got);
 }
 
@@ -531,6 +568,7 @@ main(void)
 	wt_setprogname("unit");
 	clean_env();
 	test_semantics();
+	test_null();
 	test_odd();
 	test_parallel();
 	test_crash();

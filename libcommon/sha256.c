@@ -1,0 +1,127 @@
+/* sha256.c: SHA-256 (FIPS 180-4), streaming, for the archive manifest's sums. */
+#include <string.h>
+
+#include "wt.h"
+
+static const uint32_t K[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#define ROR(x, n) ((x) >> (n) | (x) << (32 - (n)))
+
+/* The compression function over n 64-byte blocks at p. */
+static void
+blocks(uint32_t h[8], const unsigned char *p, size_t n)
+{
+	uint32_t w[64], a, b, c, d, e, f, g, k, t1, t2;
+	int i;
+
+	for (; n--; p += 64) {
+		for (i = 0; i < 16; i++)
+			w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+			       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+		for (; i < 64; i++)
+			w[i] = (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ w[i - 2] >> 10) + w[i - 7] +
+			       (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ w[i - 15] >> 3) + w[i - 16];
+		a = h[0]; b = h[1]; c = h[2]; d = h[3];
+		e = h[4]; f = h[5]; g = h[6]; k = h[7];
+		for (i = 0; i < 64; i++) {
+			t1 = k + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) +
+			     K[i] + w[i];
+			t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+			k = g; g = f; f = e; e = d + t1;
+			d = c; c = b; b = a; a = t1 + t2;
+		}
+		h[0] += a; h[1] += b; h[2] += c; h[3] += d;
+		h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+	}
+}
+
+void
+wt_sha256_init(struct wt_sha256 *s)
+{
+	static const uint32_t iv[8] = {
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+	};
+
+	memcpy(s->h, iv, sizeof(iv));
+	s->len = 0;
+	s->n = 0;
+}
+
+void
+wt_sha256_update(struct wt_sha256 *s, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t k;
+
+	s->len += len;
+	if (s->n) {
+		k = 64 - s->n < len ? 64 - s->n : len;
+		memcpy(s->buf + s->n, p, k);
+		s->n += k;
+		p += k;
+		len -= k;
+		if (s->n < 64)
+			return;
+		blocks(s->h, s->buf, 1);
+		s->n = 0;
+	}
+	/* Whole blocks straight from the caller's buffer. */
+	blocks(s->h, p, len / 64);
+	p += len / 64 * 64;
+	len %= 64;
+	memcpy(s->buf, p, len);
+	s->n = len;
+}
+
+void
+wt_sha256_final(struct wt_sha256 *s, unsigned char out[WT_SHA256_LEN])
+{
+	uint64_t bits = s->len * 8;
+	int i;
+
+	s->buf[s->n++] = 0x80;
+	if (s->n > 56) {
+		memset(s->buf + s->n, 0, 64 - s->n);
+		blocks(s->h, s->buf, 1);
+		s->n = 0;
+	}
+	memset(s->buf + s->n, 0, 56 - s->n);
+	for (i = 0; i < 8; i++)
+		s->buf[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
+	blocks(s->h, s->buf, 1);
+	for (i = 0; i < 32; i++)
+		out[i] = (unsigned char)(s->h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+void
+wt_sha256_hex(const unsigned char sum[WT_SHA256_LEN], char hex[WT_SHA256_HEXLEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < WT_SHA256_LEN; i++) {
+		hex[2 * i] = digits[sum[i] >> 4];
+		hex[2 * i + 1] = digits[sum[i] & 15];
+	}
+	hex[WT_SHA256_HEXLEN] = '\0';
+}
+
+void
+wt_sha256(const void *data, size_t len, unsigned char out[WT_SHA256_LEN])
+{
+	struct wt_sha256 s;
+
+	wt_sha256_init(&s);
+	wt_sha256_update(&s, data, len);
+	wt_sha256_final(&s, out);
+}
