@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <git2.h>
 #include <locale.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -21,7 +20,6 @@
 static struct {
 	int nflag, keep, artifacts, force;
 	struct wt_compression z;
-	const char *pause;
 	char *dir;                  /* where archives go, resolved */
 	struct wt_registry reg;
 	struct wt_batch *batch;     /* NULL with -n */
@@ -70,21 +68,6 @@ usage(void)
 	wt_usage(usage_text);
 }
 
-/*
- * The test hook: with WT_TEST_PAUSE=STEP in the environment the program stops
- * itself (SIGSTOP) when it reaches STEP, so a test can kill -9 it at a known
- * point. Steps, in order: protected, writing, written, verified, renamed,
- * marked, journaled, removing, removed.
- */
-static void
-pause_at(const char *step)
-{
-	if (opt.pause && strcmp(opt.pause, step) == 0) {
-		fprintf(stderr, "%s: paused at %s\n", wt_progname, step);
-		raise(SIGSTOP);
-	}
-}
-
 static void
 job_release(struct job *j)
 {
@@ -117,7 +100,7 @@ make_archive(struct job *j, char **why)
 	src.snap = &j->tree;
 	src.top = j->t.path;
 	src.mtime = opt.now;
-	src.pause = pause_at;
+	src.pause = wt_test_pause;
 	return wt_archive_make(opt.dir, j->id, opt.now, &opt.z, &src, &j->final, why);
 }
 
@@ -645,7 +628,7 @@ write_step(struct job *j, const char *path, struct wt_obj *ctx)
 		wt_rec_error(j->r, WT_E_BASE, at(ctx, "write", path), "cannot archive: %s", why);
 		goto out;
 	}
-	pause_at("renamed");
+	wt_test_pause("renamed");
 	if (unchanged(j, &why) < 0) {
 		wt_rec_error(j->r, WT_E_BASE, at(ctx, "write", path), "cannot archive: %s", why);
 		unlink(j->final);
@@ -658,7 +641,7 @@ write_step(struct job *j, const char *path, struct wt_obj *ctx)
 		unlink(j->marker);
 		goto out;
 	}
-	pause_at("marked");
+	wt_test_pause("marked");
 	ret = 0;
 out:
 	free(why);
@@ -681,7 +664,7 @@ journal_step(struct job *j, const char *path, struct wt_obj *ctx)
 		wt_rec_error(j->r, WT_E_REGISTRY, at_registry(ctx, "journal",
 			     j->in_registry ? "set" : "put"), "%s", why);
 	} else {
-		pause_at("journaled");
+		wt_test_pause("journaled");
 		ret = 0;
 	}
 	free(why);
@@ -696,11 +679,11 @@ remove_step(struct job *j, const char *path, struct wt_obj *ctx)
 	char *why = NULL;
 
 	memset(&rs, 0, sizeof(rs));
-	pause_at("removing");
+	wt_test_pause("removing");
 	if (wt_rmtree_verified(&j->t, &rs) < 0) {
 		why_set(&why, errno, "archived to '%s', but cannot remove the worktree", j->final);
 	} else {
-		pause_at("removed");
+		wt_test_pause("removed");
 		if (remove_admin(&j->t, &rs) < 0)
 			why_set(&why, errno, "archived to '%s', but cannot remove git's admin "
 				"entry", j->final);
@@ -711,6 +694,10 @@ remove_step(struct job *j, const char *path, struct wt_obj *ctx)
 	free(why);
 }
 
+/*
+ * Tests stop the program (wt_test_pause) at its steps, in order: protected,
+ * writing, written, verified, renamed, marked, journaled, removing, removed.
+ */
 static int
 archive_one(struct wt_rec *r, int worker, void *arg)
 {
@@ -744,7 +731,7 @@ archive_one(struct wt_rec *r, int worker, void *arg)
 		dry_run(&j, resumed, &ctx);
 		goto out;
 	}
-	pause_at("protected");
+	wt_test_pause("protected");
 	if (!resumed && write_step(&j, path, &ctx) < 0) {
 		drop_ref(&j);
 		goto out;
@@ -835,7 +822,6 @@ main(int argc, char *argv[])
 	wt_compression_pick(&opt.z, &cfg, z, level, wt_archive_can_zstd());
 	if (!jobs)
 		jobs = cfg.jobs;
-	opt.pause = getenv("WT_TEST_PAUSE");
 	opt.now = wt_now();
 	if ((have = wt_registry_open(&opt.reg, &cfg, ropt)) < 0)
 		err(WT_EXIT_FATAL, "cannot read '%s'", opt.reg.path);
