@@ -335,28 +335,6 @@ want(const struct wt_rec *r, void *arg)
 	return !wt_rec_has_error(r) && wt_rec_find(r, "path") >= 0;
 }
 
-/* The context of an error: the step that failed and the worktree's path. */
-static struct wt_obj *
-at(struct wt_obj *ctx, const char *step, const char *path)
-{
-	wt_obj_reset(ctx);
-	wt_obj_str(ctx, "step", step);
-	if (path)
-		wt_obj_str(ctx, "path", path);
-	return ctx;
-}
-
-/* A RegistryError's context: the registry and the operation that failed. */
-static struct wt_obj *
-at_registry(struct wt_obj *ctx, const char *step, const char *operation)
-{
-	wt_obj_reset(ctx);
-	wt_obj_str(ctx, "registry_path", opt.reg.path);
-	wt_obj_str(ctx, "operation", operation);
-	wt_obj_str(ctx, "step", step);
-	return ctx;
-}
-
 /*
  * Whether the registry's record of the id is this worktree's: only then is
  * it patched; with none, the worktree's record is added. A record of the id
@@ -371,11 +349,11 @@ registry_check(struct job *j, struct wt_obj *ctx)
 
 	if (rc == WT_REG_OTHER) {
 		other = wt_rec_str(&cur, "path");
-		wt_rec_error(j->r, WT_E_REGISTRY, at_registry(ctx, "registry", "set"),
+		wt_rec_error(j->r, WT_E_REGISTRY, wt_ctx_registry(ctx, opt.reg.path, "set", "registry"),
 			     "refusing to archive: the registry's record of '%s' is of another "
 			     "worktree ('%s')", j->id, other ? other : "no path");
 	} else if (rc < 0) {
-		wt_rec_error(j->r, WT_E_REGISTRY, at_registry(ctx, "registry", "read"),
+		wt_rec_error(j->r, WT_E_REGISTRY, wt_ctx_registry(ctx, opt.reg.path, "read", "registry"),
 			     "cannot read '%s': %s", opt.reg.path, strerror(errno));
 	}
 	j->in_registry = rc == WT_REG_SAME;
@@ -394,32 +372,32 @@ safe(struct job *j, const char *path, const char *repo, struct wt_obj *ctx)
 	int rc, ret = -1;
 
 	if (wt_target_verify(&j->t, path, repo, &w) < 0) {
-		wt_rec_refuse(j->r, wt_target_rule(w), at(ctx, "safety", path),
+		wt_rec_refuse(j->r, wt_target_rule(w), wt_ctx_at(ctx, "safety", path),
 			      "refusing to archive: %s", w);
 		return -1;
 	}
 	if (wt_target_locked(&j->t, &reason)) {
-		wt_rec_refuse(j->r, "locked", at(ctx, "safety", path), "refusing to archive: "
+		wt_rec_refuse(j->r, "locked", wt_ctx_at(ctx, "safety", path), "refusing to archive: "
 			      "locked%s%s", reason && *reason ? ": " : "", reason ? reason : "");
 	} else if (!opt.force && (pid = wt_path_in_use(j->t.path))) {
-		wt_rec_refuse(j->r, "in_use", at(ctx, "safety", path), "refusing to archive: "
+		wt_rec_refuse(j->r, "in_use", wt_ctx_at(ctx, "safety", path), "refusing to archive: "
 			      "in use (process %ld has its directory there)", (long)pid);
 	} else if ((w = wt_git_in_progress(j->t.admin))) {
-		wt_rec_refuse(j->r, "in_progress", at(ctx, "safety", path), "refusing to "
+		wt_rec_refuse(j->r, "in_progress", wt_ctx_at(ctx, "safety", path), "refusing to "
 			      "archive: git state an archive cannot keep (a %s in progress)", w);
 	} else if (has_submodules(j->t.admin)) {
-		wt_rec_refuse(j->r, "submodules", at(ctx, "safety", path), "refusing to "
+		wt_rec_refuse(j->r, "submodules", wt_ctx_at(ctx, "safety", path), "refusing to "
 			      "archive: git state an archive cannot keep (initialised submodules)");
 	} else if ((rc = wt_path_has_mounts(j->t.path, &mount)) != 0) {
-		wt_rec_refuse(j->r, "mount", at(ctx, "safety", path), rc < 0 ?
+		wt_rec_refuse(j->r, "mount", wt_ctx_at(ctx, "safety", path), rc < 0 ?
 			      "refusing to archive: cannot read the mount table%s" :
 			      "refusing to archive: a mount point inside the worktree at '%s'",
 			      rc < 0 ? "" : mount);
 	} else if (git_repository_open(&j->repo, j->t.path) < 0) {
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "safety", path),
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "safety", path),
 			     "cannot open the repository: %s", wt_git_errmsg());
 	} else if (read_head(j) < 0) {
-		wt_rec_refuse(j->r, "no_commit", at(ctx, "safety", path),
+		wt_rec_refuse(j->r, "no_commit", wt_ctx_at(ctx, "safety", path),
 			      "refusing to archive: HEAD has no commit to protect");
 	} else {
 		ret = registry_check(j, ctx);
@@ -576,11 +554,11 @@ walk(struct job *j, const char *path, struct wt_obj *ctx)
 		j->arts = wt_artifacts_new(j->t.path, j->repo, j->idx, 0);
 	if (wt_snapshot_take(&j->tree, walker, j->t.path, j->t.dev, j->t.ino, j->arts,
 			     WT_SNAP_SHA256) < 0) {
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "walk", path), "cannot archive: %s",
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "walk", path), "cannot archive: %s",
 			     j->tree.err.s);
 		ret = -1;
 	} else if (protect(j) < 0) {
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "protect", path),
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "protect", path),
 			     "cannot protect HEAD: %s", wt_git_errmsg());
 		ret = -1;
 	} else if (marked && remains_archived(j, marked, &why) == 0) {
@@ -625,18 +603,18 @@ write_step(struct job *j, const char *path, struct wt_obj *ctx)
 	wt_git_state_read(&j->gs, j->t.admin);
 	build_manifest(j);
 	if (make_archive(j, &why) < 0) {
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "write", path), "cannot archive: %s", why);
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "write", path), "cannot archive: %s", why);
 		goto out;
 	}
 	wt_test_pause("renamed");
 	if (unchanged(j, &why) < 0) {
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "write", path), "cannot archive: %s", why);
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "write", path), "cannot archive: %s", why);
 		unlink(j->final);
 		goto out;
 	}
 	if (!opt.keep && (write_file(j->marker, j->final) < 0 || wt_sync_dir(j->t.admin) < 0)) {
 		why_set(&why, errno, "cannot write '%s'", j->marker);
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "mark", path), "%s", why);
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "mark", path), "%s", why);
 		unlink(j->final);
 		unlink(j->marker);
 		goto out;
@@ -658,11 +636,11 @@ journal_step(struct job *j, const char *path, struct wt_obj *ctx)
 
 	if (stat(j->final, &st) < 0) {
 		why_set(&why, errno, "cannot stat '%s'", j->final);
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "journal", path), "%s", why);
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "journal", path), "%s", why);
 	} else if (j->size = (long long)st.st_size, journal(j) < 0) {
 		why_set(&why, errno, "cannot journal the registry patch of '%s'", j->id);
-		wt_rec_error(j->r, WT_E_REGISTRY, at_registry(ctx, "journal",
-			     j->in_registry ? "set" : "put"), "%s", why);
+		wt_rec_error(j->r, WT_E_REGISTRY, wt_ctx_registry(ctx, opt.reg.path,
+			     j->in_registry ? "set" : "put", "journal"), "%s", why);
 	} else {
 		wt_test_pause("journaled");
 		ret = 0;
@@ -690,7 +668,7 @@ remove_step(struct job *j, const char *path, struct wt_obj *ctx)
 	}
 	emit_fields(j, rs.bytes);
 	if (why)
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "remove", path), "%s", why);
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "remove", path), "%s", why);
 	free(why);
 }
 

@@ -52,28 +52,6 @@ want(const struct wt_rec *r, void *arg)
 	return !wt_rec_has_error(r) && wt_rec_is_archived(r);
 }
 
-/* The context of an error: the step that failed and the path it concerns. */
-static struct wt_obj *
-at(struct wt_obj *ctx, const char *step, const char *path)
-{
-	wt_obj_reset(ctx);
-	wt_obj_str(ctx, "step", step);
-	if (path)
-		wt_obj_str(ctx, "path", path);
-	return ctx;
-}
-
-/* A RegistryError's context: the registry and the operation that failed. */
-static struct wt_obj *
-at_registry(struct wt_obj *ctx, const char *step, const char *operation)
-{
-	wt_obj_reset(ctx);
-	wt_obj_str(ctx, "registry_path", opt.reg.path);
-	wt_obj_str(ctx, "operation", operation);
-	wt_obj_str(ctx, "step", step);
-	return ctx;
-}
-
 /* What one restore made, so that a failure can take it all back. */
 struct job {
 	struct wt_rec *r;
@@ -649,12 +627,12 @@ registry_check(struct job *j, const char *path, struct wt_obj *ctx)
 	}
 	if (rc == WT_REG_OTHER) {
 		other = wt_rec_str(&cur, "path");
-		wt_rec_error(j->r, WT_E_REGISTRY, at_registry(ctx, "registry", "set"),
+		wt_rec_error(j->r, WT_E_REGISTRY, wt_ctx_registry(ctx, opt.reg.path, "set", "registry"),
 			     "refusing to restore: the registry's record of '%s' is of another "
 			     "worktree ('%s')", j->id, other ? other : "no path");
 		free(other);
 	} else if (rc < 0) {
-		wt_rec_error(j->r, WT_E_REGISTRY, at_registry(ctx, "registry", "read"),
+		wt_rec_error(j->r, WT_E_REGISTRY, wt_ctx_registry(ctx, opt.reg.path, "read", "registry"),
 			     "cannot read '%s': %s", opt.reg.path, strerror(errno));
 	}
 	j->in_registry = rc == WT_REG_SAME;
@@ -759,26 +737,26 @@ open_archive(struct job *j, int *fd, struct archive **a, struct wt_obj *ctx)
 	else if (!opt.archive)
 		named = wt_rec_str(j->r, "archive");
 	if (!j->id || (!j->archive && !named)) {
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "archive", NULL), !j->id ?
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "archive", NULL), !j->id ?
 			     "an archived record without an id" : opt.archive ?
 			     "-a names one archive, already used by another record" :
 			     "an archived record without an archive");
 	} else if (named && access(named, F_OK) < 0) {
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "archive", named),
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "archive", named),
 			     "cannot open '%s': %s", named, strerror(errno));
 	} else if (named && !wt_archive_in_dir(opt.dir, named, &j->archive)) {
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "archive", named),
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "archive", named),
 			     "refusing the archive '%s': it is not in the archive directory "
 			     "'%s'; name it with -a to restore from it", named, opt.dir);
 	} else if ((*fd = open(j->archive, O_RDONLY | O_CLOEXEC)) < 0 ||
 		   !(*a = wt_archive_read_fd(*fd))) {
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "archive", j->archive),
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "archive", j->archive),
 			     "cannot open '%s': %s", j->archive, strerror(errno));
 	} else if (wt_archive_read_manifest(*a, &j->m, NULL, NULL, &why) < 0) {
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "archive", j->archive), "'%s': %s",
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "archive", j->archive), "'%s': %s",
 			     j->archive, why);
 	} else if (opt.path && opt.pused++) {
-		wt_rec_error(j->r, WT_E_BASE, at(ctx, "path", opt.path),
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "path", opt.path),
 			     "-p names one path, already used by another record");
 	} else {
 		ret = 0;
@@ -815,30 +793,30 @@ restore_one(struct wt_rec *r, int worker, void *arg)
 	else if (path || j.m.path)
 		j.target = wt_xstrdup(path ? path : j.m.path);
 	if (!j.target || j.target[0] != '/' || !wt_archive_path_ok(j.target + 1)) {
-		wt_rec_error(r, WT_E_BASE, at(&ctx, "path", j.target),
+		wt_rec_error(r, WT_E_BASE, wt_ctx_at(&ctx, "path", j.target),
 			     "the path is not a clean absolute path");
 		goto out;
 	}
 	if (path_free(&j, &why) < 0) {
-		wt_rec_error(r, WT_E_BASE, at(&ctx, "path", j.target),
+		wt_rec_error(r, WT_E_BASE, wt_ctx_at(&ctx, "path", j.target),
 			     "refusing to restore to '%s': %s", j.target, why ? why : strerror(errno));
 		goto out;
 	}
 	repo = wt_rec_str(r, "repo");
 	if (git_repository_open(&j.repo, repo ? repo : j.m.repo) < 0) {
-		wt_rec_error(r, WT_E_BASE, at(&ctx, "repo", repo ? repo : j.m.repo),
+		wt_rec_error(r, WT_E_BASE, wt_ctx_at(&ctx, "repo", repo ? repo : j.m.repo),
 			     "cannot open the repository: %s", wt_git_errmsg());
 		goto out;
 	}
 	if (find_commit(&j, &why) < 0 || choose_name(&j) < 0) {
-		wt_rec_error(r, WT_E_BASE, at(&ctx, "repo", repo ? repo : j.m.repo),
+		wt_rec_error(r, WT_E_BASE, wt_ctx_at(&ctx, "repo", repo ? repo : j.m.repo),
 			     "cannot restore: %s", why ? why : "no free worktree name");
 		goto out;
 	}
 	if (registry_check(&j, path, &ctx) < 0)
 		goto out;
 	if (read_git(&j, a, &first, &msg) < 0) {
-		wt_rec_error(r, WT_E_BASE, at(&ctx, "archive", j.archive),
+		wt_rec_error(r, WT_E_BASE, wt_ctx_at(&ctx, "archive", j.archive),
 			     "cannot restore '%s': %s", j.archive, msg.s);
 		goto out;
 	}
@@ -847,19 +825,19 @@ restore_one(struct wt_rec *r, int worker, void *arg)
 		goto out;
 	}
 	if (add_worktree(&j, &why) < 0) {
-		wt_rec_error(r, WT_E_BASE, at(&ctx, "add", j.target),
+		wt_rec_error(r, WT_E_BASE, wt_ctx_at(&ctx, "add", j.target),
 			     "cannot add the worktree: %s", why);
 		rollback(&j);
 		goto out;
 	}
 	if (extract(&j, a, first, &why, &msg) < 0) {
-		wt_rec_error(r, WT_E_BASE, at(&ctx, j.verify_failed ? "verify" : "extract", j.target),
+		wt_rec_error(r, WT_E_BASE, wt_ctx_at(&ctx, j.verify_failed ? "verify" : "extract", j.target),
 			     "cannot restore '%s': %s", j.archive, msg.len ? msg.s : why);
 		rollback(&j);
 		goto out;
 	}
 	if (restore_git_state(&j) < 0) {
-		wt_rec_error(r, WT_E_BASE, at(&ctx, "git", j.target),
+		wt_rec_error(r, WT_E_BASE, wt_ctx_at(&ctx, "git", j.target),
 			     "cannot restore git's index of '%s'", j.target);
 		rollback(&j);
 		goto out;
@@ -867,8 +845,8 @@ restore_one(struct wt_rec *r, int worker, void *arg)
 	set_fields(&j, r);
 	/* Journaled before the archive goes: from here the worktree is the copy. */
 	if (journal(&j, r) < 0) {
-		wt_rec_error(r, WT_E_REGISTRY, at_registry(&ctx, "journal",
-			     j.in_registry ? "set" : "put"), "cannot journal the registry patch");
+		wt_rec_error(r, WT_E_REGISTRY, wt_ctx_registry(&ctx, opt.reg.path,
+			     j.in_registry ? "set" : "put", "journal"), "cannot journal the registry patch");
 		goto out;
 	}
 	refname = wt_rec_str(&j.m.doc, "ref");

@@ -135,6 +135,28 @@ wt_would_init(struct wt_obj *o, const char *action)
 	wt_obj_str(o, "action", action);
 }
 
+struct wt_obj *
+wt_ctx_at(struct wt_obj *ctx, const char *step, const char *path)
+{
+	wt_obj_reset(ctx);
+	wt_obj_str(ctx, "step", step);
+	if (path)
+		wt_obj_str(ctx, "path", path);
+	return ctx;
+}
+
+struct wt_obj *
+wt_ctx_registry(struct wt_obj *ctx, const char *registry, const char *operation,
+		const char *step)
+{
+	wt_obj_reset(ctx);
+	wt_obj_str(ctx, "registry_path", registry);
+	wt_obj_str(ctx, "operation", operation);
+	if (step)
+		wt_obj_str(ctx, "step", step);
+	return ctx;
+}
+
 void
 wt_rec_registry_error(struct wt_rec *r, const char *registry, const char *operation,
 		      const char *fmt, ...)
@@ -143,8 +165,7 @@ wt_rec_registry_error(struct wt_rec *r, const char *registry, const char *operat
 	va_list ap;
 
 	wt_obj_init(&ctx);
-	wt_obj_str(&ctx, "registry_path", registry);
-	wt_obj_str(&ctx, "operation", operation);
+	wt_ctx_registry(&ctx, registry, operation, NULL);
 	va_start(ap, fmt);
 	wt_rec_verror(r, WT_E_REGISTRY, &ctx, fmt, ap);
 	va_end(ap);

@@ -293,6 +293,14 @@ void wt_rec_verror(struct wt_rec *r, const char *kind, struct wt_obj *ctx,
 void wt_rec_refuse(struct wt_rec *r, const char *rule, struct wt_obj *ctx,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /*
+ * Contexts of one shape for every program, into ctx (reset, initialised),
+ * which is returned: the step that failed and the path it concerns (NULL:
+ * none); a RegistryError's registry, operation and step (NULL: none).
+ */
+struct wt_obj *wt_ctx_at(struct wt_obj *ctx, const char *step, const char *path);
+struct wt_obj *wt_ctx_registry(struct wt_obj *ctx, const char *registry,
+			       const char *operation, const char *step);
+/*
  * A RegistryError: the registry at registry could not do operation (read,
  * journal, commit, ...) for r.
  */
