@@ -216,7 +216,7 @@ unchanged(struct job *j, char **why)
 	wt_git_state_read(&gs, j->t.admin);
 	errno = 0;
 	if (wt_snapshot_take(&now, walker, j->t.path, j->t.dev, j->t.ino, j->arts,
-			     WT_SNAP_STAT) < 0)
+			     WT_SNAP_STAT, NULL, NULL) < 0)
 		why_set(why, 0, "%s", now.err.s);
 	else if (!wt_git_state_same(&j->gs, &gs))
 		why_set(why, 0, "git's index or HEAD changed while the worktree was archived%s",
@@ -553,7 +553,7 @@ walk(struct job *j, const char *path, struct wt_obj *ctx)
 	if (!opt.artifacts && !marked)
 		j->arts = wt_artifacts_new(j->t.path, j->repo, j->idx, 0);
 	if (wt_snapshot_take(&j->tree, walker, j->t.path, j->t.dev, j->t.ino, j->arts,
-			     WT_SNAP_SHA256) < 0) {
+			     WT_SNAP_SHA256, NULL, NULL) < 0) {
 		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "walk", path), "cannot archive: %s",
 			     j->tree.err.s);
 		ret = -1;

@@ -362,6 +362,19 @@ check_release(struct check *c)
 		close(c->topfd);
 }
 
+/* The worktree's own submodule repositories, <admin>/modules resolved: a new string or NULL. */
+static char *
+own_modules(const struct wt_target *t)
+{
+	struct wt_buf m = WT_BUF_INIT;
+	char *modules;
+
+	wt_buf_addf(&m, "%s/modules", t->admin);
+	modules = realpath(m.s, NULL);
+	wt_buf_release(&m);
+	return modules;
+}
+
 /* A ref name under refs/wt/removed/ made of the id, not yet taken. A new string. */
 static char *
 backup_name(git_repository *repo, const char *id)
@@ -568,15 +581,19 @@ save_loose(struct check *c, const struct wt_target *t, const struct wt_rec *r,
 	struct wt_manifest_of w;
 	struct wt_archive_src src;
 	struct wt_buf man = WT_BUF_INIT, b = WT_BUF_INIT;
-	char hex[GIT_OID_HEXSZ + 1], *keep = NULL;
+	char hex[GIT_OID_HEXSZ + 1], *keep = NULL, *modules;
 	const char *dir;
 	size_t i, j, len;
-	int ret = -1;
+	int ret = -1, rc;
 
 	memset(&pick, 0, sizeof(pick));
 	if (!(dir = archive_dir(why)))
 		return -1;
-	if (wt_snapshot_take(&all, walker, t->path, t->dev, t->ino, c->arts, 0) < 0) {
+	modules = own_modules(t);
+	rc = wt_snapshot_take(&all, walker, t->path, t->dev, t->ino, c->arts, WT_SNAP_SHA256,
+			      NULL, modules);
+	free(modules);
+	if (rc < 0) {
 		wt_buf_addf(&b, "cannot archive the files: %s", all.err.s);
 		*why = wt_buf_detach(&b);
 		goto out;
@@ -710,203 +727,21 @@ delete_branch(struct check *c, git_repository *main)
 }
 
 /*
- * The tree as wt_snapshot_take with WT_SNAP_STAT gives it: every entry but
- * the top's .git, by path, with its lstat and link target; what is left out
- * counted. A local adapter (snapshot.c has no such entry point yet) for two
- * differences: the worktree's own submodule checkouts are part of the tree
- * (a removal takes them), and the walk of the tree once moved aside, where
- * git cannot see it, leaves out what the first walk left out (like) instead
- * of asking git which artifacts are recreatable.
+ * The tree as the checks see it, to compare with it once moved aside: every
+ * entry with its lstat and link target, the worktree's own submodule
+ * checkouts included (a removal takes them); with like, leaving out what
+ * like left out, for the tree moved where git cannot see it.
  */
-struct tree_walk {
-	dev_t dev;
-	ino_t ino;
-	struct wt_artifacts *arts;          /* the first walk: git decides */
-	const struct wt_snapshot *like;     /* the walk of the moved tree */
-};
-struct tree_slot {
-	struct wt_snap_ent *v;
-	size_t n, cap;
-	struct wt_snap_skip *s;
-	size_t ns, scap;
-	char *err;
-};
-
-static void
-tree_fail(struct tree_slot *f, const char *rel, const char *what)
-{
-	struct wt_buf b = WT_BUF_INIT;
-
-	if (f->err)
-		return;
-	wt_buf_addf(&b, "%s '%s'", what, rel);
-	f->err = wt_buf_detach(&b);
-}
-
-static int
-cmp_skip(const void *a, const void *b)
-{
-	return strcmp(((const struct wt_snap_skip *)a)->path,
-		      ((const struct wt_snap_skip *)b)->path);
-}
-
-static int
-cmp_ent(const void *a, const void *b)
-{
-	return strcmp(((const struct wt_snap_ent *)a)->path, ((const struct wt_snap_ent *)b)->path);
-}
-
-/* What the first walk left out at rel, or NULL. */
-static const char *
-left_out(const struct wt_snapshot *like, const char *rel)
-{
-	struct wt_snap_skip key = { (char *)rel, NULL }, *hit;
-
-	hit = like->ns ? bsearch(&key, like->s, like->ns, sizeof(*like->s), cmp_skip) : NULL;
-	return hit ? hit->kind : NULL;
-}
-
-static void
-tree_skip(struct tree_slot *f, const char *rel, const char *kind)
-{
-	if (f->ns == f->scap) {
-		f->scap = f->scap ? f->scap * 2 : 16;
-		f->s = wt_xrealloc(f->s, f->scap * sizeof(*f->s));
-	}
-	f->s[f->ns].path = wt_xstrdup(rel);
-	f->s[f->ns++].kind = kind;
-}
-
-static int
-tree_visit(const struct wt_walk_ent *e, void *arg)
-{
-	struct tree_walk *tw = arg;
-	struct tree_slot *f = e->ctx;
-	struct wt_buf p = WT_BUF_INIT;
-	const struct stat *st = e->st;
-	struct wt_snap_ent *x;
-	const char *kind;
-	ssize_t k;
-	int rc = WT_WALK_CONTINUE;
-
-	if (!e->dir) {
-		if (!st || st->st_dev != tw->dev || st->st_ino != tw->ino) {
-			tree_fail(f, e->name, "not the directory verified:");
-			return WT_WALK_STOP;
-		}
-		return WT_WALK_CONTINUE;
-	}
-	if (f->err)
-		return WT_WALK_STOP;
-	if (e->depth == 1 && strcmp(e->name, ".git") == 0)
-		return WT_WALK_PRUNE;
-	wt_walk_relpath(e->dir, e->name, &p);
-	if (!st) {
-		tree_fail(f, p.s, "cannot stat");
-		rc = WT_WALK_STOP;
-	} else if ((kind = tw->like ? left_out(tw->like, p.s) :
-		    tw->arts ? wt_artifact_entry(tw->arts, e) : NULL)) {
-		tree_skip(f, p.s, kind);
-		rc = S_ISDIR(st->st_mode) ? WT_WALK_PRUNE : WT_WALK_CONTINUE;
-	} else if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode) && !S_ISLNK(st->st_mode)) {
-		tree_skip(f, p.s, "special");
-	} else {
-		if (f->n == f->cap) {
-			f->cap = f->cap ? f->cap * 2 : 256;
-			f->v = wt_xrealloc(f->v, f->cap * sizeof(*f->v));
-		}
-		x = &f->v[f->n++];
-		memset(x, 0, sizeof(*x));
-		x->st = *st;
-		if (S_ISLNK(st->st_mode)) {
-			x->target = wt_xmalloc((size_t)st->st_size + 2);
-			k = readlinkat(e->dirfd, e->name, x->target, (size_t)st->st_size + 1);
-			x->target[k < 0 || k > st->st_size ? 0 : k] = '\0';
-			if (k < 0 || k > st->st_size) {
-				tree_fail(f, p.s, "cannot read the link");
-				rc = WT_WALK_STOP;
-			}
-		}
-		x->path = wt_buf_detach(&p);
-	}
-	wt_buf_release(&p);
-	return rc;
-}
-
-static void
-tree_nested(const struct wt_walk_ent *e, void *arg)
-{
-	struct wt_buf p = WT_BUF_INIT;
-
-	(void)arg;
-	wt_walk_relpath(e->dir, e->name, &p);
-	tree_fail(e->ctx, p.s, "another repository or worktree inside, at");
-	wt_buf_release(&p);
-}
-
-static void
-tree_error(const struct wt_walk_ent *e, const char *what, int errnum, void *arg)
-{
-	struct wt_buf p = WT_BUF_INIT, w = WT_BUF_INIT;
-
-	(void)arg;
-	wt_walk_relpath(e->dir, e->name, &p);
-	wt_buf_addf(&w, "cannot %s (%s)", what, strerror(errnum));
-	tree_fail(e->ctx, p.s, w.s);
-	wt_buf_release(&p);
-	wt_buf_release(&w);
-}
-
-/* Walks the tree of t at top into s (release it either way); 0, or -1 with s->err. */
 static int
 take_tree(struct wt_snapshot *s, const char *top, const struct wt_target *t,
 	  struct wt_artifacts *arts, const struct wt_snapshot *like)
 {
-	struct tree_walk tw = { t->dev, t->ino, arts, like };
-	struct wt_walk_ops ops;
-	struct wt_buf m = WT_BUF_INIT;
-	struct tree_slot *f;
-	struct wt_walk *w;
-	char *modules;
-	int i;
+	char *modules = own_modules(t);
+	int rc;
 
-	memset(s, 0, sizeof(*s));
-	wt_buf_addf(&m, "%s/modules", t->admin);
-	modules = realpath(m.s, NULL);
-	memset(&ops, 0, sizeof(ops));
-	ops.entry = tree_visit;
-	ops.error = tree_error;
-	ops.nested = tree_nested;
-	ops.arg = &tw;
-	ops.ctx_size = sizeof(struct tree_slot);
-	ops.modules = modules;
-	w = wt_walk_new(&ops);
-	if (wt_walk_run(walker, w, top) < 0)
-		wt_buf_addf(&s->err, "cannot open '%s': %s", top, strerror(errno));
-	for (i = 0; i < wt_walk_nslots(w); i++) {
-		f = wt_walk_slot(w, i);
-		if (f->err && !s->err.len)
-			wt_buf_adds(&s->err, f->err);
-		s->v = wt_xrealloc(s->v, (s->n + f->n + 1) * sizeof(*s->v));
-		if (f->n)
-			memcpy(s->v + s->n, f->v, f->n * sizeof(*f->v));
-		s->n += f->n;
-		s->s = wt_xrealloc(s->s, (s->ns + f->ns + 1) * sizeof(*s->s));
-		if (f->ns)
-			memcpy(s->s + s->ns, f->s, f->ns * sizeof(*f->s));
-		s->ns += f->ns;
-		free(f->v);
-		free(f->s);
-		free(f->err);
-	}
-	wt_walk_free(w);
-	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_ent);
-	if (s->ns)
-		qsort(s->s, s->ns, sizeof(*s->s), cmp_skip);
+	rc = wt_snapshot_take(s, walker, top, t->dev, t->ino, arts, WT_SNAP_STAT, like, modules);
 	free(modules);
-	wt_buf_release(&m);
-	return s->err.len ? -1 : 0;
+	return rc;
 }
 
 /*
@@ -970,12 +805,9 @@ describe(struct wt_buf *b, struct check *c)
 static long
 nested_inside(const struct wt_target *t, struct wt_buf *b)
 {
-	char *modules;
+	char *modules = own_modules(t);
 	long n;
 
-	wt_buf_reset(b);
-	wt_buf_addf(b, "%s/modules", t->admin);
-	modules = realpath(b->s, NULL);
 	wt_buf_reset(b);
 	n = wt_walk_find_nested(walker, t->path, modules, b);
 	if (n < 0)
@@ -1399,14 +1231,7 @@ main(int argc, char *argv[])
 		     "(main, origin/main), not a revision", opt.base);
 	wt_config_load(&cfg);
 	wt_compression_pick(&opt.z, &cfg, NULL, -1, wt_archive_can_zstd());
-	if (cfg.archive_dir)
-		opt.archive_dir = wt_xstrdup(cfg.archive_dir);
-	else {
-		struct wt_buf b = WT_BUF_INIT;
-
-		wt_buf_addf(&b, "%s/archives", cfg.home);
-		opt.archive_dir = wt_buf_detach(&b);
-	}
+	opt.archive_dir = wt_archive_dir(&cfg);
 	if (!opt.jobs)
 		opt.jobs = cfg.jobs;
 	if (wt_registry_open(&reg, &cfg, ropt) < 0)

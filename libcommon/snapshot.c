@@ -28,6 +28,7 @@ struct take {
 	ino_t ino;
 	struct wt_artifacts *arts;
 	int flags;
+	const struct wt_snapshot *like;
 };
 
 void
@@ -137,6 +138,25 @@ content(struct found *f, const struct wt_walk_ent *e, struct wt_snap_ent *x, int
 	return 0;
 }
 
+/* What like left out at rel (its kind), or NULL. */
+static const char *
+left_out(const struct wt_snapshot *like, const char *rel)
+{
+	size_t lo = 0, hi = like->ns, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(like->s[mid].path, rel)) == 0)
+			return like->s[mid].kind;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 /*
  * The walk's callback, on the walker's threads: every entry of the worktree
  * but its .git file, with its crc when a file; artifacts pruned.
@@ -165,16 +185,18 @@ visit(const struct wt_walk_ent *e, void *arg)
 	if (e->depth == 1 && strcmp(e->name, ".git") == 0)
 		return WT_WALK_PRUNE;
 	wt_walk_relpath(e->dir, e->name, &p);
-	if (e->depth == 1 && (strcmp(e->name, WT_MANIFEST_NAME) == 0 ||
-			      strcmp(e->name, WT_GIT_DIR) == 0)) {
+	/* An archive's own names; a walk that only compares (STAT) does not mind them. */
+	if (!(t->flags & WT_SNAP_STAT) && e->depth == 1 &&
+	    (strcmp(e->name, WT_MANIFEST_NAME) == 0 || strcmp(e->name, WT_GIT_DIR) == 0)) {
 		found_fail(f, p.s, "a name wt-archive reserves for itself:", 0);
 		rc = WT_WALK_STOP;
 	} else if (!st) {
 		found_fail(f, p.s, "cannot stat", EIO);
 		rc = WT_WALK_STOP;
-	} else if (t->arts && (kind = wt_artifact_entry(t->arts, e))) {
+	} else if ((kind = t->like ? left_out(t->like, p.s) :
+		    t->arts ? wt_artifact_entry(t->arts, e) : NULL)) {
 		add_skip(f, p.s, kind);
-		rc = WT_WALK_PRUNE;
+		rc = S_ISDIR(st->st_mode) ? WT_WALK_PRUNE : WT_WALK_CONTINUE;
 	} else if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode) && !S_ISLNK(st->st_mode)) {
 		/* Sockets and pipes hold no content to keep. */
 		add_skip(f, p.s, "special");
@@ -258,9 +280,10 @@ merge(struct wt_snapshot *s, struct found *f)
 
 int
 wt_snapshot_take(struct wt_snapshot *s, struct wt_walker *wk, const char *top,
-		 dev_t dev, ino_t ino, struct wt_artifacts *arts, int flags)
+		 dev_t dev, ino_t ino, struct wt_artifacts *arts, int flags,
+		 const struct wt_snapshot *like, const char *modules)
 {
-	struct take t = { dev, ino, arts, flags };
+	struct take t = { dev, ino, arts, flags, like };
 	struct wt_walk_ops ops;
 	struct wt_walk *w;
 	int i;
@@ -272,6 +295,7 @@ wt_snapshot_take(struct wt_snapshot *s, struct wt_walker *wk, const char *top,
 	ops.nested = nested_repo;
 	ops.arg = &t;
 	ops.ctx_size = sizeof(struct found);
+	ops.modules = modules;
 	w = wt_walk_new(&ops);
 	if (wt_walk_run(wk, w, top) < 0)
 		wt_buf_addf(&s->err, "cannot open '%s': %s", top, strerror(errno));

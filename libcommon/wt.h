@@ -975,14 +975,20 @@ struct wt_walker;
 struct wt_artifacts;
 /*
  * Walks the worktree at top on wk's threads: every entry but the top's .git,
- * with its crc32 (and SHA-256 with WT_SNAP_SHA256) when a file; recreatable artifacts (when arts is not NULL)
- * and sockets and pipes left out. The top must be the directory dev/ino (as
- * verified); a top-level WT_MANIFEST_NAME or WT_GIT_DIR is refused, and so
- * is another repository or worktree anywhere inside. Returns
- * 0, or -1 with s->err saying why. Release s either way.
+ * with its crc32 (and SHA-256 with WT_SNAP_SHA256) when a file; recreatable
+ * artifacts (when arts is not NULL) and sockets and pipes left out. The top
+ * must be the directory dev/ino (as verified); a top-level WT_MANIFEST_NAME
+ * or WT_GIT_DIR is refused (but with WT_SNAP_STAT), and so is another
+ * repository or worktree anywhere inside. Returns
+ * 0, or -1 with s->err saying why. Release s either way. With like (a
+ * snapshot taken before), what like left out is left out, and git is not
+ * asked (the tree may have moved where git cannot see it); with modules
+ * (the admin directory's modules/, resolved), the worktree's own submodule
+ * checkouts are part of the tree.
  */
 int wt_snapshot_take(struct wt_snapshot *s, struct wt_walker *wk, const char *top,
-		     dev_t dev, ino_t ino, struct wt_artifacts *arts, int flags);
+		     dev_t dev, ino_t ino, struct wt_artifacts *arts, int flags,
+		     const struct wt_snapshot *like, const char *modules);
 void wt_snapshot_release(struct wt_snapshot *s);
 /*
  * 1 when b (taken later) has the same entries as a with the same inode,
