@@ -324,8 +324,9 @@ void wt_test_pause(const char *step);
 /* Checks stdout was written; err(2) otherwise. */
 void wt_flush_stdout(void);
 
+/* opt.c: the options every program has */
 /*
- * opt.c: the options every program has. A program's usage text is its
+ * A program's usage text is its
  * SYNOPSIS line, then one line per option; getopt_long gets "h" in its
  * short options and WT_LONGOPTS_STD (which needs <getopt.h>) in its long
  * ones, and every value no case of its switch takes goes to wt_opt_other.
@@ -766,6 +767,8 @@ int wt_stat_mount(int dirfd, const char *name, struct stat *st, uint64_t *mnt);
 const char *wt_artifact_dir(int dirfd, const char *parent, const char *name);
 /* The kind of a loose file that needs no marker ("pyc", "class", "eslintcache"), else NULL. */
 const char *wt_artifact_file(const char *name);
+/* The kind of the file name in the directory dirfd (named parent), markers looked for. */
+const char *wt_artifact_file_at(int dirfd, const char *parent, const char *name);
 /* At most this many kinds, built-in and configured: one bit each of a mask. */
 #define WT_ARTIFACT_KINDS_MAX 63
 /* Every kind's name, NULL-terminated, the built-in ones first. */
@@ -775,6 +778,7 @@ int wt_artifact_kind_valid(const char *kind);
 long long wt_artifact_mask(const char *list, const char **bad);
 /* 1 when kind is in mask; every kind is in the mask -1. */
 int wt_artifact_in_mask(const char *kind, long long mask);
+/* recreate.c: the one rule of what is recreatable */
 /*
  * The one rule of what is recreatable, for every program that measures,
  * prunes, archives or removes: an artifact of the table that git ignores and
