@@ -5,7 +5,7 @@
 top=$(cd "$(dirname "$0")/.." && pwd)
 progs=$(cd "$top/cmd" && ls *.c | sed 's/\.c$//')
 nprogs=$(printf '%s\n' $progs | wc -l)
-plan $((nprogs * 8 + 7 + 9))
+plan $((nprogs * 8 + 7 + 10))
 version=$(sed -n 's/^VERSION = //p' "$top/Makefile")
 
 # man_synopsis PROG: the SYNOPSIS of PROG's page, one form a line.
@@ -93,4 +93,11 @@ check_same "wt-ls: a registry line with a key twice is a RegistryError, exit 1" 
 out=$(printf '%s\n' '{"id":"x","a\u0062":1,"ab":2}' | wt-stale -u 0 2>/dev/null)
 check_same "the same key written once with an escape is the same key" \
 	"InputError" "$(printf '%s\n' "$out" | jq -r .error.kind)"
+# The filters that need no git start without it: libgit2 and its libraries cost milliseconds.
+if command -v ldd > /dev/null; then
+	check_same "wt-stale and wt-fmt do not link libgit2" "" \
+		"$(ldd "$WT_BUILD/bin/wt-stale" "$WT_BUILD/bin/wt-fmt" | grep libgit2)"
+else
+	skip "no ldd"
+fi
 done_testing
