@@ -748,10 +748,14 @@ open_archive(struct job *j, int *fd, struct archive **a, struct wt_obj *ctx)
 		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "archive", named),
 			     "refusing the archive '%s': it is not in the archive directory "
 			     "'%s'; name it with -a to restore from it", named, opt.dir);
-	} else if ((*fd = open(j->archive, O_RDONLY | O_CLOEXEC)) < 0 ||
-		   !(*a = wt_archive_read_fd(*fd))) {
+	} else if ((*fd = open(j->archive, O_RDONLY | O_CLOEXEC)) < 0) {
 		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "archive", j->archive),
 			     "cannot open '%s': %s", j->archive, strerror(errno));
+	} else if (!(*a = wt_archive_read_fd(*fd))) {
+		/* libarchive's errno is no cause worth naming: the file's kind is. */
+		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "archive", j->archive),
+			     "'%s' is not a wt archive: not a tar file, compressed with zstd, "
+			     "gzip or not at all", j->archive);
 	} else if (wt_archive_read_manifest(*a, &j->m, NULL, NULL, &why) < 0) {
 		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "archive", j->archive), "'%s': %s",
 			     j->archive, why);

@@ -3,7 +3,7 @@
 # paths, moved and busy branches, -p, -n.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 47
+plan 48
 
 mkrepo "$T/r"
 mkwt w1
@@ -220,4 +220,10 @@ check_same "a 64 MB file with 4 bytes written restores, the same content" "0 $su
 	"$? $(sha256sum < "$T/sp/sparse.bin")"
 check "with about the blocks it had ($blocks), not 64 MB: $(stat -c %b "$T/sp/sparse.bin")" \
 	test "$(stat -c %b "$T/sp/sparse.bin")" -le $((blocks + 256))
+# A file that is no archive at all: the message says so, not an errno.
+head -c 300 /dev/urandom > "$T/h/junk.tar.zst"
+printf '{"id":"junk","path":"%s","status":"archived","archived":true}\n' "$T/junk" |
+	wt-restore -a "$T/h/junk.tar.zst" > "$T/out" 2> /dev/null
+check_same "a file that is no archive: exit 1, the message names what it is not" \
+	"1 is not a wt archive" "$? $(jq -r .error.message < "$T/out" | grep -o 'is not a wt archive')"
 done_testing
