@@ -626,31 +626,15 @@ wt_item_data_ok(const struct wt_manifest *m, const struct wt_item *it, const voi
 static int
 check_content(const struct wt_manifest *m, const struct wt_item *it, int fd, char *buf)
 {
-	struct wt_sha256 c;
 	unsigned char sha[WT_SHA256_LEN];
-	uLong crc = crc32(0L, Z_NULL, 0);
-	long long total = 0;
-	ssize_t n;
+	uint32_t crc;
+	off_t total;
+	int v2 = m->version >= 2;
 
-	wt_sha256_init(&c);
-	while ((n = read(fd, buf, CHECK_BUFSZ)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (m->version >= 2)
-			wt_sha256_update(&c, buf, (size_t)n);
-		else
-			crc = crc32_z(crc, (const Bytef *)buf, (size_t)n);
-		total += n;
-	}
-	if (total != it->size)
+	if (wt_sums_fd(fd, buf, CHECK_BUFSZ, v2 ? NULL : &crc, v2 ? sha : NULL, &total) < 0 ||
+	    total != it->size)
 		return -1;
-	if (m->version < 2)
-		return (uint32_t)crc == it->crc ? 0 : -1;
-	wt_sha256_final(&c, sha);
-	return memcmp(sha, it->sha, WT_SHA256_LEN) == 0 ? 0 : -1;
+	return (v2 ? memcmp(sha, it->sha, WT_SHA256_LEN) == 0 : crc == it->crc) ? 0 : -1;
 }
 
 /* Checks one entry on disk; NULL, or what differs (static). */

@@ -70,9 +70,9 @@ add_skip(struct found *f, const char *rel, const char *kind)
 	f->s[f->ns++].kind = kind;
 }
 
-/* crc32 (and SHA-256 when sha is not NULL) of an open file's content; -1 on a read error. */
-static int
-crc_fd(int fd, char *buf, uint32_t *crc, unsigned char *sha, off_t *total)
+int
+wt_sums_fd(int fd, char *buf, size_t bufsz, uint32_t *crc, unsigned char *sha,
+	   off_t *total)
 {
 	uLong c = crc32(0L, Z_NULL, 0);
 	struct wt_sha256 s;
@@ -80,18 +80,20 @@ crc_fd(int fd, char *buf, uint32_t *crc, unsigned char *sha, off_t *total)
 
 	wt_sha256_init(&s);
 	*total = 0;
-	while ((n = read(fd, buf, BUFSZ)) != 0) {
+	while ((n = read(fd, buf, bufsz)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		c = crc32_z(c, (const Bytef *)buf, (size_t)n);
+		if (crc)
+			c = crc32_z(c, (const Bytef *)buf, (size_t)n);
 		if (sha)
 			wt_sha256_update(&s, buf, (size_t)n);
 		*total += n;
 	}
-	*crc = (uint32_t)c;
+	if (crc)
+		*crc = (uint32_t)c;
 	if (sha)
 		wt_sha256_final(&s, sha);
 	return 0;
@@ -119,8 +121,8 @@ content(struct found *f, const struct wt_walk_ent *e, struct wt_snap_ent *x, int
 		if (!f->buf)
 			f->buf = wt_xmalloc(BUFSZ);
 		fd = openat(e->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0 || crc_fd(fd, f->buf, &x->crc, flags & WT_SNAP_SHA256 ? x->sha : NULL,
-				     &total) < 0) {
+		if (fd < 0 || wt_sums_fd(fd, f->buf, BUFSZ, &x->crc,
+					 flags & WT_SNAP_SHA256 ? x->sha : NULL, &total) < 0) {
 			found_fail(f, x->path, "cannot read", errno);
 			if (fd >= 0)
 				close(fd);

@@ -978,6 +978,13 @@ struct wt_snapshot {
 struct wt_walker;
 struct wt_artifacts;
 /*
+ * Reads the file open at fd to its end through buf (bufsz bytes): its
+ * crc32 into *crc and its SHA-256 into sha, each when not NULL, and its
+ * size into *total. 0, or -1 on a read error (errno).
+ */
+int wt_sums_fd(int fd, char *buf, size_t bufsz, uint32_t *crc, unsigned char *sha,
+	       off_t *total);
+/*
  * Walks the worktree at top on wk's threads: every entry but the top's .git,
  * with its crc32 (and SHA-256 with WT_SNAP_SHA256) when a file; recreatable
  * artifacts (when arts is not NULL) and sockets and pipes left out. The top
