@@ -559,6 +559,66 @@ level(long long size)
 	return "ok";
 }
 
+/*
+ * new_size: what a worktree holds that no record before it in this run
+ * holds (an inode with links in several worktrees counts at the first), so
+ * that the sizes' sum over the stream is what du -c counts. The pool tells
+ * the records in order as they go out; each measured one left its tally of
+ * linked inodes here, by the record's address, until then.
+ */
+struct pending {
+	const struct wt_rec *r;
+	struct wt_freed *all;
+	struct pending *next;
+};
+static struct {
+	pthread_mutex_t mu;
+	struct pending *list;
+	struct wt_freed *seen;
+} order = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL };
+
+static void
+keep_tally(const struct wt_rec *r, struct wt_freed *all)
+{
+	struct pending *p = wt_xmalloc(sizeof(*p));
+
+	p->r = r;
+	p->all = all;
+	pthread_mutex_lock(&order.mu);
+	p->next = order.list;
+	order.list = p;
+	pthread_mutex_unlock(&order.mu);
+}
+
+static int
+written(struct wt_rec *r, void *arg)
+{
+	struct pending **pp, *p = NULL;
+	double size;
+
+	(void)arg;
+	pthread_mutex_lock(&order.mu);
+	for (pp = &order.list; *pp; pp = &(*pp)->next)
+		if ((*pp)->r == r) {
+			p = *pp;
+			*pp = p->next;
+			break;
+		}
+	pthread_mutex_unlock(&order.mu);
+	/* A record from the cache has no tally: it counts whole (-C measures). */
+	if (!wt_rec_has_error(r) && wt_rec_num(r, "size", &size) == 0) {
+		if (!order.seen)
+			order.seen = wt_freed_new();
+		wt_rec_set_int(r, "new_size", (long long)size -
+			       (p ? wt_freed_held(p->all, order.seen) : 0));
+	}
+	if (p) {
+		wt_freed_free(p->all);
+		free(p);
+	}
+	return 0;
+}
+
 static int
 work(struct wt_rec *r, int worker, void *arg)
 {
@@ -601,9 +661,12 @@ work(struct wt_rec *r, int worker, void *arg)
 		wt_rec_error(r, WT_E_BASE, &ctx, "cannot measure '%s': %s", du.root,
 			     strerror(errno));
 		goto out;
-	} else if (wt_walk_errors(du.walk) == 0 && opt.ttl > 0) {
+	} else {
 		/* A partial answer is not kept: the next run tries again. */
-		cache_put(&st, du.root, fp.s, &f);
+		if (wt_walk_errors(du.walk) == 0 && opt.ttl > 0)
+			cache_put(&st, du.root, fp.s, &f);
+		keep_tally(r, du.all);
+		du.all = NULL;
 	}
 	apply(r, &f);
 	if (wt_rec_num(&f, "size", &size) == 0)
@@ -744,7 +807,8 @@ main(int argc, char *argv[])
 	if (opt.ttl > 0)
 		cache_load();
 	rd = wt_reader_new(STDIN_FILENO, 0);
-	errors = wt_pool_run(rd, jobs, want, work, NULL, stdout);
+	errors = wt_pool_run_written(rd, jobs, want, work, written, NULL, stdout);
+	wt_freed_free(order.seen);
 	if (showing) {
 		pthread_mutex_lock(&prog.mu);
 		prog.quit = 1;

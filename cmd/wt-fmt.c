@@ -253,6 +253,8 @@ main(int argc, char *argv[])
 			free(kind);
 			free(msg);
 		} else if (wt_rec_num(&r, "size", &v) == 0) {
+			/* wt-du's new_size counts a file linked into several worktrees once. */
+			wt_rec_num(&r, "new_size", &v);
 			total += v;
 			sized++;
 		}

@@ -34,6 +34,7 @@ struct wt_pool {
 	long pushed;
 	wt_want_fn want;
 	wt_work_fn fn;
+	wt_rec_fn written;             /* each record, in order, as it goes out */
 	void *arg;
 	FILE *out;
 	long errors;
@@ -96,6 +97,8 @@ write_ready(struct wt_pool *p)
 
 	while (p->head < p->tail &&
 	       (s = &p->ring[p->head % p->win])->state >= DONE) {
+		if (s->state == DONE && p->written)
+			p->written(&s->rec, p->arg);
 		if (s->state == DONE && wt_rec_has_error(&s->rec))
 			p->errors++;
 		if (s->state == DONE)
@@ -273,6 +276,8 @@ wt_pool_push(struct wt_pool *p, struct wt_rec *r)
 	if (p->jobs == 1) {
 		if ((!p->want || p->want(r, p->arg)) && p->fn(r, 0, p->arg))
 			return;
+		if (p->written)
+			p->written(r, p->arg);
 		if (wt_rec_has_error(r))
 			p->errors++;
 		wt_rec_write(r, p->out);
@@ -354,10 +359,18 @@ long
 wt_pool_run(struct wt_reader *rd, int jobs, wt_want_fn want, wt_work_fn fn,
 	    void *arg, FILE *out)
 {
+	return wt_pool_run_written(rd, jobs, want, fn, NULL, arg, out);
+}
+
+long
+wt_pool_run_written(struct wt_reader *rd, int jobs, wt_want_fn want, wt_work_fn fn,
+		    wt_rec_fn written, void *arg, FILE *out)
+{
 	struct wt_pool *p = pool_new(jobs, BATCH, want, fn, arg, out);
 	struct wt_rec r = WT_REC_INIT;
 	int rc;
 
+	p->written = written;
 	/*
 	 * Records stream: when no input is ready, what the pool holds goes on
 	 * and out before the read waits (one worker: the reader flushes out).

@@ -1259,6 +1259,38 @@ wt_freed_add(struct wt_freed *f, const struct stat *st, int n)
 }
 
 long long
+wt_freed_held(struct wt_freed *f, struct wt_freed *seen)
+{
+	struct freed_stripe *s;
+	struct freed_ino *e, *x;
+	long long held = 0;
+	uint64_t h;
+	size_t k;
+	int i;
+
+	for (i = 0; i < STRIPES; i++)
+		for (k = 0; k < f->s[i].cap; k++) {
+			x = &f->s[i].tab[k];
+			if (!x->used)
+				continue;
+			h = mix((uint64_t)x->ino ^ mix((uint64_t)x->dev));
+			s = &seen->s[h % STRIPES];
+			pthread_mutex_lock(&s->mu);
+			if (2 * (s->n + 1) > s->cap)
+				freed_grow(s);
+			e = &s->tab[freed_slot(s, h, x->dev, x->ino)];
+			if (e->used) {
+				held += x->bytes;
+			} else {
+				*e = *x;
+				s->n++;
+			}
+			pthread_mutex_unlock(&s->mu);
+		}
+	return held;
+}
+
+long long
 wt_freed_links(struct wt_freed *f)
 {
 	long long sum = 0;

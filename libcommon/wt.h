@@ -557,6 +557,13 @@ typedef int (*wt_want_fn)(const struct wt_rec *r, void *arg);
 long wt_pool_run(struct wt_reader *rd, int jobs, wt_want_fn want, wt_work_fn fn,
 		 void *arg, FILE *out);
 /*
+ * The same, calling written(rec, arg) for every record fn kept, one at a
+ * time and in input order, just before it is written: what depends on the
+ * records before it (wt-du's new_size) is settled there.
+ */
+long wt_pool_run_written(struct wt_reader *rd, int jobs, wt_want_fn want, wt_work_fn fn,
+			 wt_rec_fn written, void *arg, FILE *out);
+/*
  * The same for a source that pushes: push takes r's content (r is left
  * and reusable) and blocks while the window is full; finish waits for the
  * work, writes the rest, frees p and returns the count of error records.
@@ -719,6 +726,12 @@ struct wt_freed *wt_freed_new(void);
 void wt_freed_free(struct wt_freed *f);
 long long wt_freed_add(struct wt_freed *f, const struct stat *st, int n);
 long long wt_freed_links(struct wt_freed *f);
+/*
+ * The bytes of f's inodes with several links that seen holds already (a
+ * tally of earlier trees); the others join seen. Over trees in order, what
+ * is left of each tree's size counts each inode once, as du -c does.
+ */
+long long wt_freed_held(struct wt_freed *f, struct wt_freed *seen);
 /*
  * Gives f every name of the tree at path (as wt_walk_usage walks it), n
  * each, and returns the bytes settled at once; *errnum is 0, or errno when

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-du: sizes as GNU du counts them, artifacts, the cache, order and pass-through.
 . "$(dirname "$0")/lib.sh"
-plan 56
+plan 59
 
 field() { jq -r ".$1"; }
 dub() { du -sB1 "$1" | cut -f1; }
@@ -61,6 +61,20 @@ check_same "unique_size leaves out a file with a link outside the worktree" \
 check_same "unique_size of b: du -sB1 a b counts in b what a does not hold" \
 	"$(du -sB1 "$T/a" "$T/b" | sed -n 2p | cut -f1)" \
 	"$(printf '%s\n' "$out" | sed -n 2p | field unique_size)"
+
+# new_size: what no record before holds, so the sum over the run is du -c's total.
+out=$( (rec a "$T/a"; rec b "$T/b") | wt-du -C -j 2)
+check_same "new_size: a whole, b without what a holds already (du -sB1 a b)" \
+	"$(du -sB1 "$T/a" "$T/b" | cut -f1 | tr '\n' ' ' | sed 's/ $//')" \
+	"$(printf '%s\n' "$out" | field new_size | tr '\n' ' ' | sed 's/ $//')"
+check_same "in the other order, b whole and a without it" \
+	"$(du -sB1 "$T/b" "$T/a" | cut -f1 | tr '\n' ' ' | sed 's/ $//')" \
+	"$( (rec b "$T/b"; rec a "$T/a") | wt-du -C | field new_size | tr '\n' ' ' | sed 's/ $//')"
+total=$(du -sB1 -c "$T/a" "$T/b" | tail -1 | cut -f1)
+check_same "wt-fmt's total counts each inode once, as du -sB1 -c does ($total)" \
+	"$(printf '{"id":"x","path":"/x","size":%s}\n{"id":"y","path":"/y","size":0}\n' "$total" |
+	   wt-fmt -o id,size | tail -1)" \
+	"$(printf '%s\n' "$out" | wt-fmt -o id,size | tail -1)"
 
 # s: a sparse file alone is counted by its blocks, not its length.
 truncate -s 100M "$T/s/hole"
