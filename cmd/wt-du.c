@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <git2.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -791,8 +790,11 @@ main(int argc, char *argv[])
 	opt.kinds = wt_artifact_kinds();
 	for (opt.nkinds = 0; opt.kinds[opt.nkinds] && opt.nkinds < MAXKINDS; opt.nkinds++)
 		;
-	wt_git_init();
 	/*
+	 * No libgit2 before a worktree has an artifact candidate: its start
+	 * (mbedTLS reading the system's certificates) costs more than
+	 * measuring hundreds of small worktrees (recreate.c starts it then).
+	 *
 	 * jobs records at once, each walked by all the walker's threads. When
 	 * the inodes are on disk, not in memory, more threads (-I) keep more
 	 * reads in flight and inode order reads the inode tables forwards.
