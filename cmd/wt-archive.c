@@ -341,25 +341,15 @@ want(const struct wt_rec *r, void *arg)
  * naming another worktree is left alone, and so is the worktree.
  */
 static int
-registry_check(struct job *j, struct wt_obj *ctx)
+registry_check(struct job *j)
 {
 	struct wt_rec cur = WT_REC_INIT;
-	char *other = NULL;
 	int rc = wt_registry_record_of(&opt.reg, j->id, j->t.path, j->t.common, &cur);
 
-	if (rc == WT_REG_OTHER) {
-		other = wt_rec_str(&cur, "path");
-		wt_rec_error(j->r, WT_E_REGISTRY, wt_ctx_registry(ctx, opt.reg.path, "set", "registry"),
-			     "refusing to archive: the registry's record of '%s' is of another "
-			     "worktree ('%s')", j->id, other ? other : "no path");
-	} else if (rc < 0) {
-		wt_rec_error(j->r, WT_E_REGISTRY, wt_ctx_registry(ctx, opt.reg.path, "read", "registry"),
-			     "cannot read '%s': %s", opt.reg.path, strerror(errno));
-	}
 	j->in_registry = rc == WT_REG_SAME;
+	rc = wt_registry_may_patch(j->r, &opt.reg, rc, &cur, "archive");
 	wt_rec_release(&cur);
-	free(other);
-	return rc == WT_REG_SAME || rc == WT_REG_NONE ? 0 : -1;
+	return rc;
 }
 
 /* Step 1, the safety contract; 0 when the worktree may be archived. */
@@ -400,7 +390,7 @@ safe(struct job *j, const char *path, const char *repo, struct wt_obj *ctx)
 		wt_rec_refuse(j->r, "no_commit", wt_ctx_at(ctx, "safety", path),
 			      "refusing to archive: HEAD has no commit to protect");
 	} else {
-		ret = registry_check(j, ctx);
+		ret = registry_check(j);
 	}
 	free(reason);
 	free(mount);

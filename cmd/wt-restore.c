@@ -613,10 +613,10 @@ restore_git_state(struct job *j)
  * naming another worktree is left alone, and nothing is restored.
  */
 static int
-registry_check(struct job *j, const char *path, struct wt_obj *ctx)
+registry_check(struct job *j, const char *path)
 {
 	struct wt_rec cur = WT_REC_INIT;
-	char *common = realpath(git_repository_commondir(j->repo), NULL), *other;
+	char *common = realpath(git_repository_commondir(j->repo), NULL);
 	int rc = WT_REG_OTHER;
 
 	if (j->m.path)
@@ -625,20 +625,11 @@ registry_check(struct job *j, const char *path, struct wt_obj *ctx)
 		wt_rec_release(&cur);
 		rc = wt_registry_record_of(&opt.reg, j->id, path, common, &cur);
 	}
-	if (rc == WT_REG_OTHER) {
-		other = wt_rec_str(&cur, "path");
-		wt_rec_error(j->r, WT_E_REGISTRY, wt_ctx_registry(ctx, opt.reg.path, "set", "registry"),
-			     "refusing to restore: the registry's record of '%s' is of another "
-			     "worktree ('%s')", j->id, other ? other : "no path");
-		free(other);
-	} else if (rc < 0) {
-		wt_rec_error(j->r, WT_E_REGISTRY, wt_ctx_registry(ctx, opt.reg.path, "read", "registry"),
-			     "cannot read '%s': %s", opt.reg.path, strerror(errno));
-	}
 	j->in_registry = rc == WT_REG_SAME;
+	rc = wt_registry_may_patch(j->r, &opt.reg, rc, &cur, "restore");
 	wt_rec_release(&cur);
 	free(common);
-	return rc == WT_REG_SAME || rc == WT_REG_NONE ? 0 : -1;
+	return rc;
 }
 
 /* What wt-archive recorded of the archive: gone with it (kept with -k). */
@@ -817,7 +808,7 @@ restore_one(struct wt_rec *r, int worker, void *arg)
 			     "cannot restore: %s", why ? why : "no free worktree name");
 		goto out;
 	}
-	if (registry_check(&j, path, &ctx) < 0)
+	if (registry_check(&j, path) < 0)
 		goto out;
 	if (read_git(&j, a, &first, &msg) < 0) {
 		wt_rec_error(r, WT_E_BASE, wt_ctx_at(&ctx, "archive", j.archive),

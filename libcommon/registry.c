@@ -270,6 +270,30 @@ wt_registry_record_of(const struct wt_registry *reg, const char *id,
 }
 
 int
+wt_registry_may_patch(struct wt_rec *r, const struct wt_registry *reg, int rc,
+		      const struct wt_rec *cur, const char *doing)
+{
+	struct wt_obj ctx;
+	char *other;
+
+	if (rc == WT_REG_SAME || rc == WT_REG_NONE)
+		return 0;
+	wt_obj_init(&ctx);
+	if (rc == WT_REG_OTHER) {
+		other = wt_rec_str(cur, "path");
+		wt_rec_error(r, WT_E_REGISTRY, wt_ctx_registry(&ctx, reg->path, "set", "registry"),
+			     "refusing to %s: the registry's record of this id is of another "
+			     "worktree ('%s')", doing, other ? other : "no path");
+		free(other);
+	} else {
+		wt_rec_error(r, WT_E_REGISTRY, wt_ctx_registry(&ctx, reg->path, "read", "registry"),
+			     "cannot read '%s': %s", reg->path, strerror(errno));
+	}
+	wt_obj_release(&ctx);
+	return -1;
+}
+
+int
 wt_registry_each_status(const struct wt_registry *reg, const char *status,
 			wt_rec_fn fn, void *arg, int *used_index)
 {

@@ -451,6 +451,14 @@ int wt_registry_find(const struct wt_registry *reg, const char *id,
 enum { WT_REG_NONE = 0, WT_REG_SAME = 1, WT_REG_OTHER = 2 };
 int wt_registry_record_of(const struct wt_registry *reg, const char *id,
 			  const char *top, const char *common, struct wt_rec *r);
+/*
+ * What a program that patches the registry for r does with the answer (rc,
+ * cur) of wt_registry_record_of: 0 when the patch may go on (the record is
+ * this worktree's, or there is none), else -1 with a RegistryError on r
+ * saying it refuses to doing (archive, restore) or cannot read the registry.
+ */
+int wt_registry_may_patch(struct wt_rec *r, const struct wt_registry *reg, int rc,
+			  const struct wt_rec *cur, const char *doing);
 /* Streams the records whose status is status, through the index if valid. */
 int wt_registry_each_status(const struct wt_registry *reg, const char *status,
 			    wt_rec_fn fn, void *arg, int *used_index);
