@@ -79,16 +79,28 @@ struct wt_walker {
 	struct worker *ws;
 };
 
-struct link {
+/*
+ * A set of inodes with several links, with how many of their names were
+ * seen: a walk's (each inode counted once) and a removal tally's (it frees
+ * an inode when all its names were given). Striped, so workers rarely wait.
+ */
+struct freed_ino {
 	dev_t dev;
 	ino_t ino;
+	nlink_t nlink;
+	long long seen;
+	long long bytes;
 	int used;
 };
 
-struct links {
+struct freed_stripe {
 	pthread_mutex_t mu;
-	struct link *tab;
+	struct freed_ino *tab;
 	size_t cap, n;
+};
+
+struct wt_freed {
+	struct freed_stripe s[STRIPES];
 };
 
 struct wt_walk {
@@ -104,7 +116,7 @@ struct wt_walk {
 	atomic_int nslots;
 	size_t stride;
 	char *slots;
-	struct links links[STRIPES];
+	struct wt_freed links;       /* the hard-linked inodes met */
 };
 
 int
@@ -904,11 +916,31 @@ wt_walker_free(struct wt_walker *wk)
 	free(wk);
 }
 
+static void
+freed_init(struct wt_freed *f)
+{
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	for (i = 0; i < STRIPES; i++)
+		pthread_mutex_init(&f->s[i].mu, NULL);
+}
+
+static void
+freed_release(struct wt_freed *f)
+{
+	int i;
+
+	for (i = 0; i < STRIPES; i++) {
+		pthread_mutex_destroy(&f->s[i].mu);
+		free(f->s[i].tab);
+	}
+}
+
 struct wt_walk *
 wt_walk_new(const struct wt_walk_ops *ops)
 {
 	struct wt_walk *w = wt_xmalloc(sizeof(*w));
-	int i;
 
 	memset(w, 0, sizeof(*w));
 	w->ops = *ops;
@@ -916,22 +948,16 @@ wt_walk_new(const struct wt_walk_ops *ops)
 	atomic_init(&w->stop, 0);
 	atomic_init(&w->errors, 0);
 	atomic_init(&w->mounts, 0);
-	for (i = 0; i < STRIPES; i++)
-		pthread_mutex_init(&w->links[i].mu, NULL);
+	freed_init(&w->links);
 	return w;
 }
 
 void
 wt_walk_free(struct wt_walk *w)
 {
-	int i;
-
 	if (!w)
 		return;
-	for (i = 0; i < STRIPES; i++) {
-		pthread_mutex_destroy(&w->links[i].mu);
-		free(w->links[i].tab);
-	}
+	freed_release(&w->links);
 	free(w->slots);
 	free(w);
 }
@@ -1034,53 +1060,6 @@ mix(uint64_t x)
 	return x;
 }
 
-static void
-links_grow(struct links *s)
-{
-	struct link *old = s->tab;
-	size_t oldcap = s->cap, i, k;
-
-	s->cap = s->cap ? s->cap * 2 : 256;
-	s->tab = calloc(s->cap, sizeof(*s->tab));
-	if (!s->tab)
-		err(WT_EXIT_FATAL, "calloc");
-	for (i = 0; i < oldcap; i++) {
-		if (!old[i].used)
-			continue;
-		k = (mix((uint64_t)old[i].ino ^ mix((uint64_t)old[i].dev)) / STRIPES) & (s->cap - 1);
-		while (s->tab[k].used)
-			k = (k + 1) & (s->cap - 1);
-		s->tab[k] = old[i];
-	}
-	free(old);
-}
-
-int
-wt_walk_once(struct wt_walk *w, const struct stat *st)
-{
-	uint64_t h;
-	struct links *s;
-	size_t k;
-
-	if (st->st_nlink < 2 || S_ISDIR(st->st_mode))
-		return 1;
-	h = mix((uint64_t)st->st_ino ^ mix((uint64_t)st->st_dev));
-	s = &w->links[h % STRIPES];
-	pthread_mutex_lock(&s->mu);
-	if (2 * (s->n + 1) > s->cap)
-		links_grow(s);
-	for (k = (h / STRIPES) & (s->cap - 1); s->tab[k].used; k = (k + 1) & (s->cap - 1))
-		if (s->tab[k].ino == st->st_ino && s->tab[k].dev == st->st_dev) {
-			pthread_mutex_unlock(&s->mu);
-			return 0;
-		}
-	s->tab[k].dev = st->st_dev;
-	s->tab[k].ino = st->st_ino;
-	s->tab[k].used = 1;
-	s->n++;
-	pthread_mutex_unlock(&s->mu);
-	return 1;
-}
 
 /* wt_walk_find_nested's walk: the first nested directory's path. */
 struct find_nested {
@@ -1155,50 +1134,23 @@ wt_walk_usage(struct wt_walker *wk, const char *path, const char *skip)
 /*
  * What removing trees frees. A file's blocks are freed only when its last
  * link goes, so an inode with several links is remembered with how many of
- * them were given; it counts when all were. Striped like a walk's links.
+ * them were given; it counts when all were.
  */
-struct freed_ino {
-	dev_t dev;
-	ino_t ino;
-	nlink_t nlink;
-	long long seen;
-	long long bytes;
-	int used;
-};
-
-struct freed_stripe {
-	pthread_mutex_t mu;
-	struct freed_ino *tab;
-	size_t cap, n;
-};
-
-struct wt_freed {
-	struct freed_stripe s[STRIPES];
-};
-
 struct wt_freed *
 wt_freed_new(void)
 {
 	struct wt_freed *f = wt_xmalloc(sizeof(*f));
-	int i;
 
-	memset(f, 0, sizeof(*f));
-	for (i = 0; i < STRIPES; i++)
-		pthread_mutex_init(&f->s[i].mu, NULL);
+	freed_init(f);
 	return f;
 }
 
 void
 wt_freed_free(struct wt_freed *f)
 {
-	int i;
-
 	if (!f)
 		return;
-	for (i = 0; i < STRIPES; i++) {
-		pthread_mutex_destroy(&f->s[i].mu);
-		free(f->s[i].tab);
-	}
+	freed_release(f);
 	free(f);
 }
 
@@ -1229,22 +1181,20 @@ freed_grow(struct freed_stripe *s)
 	free(old);
 }
 
-long long
-wt_freed_add(struct wt_freed *f, const struct stat *st, int n)
+/* Notes n more names of st's inode; 1 when the set did not hold it before. */
+static int
+freed_note(struct wt_freed *f, const struct stat *st, int n)
 {
-	struct freed_stripe *s;
+	uint64_t h = mix((uint64_t)st->st_ino ^ mix((uint64_t)st->st_dev));
+	struct freed_stripe *s = &f->s[h % STRIPES];
 	struct freed_ino *e;
-	uint64_t h;
+	int fresh;
 
-	if (st->st_nlink < 2 || S_ISDIR(st->st_mode))
-		return (long long)n * st->st_blocks * 512;
-	h = mix((uint64_t)st->st_ino ^ mix((uint64_t)st->st_dev));
-	s = &f->s[h % STRIPES];
 	pthread_mutex_lock(&s->mu);
 	if (2 * (s->n + 1) > s->cap)
 		freed_grow(s);
 	e = &s->tab[freed_slot(s, h, st->st_dev, st->st_ino)];
-	if (!e->used) {
+	if ((fresh = !e->used)) {
 		e->used = 1;
 		e->dev = st->st_dev;
 		e->ino = st->st_ino;
@@ -1255,6 +1205,23 @@ wt_freed_add(struct wt_freed *f, const struct stat *st, int n)
 	e->bytes = (long long)st->st_blocks * 512;
 	e->seen += n;
 	pthread_mutex_unlock(&s->mu);
+	return fresh;
+}
+
+int
+wt_walk_once(struct wt_walk *w, const struct stat *st)
+{
+	if (st->st_nlink < 2 || S_ISDIR(st->st_mode))
+		return 1;
+	return freed_note(&w->links, st, 1);
+}
+
+long long
+wt_freed_add(struct wt_freed *f, const struct stat *st, int n)
+{
+	if (st->st_nlink < 2 || S_ISDIR(st->st_mode))
+		return (long long)n * st->st_blocks * 512;
+	freed_note(f, st, n);
 	return 0;
 }
 
