@@ -194,6 +194,8 @@ static const struct key {
 	{ "registry", K_STR, offsetof(struct wt_config, registry) },
 	{ "archive_dir", K_STR, offsetof(struct wt_config, archive_dir) },
 	{ "lock_timeout", K_DSECS, offsetof(struct wt_config, lock_timeout) },
+	{ "retry_delay", K_DSECS, offsetof(struct wt_config, retry_delay) },
+	{ "fetch_timeout", K_DSECS, offsetof(struct wt_config, fetch_timeout) },
 	{ "artifact", K_ARTIFACT, 0 },     /* artifact.c's, see wt_config_artifacts */
 };
 
@@ -394,6 +396,8 @@ wt_config_load(struct wt_config *c)
 	c->jobs = wt_default_jobs();
 	c->disk_threshold = 90;
 	c->lock_timeout = 10;
+	c->retry_delay = 1;
+	c->fetch_timeout = 60;
 	c->compression = wt_xstrdup("zstd");
 
 	config_path(&b);

@@ -84,6 +84,50 @@ is_skip(const struct wt_rec *r, const char *rule)
 	return !strcmp(rule, "main") && wt_rec_bool(r, "main", &main) == 0 && main;
 }
 
+/* The skipped object: reason, message, then ctx's members; said on stderr. */
+static void
+skip_v(struct wt_rec *r, const char *reason, struct wt_obj *ctx, const char *fmt,
+       va_list ap)
+{
+	struct wt_obj full;
+	const char *text;
+	size_t n;
+	char *msg = NULL, *id;
+	int len;
+
+	wt_obj_init(&full);
+	len = vasprintf(&msg, fmt, ap);
+	wt_obj_str(&full, "reason", reason);
+	wt_obj_str(&full, "message", len < 0 ? "" : msg);
+	/* ctx's members follow: its text without the braces. */
+	if (ctx && !wt_obj_empty(ctx)) {
+		text = wt_obj_text(ctx, &n);
+		wt_buf_addc(&full.b, ',');
+		wt_buf_add(&full.b, text + 1, n - 2);
+	}
+	if (!r->ntok)
+		wt_rec_clear(r);
+	wt_rec_set_obj(r, "skipped", &full);
+	/* The main worktree is skipped in every pipeline: not worth a line. */
+	if (strcmp(reason, "main") != 0 && (id = wt_rec_str(r, "id"))) {
+		fprintf(stderr, "%s: '%s': skipped: %s\n", wt_progname, id, len < 0 ? "" : msg);
+		free(id);
+	}
+	if (len >= 0)
+		free(msg);
+	wt_obj_release(&full);
+}
+
+void
+wt_rec_skip(struct wt_rec *r, const char *reason, struct wt_obj *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	skip_v(r, reason, ctx, fmt, ap);
+	va_end(ap);
+}
+
 void
 wt_rec_refuse(struct wt_rec *r, const char *rule, struct wt_obj *ctx,
 	      const char *fmt, ...)
@@ -92,39 +136,23 @@ wt_rec_refuse(struct wt_rec *r, const char *rule, struct wt_obj *ctx,
 	const char *text;
 	size_t n;
 	va_list ap;
-	char *msg = NULL, *id;
-	int len;
 
-	wt_obj_init(&full);
+	va_start(ap, fmt);
 	if (is_skip(r, rule)) {
-		va_start(ap, fmt);
-		len = vasprintf(&msg, fmt, ap);
+		skip_v(r, rule, ctx, fmt, ap);
 		va_end(ap);
-		wt_obj_str(&full, "reason", rule);
-		wt_obj_str(&full, "message", len < 0 ? "" : msg);
-	} else
-		wt_obj_str(&full, "rule", rule);
+		return;
+	}
+	wt_obj_init(&full);
+	wt_obj_str(&full, "rule", rule);
 	/* ctx's members follow: its text without the braces. */
 	if (ctx && !wt_obj_empty(ctx)) {
 		text = wt_obj_text(ctx, &n);
 		wt_buf_addc(&full.b, ',');
 		wt_buf_add(&full.b, text + 1, n - 2);
 	}
-	if (msg) {
-		if (!r->ntok)
-			wt_rec_clear(r);
-		wt_rec_set_obj(r, "skipped", &full);
-		/* The main worktree is skipped in every pipeline: not worth a line. */
-		if (strcmp(rule, "main") != 0 && (id = wt_rec_str(r, "id"))) {
-			fprintf(stderr, "%s: '%s': skipped: %s\n", wt_progname, id, msg);
-			free(id);
-		}
-		free(msg);
-	} else {
-		va_start(ap, fmt);
-		wt_rec_verror(r, WT_E_BASE, &full, fmt, ap);
-		va_end(ap);
-	}
+	wt_rec_verror(r, WT_E_BASE, &full, fmt, ap);
+	va_end(ap);
 	wt_obj_release(&full);
 }
 

@@ -293,6 +293,12 @@ void wt_rec_verror(struct wt_rec *r, const char *kind, struct wt_obj *ctx,
 void wt_rec_refuse(struct wt_rec *r, const char *rule, struct wt_obj *ctx,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /*
+ * A skip a program decides for its own reasons (wt-sync: a dirty worktree,
+ * a detached HEAD): the skipped object of wt_rec_refuse's skips, always.
+ */
+void wt_rec_skip(struct wt_rec *r, const char *reason, struct wt_obj *ctx,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
  * Contexts of one shape for every program, into ctx (reset, initialised),
  * which is returned: the step that failed and the path it concerns (NULL:
  * none); a RegistryError's registry, operation and step (NULL: none).
@@ -367,6 +373,8 @@ struct wt_config {
 	char *compression, *worktree_root, *registry, *home;
 	char *archive_dir;   /* wt-archive's output; NULL: $WT_HOME/archives */
 	double lock_timeout;
+	double retry_delay;  /* the first wait before a retry; doubled each time */
+	double fetch_timeout;/* a fetch that makes no progress this long fails */
 };
 /* Loads defaults, then the file, then the environment; exits 2 on a bad value. */
 void wt_config_load(struct wt_config *c);
@@ -1337,6 +1345,40 @@ void wt_rec_set_merged(struct wt_rec *r, int merged, enum wt_merged_reason reaso
 /* wt_git_head_merged's answer set on r. */
 void wt_git_set_merged(struct wt_rec *r, struct git_repository *repo,
 		       const char *base_opt);
+
+/* remote.c: fetching a remote as git would, with credentials, retries and a timeout */
+/*
+ * One fetch of one remote of a repository (its common directory): the
+ * remote's configured refspecs, as `git fetch REMOTE` does. Credentials as
+ * git finds them, each way tried once: the ssh agent, then ~/.ssh/id_ed25519,
+ * id_ecdsa, id_rsa; for http(s) `git credential fill` (the user's credential
+ * helpers; GIT_TERMINAL_PROMPT=0, so never a prompt), approved when they
+ * worked. A fetch that makes no progress for o->timeout seconds is
+ * interrupted. A transient failure (network, the remote's end, a timeout, a
+ * ref lock held) is tried again up to o->retries times, after o->delay
+ * seconds doubled each time, with a jitter of a quarter either way; refused
+ * credentials, a certificate or a missing remote are not.
+ */
+struct wt_fetch {
+	const char *common, *remote;    /* in: borrowed */
+	long attempts;                  /* out: fetches made */
+	size_t bytes;                   /* out: received bytes of the last */
+	int transient;                  /* out: the last failure was transient */
+	char msg[320];                  /* out: why it failed */
+};
+struct wt_fetch_opts {
+	long retries;
+	double delay, timeout;
+	/* Called before each wait for a retry (n from 1), to say so; may be NULL. */
+	void (*on_retry)(const struct wt_fetch *f, long n, double delay, void *arg);
+	void *arg;
+};
+/* 0, or -1 with f->msg. Thread-safe: each call opens the repository itself. */
+int wt_fetch(struct wt_fetch *f, const struct wt_fetch_opts *o);
+/* Installs the handler wt_fetch's timeout needs (done by wt_fetch too). */
+void wt_fetch_signals(void);
+/* Appends the URL of remote name of the repository at common. 0 or -1. */
+int wt_remote_url(const char *common, const char *name, struct wt_buf *url);
 
 
 #endif
