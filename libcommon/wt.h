@@ -1380,5 +1380,77 @@ void wt_fetch_signals(void);
 /* Appends the URL of remote name of the repository at common. 0 or -1. */
 int wt_remote_url(const char *common, const char *name, struct wt_buf *url);
 
+/* move.c: a worktree's branch moved to another commit with its files, crash-safe */
+struct git_signature;
+/*
+ * The identity git would write a commit with, who "AUTHOR" or "COMMITTER":
+ * GIT_<WHO>_NAME, _EMAIL and _DATE from the environment, else user.name and
+ * user.email of repo's configuration and now. 0, or -1 with libgit2's error
+ * set (no identity).
+ */
+int wt_git_ident(struct git_signature **out, struct git_repository *repo, const char *who);
+/*
+ * 1 when a status entry (status, path) is a file a sparse checkout left
+ * out: absent from disk, its index entry skip-worktree. No change.
+ */
+int wt_git_sparse_absent(struct git_index *idx, unsigned status, const char *path);
+/*
+ * The work of a worktree that is not committed, the one count of it:
+ * modified (staged or not, deleted, renamed, type changes; not what a
+ * sparse checkout leaves out), untracked files (not ignored), and hidden
+ * changes (wt_git_hidden_changes). first is the first modified path. 0 or -1.
+ */
+struct wt_changes {
+	long modified, untracked, hidden;
+	char *first;
+};
+int wt_git_changes(struct git_repository *repo, struct wt_changes *c);
+void wt_changes_release(struct wt_changes *c);
+/*
+ * A move of branch ref of a worktree from one commit to another, with its
+ * index and files. While it runs the admin directory holds WT_MOVE_MARKER
+ * ("REF FROM TO [STASH]"), written and synced before the first file
+ * changes, removed after the branch moved: a killed run leaves the way back.
+ */
+#define WT_MOVE_MARKER "wt-sync"
+#define WT_MOVE_CONFLICTS_MAX 32
+#define WT_OID_HEX 41                      /* a commit id in hex, NUL-terminated */
+struct wt_move {
+	char ref[1024];
+	char from[WT_OID_HEX], to[WT_OID_HEX];
+	char stash[WT_OID_HEX];            /* changes stashed before, when has_stash */
+	int has_stash;
+};
+struct wt_move_result {
+	char msg[1536];
+	char *conflicts[WT_MOVE_CONFLICTS_MAX];   /* files in the way */
+	size_t nconflicts;
+};
+/*
+ * Checks the files out (safe: a file in the way, untracked or changed,
+ * stops it before anything is written, named in res->conflicts), then
+ * moves the branch (only when it is still at m->from), with why in the
+ * reflog. On a failure after files changed, resets to m->from. 0, or -1
+ * with res->msg. Release res either way.
+ */
+int wt_git_move(struct git_repository *repo, const char *admin, const struct wt_move *m,
+		const char *why, struct wt_move_result *res);
+void wt_move_result_release(struct wt_move_result *res);
+/* 1 with *m when a move's marker is in admin, 0 when none, -1 when unreadable. */
+int wt_git_move_pending(const char *admin, struct wt_move *m);
+/*
+ * Undoes the move a killed run left (its marker in admin): the branch, the
+ * index and the files back at m->from, when every change in the worktree
+ * is the move's own (a path the two commits differ in, holding what one of
+ * them holds); otherwise nothing is changed. Returns 1 with *m (its stash
+ * is the caller's to reapply), 0 when there was nothing to undo, -1 with
+ * msg (work was made since, or git failed: a person must look).
+ */
+int wt_git_move_recover(struct git_repository *repo, const char *admin, struct wt_move *m,
+			char *msg, size_t msgsz);
+/* git reset --hard to: HEAD's branch, the index and the files. 0 or -1. */
+struct git_oid;
+int wt_git_reset_hard(struct git_repository *repo, const struct git_oid *to);
+
 
 #endif

@@ -37,19 +37,6 @@ snap() {
 	 git diff --cached && git diff && git log --format='%H %s' -3)
 }
 
-# wait_stopped PID: waits until the process has stopped itself (WT_TEST_PAUSE).
-wait_stopped() {
-	_i=0
-	while [ $_i -lt 600 ]; do
-		_s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-		[ -z "$_s" ] && return 1
-		[ "$_s" = T ] && return 0
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
 # mksimple NAME: a linked worktree $T/NAME of $T/r on branch NAME with a
 # committed, a modified and an untracked file (plain names, for repack).
 mksimple() {

@@ -93,3 +93,16 @@ wait_cwd() {
 
 # has_commit DIR: the repository at DIR has its HEAD commit.
 has_commit() { git -C "$1" rev-parse -q --verify HEAD > /dev/null; }
+
+# wait_stopped PID: waits until the process has stopped itself (WT_TEST_PAUSE).
+wait_stopped() {
+	_i=0
+	while [ $_i -lt 600 ]; do
+		_s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+		[ -z "$_s" ] && return 1
+		[ "$_s" = T ] && return 0
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	return 1
+}
