@@ -34,7 +34,7 @@ enum { OPT_REPAIR = 0x200, OPT_RESTORE, OPT_REBUILD, OPT_IMPORT };
 static struct wt_config cfg;
 static struct wt_registry reg;
 static struct wt_batch *batch;
-static int repair, dry, verbose;
+static int repair, dry, verbose, rewriting;
 static long problems, unrepaired;
 static char *archdir;
 
@@ -374,8 +374,21 @@ is_worktree(const struct ent *e)
 	return ok;
 }
 
+/* 1 when two records share an id. */
+static int
+dup_ids(void)
+{
+	size_t i, j;
+
+	for (i = 0; i < nents; i++)
+		for (j = i + 1; ents[i].id && j < nents; j++)
+			if (ents[j].id && strcmp(ents[i].id, ents[j].id) == 0)
+				return 1;
+	return 0;
+}
+
 static void
-check_ids(int rewriting)
+check_ids(int rewrite)
 {
 	struct wt_buf d = WT_BUF_INIT;
 	size_t i, j, win;
@@ -404,7 +417,7 @@ check_ids(int rewriting)
 				wt_rec_set_str(&ents[j].r, "status", "error");
 				wt_rec_set_str(&ents[j].r, "status_reason", d.s);
 				/* A put of the id replaces all its lines: the winner's goes in whole. */
-				fixed = rewriting || (wt_batch_put(batch, &ents[win].r) == 0 &&
+				fixed = rewrite || (wt_batch_put(batch, &ents[win].r) == 0 &&
 						      wt_batch_put(batch, &ents[j].r) == 0);
 				free(ents[j].id);
 				ents[j].id = wt_xstrdup(nid);
@@ -467,15 +480,17 @@ check_file(void)
 			"keep the registry as it was in registry.damaged and rewrite it "
 			"with its records", repair && !dry ? 1 : -1);
 	}
-	if ((nb = bad_lines_of(bak)) > 0) {
+	/* Once the registry parses, a backup that does not is replaced by it. */
+	if (!(acting() && nbad) && (nb = bad_lines_of(bak)) > 0) {
+		int fixed = -1;
+
 		wt_buf_reset(&d);
 		wt_buf_addf(&d, "%ld line%s of the backup %s not a record", nb,
 			    nb > 1 ? "s" : "", nb > 1 ? "are" : "is");
+		if (acting())
+			fixed = (unlink(bak) == 0 || errno == ENOENT) && link(reg.path, bak) == 0;
 		problem("bad_backup", NULL, bak, d.s,
-			"none: the next registry write replaces the backup", -1);
-		/* The backup is the registry's past, which no repair rewrites: a known state. */
-		if (repair)
-			unrepaired--;
+			"replace the backup with the registry as it is now", fixed);
 	}
 	free(bak);
 	wt_buf_release(&d);
@@ -489,8 +504,9 @@ leftover(int what, const char *path, void *arg)
 	(void)arg;
 	switch (what) {
 	case WT_LEFT_JOURNAL:
+		/* A rewrite's commit replays it: see main. */
 		if (acting())
-			fixed = wt_registry_replay(&reg, cfg.lock_timeout) >= 0;
+			fixed = rewriting || wt_registry_replay(&reg, cfg.lock_timeout) >= 0;
 		problem("journal", NULL, path, "a journal holds patches not in the registry",
 			"replay the journal into the registry", fixed);
 		break;
@@ -1375,6 +1391,23 @@ check_stdin(void)
 static void check_registry_file(void) { check_file(); }
 static void check_leftovers(void) { wt_registry_leftovers(&reg, leftover, NULL); check_archive_tmp(); }
 static void check_ids_only(void) { check_ids(0); }
+/* What the records account for (also those marked error) is no orphan. */
+static void
+check_claims(void)
+{
+	struct wt_target t;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < nents; i++) {
+		if (ents[i].archive)
+			claim(ents[i].archive);
+		if (ents[i].path && wt_target_verify(&t, ents[i].path, ents[i].repo, &why) == 0) {
+			claim(t.admin);
+			wt_target_release(&t);
+		}
+	}
+}
 static void
 check_records(void)
 {
@@ -1393,6 +1426,7 @@ static const struct {
 } checks[] = {
 	{ "registry", check_registry_file },
 	{ "leftovers", check_leftovers },
+	{ "claims", check_claims },
 	{ "ids", check_ids_only },
 	{ "paths", check_paths },
 	{ "records", check_records },
@@ -1454,9 +1488,6 @@ main(int argc, char *argv[])
 		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
 		     (S_ISREG(st.st_mode) && st.st_size > 0));
 
-	/* A journal a killed run left goes in first: the checks see the registry as it is. */
-	if (acting() && have && !fromstdin)
-		wt_registry_leftovers(&reg, leftover, NULL);
 	load();
 	if (import) {
 		if (!(file = argc ? wt_xstrdup(argv[0]) : moai_default()))
@@ -1478,8 +1509,19 @@ main(int argc, char *argv[])
 		check_stdin();
 		goto done;
 	}
-	/* A registry with lines that are no record is rewritten from its records first. */
-	if (acting() && nbad) {
+	/*
+	 * A registry with lines that are no record, or with an id twice, is
+	 * rewritten from its records first (the losers of an id renamed), and
+	 * only then is a leftover journal replayed: a patch of an id that two
+	 * lines share keeps only one of them (batch.c).
+	 */
+	rewriting = acting() && dup_ids();
+	if (acting() && have) {
+		wt_registry_leftovers(&reg, leftover, NULL);
+		load();
+	}
+	if (acting() && (nbad || dup_ids())) {
+		rewriting = 1;
 		check_file();
 		check_ids(1);
 		{
@@ -1492,13 +1534,15 @@ main(int argc, char *argv[])
 			recs_release(&rs);
 		}
 		load();
+		rewriting = 0;
 	}
 	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		checks[i].fn();
 done:
 	if (wt_batch_failed(batch))
 		unrepaired++;
-	if (dry)
+	/* A check writes nothing: not even the journal a killed run left. */
+	if (!acting() && !import)
 		wt_batch_abandon(batch);
 	else if (wt_batch_commit(batch, cfg.lock_timeout) < 0)
 		errx(WT_EXIT_FATAL, "cannot update the registry '%s': its journal keeps "
