@@ -121,3 +121,4 @@ check_same "--rebuild: the same ids and paths" "$(grep -v '~' "$T/idpath.before"
 	"$(jq -r 'select(.repo == "'"$T"'/r/.git" or .archived) | "\(.id) \(.path)"' "$R" | grep -v '^foreign ' | sort)"
 check_same "the archived one from its archive's manifest" "archived $(ls "$A"/orphan-*)" \
 	"$(jq -r 'select(.id == "orphan") | "\(.status) \(.archive)"' "$R")"
+done_testing
