@@ -15,16 +15,14 @@
 #include "wt.h"
 
 static const char usage_text[] =
-	"usage: wt-fsck [-nv] [-r registry] [--repair | --restore-backup]\n"
-	"       wt-fsck [-n] [-r registry] --rebuild dir...\n"
-	"       wt-fsck [-n] [-r registry] --import [file]\n"
+	"usage: wt-fsck [-nv] [-r registry] [--repair | --restore-backup | --rebuild dir ... | --import [file]]\n"
 	"       wt-fsck -h | --help | --version\n"
 	"  -n                 print what would change, change nothing\n"
 	"  -r registry        check this registry\n"
 	"  -v                 list records a repair marked as error, too\n"
 	"      --repair       repair what was found\n"
-	"      --restore-backup  restore a registry that does not parse from its .bak, then repair\n"
-	"      --rebuild dir...  rebuild a lost registry from worktrees, repositories and archives\n"
+	"      --restore-backup   restore a registry that does not parse from its .bak\n"
+	"      --rebuild dir ...   rebuild a lost registry from worktrees and archives\n"
 	"      --import [file]   import a MoAI-ADK registry\n"
 	"  -h, --help         print this usage and exit\n"
 	"      --version      print the version and exit\n";
