@@ -558,6 +558,11 @@ main(int argc, char *argv[])
 	/* Only the default registry may be missing: a named one is a mistake. */
 	if (!have && (ropt || (cfg.registry && *cfg.registry)))
 		errx(WT_EXIT_FATAL, "no registry at '%s'", reg.path);
+	/* A reader changes nothing, but says once what wt-fsck --repair would mend. */
+	if (have && (c = wt_registry_leftovers(&reg, NULL, NULL)))
+		warnx("'%s' %s: run wt-fsck --repair", reg.path, c & WT_LEFT_JOURNAL ?
+		      "has a journal a killed run left" : c & WT_LEFT_INDEX ?
+		      "is newer than its index" : "has a temporary file a killed run left");
 	if (gflag || dir || !have)
 		wt_git_init();
 	/* Without -g the pool only writes: no record needs a look. */

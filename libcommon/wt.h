@@ -483,6 +483,21 @@ int wt_moai_each(const char *path, wt_rec_fn fn, void *arg);
 /* 1 when a file's first line says it is a MoAI-ADK registry, not NDJSON. */
 int wt_moai_detect(const char *line, size_t n);
 
+/* fsck.c: what a registry's directory holds that a finished run would not leave */
+enum {
+	WT_LEFT_JOURNAL = 1,    /* registry.journal with patches not merged */
+	WT_LEFT_INDEX = 2,      /* an index that does not match the registry (edited since) */
+	WT_LEFT_TMP = 4,        /* PATH.tmp.PID of a writer that is gone */
+};
+/* Called with one WT_LEFT_* and the file's path (borrowed). */
+typedef void (*wt_leftover_fn)(int what, const char *path, void *arg);
+/*
+ * Looks beside reg for what a killed or bypassed writer left, calling fn
+ * (when not NULL) for each; returns the WT_LEFT_* found, or-ed. Reads only:
+ * wt-ls names them, wt-fsck --repair removes them. A MoAI-ADK registry has none.
+ */
+int wt_registry_leftovers(const struct wt_registry *reg, wt_leftover_fn fn, void *arg);
+
 /* index.c: registry.idx, find by id in O(1) and records by status */
 /*
  * The file: a header (magic, the registry's generation as device, inode,

@@ -1,0 +1,1561 @@
+/* wt-fsck: checks the registry against the filesystem and git, and repairs it. */
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <archive.h>
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wt.h"
+
+static const char usage_text[] =
+	"usage: wt-fsck [-nv] [-r registry] [--repair | --restore-backup | --rebuild dir ... | --import [file]]\n"
+	"       wt-fsck -h | --help | --version\n"
+	"  -n                 print what would change, change nothing\n"
+	"  -r registry        check this registry\n"
+	"  -v                 list records a repair marked as error, too\n"
+	"      --repair       repair what was found\n"
+	"      --restore-backup   restore a registry that does not parse from its .bak\n"
+	"      --rebuild dir ...   rebuild a lost registry from worktrees and archives\n"
+	"      --import [file]   import a MoAI-ADK registry\n"
+	"  -h, --help         print this usage and exit\n"
+	"      --version      print the version and exit\n";
+
+enum { OPT_REPAIR = 0x200, OPT_RESTORE, OPT_REBUILD, OPT_IMPORT };
+
+static struct wt_config cfg;
+static struct wt_registry reg;
+static struct wt_batch *batch;
+static int repair, dry, verbose, rewriting;
+static long problems, unrepaired;
+static char *archdir;
+
+/* The registry's records, in memory: ids, paths and repositories are compared across them. */
+struct ent {
+	struct wt_rec r;
+	char *id, *path, *repo, *archive;
+	char *admin;            /* git's admin entry the record's worktree has, once known */
+	int loser;              /* of a duplicate id: renamed */
+};
+static struct ent *ents;
+static size_t nents;
+static long *badlines;
+static size_t nbad;
+
+/* Admin entries (resolved) that a record accounts for: not orphans. */
+static char **claimed;
+static size_t nclaimed;
+
+static void
+claim(const char *admin)
+{
+	char *r = admin ? realpath(admin, NULL) : NULL;
+
+	if (!r)
+		return;
+	claimed = wt_xrealloc(claimed, (nclaimed + 1) * sizeof(*claimed));
+	claimed[nclaimed++] = r;
+}
+
+static int
+is_claimed(const char *admin)
+{
+	char *r = realpath(admin, NULL);
+	size_t i;
+	int hit = 0;
+
+	for (i = 0; r && !hit && i < nclaimed; i++)
+		hit = strcmp(claimed[i], r) == 0;
+	free(r);
+	return hit;
+}
+
+/*
+ * One problem record per finding, on stdout. fixed: -1 when no repair was
+ * asked (or -n), 1 repaired, 0 the repair failed.
+ */
+static void
+problem(const char *kind, const char *id, const char *path, const char *detail,
+	const char *how, int fixed)
+{
+	struct wt_obj o;
+	size_t n;
+	const char *t;
+
+	wt_obj_init(&o);
+	wt_obj_str(&o, "problem", kind);
+	if (id)
+		wt_obj_str(&o, "id", id);
+	if (path)
+		wt_obj_str(&o, "path", path);
+	wt_obj_str(&o, "detail", detail);
+	wt_obj_str(&o, "repair", how);
+	if (dry && (repair || fixed >= 0)) {
+		wt_obj_open(&o, "would");
+		wt_obj_str(&o, "action", "repair");
+		wt_obj_close(&o);
+	} else if (fixed >= 0) {
+		wt_obj_bool(&o, "repaired", fixed);
+	}
+	t = wt_obj_text(&o, &n);
+	fwrite(t, 1, n, stdout);
+	putchar('\n');
+	wt_obj_release(&o);
+	problems++;
+	if (fixed != 1)
+		unrepaired++;
+}
+
+/* What a finding's repair does now: 1 to act, 0 to report only. */
+static int
+acting(void)
+{
+	return repair && !dry;
+}
+
+/* The status a repair gives a record it cannot mend: error, with the reason (never a deletion). */
+static int
+mark_error(const char *id, const char *reason)
+{
+	struct wt_obj f;
+	char ts[32];
+	int ret;
+
+	wt_obj_init(&f);
+	wt_obj_str(&f, "status", "error");
+	wt_obj_str(&f, "status_reason", reason);
+	wt_obj_str(&f, "status_at", wt_time_fmt(wt_now(), ts));
+	ret = wt_batch_set(batch, id, wt_obj_text(&f, NULL));
+	wt_obj_release(&f);
+	return ret;
+}
+
+static int
+set_field(const char *id, const char *key, const char *value)
+{
+	struct wt_obj f;
+	int ret;
+
+	wt_obj_init(&f);
+	wt_obj_str(&f, key, value);
+	ret = wt_batch_set(batch, id, wt_obj_text(&f, NULL));
+	wt_obj_release(&f);
+	return ret;
+}
+
+/* The record's repair: error status with the reason, or report only. */
+static void
+error_problem(const char *kind, const struct ent *e, const char *detail)
+{
+	int fixed = -1;
+
+	if (acting())
+		fixed = mark_error(e->id, detail) == 0;
+	problem(kind, e->id, e->path, detail, "mark the record status error with the reason",
+		fixed);
+}
+
+/* ---- the registry file ---- */
+
+static int
+load_cb(struct wt_rec *r, void *arg)
+{
+	struct ent *e;
+
+	(void)arg;
+	if (wt_rec_has_error(r)) {
+		badlines = wt_xrealloc(badlines, (nbad + 1) * sizeof(*badlines));
+		badlines[nbad++] = r->lineno;
+		return 0;
+	}
+	ents = wt_xrealloc(ents, (nents + 1) * sizeof(*ents));
+	e = &ents[nents++];
+	memset(e, 0, sizeof(*e));
+	wt_rec_copy(&e->r, r);
+	e->id = wt_rec_str(r, "id");
+	e->path = wt_rec_str(r, "path");
+	e->repo = wt_rec_str(r, "repo");
+	e->archive = wt_rec_str(r, "archive");
+	return 0;
+}
+
+static void
+ents_release(void)
+{
+	size_t i;
+
+	for (i = 0; i < nents; i++) {
+		wt_rec_release(&ents[i].r);
+		free(ents[i].id);
+		free(ents[i].path);
+		free(ents[i].repo);
+		free(ents[i].archive);
+		free(ents[i].admin);
+	}
+	free(ents);
+	ents = NULL;
+	nents = 0;
+	free(badlines);
+	badlines = NULL;
+	nbad = 0;
+}
+
+static void
+load(void)
+{
+	ents_release();
+	if (access(reg.path, F_OK) == 0 && wt_registry_each(&reg, load_cb, NULL) < 0)
+		err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
+}
+
+/* Counts the lines of an NDJSON file that are no record; -1 when it cannot be read. */
+static int
+bad_cb(struct wt_rec *r, void *arg)
+{
+	long *n = arg;
+
+	*n += wt_rec_has_error(r);
+	return 0;
+}
+
+static long
+bad_lines_of(const char *path)
+{
+	struct wt_registry b;
+	long n = 0;
+
+	memset(&b, 0, sizeof(b));
+	b.path = (char *)path;
+	if (access(path, F_OK) < 0)
+		return -1;
+	if (wt_registry_each(&b, bad_cb, &n) < 0)
+		return -1;
+	return n;
+}
+
+static int
+find_ent(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < nents; i++)
+		if (ents[i].id && strcmp(ents[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* An id no record has: base, else base~2, base~3... A new string. */
+static char *
+fresh_id(const char *base)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	int k;
+
+	wt_buf_adds(&b, base);
+	for (k = 2; find_ent(b.s) >= 0; k++) {
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s~%d", base, k);
+	}
+	return wt_buf_detach(&b);
+}
+
+/*
+ * A registry that does not parse is rewritten from records: the file as it
+ * was is kept beside it (registry.damaged), the records go in through the
+ * batch (journaled first, so a writer that comes between the rename and the
+ * commit merges them), and .bak stays the backup it was.
+ */
+static int
+rewrite_from(struct wt_rec *recs, size_t n)
+{
+	char *damaged = wt_registry_file(&reg, "damaged"), *bak = wt_registry_file(&reg, "bak");
+	char *keep = wt_registry_file(&reg, "bak.keep");
+	struct wt_buf b = WT_BUF_INIT;
+	size_t i;
+	int lock, k, ret = -1;
+
+	for (i = 0; i < n; i++)
+		if (wt_batch_put(batch, &recs[i]) < 0) {
+			warn("cannot journal the records of '%s'", reg.path);
+			goto out;
+		}
+	wt_buf_adds(&b, damaged);
+	for (k = 2; access(b.s, F_OK) == 0; k++) {
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s.%d", damaged, k);
+	}
+	if ((lock = wt_registry_lock(&reg, cfg.lock_timeout)) < 0)
+		goto out;
+	unlink(keep);
+	if (link(bak, keep) < 0 && errno != ENOENT)
+		warn("cannot keep '%s'", bak);
+	if (rename(reg.path, b.s) < 0) {
+		warn("cannot move '%s' aside", reg.path);
+		close(lock);
+		goto out;
+	}
+	wt_sync_dir(reg.dir);
+	close(lock);
+	warnx("kept the registry as it was in '%s'", b.s);
+	if (wt_batch_commit(batch, cfg.lock_timeout) < 0) {
+		batch = wt_batch_open(&reg);
+		goto out;
+	}
+	batch = wt_batch_open(&reg);
+	if (access(keep, F_OK) == 0 && rename(keep, bak) < 0)
+		warn("cannot put back '%s'", bak);
+	ret = 0;
+out:
+	free(damaged);
+	free(bak);
+	free(keep);
+	wt_buf_release(&b);
+	return ret;
+}
+
+/* Records of a file beside the registry (its .bak), appended to recs. */
+struct recs {
+	struct wt_rec *v;
+	size_t n;
+};
+
+static int
+recs_cb(struct wt_rec *r, void *arg)
+{
+	struct recs *rs = arg;
+
+	if (wt_rec_has_error(r))
+		return 0;
+	rs->v = wt_xrealloc(rs->v, (rs->n + 1) * sizeof(*rs->v));
+	memset(&rs->v[rs->n], 0, sizeof(*rs->v));
+	wt_rec_copy(&rs->v[rs->n++], r);
+	return 0;
+}
+
+static void
+recs_release(struct recs *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		wt_rec_release(&rs->v[i]);
+	free(rs->v);
+}
+
+static int
+is_error(const struct ent *e)
+{
+	int t = wt_rec_find(&e->r, "status");
+
+	return t >= 0 && wt_rec_tokeq(&e->r, t, "error");
+}
+
+/* Duplicate ids: the record that is the worktree keeps the id, the others get new ones. */
+static int
+is_worktree(const struct ent *e)
+{
+	struct wt_target t;
+	const char *why;
+	int ok;
+
+	if (wt_rec_is_archived(&e->r))
+		return e->archive && access(e->archive, F_OK) == 0;
+	ok = wt_target_verify(&t, e->path, e->repo, &why) == 0;
+	if (ok)
+		wt_target_release(&t);
+	return ok;
+}
+
+/* 1 when two records share an id. */
+static int
+dup_ids(void)
+{
+	size_t i, j;
+
+	for (i = 0; i < nents; i++)
+		for (j = i + 1; ents[i].id && j < nents; j++)
+			if (ents[j].id && strcmp(ents[i].id, ents[j].id) == 0)
+				return 1;
+	return 0;
+}
+
+static void
+check_ids(int rewrite)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	size_t i, j, win;
+	char *nid;
+	int fixed;
+
+	for (i = 0; i < nents; i++) {
+		if (!ents[i].id || ents[i].loser)
+			continue;
+		for (j = i + 1, win = i; j < nents; j++)
+			if (ents[j].id && !ents[j].loser && strcmp(ents[j].id, ents[i].id) == 0 &&
+			    win == i && !is_worktree(&ents[i]) && is_worktree(&ents[j]))
+				win = j;
+		for (j = i; j < nents; j++) {
+			if (j == win || !ents[j].id || ents[j].loser ||
+			    strcmp(ents[j].id, ents[win].id) != 0)
+				continue;
+			ents[j].loser = 1;
+			nid = fresh_id(ents[j].id);
+			wt_buf_reset(&d);
+			wt_buf_addf(&d, "id '%s' is also the record of '%s'; this one does not "
+				    "match the worktree", ents[j].id, ents[win].path ? ents[win].path : "");
+			fixed = -1;
+			if (acting()) {
+				wt_rec_set_str(&ents[j].r, "id", nid);
+				wt_rec_set_str(&ents[j].r, "status", "error");
+				wt_rec_set_str(&ents[j].r, "status_reason", d.s);
+				/* A put of the id replaces all its lines: the winner's goes in whole. */
+				fixed = rewrite || (wt_batch_put(batch, &ents[win].r) == 0 &&
+						      wt_batch_put(batch, &ents[j].r) == 0);
+				free(ents[j].id);
+				ents[j].id = wt_xstrdup(nid);
+			}
+			wt_buf_reset(&d);
+			wt_buf_addf(&d, "id '%s' is also the record of '%s'", ents[win].id,
+				    ents[win].path ? ents[win].path : "");
+			problem("duplicate_id", ents[win].id, ents[j].path, d.s,
+				"give this record a new unique id and status error", fixed);
+			free(nid);
+		}
+	}
+	wt_buf_release(&d);
+}
+
+static void
+check_paths(void)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	size_t i, j;
+
+	for (i = 0; i < nents; i++) {
+		if (is_error(&ents[i]) || ents[i].loser)
+			continue;
+		if (!ents[i].path || ents[i].path[0] != '/') {
+			error_problem("relative_path", &ents[i], ents[i].path ?
+				      "the path is not absolute" : "the record has no path");
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (ents[j].path && strcmp(ents[i].path, ents[j].path) == 0 &&
+			    !is_error(&ents[j]) && !wt_rec_is_archived(&ents[i].r) &&
+			    !wt_rec_is_archived(&ents[j].r)) {
+				/* The record that is not the worktree's loses; else the later one. */
+				size_t lo = is_worktree(&ents[i]) && !is_worktree(&ents[j]) ? j : i;
+
+				wt_buf_reset(&d);
+				wt_buf_addf(&d, "the path is also the record '%s''s",
+					    ents[lo == i ? j : i].id);
+				error_problem("duplicate_path", &ents[lo], d.s);
+				ents[lo].loser = 1;
+				break;
+			}
+	}
+	wt_buf_release(&d);
+}
+
+static void
+check_file(void)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	char *bak = wt_registry_file(&reg, "bak");
+	long nb;
+	size_t i;
+
+	for (i = 0; i < nbad; i++) {
+		wt_buf_reset(&d);
+		wt_buf_addf(&d, "registry line %ld is not a record", badlines[i]);
+		problem("bad_line", NULL, reg.path, d.s,
+			"keep the registry as it was in registry.damaged and rewrite it "
+			"with its records", repair && !dry ? 1 : -1);
+	}
+	/* Once the registry parses, a backup that does not is replaced by it. */
+	if (!(acting() && nbad) && (nb = bad_lines_of(bak)) > 0) {
+		int fixed = -1;
+
+		wt_buf_reset(&d);
+		wt_buf_addf(&d, "%ld line%s of the backup %s not a record", nb,
+			    nb > 1 ? "s" : "", nb > 1 ? "are" : "is");
+		if (acting())
+			fixed = (unlink(bak) == 0 || errno == ENOENT) && link(reg.path, bak) == 0;
+		problem("bad_backup", NULL, bak, d.s,
+			"replace the backup with the registry as it is now", fixed);
+	}
+	free(bak);
+	wt_buf_release(&d);
+}
+
+static void
+leftover(int what, const char *path, void *arg)
+{
+	int fixed = -1;
+
+	(void)arg;
+	switch (what) {
+	case WT_LEFT_JOURNAL:
+		/* A rewrite's commit replays it: see main. */
+		if (acting())
+			fixed = rewriting || wt_registry_replay(&reg, cfg.lock_timeout) >= 0;
+		problem("journal", NULL, path, "a journal holds patches not in the registry",
+			"replay the journal into the registry", fixed);
+		break;
+	case WT_LEFT_INDEX:
+		if (acting())
+			fixed = wt_registry_reindex(&reg, cfg.lock_timeout) == 0;
+		problem("stale_index", NULL, path, "the index does not match the registry's "
+			"generation", "rewrite the index", fixed);
+		break;
+	case WT_LEFT_TMP:
+		if (acting())
+			fixed = unlink(path) == 0;
+		problem("registry_tmp", NULL, path, "a temporary registry of a run that died",
+			"remove it", fixed);
+		break;
+	}
+}
+
+/* Temporary archives of runs that died, in the archive directory. */
+static void
+check_archive_tmp(void)
+{
+	struct wt_buf p = WT_BUF_INIT;
+	struct dirent *de;
+	size_t n = strlen(WT_ARCHIVE_TMP_PREFIX);
+	int found = 0, fd;
+	DIR *d = opendir(archdir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, WT_ARCHIVE_TMP_PREFIX, n) != 0)
+			continue;
+		/* A live run holds its temporary locked. */
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			wt_buf_reset(&p);
+			wt_buf_addf(&p, "%s/%s", archdir, de->d_name);
+			problem("archive_tmp", NULL, p.s, "a partial archive of a run that died",
+				"remove it", acting() ? 1 : -1);
+			found = 1;
+		}
+		close(fd);
+	}
+	closedir(d);
+	if (found && acting())
+		wt_archive_clean(archdir);
+	wt_buf_release(&p);
+}
+
+/* ---- each record ---- */
+
+/* The branch git's admin entry says (NULL: detached) and its head; new strings. */
+static void
+git_head(const char *admin, char **branch, char **head)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	char *s;
+
+	wt_buf_addf(&b, "%s/HEAD", admin);
+	s = wt_read_small(b.s, 4096);
+	*branch = s && strncmp(s, "ref: refs/heads/", 16) == 0 ? wt_xstrdup(s + 16) : NULL;
+	*head = wt_git_ref_id(admin, "HEAD");
+	free(s);
+	wt_buf_release(&b);
+}
+
+static void
+check_head(const struct ent *e, const char *admin)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	struct wt_obj f;
+	char *branch, *head, *rb = wt_rec_str(&e->r, "branch"), *rh = wt_rec_str(&e->r, "head");
+	int t = wt_rec_find(&e->r, "branch"), fixed = -1, diff = 0;
+
+	git_head(admin, &branch, &head);
+	wt_obj_init(&f);
+	if (t >= 0 && !(branch ? rb && strcmp(rb, branch) == 0 : wt_rec_is_null(&e->r, "branch"))) {
+		wt_buf_addf(&d, "the branch is %s, the record says %s", branch ? branch : "detached",
+			    rb ? rb : "detached");
+		wt_obj_str(&f, "branch", branch);
+		diff = 1;
+	}
+	if (rh && head && strcmp(rh, head) != 0) {
+		wt_buf_addf(&d, "%sHEAD is %.12s, the record says %.12s", diff ? "; " : "",
+			    head, rh);
+		wt_obj_str(&f, "head", head);
+		diff = 1;
+	}
+	if (diff) {
+		if (acting())
+			fixed = wt_batch_set(batch, e->id, wt_obj_text(&f, NULL)) == 0;
+		problem("head", e->id, e->path, d.s, "update the record's branch and head", fixed);
+	}
+	wt_obj_release(&f);
+	free(branch);
+	free(head);
+	free(rb);
+	free(rh);
+	wt_buf_release(&d);
+}
+
+/* git's admin entry of repo whose gitdir names path/.git, or NULL. A new string. */
+static char *
+admin_of(const char *repo, const char *path)
+{
+	struct wt_buf b = WT_BUF_INIT, want = WT_BUF_INIT;
+	struct dirent *de;
+	char *s, *found = NULL;
+	DIR *d;
+
+	wt_buf_addf(&b, "%s/worktrees", repo);
+	wt_buf_addf(&want, "%s/.git", path);
+	if (!(d = opendir(b.s)))
+		goto out;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s/worktrees/%s/gitdir", repo, de->d_name);
+		if ((s = wt_read_small(b.s, 4096)) && strcmp(s, want.s) == 0) {
+			wt_buf_reset(&b);
+			wt_buf_addf(&b, "%s/worktrees/%s", repo, de->d_name);
+			found = wt_buf_detach(&b);
+		}
+		free(s);
+	}
+	closedir(d);
+out:
+	wt_buf_release(&b);
+	wt_buf_release(&want);
+	return found;
+}
+
+/* 1 when the directory dir's .git file names the admin entry admin (both as written or resolved). */
+static int
+names_admin(const char *dir, const char *admin)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	char *s, *r1 = NULL, *r2 = NULL;
+	int same = 0;
+
+	wt_buf_addf(&b, "%s/.git", dir);
+	if ((s = wt_read_small(b.s, 4096)) && strncmp(s, "gitdir: ", 8) == 0 && s[8] == '/')
+		same = strcmp(s + 8, admin) == 0 ||
+		       ((r1 = realpath(s + 8, NULL)) && (r2 = realpath(admin, NULL)) &&
+			strcmp(r1, r2) == 0);
+	free(s);
+	free(r1);
+	free(r2);
+	wt_buf_release(&b);
+	return same;
+}
+
+/*
+ * Where a worktree went whose admin entry still names its old path: a
+ * directory beside the old one, or beside another record's, whose .git
+ * names that admin entry. A new string, or NULL.
+ */
+static char *
+find_moved(const char *oldpath, const char *admin)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct dirent *de;
+	char *parent, *found = NULL, *s;
+	size_t i;
+	DIR *d;
+
+	for (i = 0; !found && i <= nents; i++) {
+		parent = wt_xstrdup(i == nents ? oldpath : ents[i].path ? ents[i].path : "");
+		if (!(s = strrchr(parent, '/')) || s == parent || (i < nents && !*parent)) {
+			free(parent);
+			continue;
+		}
+		*s = '\0';
+		if ((d = opendir(parent))) {
+			while (!found && (de = readdir(d))) {
+				if (de->d_name[0] == '.' && (!de->d_name[1] || de->d_name[1] == '.'))
+					continue;
+				wt_buf_reset(&b);
+				wt_buf_addf(&b, "%s/%s", parent, de->d_name);
+				if (names_admin(b.s, admin))
+					found = wt_buf_detach(&b);
+			}
+			closedir(d);
+		}
+		free(parent);
+	}
+	wt_buf_release(&b);
+	return found;
+}
+
+/* Writes text and a newline to path through a temporary and a rename. */
+static int
+write_small(const char *path, const char *text)
+{
+	struct wt_buf t = WT_BUF_INIT;
+	int fd, ret = -1;
+	size_t n = strlen(text);
+
+	wt_buf_addf(&t, "%s.wt-fsck.%ld", path, (long)getpid());
+	if ((fd = open(t.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		goto out;
+	if (write(fd, text, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0 &&
+	    close(fd) == 0) {
+		fd = -1;
+		ret = rename(t.s, path);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0)
+		unlink(t.s);
+out:
+	wt_buf_release(&t);
+	return ret;
+}
+
+/*
+ * git worktree repair's pointer fix after a move: git's admin entry names
+ * the worktree's new .git. Only once the moved directory's own .git names
+ * that admin entry; then the result must verify as the record's worktree.
+ */
+static int
+repair_pointer(const char *admin, const char *dir, const char *repo)
+{
+	struct wt_buf b = WT_BUF_INIT, g = WT_BUF_INIT;
+	struct wt_target t;
+	const char *why;
+	int ret = -1;
+
+	if (!names_admin(dir, admin))
+		return -1;
+	wt_buf_addf(&b, "%s/gitdir", admin);
+	wt_buf_addf(&g, "%s/.git", dir);
+	if (write_small(b.s, g.s) == 0 && wt_target_verify(&t, dir, repo, &why) == 0) {
+		wt_target_release(&t);
+		ret = 0;
+	}
+	wt_buf_release(&b);
+	wt_buf_release(&g);
+	return ret;
+}
+
+/* An archived record: its archive verifies against its manifest, its ref holds. */
+static void
+check_archived(struct ent *e)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	struct wt_manifest m;
+	struct archive *a = NULL;
+	char *why = NULL, *ref = wt_rec_str(&e->r, "archive_ref"), *id = NULL, *ok;
+	int fd, fixed;
+
+	memset(&m, 0, sizeof(m));
+	if (!e->archive) {
+		error_problem("archive_missing", e, "the record is archived but names no archive");
+		goto out;
+	}
+	claim(e->archive);
+	if ((fd = open(e->archive, O_RDONLY | O_CLOEXEC)) < 0) {
+		wt_buf_addf(&d, "cannot open the archive '%s': %s", e->archive, strerror(errno));
+		error_problem("archive_missing", e, d.s);
+		goto out;
+	}
+	if (wt_archive_verify(fd, NULL, 0, &why) < 0 || !(a = wt_archive_read_fd(fd)) ||
+	    wt_archive_read_manifest(a, &m, NULL, NULL, &why) < 0) {
+		wt_buf_addf(&d, "the archive '%s' does not verify: %s", e->archive,
+			    why ? why : "unreadable");
+		error_problem("archive_corrupt", e, d.s);
+		close(fd);
+		goto out;
+	}
+	close(fd);
+	if (m.id && strcmp(m.id, e->id) != 0) {
+		wt_buf_addf(&d, "the archive '%s' is of '%s'", e->archive, m.id);
+		error_problem("archive_corrupt", e, d.s);
+		goto out;
+	}
+	if (ref && e->repo) {
+		if ((ok = wt_git_ref_id(e->repo, ref))) {
+			free(ok);
+			goto out;
+		}
+		fixed = -1;
+		if (acting()) {
+			git_repository *repo = NULL;
+			git_reference *gr = NULL;
+			git_oid oid;
+
+			fixed = m.head && git_repository_open(&repo, e->repo) == 0 &&
+				git_oid_fromstr(&oid, m.head) == 0 &&
+				git_reference_create(&gr, repo, ref, &oid, 0,
+						     "wt-fsck: the archive's protection ref") == 0;
+			git_reference_free(gr);
+			git_repository_free(repo);
+		}
+		wt_buf_addf(&d, "the protection ref %s is gone", ref);
+		problem("archive_ref", e->id, e->path, d.s,
+			"point the ref at the archive manifest's head again", fixed);
+	}
+out:
+	if (a)
+		archive_read_free(a);
+	wt_manifest_release(&m);
+	free(why);
+	free(ref);
+	free(id);
+	wt_buf_release(&d);
+}
+
+/* A worktree's trash that holds what a run that died left. */
+static void
+check_trash(const struct wt_target *t, const char *id)
+{
+	struct wt_rm_stats rs;
+	struct dirent *de;
+	char *path = wt_trash_path(t);
+	int fd, fixed = -1, n = 0;
+	DIR *d;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		goto out;
+	/* wt-prune holds it locked while it runs: then it is no leftover. */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		goto out;
+	}
+	if ((d = fdopendir(dup(fd)))) {
+		while ((de = readdir(d)))
+			n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+		closedir(d);
+	}
+	close(fd);
+	if (!n)
+		goto out;
+	if (acting() && (fd = wt_trash_open(t, 0)) >= 0) {
+		memset(&rs, 0, sizeof(rs));
+		fixed = wt_trash_empty(fd, cfg.jobs, &rs) == 0;
+		close(fd);
+	}
+	problem("trash", id, path, "the trash holds what a run that died left", "empty it",
+		fixed);
+out:
+	free(path);
+}
+
+static void
+check_worktree(struct ent *e)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	struct wt_target t;
+	const char *why;
+	char *admin = NULL, *moved = NULL, *gitfile = NULL, *back = NULL;
+	struct stat st;
+	int fixed = -1;
+
+	if (wt_target_verify(&t, e->path, e->repo, &why) == 0) {
+		claim(t.admin);
+		check_head(e, t.admin);
+		check_trash(&t, e->id);
+		wt_target_release(&t);
+		goto out;
+	}
+	if (lstat(e->path, &st) < 0) {
+		/* Gone: moved (git's entry still names it and it is found), prunable, or missing. */
+		if (e->repo && (admin = admin_of(e->repo, e->path))) {
+			claim(admin);
+			if ((moved = find_moved(e->path, admin))) {
+				if (acting())
+					fixed = repair_pointer(admin, moved, e->repo) == 0 &&
+						set_field(e->id, "path", moved) == 0;
+				wt_buf_addf(&d, "the worktree moved to '%s'", moved);
+				problem("moved", e->id, e->path, d.s, "repair git's two pointers, "
+					"as git worktree repair does, and update the path", fixed);
+				goto out;
+			}
+			error_problem("prunable", e, "the directory is gone and not archived; git's "
+				      "admin entry still names it");
+			goto out;
+		}
+		error_problem("missing", e, "the directory is gone and not archived");
+		goto out;
+	}
+	/*
+	 * There, but not verified. Its .git names an admin entry of the record's
+	 * repository whose gitdir names a path that is gone: moved here, only
+	 * git's pointer is stale.
+	 */
+	wt_buf_addf(&d, "%s/.git", e->path);
+	gitfile = wt_read_small(d.s, 4096);
+	if (gitfile && strncmp(gitfile, "gitdir: ", 8) == 0 && e->repo &&
+	    (admin = realpath(gitfile + 8, NULL))) {
+		wt_buf_reset(&d);
+		wt_buf_addf(&d, "%s/gitdir", admin);
+		back = wt_read_small(d.s, 4096);
+		if (back && lstat(back, &st) < 0 && errno == ENOENT && names_admin(e->path, admin)) {
+			char *r = realpath(e->repo, NULL);
+			size_t n = r ? strlen(r) : 0;
+
+			if (r && strncmp(admin, r, n) == 0 && strncmp(admin + n, "/worktrees/", 11) == 0) {
+				claim(admin);
+				if (acting())
+					fixed = repair_pointer(admin, e->path, e->repo) == 0;
+				wt_buf_reset(&d);
+				wt_buf_addf(&d, "git's admin entry names '%s', which is gone", back);
+				problem("pointer", e->id, e->path, d.s, "point git's admin entry back "
+					"at the worktree, as git worktree repair does", fixed);
+				free(r);
+				goto out;
+			}
+			free(r);
+		}
+	}
+	wt_buf_reset(&d);
+	wt_buf_addf(&d, "%s", why);
+	if (strcmp(wt_target_rule(why), "foreign") == 0)
+		error_problem("foreign", e, d.s);
+	else if (strstr(why, "admin directory is missing"))
+		error_problem("admin_missing", e, d.s);
+	else
+		error_problem("not_linked", e, d.s);
+out:
+	free(admin);
+	free(moved);
+	free(gitfile);
+	free(back);
+	wt_buf_release(&d);
+}
+
+/* Records a repair marked: a known state, listed with -v. */
+static void
+known(const struct ent *e)
+{
+	struct wt_obj o;
+	char *why = wt_rec_str(&e->r, "status_reason");
+
+	if (verbose) {
+		wt_obj_init(&o);
+		wt_obj_str(&o, "known", "error");
+		wt_obj_str(&o, "id", e->id);
+		if (e->path)
+			wt_obj_str(&o, "path", e->path);
+		wt_obj_str(&o, "detail", why ? why : "status error");
+		fputs(wt_obj_text(&o, NULL), stdout);
+		putchar('\n');
+		wt_obj_release(&o);
+	}
+	free(why);
+}
+
+static void
+check_record(struct ent *e)
+{
+	int t = wt_rec_find(&e->r, "status");
+
+	if (!e->id || !e->path || e->path[0] != '/')
+		return;
+	if (t >= 0 && wt_rec_tokeq(&e->r, t, "error")) {
+		known(e);
+		return;
+	}
+	if (wt_rec_is_archived(&e->r))
+		check_archived(e);
+	else
+		check_worktree(e);
+}
+
+/* ---- orphans ---- */
+
+struct orphans {
+	char **repos;
+	size_t nrepos;
+};
+
+static void
+add_repo(struct orphans *o, const char *repo)
+{
+	char *r = realpath(repo, NULL);
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < o->nrepos; i++)
+		if (strcmp(o->repos[i], r) == 0) {
+			free(r);
+			return;
+		}
+	o->repos = wt_xrealloc(o->repos, (o->nrepos + 1) * sizeof(*o->repos));
+	o->repos[o->nrepos++] = r;
+}
+
+/* created_at of a worktree: when git made its admin entry. */
+static void
+set_created(struct wt_rec *r, const char *admin)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct stat st;
+
+	wt_buf_addf(&b, "%s/commondir", admin);
+	if (stat(b.s, &st) == 0)
+		wt_rec_set_time(r, "created_at", st.st_mtime);
+	wt_buf_release(&b);
+}
+
+/* Registers r (an orphan) under an id no record has. */
+static int
+register_rec(struct wt_rec *r)
+{
+	char *id = wt_rec_str(r, "id"), *nid;
+	int ret;
+
+	nid = fresh_id(id ? id : "worktree");
+	wt_rec_set_str(r, "id", nid);
+	ret = wt_batch_put(batch, r);
+	/* Later orphans must not take its id. */
+	if (ret == 0)
+		load_cb(r, NULL);
+	free(id);
+	free(nid);
+	return ret;
+}
+
+static int
+orphan_wt(struct wt_rec *r, void *arg)
+{
+	struct wt_target t;
+	const char *why;
+	char *path = wt_rec_str(r, "path"), *repo = wt_rec_str(r, "repo");
+	char *p, *rec = NULL;
+	int m = 0, fixed = -1;
+	struct wt_rec nr = WT_REC_INIT;
+
+	(void)arg;
+	if ((wt_rec_bool(r, "main", &m) == 0 && m) ||
+	    wt_target_verify(&t, path, repo, &why) < 0)
+		goto out;
+	if (is_claimed(t.admin)) {
+		wt_target_release(&t);
+		goto out;
+	}
+	claim(t.admin);
+	if (acting()) {
+		wt_rec_clear(&nr);
+		p = wt_rec_str(r, "id");
+		wt_rec_set_str(&nr, "id", p);
+		free(p);
+		wt_rec_set_str(&nr, "path", t.path);
+		wt_rec_set_str(&nr, "repo", t.common);
+		if ((p = wt_rec_str(r, "branch")))
+			wt_rec_set_str(&nr, "branch", p);
+		else
+			wt_rec_set_null(&nr, "branch");
+		free(p);
+		if ((p = wt_rec_str(r, "head")))
+			wt_rec_set_str(&nr, "head", p);
+		free(p);
+		wt_rec_set_str(&nr, "status", "active");
+		set_created(&nr, t.admin);
+		if ((p = strrchr(t.common, '/'))) {
+			rec = wt_xstrndup(t.common, (size_t)(p - t.common));
+			if (strcmp(p, "/.git") == 0 && (p = strrchr(rec, '/')))
+				wt_rec_set_str(&nr, "project", p + 1);
+		}
+		fixed = register_rec(&nr) == 0;
+	}
+	problem("orphan_worktree", NULL, t.path, "a linked worktree of a registered "
+		"repository that no record lists", "register it", fixed);
+	wt_target_release(&t);
+out:
+	wt_rec_release(&nr);
+	free(rec);
+	free(path);
+	free(repo);
+	return 0;
+}
+
+static int
+is_archive_name(const char *s)
+{
+	static const char *const ext[] = { ".tar.zst", ".tar.gz", ".tar" };
+	size_t i, n = strlen(s), k;
+
+	for (i = 0; i < 3; i++)
+		if (n > (k = strlen(ext[i])) && strcmp(s + n - k, ext[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* An archive's record from its manifest: archived, with its archive and ref. */
+static int
+archive_record(const char *path, struct wt_rec *r)
+{
+	struct wt_manifest m;
+	struct archive *a = NULL;
+	char *why = NULL, *s;
+	int fd, ret = -1;
+	time_t at;
+
+	memset(&m, 0, sizeof(m));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (!(a = wt_archive_read_fd(fd)) || wt_archive_read_manifest(a, &m, NULL, NULL, &why) < 0 ||
+	    !m.id || !m.path)
+		goto out;
+	wt_rec_clear(r);
+	wt_rec_set_str(r, "id", m.id);
+	wt_rec_set_str(r, "path", m.path);
+	if (m.repo)
+		wt_rec_set_str(r, "repo", m.repo);
+	if (m.branch)
+		wt_rec_set_str(r, "branch", m.branch);
+	else
+		wt_rec_set_null(r, "branch");
+	if (m.head)
+		wt_rec_set_str(r, "head", m.head);
+	wt_rec_set_str(r, "status", "archived");
+	wt_rec_set_bool(r, "archived", 1);
+	wt_rec_set_str(r, "archive", path);
+	if (wt_rec_time(&m.doc, "archived_at", 0, &at) == 0)
+		wt_rec_set_time(r, "archived_at", at);
+	if ((s = wt_rec_str(&m.doc, "ref")))
+		wt_rec_set_str(r, "archive_ref", s);
+	free(s);
+	ret = 0;
+out:
+	if (a)
+		archive_read_free(a);
+	close(fd);
+	free(why);
+	wt_manifest_release(&m);
+	return ret;
+}
+
+static void
+check_orphans(struct orphans *o)
+{
+	struct wt_buf p = WT_BUF_INIT;
+	struct wt_rec r = WT_REC_INIT;
+	struct dirent *de;
+	git_repository *repo;
+	size_t i;
+	int fixed;
+	DIR *d;
+
+	for (i = 0; i < nents; i++)
+		if (ents[i].repo)
+			add_repo(o, ents[i].repo);
+	for (i = 0; i < o->nrepos; i++) {
+		if (git_repository_open(&repo, o->repos[i]) < 0)
+			continue;
+		wt_git_list_worktrees(repo, orphan_wt, NULL);
+		git_repository_free(repo);
+	}
+	if (!(d = opendir(archdir)))
+		goto out;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !is_archive_name(de->d_name))
+			continue;
+		wt_buf_reset(&p);
+		wt_buf_addf(&p, "%s/%s", archdir, de->d_name);
+		if (is_claimed(p.s))
+			continue;
+		claim(p.s);
+		fixed = -1;
+		if (acting())
+			fixed = archive_record(p.s, &r) == 0 && register_rec(&r) == 0;
+		problem("orphan_archive", NULL, p.s, "an archive that no record lists",
+			"register it as an archived record from its manifest", fixed);
+	}
+	closedir(d);
+out:
+	wt_rec_release(&r);
+	wt_buf_release(&p);
+}
+
+/* ---- actions ---- */
+
+/* --restore-backup: the registry does not parse; its .bak does and comes back. */
+static void
+restore_backup(void)
+{
+	char *bak = wt_registry_file(&reg, "bak");
+	struct recs rs = { NULL, 0 };
+	struct wt_registry b;
+	long nb = bad_lines_of(bak);
+	size_t i;
+	char *id;
+
+	if (!nbad) {
+		warnx("'%s' parses: nothing to restore; repairing", reg.path);
+		goto out;
+	}
+	if (nb != 0)
+		errx(WT_EXIT_FATAL, "the backup '%s' %s: use --rebuild", bak,
+		     nb < 0 ? "cannot be read" : "does not parse either");
+	/* The registry's records that parse are newer; the backup gives the rest. */
+	for (i = 0; i < nents; i++)
+		recs_cb(&ents[i].r, &rs);
+	memset(&b, 0, sizeof(b));
+	b.path = bak;
+	{
+		struct recs old = { NULL, 0 };
+
+		wt_registry_each(&b, recs_cb, &old);
+		for (i = 0; i < old.n; i++) {
+			id = wt_rec_str(&old.v[i], "id");
+			if (id && find_ent(id) < 0)
+				recs_cb(&old.v[i], &rs);
+			free(id);
+		}
+		recs_release(&old);
+	}
+	problem("bad_registry", NULL, reg.path, "the registry does not parse",
+		"restore the records of the backup that the registry lost", dry ? -1 : 1);
+	if (!dry && rewrite_from(rs.v, rs.n) < 0)
+		errx(WT_EXIT_FATAL, "cannot restore '%s'", reg.path);
+	if (!dry)
+		load();
+out:
+	recs_release(&rs);
+	free(bak);
+}
+
+/* --rebuild: worktrees of the repositories under dirs, and the archives. */
+static int
+rebuild_find(const char *dir, struct orphans *o, int depth)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	char *s;
+	DIR *d;
+
+	wt_buf_addf(&b, "%s/.git", dir);
+	if (lstat(b.s, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			add_repo(o, b.s);
+		else if ((s = wt_git_admin_dir(dir))) {
+			wt_buf_reset(&b);
+			wt_buf_addf(&b, "%s/../..", s);
+			add_repo(o, b.s);
+			free(s);
+		}
+		wt_buf_release(&b);
+		return 0;
+	}
+	wt_buf_reset(&b);
+	wt_buf_addf(&b, "%s/HEAD", dir);
+	if (lstat(b.s, &st) == 0 && S_ISREG(st.st_mode)) {
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s/objects", dir);
+		if (lstat(b.s, &st) == 0 && S_ISDIR(st.st_mode)) {
+			add_repo(o, dir);
+			wt_buf_release(&b);
+			return 0;
+		}
+	}
+	if (depth < 4 && (d = opendir(dir))) {
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.' && de->d_type == DT_DIR &&
+			    strcmp(de->d_name, "node_modules") != 0) {
+				wt_buf_reset(&b);
+				wt_buf_addf(&b, "%s/%s", dir, de->d_name);
+				rebuild_find(b.s, o, depth + 1);
+			}
+		closedir(d);
+	}
+	wt_buf_release(&b);
+	return 0;
+}
+
+/* MoAI-ADK keeps its registry in the worktree root: ~/.moai/worktrees/PROJECT, or older places. */
+static char *
+moai_default(void)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	git_repository *repo = NULL;
+	const char *home = getenv("HOME");
+	char *proj = NULL, *parent = NULL, *s;
+	static const char *const where[] = {
+		"%s/.moai/worktrees/%s", "%s/moai/worktrees/%s", "%s/moai/worktrees",
+		"%s/worktrees/%s", "%s/worktrees",
+	};
+	size_t i;
+
+	if (git_repository_open_ext(&repo, ".", 0, NULL) == 0) {
+		/* The project is the main worktree's directory name. */
+		s = wt_xstrdup(git_repository_commondir(repo));
+		if (strlen(s) > 6 && strcmp(s + strlen(s) - 6, "/.git/") == 0) {
+			s[strlen(s) - 6] = '\0';
+			parent = wt_xstrdup(s);
+			proj = wt_xstrdup(strrchr(s, '/') ? strrchr(s, '/') + 1 : s);
+			if (strrchr(parent, '/'))
+				*strrchr(parent, '/') = '\0';
+		}
+		free(s);
+		git_repository_free(repo);
+	}
+	for (i = 0; home && i < sizeof(where) / sizeof(where[0]) + 1; i++) {
+		wt_buf_reset(&b);
+		if (i == sizeof(where) / sizeof(where[0])) {
+			if (!parent)
+				break;
+			wt_buf_addf(&b, "%s/worktrees", parent);
+		} else if (strstr(where[i] + 3, "%s")) {
+			if (!proj)
+				continue;
+			wt_buf_addf(&b, where[i], home, proj);
+		} else {
+			wt_buf_addf(&b, where[i], home);
+		}
+		wt_buf_adds(&b, "/.moai-worktree-registry.json");
+		if (access(b.s, R_OK) == 0)
+			break;
+	}
+	free(proj);
+	free(parent);
+	if (!b.len || access(b.s, R_OK) < 0) {
+		wt_buf_release(&b);
+		return NULL;
+	}
+	return wt_buf_detach(&b);
+}
+
+static int
+import_cb(struct wt_rec *r, void *arg)
+{
+	char *id = wt_rec_str(r, "id"), *path = wt_rec_str(r, "path");
+	int k, fixed = -1;
+
+	(void)arg;
+	if (wt_rec_has_error(r)) {
+		wt_rec_write(r, stdout);
+		unrepaired++;
+		goto out;
+	}
+	if (!id)
+		goto out;
+	k = find_ent(id);
+	if (k >= 0 && ents[k].path && path && strcmp(ents[k].path, path) == 0)
+		goto out;
+	if (!dry)
+		fixed = register_rec(r) == 0;
+	problem("import", id, path, k >= 0 ? "a MoAI-ADK record whose id the registry has "
+		"for another worktree" : "a MoAI-ADK record the registry does not have",
+		"register it (times converted from local time)", fixed);
+	/* An import is asked for: what it did is no problem left. */
+	if (fixed == 1)
+		unrepaired--;
+out:
+	free(id);
+	free(path);
+	return 0;
+}
+
+/* Records on stdin: each is checked as the registry's records are. */
+static void
+check_stdin(void)
+{
+	struct wt_reader *rd = wt_reader_new(0, 0);
+	struct wt_rec r = WT_REC_INIT;
+	int rc;
+
+	while ((rc = wt_reader_next(rd, &r)) > 0) {
+		if (wt_rec_has_error(&r)) {
+			wt_rec_write(&r, stdout);
+			unrepaired++;
+			continue;
+		}
+		load_cb(&r, NULL);
+		check_record(&ents[nents - 1]);
+	}
+	if (rc < 0)
+		err(WT_EXIT_FATAL, "stdin");
+	wt_reader_free(rd);
+	wt_rec_release(&r);
+}
+
+/* The checks of the whole registry, in order: add one here. */
+static void check_registry_file(void) { check_file(); }
+static void check_leftovers(void) { wt_registry_leftovers(&reg, leftover, NULL); check_archive_tmp(); }
+static void check_ids_only(void) { check_ids(0); }
+/* What the records account for (also those marked error) is no orphan. */
+static void
+check_claims(void)
+{
+	struct wt_target t;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < nents; i++) {
+		if (ents[i].archive)
+			claim(ents[i].archive);
+		if (ents[i].path && wt_target_verify(&t, ents[i].path, ents[i].repo, &why) == 0) {
+			claim(t.admin);
+			wt_target_release(&t);
+		}
+	}
+}
+static void
+check_records(void)
+{
+	size_t i, n = nents;
+
+	for (i = 0; i < n; i++)
+		if (!ents[i].loser)
+			check_record(&ents[i]);
+}
+static struct orphans orph;
+static void check_orphans_all(void) { check_orphans(&orph); }
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} checks[] = {
+	{ "registry", check_registry_file },
+	{ "leftovers", check_leftovers },
+	{ "claims", check_claims },
+	{ "ids", check_ids_only },
+	{ "paths", check_paths },
+	{ "records", check_records },
+	{ "orphans", check_orphans_all },
+};
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "repair", no_argument, NULL, OPT_REPAIR },
+		{ "restore-backup", no_argument, NULL, OPT_RESTORE },
+		{ "rebuild", no_argument, NULL, OPT_REBUILD },
+		{ "import", no_argument, NULL, OPT_IMPORT },
+		WT_LONGOPTS_STD,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *ropt = NULL;
+	struct stat st;
+	size_t i;
+	int c, restore = 0, rebuild = 0, import = 0, have, fromstdin, actions;
+	char *file = NULL;
+
+	wt_setprogname(argv[0]);
+	while ((c = getopt_long(argc, argv, "hnr:v", longopts, NULL)) != -1)
+		switch (c) {
+		case 'n': dry = 1; break;
+		case 'r': ropt = optarg; break;
+		case 'v': verbose = 1; break;
+		case OPT_REPAIR: repair = 1; break;
+		case OPT_RESTORE: restore = 1; break;
+		case OPT_REBUILD: rebuild = 1; break;
+		case OPT_IMPORT: import = 1; break;
+		default: wt_opt_other(c, usage_text);
+		}
+	argc -= optind;
+	argv += optind;
+	actions = repair + restore + rebuild + import;
+	if (actions > 1 && !(actions == 2 && repair && restore))
+		wt_usage(usage_text);
+	if ((!rebuild && !import && argc) || (rebuild && !argc) || (import && argc > 1))
+		wt_usage(usage_text);
+	/* Every action ends with a repair. */
+	if (restore || rebuild)
+		repair = 1;
+
+	wt_config_load(&cfg);
+	if ((have = wt_registry_open(&reg, &cfg, ropt)) < 0)
+		err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
+	if (reg.moai)
+		errx(WT_EXIT_FATAL, "'%s' is a MoAI-ADK registry: import it with "
+		     "wt-fsck --import '%s'", reg.path, reg.path);
+	if (!have && ropt && !rebuild && !import)
+		errx(WT_EXIT_FATAL, "no registry at '%s'", reg.path);
+	archdir = wt_archive_dir(&cfg);
+	wt_git_init();
+	batch = wt_batch_open(&reg);
+	fromstdin = !rebuild && !import && fstat(0, &st) == 0 &&
+		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+		     (S_ISREG(st.st_mode) && st.st_size > 0));
+
+	load();
+	if (import) {
+		if (!(file = argc ? wt_xstrdup(argv[0]) : moai_default()))
+			errx(WT_EXIT_FATAL, "no MoAI-ADK registry found; name it");
+		if (wt_moai_each(file, import_cb, NULL) < 0)
+			err(WT_EXIT_FATAL, "cannot read '%s'", file);
+		goto done;
+	}
+	if (rebuild) {
+		if (nents)
+			errx(WT_EXIT_FATAL, "'%s' has records: use --repair, or --restore-backup",
+			     reg.path);
+		for (i = 0; i < (size_t)argc; i++)
+			rebuild_find(argv[i], &orph, 0);
+	}
+	if (restore)
+		restore_backup();
+	if (fromstdin) {
+		check_stdin();
+		goto done;
+	}
+	/*
+	 * A registry with lines that are no record, or with an id twice, is
+	 * rewritten from its records first (the losers of an id renamed), and
+	 * only then is a leftover journal replayed: a patch of an id that two
+	 * lines share keeps only one of them (batch.c).
+	 */
+	rewriting = acting() && dup_ids();
+	if (acting() && have) {
+		wt_registry_leftovers(&reg, leftover, NULL);
+		load();
+	}
+	if (acting() && (nbad || dup_ids())) {
+		rewriting = 1;
+		check_file();
+		check_ids(1);
+		{
+			struct recs rs = { NULL, 0 };
+
+			for (i = 0; i < nents; i++)
+				recs_cb(&ents[i].r, &rs);
+			if (rewrite_from(rs.v, rs.n) < 0)
+				errx(WT_EXIT_FATAL, "cannot rewrite '%s'", reg.path);
+			recs_release(&rs);
+		}
+		load();
+		rewriting = 0;
+	}
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		checks[i].fn();
+done:
+	if (wt_batch_failed(batch))
+		unrepaired++;
+	/* A check writes nothing: not even the journal a killed run left. */
+	if (!acting() && !import)
+		wt_batch_abandon(batch);
+	else if (wt_batch_commit(batch, cfg.lock_timeout) < 0)
+		errx(WT_EXIT_FATAL, "cannot update the registry '%s': its journal keeps "
+		     "the repairs for the next run", reg.path);
+	wt_flush_stdout();
+	for (i = 0; i < orph.nrepos; i++)
+		free(orph.repos[i]);
+	free(orph.repos);
+	for (i = 0; i < nclaimed; i++)
+		free(claimed[i]);
+	free(claimed);
+	ents_release();
+	free(file);
+	free(archdir);
+	wt_registry_release(&reg);
+	wt_config_release(&cfg);
+	return unrepaired > 0 ? WT_EXIT_RECORDS : WT_EXIT_OK;
+}
