@@ -533,9 +533,16 @@ rewrite(const struct wt_registry *reg, struct patches *ps, const char *tmp)
 			live = 1;
 			k = patch_lookup(ps, id);
 			free(id);
-			/* Already written as a new record: the put replaced this one. */
-			if (k >= 0 && ps->v[k].applied)
+			/*
+			 * The patches went to an earlier line of this id already: this
+			 * line is a second record of the id, kept as it is (never lose
+			 * data; wt-fsck reports it).
+			 */
+			if (k >= 0 && ps->v[k].applied) {
+				if (out_line(f, line, n) < 0)
+					goto fail;
 				continue;
+			}
 			if (k >= 0)
 				apply(ps, k, &r, &live);
 			if (live && out_line(f, r.line, r.len) < 0)

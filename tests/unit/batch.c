@@ -562,6 +562,25 @@ test_symlink(void)
 	free(target);
 }
 
+/* A registry with two lines of one id (a damage wt-fsck reports): a patch loses neither. */
+static void
+test_duplicate(void)
+{
+	struct wt_batch *b;
+	char *got;
+
+	fresh("dup", "{\"id\":\"a\",\"path\":\"/a\"}\n{\"id\":\"a\",\"path\":\"/a2\"}\n"
+		     "{\"id\":\"b\",\"path\":\"/b\"}\n");
+	b = wt_batch_open(&reg);
+	ok(wt_batch_set(b, "a", "{\"status\":\"stale\"}") == 0, "set on a duplicated id");
+	ok(wt_batch_commit(b, 5) == 1, "committed");
+	got = content();
+	is_str(got, "{\"id\":\"a\",\"path\":\"/a\",\"status\":\"stale\"}\n"
+		    "{\"id\":\"a\",\"path\":\"/a2\"}\n{\"id\":\"b\",\"path\":\"/b\"}\n",
+	       "the first line patched, the second kept as it was");
+	free(got);
+}
+
 int
 main(void)
 {
@@ -576,6 +595,7 @@ main(void)
 	test_lock();
 	test_threads();
 	test_symlink();
+	test_duplicate();
 	wt_registry_release(&reg);
 	return done_testing();
 }
