@@ -26,8 +26,8 @@ static struct wt_batch *batch;
 static struct wt_fetch_opts fopts;
 
 static const char usage_text[] =
-	"usage: wt-sync [-fnq] [--ff-only | --rebase | --merge] [--stash] [--onto ref]\n"
-	"               [--keep-backup] [--fetch] [-j jobs] [-r registry]\n"
+	"usage: wt-sync [-fnq] [--ff-only | --rebase | --merge] [--stash] [--onto ref] "
+	"[--keep-backup] [--fetch] [-j jobs] [-r registry]\n"
 	"       wt-sync -h | --help | --version\n"
 	"  -f                 sync records whose status is error too\n"
 	"      --fetch        with -n, fetch (but change no worktree)\n"

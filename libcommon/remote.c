@@ -329,7 +329,7 @@ one_fetch(git_remote *remote, struct wt_fetch *f, const struct wt_fetch_opts *o,
 	if (have_dog)
 		pthread_join(dog, NULL);
 	if (*fired && *rc < 0)
-		snprintf(msg, msgsz, "no progress for %.0f s: timed out", w.timeout);
+		snprintf(msg, msgsz, "no progress for %g s: timed out", w.timeout);
 	if (*rc == 0) {
 		const git_indexer_progress *st = git_remote_stats(remote);
 
