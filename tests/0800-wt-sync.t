@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib-remote.sh"
 trap 'stop_daemon; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
 
-plan 71
+plan 73
 
 # The served repository, a clone with worktrees, and a second clone that pushes.
 mkdir -p "$T/srv"
@@ -266,6 +266,34 @@ check_same "its records: SynchronizationError at the fetch, four attempts named"
 	"$(jq -r 'select(.path | test("/f[13]$")) | "\(.error.kind) \(.error.context.sync_state.step) \(.error.message | test("4 attempts") | if . then 1 else 0 end)"' < "$T/out" | tr '\n' '|' | sed 's/|$//')"
 check_same "the other repository's worktree synced" "fast-forward" \
 	"$(jq -r 'select(.id=="g1") | .sync.result' < "$T/out")"
+
+# 10b. A remote that accepts and then says nothing: the fetch times out, never hangs.
+cat > "$T/silent.py" <<'PY'
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+print("ready", flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])
+PY
+sport=$(free_port)
+: > "$T/silent.log"
+python3 "$T/silent.py" "$sport" > "$T/silent.log" 2>&1 &
+spid=$!
+i=0; while [ $i -lt 300 ] && ! grep -q ready "$T/silent.log"; do sleep 0.01; i=$((i + 1)); done
+git -C "$T/r" remote add silent "git://127.0.0.1:$sport/p.git"
+git -C "$T/r" config branch.f3.remote silent
+git -C "$T/r" config branch.f3.merge refs/heads/f3
+lsd_rec f3 > "$T/in"
+WT_FETCH_TIMEOUT=0.5 WT_RETRIES=1 WT_RETRY_DELAY=0.1 timeout 30 wt-sync < "$T/in" > "$T/out" 2> "$T/err"
+rc=$?
+kill $spid 2>/dev/null
+check_same "a silent remote: exit 1 (timeout(1) would say 124)" 1 $rc
+check_same "timed out twice (one retry), said in the SynchronizationError" \
+	"SynchronizationError true" \
+	"$(jq -r '"\(.error.kind) \(.error.message | test("2 attempts.*no progress for 0.5 s: timed out"))"' < "$T/out")"
 
 # 11. Credentials: an http remote that asks for them; the credential helper is
 # asked once and the refusal is an error, never a prompt or a hang.
