@@ -421,68 +421,96 @@ index_conflicts(git_index *idx, struct state *s)
 	git_index_conflict_iterator_free(it);
 }
 
+/* 1 when commit c changes nothing: its tree is its first parent's (or empty). */
+static int
+starts_empty(git_commit *c)
+{
+	git_commit *p = NULL;
+	int empty;
+
+	if (git_commit_parentcount(c) == 0)
+		return 0;
+	if (git_commit_parent(&p, c, 0) < 0)
+		return 0;
+	empty = git_oid_equal(git_commit_tree_id(c), git_commit_tree_id(p));
+	git_commit_free(p);
+	return empty;
+}
+
 /*
- * The branch's commits since the upstream replayed onto it, in memory: the
- * worktree and the branch are not touched until it is all done. A commit
- * whose change the upstream has already is dropped, as git does.
+ * The branch's commits since the upstream replayed onto it, in memory, as
+ * git rebase does: oldest first, merge commits left out, each commit's
+ * author and message kept, the committer ours. A commit whose change the
+ * upstream has already (it applies to nothing) is dropped; a commit that
+ * was empty to begin with is kept, as git keeps it. The worktree and the
+ * branch are not touched.
  */
 static int
 rebase_mem(git_repository *repo, const git_oid *head, const git_oid *up, git_oid *tip,
 	   struct state *s, char *msg, size_t msgsz)
 {
-	git_rebase_options ro;
-	git_annotated_commit *ours = NULL, *theirs = NULL;
-	git_rebase *rb = NULL;
-	git_rebase_operation *op;
+	git_revwalk *walk = NULL;
 	git_signature *me = NULL;
-	git_index *idx = NULL;
+	git_merge_options mo;
 	git_oid id;
 	int rc = -1, e;
 
-	git_rebase_options_init(&ro, GIT_REBASE_OPTIONS_VERSION);
-	ro.inmemory = 1;
+	git_merge_options_init(&mo, GIT_MERGE_OPTIONS_VERSION);
 	*tip = *up;
-	if (wt_git_ident(&me, repo, "COMMITTER") < 0 ||
-	    git_annotated_commit_lookup(&ours, repo, head) < 0 ||
-	    git_annotated_commit_lookup(&theirs, repo, up) < 0 ||
-	    git_rebase_init(&rb, repo, ours, theirs, NULL, &ro) < 0) {
+	if (wt_git_ident(&me, repo, "COMMITTER") < 0 || git_revwalk_new(&walk, repo) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
+	    git_revwalk_push(walk, head) < 0 || git_revwalk_hide(walk, up) < 0) {
 		snprintf(msg, msgsz, "cannot rebase: %s", wt_git_errmsg());
 		goto out;
 	}
-	while ((e = git_rebase_next(&op, rb)) == 0) {
-		wt_test_pause("rebase");
-		if (git_rebase_inmemory_index(&idx, rb) < 0) {
-			snprintf(msg, msgsz, "cannot rebase: %s", wt_git_errmsg());
-			goto out;
-		}
-		if (git_index_has_conflicts(idx)) {
+	while ((e = git_revwalk_next(&id, walk)) == 0) {
+		git_commit *c = NULL, *onto = NULL;
+		git_index *idx = NULL;
+		git_tree *tree = NULL;
+		git_oid tid;
+		const git_commit *parents[1];
+		int fail = 0;
+
+		if (git_commit_lookup(&c, repo, &id) < 0 || git_commit_lookup(&onto, repo, tip) < 0)
+			fail = 1;
+		else if (git_commit_parentcount(c) > 1)
+			goto next;
+		else if (git_cherrypick_commit(&idx, repo, c, onto, 0, &mo) < 0)
+			fail = 1;
+		else if (git_index_has_conflicts(idx)) {
 			index_conflicts(idx, s);
-			snprintf(msg, msgsz, "conflict rebasing %.7s onto %s",
-				 git_oid_tostr_s(&op->id), short_ref(s->upstream));
+			snprintf(msg, msgsz, "conflict rebasing %.7s onto %s", git_oid_tostr_s(&id),
+				 short_ref(s->upstream));
 			rc = 1;
-			goto out;
+		} else if (git_index_write_tree_to(&tid, idx, repo) < 0 ||
+			   git_tree_lookup(&tree, repo, &tid) < 0)
+			fail = 1;
+		else if (!git_oid_equal(&tid, git_commit_tree_id(onto)) || starts_empty(c)) {
+			parents[0] = onto;
+			if (git_commit_create(tip, repo, NULL, git_commit_author(c), me,
+					      git_commit_message_encoding(c), git_commit_message(c),
+					      tree, 1, parents) < 0)
+				fail = 1;
 		}
+		wt_test_pause("rebase");
+	next:
+		if (fail)
+			snprintf(msg, msgsz, "cannot rebase %.7s: %s", git_oid_tostr_s(&id),
+				 wt_git_errmsg());
+		git_tree_free(tree);
 		git_index_free(idx);
-		idx = NULL;
-		e = git_rebase_commit(&id, rb, NULL, me, NULL, NULL);
-		if (e == 0)
-			*tip = id;
-		else if (e != GIT_EAPPLIED) {
-			snprintf(msg, msgsz, "cannot rebase: %s", wt_git_errmsg());
+		git_commit_free(onto);
+		git_commit_free(c);
+		if (fail || rc == 1)
 			goto out;
-		}
 	}
 	if (e != GIT_ITEROVER) {
 		snprintf(msg, msgsz, "cannot rebase: %s", wt_git_errmsg());
 		goto out;
 	}
-	git_rebase_finish(rb, me);
 	rc = 0;
 out:
-	git_index_free(idx);
-	git_rebase_free(rb);
-	git_annotated_commit_free(ours);
-	git_annotated_commit_free(theirs);
+	git_revwalk_free(walk);
 	git_signature_free(me);
 	return rc;
 }

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib-remote.sh"
 trap 'stop_daemon; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
 
-plan 73
+plan 74
 
 # The served repository, a clone with worktrees, and a second clone that pushes.
 mkdir -p "$T/srv"
@@ -75,11 +75,13 @@ check_same "-n --fetch: would fast-forward, worktree unchanged" "fast-forward $b
 	"$(jq -r .would.result < "$T/out") $(head_of f1)"
 
 # 3. Rebase: the same commits as git rebase gives, on a copy.
-wt rb && upstream rb rb-up.txt "theirs" && local_commit rb rb-local.txt "ours"
+wt rb && upstream rb rb-up.txt "theirs" && local_commit rb rb-local.txt "ours" &&
+	git -C "$T/rb" commit -q --allow-empty -m "empty on purpose" &&
+	local_commit rb rb-up.txt "theirs"
 recs rb | wt-sync -n --fetch > /dev/null 2>&1
 git init -q "$T/copy"
 git -C "$T/copy" fetch -q "$T/r" rb:rb refs/remotes/origin/rb:refs/remotes/origin/rb
-git -C "$T/copy" checkout -q rb && git -C "$T/copy" rebase -q origin/rb
+git -C "$T/copy" checkout -q rb && git -C "$T/copy" -c advice.skippedCherryPicks=false rebase -q origin/rb
 recs rb | wt-sync > "$T/out" 2> "$T/err"
 check_same "diverged with the default --ff-only: diverged, nothing changed, exit 0" \
 	"0 diverged $(git -C "$T/r" rev-parse rb)" \
@@ -89,6 +91,8 @@ check_same "--rebase: rebased, exit 0" "0 rebased" "$? $(jq -r .sync.result < "$
 check_same "--rebase: the very commits git rebase made (ids)" \
 	"$(git -C "$T/copy" log --format=%H origin/rb~1..rb)" "$(git -C "$T/rb" log --format=%H origin/rb~1..rb)"
 check "--rebase: the worktree is clean" clean rb
+check_same "--rebase: a commit empty from the start kept, one the upstream has dropped, as git does" \
+	"empty on purpose|local rb rb-local.txt" "$(git -C "$T/rb" log --format=%s origin/rb..rb | tr '\n' '|' | sed 's/|$//')"
 
 # 4. Merge: the tree and parents git merge gives.
 wt mg && upstream mg mg-up.txt "theirs" && local_commit mg mg-local.txt "ours"
