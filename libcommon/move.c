@@ -92,6 +92,14 @@ wt_git_sparse_absent(git_index *idx, unsigned status, const char *path)
 	       (ie->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE);
 }
 
+const char *
+wt_git_status_path(const git_status_entry *e)
+{
+	const git_diff_delta *d = e->index_to_workdir ? e->index_to_workdir : e->head_to_index;
+
+	return d ? (d->new_file.path ? d->new_file.path : d->old_file.path) : NULL;
+}
+
 int
 wt_git_changes(git_repository *repo, struct wt_changes *c)
 {
@@ -110,10 +118,7 @@ wt_git_changes(git_repository *repo, struct wt_changes *c)
 	n = git_status_list_entrycount(st);
 	for (i = 0; i < n; i++) {
 		const git_status_entry *e = git_status_byindex(st, i);
-		const git_diff_delta *d = e->index_to_workdir ? e->index_to_workdir :
-					  e->head_to_index;
-		const char *path = d ? (d->new_file.path ? d->new_file.path :
-					d->old_file.path) : NULL;
+		const char *path = wt_git_status_path(e);
 
 		if (e->status == GIT_STATUS_CURRENT || e->status == GIT_STATUS_IGNORED ||
 		    (path && wt_git_sparse_absent(idx, e->status, path)))
@@ -347,10 +352,7 @@ only_the_move(git_repository *repo, const struct wt_move *m, char *msg, size_t m
 	n = git_status_list_entrycount(st);
 	for (i = 0; i < n; i++) {
 		const git_status_entry *e = git_status_byindex(st, i);
-		const git_diff_delta *d = e->index_to_workdir ? e->index_to_workdir :
-					  e->head_to_index;
-		const char *path = d ? (d->new_file.path ? d->new_file.path :
-					d->old_file.path) : NULL;
+		const char *path = wt_git_status_path(e);
 		git_tree_entry *ea = NULL, *eb = NULL;
 		git_oid disk;
 		struct wt_buf full = WT_BUF_INIT;

@@ -1410,6 +1410,13 @@ int wt_git_ident(struct git_signature **out, struct git_repository *repo, const 
  */
 int wt_git_sparse_absent(struct git_index *idx, unsigned status, const char *path);
 /*
+ * The path a status entry is about (its new name after a rename), or NULL;
+ * for files that include <git2.h> (git_status_entry has no struct tag).
+ */
+#ifdef INCLUDE_git_status_h__
+const char *wt_git_status_path(const git_status_entry *e);
+#endif
+/*
  * The work of a worktree that is not committed, the one count of it:
  * modified (staged or not, deleted, renamed, type changes; not what a
  * sparse checkout leaves out), untracked files (not ignored), and hidden
