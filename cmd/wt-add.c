@@ -50,6 +50,7 @@ static struct {
 	char **ids;                 /* ids of this run, each once */
 	size_t nids;
 } opt = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static pthread_mutex_t add_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* An id names a file and git's admin entry: a safe name. */
 static int
@@ -430,7 +431,8 @@ create_one(struct wt_rec *r, int worker, void *arg)
 	char *base_opt = wt_rec_str(r, "base"), *main = NULL;
 	const char *w;
 	double use;
-	int valid = 0, made_dir = 0;
+	int valid = 0, made_dir = 0, rc;
+	git_repository *wtrepo = NULL;
 
 	(void)worker;
 	(void)arg;
@@ -576,14 +578,38 @@ create_one(struct wt_rec *r, int worker, void *arg)
 		fail(r, in, "intent", 0, "cannot write the intent file: ", strerror(errno));
 		goto out;
 	}
+	/*
+	 * libgit2 reads every worktree's state to see whether the branch is
+	 * checked out elsewhere, and takes a worktree half made by another
+	 * thread for one: the adds take turns, the checkouts run in parallel.
+	 */
 	git_worktree_add_options_init(&ao, GIT_WORKTREE_ADD_OPTIONS_VERSION);
 	ao.ref = ref;
-	if (git_worktree_add(&wt, repo, in->name, in->path, &ao) < 0) {
+	ao.checkout_options.checkout_strategy = GIT_CHECKOUT_NONE;
+	wt_buf_reset(&b);
+	pthread_mutex_lock(&add_lock);
+	rc = git_worktree_add(&wt, repo, in->name, in->path, &ao);
+	if (rc < 0)
+		wt_buf_adds(&b, wt_git_errmsg());
+	pthread_mutex_unlock(&add_lock);
+	if (rc < 0) {
 		made_dir = lstat(in->path, &st) == 0;
-		fail(r, in, "worktree", made_dir, "cannot add the worktree: ", wt_git_errmsg());
+		fail(r, in, "worktree", made_dir, "cannot add the worktree: ", b.s);
 		goto out;
 	}
 	made_dir = 1;
+	{
+		/* The directory is new and holds only .git: a forced checkout overwrites nothing. */
+		git_checkout_options co;
+
+		git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+		co.checkout_strategy = GIT_CHECKOUT_FORCE;
+		if (git_repository_open(&wtrepo, in->path) < 0 ||
+		    git_checkout_head(wtrepo, &co) < 0) {
+			fail(r, in, "worktree", 1, "cannot check out: ", wt_git_errmsg());
+			goto out;
+		}
+	}
 	wt_test_pause("worktree");
 	if (lstat(in->path, &st) < 0) {
 		fail(r, in, "worktree", 1, "the new worktree is gone: ", strerror(errno));
@@ -647,6 +673,7 @@ out:
 		free(in);
 	}
 	git_worktree_free(wt);
+	git_repository_free(wtrepo);
 	git_reference_free(ref);
 	git_repository_free(repo);
 	wt_obj_release(&copied);

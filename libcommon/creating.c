@@ -306,6 +306,9 @@ only_checkout(const struct wt_intent *in, const struct wt_target *t, struct wt_b
 	git_status_list *st = NULL;
 	git_status_options so;
 	git_oid head, base;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *te;
 	size_t i, n;
 	int done = strcmp(in->step, "begin") != 0 && strcmp(in->step, "branch") != 0 &&
 		   strcmp(in->step, "worktree") != 0;
@@ -320,9 +323,13 @@ only_checkout(const struct wt_intent *in, const struct wt_target *t, struct wt_b
 		wt_buf_addf(why, "its HEAD is not the base commit %.12s: it has commits", in->base);
 		goto out;
 	}
+	/* A checkout cut short has written files it had not yet put in the index. */
+	if (!done && in->base && git_oid_fromstr(&base, in->base) == 0 &&
+	    git_commit_lookup(&commit, repo, &base) == 0)
+		git_commit_tree(&tree, commit);
 	git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
 	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_INCLUDE_IGNORED |
-		   GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+		   GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS | GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
 	if (git_status_list_new(&st, repo, &so) < 0) {
 		wt_buf_addf(why, "cannot read the status of '%s': %s", t->path, wt_git_errmsg());
 		goto out;
@@ -339,12 +346,18 @@ only_checkout(const struct wt_intent *in, const struct wt_target *t, struct wt_b
 			continue;
 		if (!done && !(e->status & (GIT_STATUS_WT_NEW | GIT_STATUS_IGNORED)))
 			continue;   /* a checkout cut short */
+		if (tree && (e->status & GIT_STATUS_WT_NEW) && git_tree_entry_bypath(&te, tree, p) == 0) {
+			git_tree_entry_free(te);
+			continue;   /* written by that checkout, not yet indexed */
+		}
 		wt_buf_addf(why, "it holds work the checkout did not make: '%s'", p);
 		goto out;
 	}
 	ret = 0;
 out:
 	git_status_list_free(st);
+	git_tree_free(tree);
+	git_commit_free(commit);
 	git_repository_free(repo);
 	return ret;
 }
