@@ -17,9 +17,8 @@
 #include "wt.h"
 
 static const char usage_text[] =
-	"usage: wt-add [-fn] [-b branch] [--base ref] [-c glob]... [-j jobs] [-p path]\n"
-	"              [-r registry] [id ...]\n"
-	"       wt-add --adopt [-n] [-r registry]\n"
+	"usage: wt-add [-fn] [--adopt] [-b branch] [--base ref] [-c glob] [-j jobs] [-p path] "
+	"[-r registry] [id ...]\n"
 	"       wt-add -h | --help | --version\n"
 	"      --adopt        register the worktrees of the records on stdin, creating nothing\n"
 	"  -b branch          the new branch (default: feature/ID)\n"
