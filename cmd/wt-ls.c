@@ -1,4 +1,4 @@
-/* wt-ls: the source of a pipe: the registry's records, or the worktrees git knows. */
+/* wt-ls: the source of a pipe: the registry's records and the worktrees git knows. */
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
@@ -46,8 +46,9 @@ usage(void)
 	wt_usage(usage_text);
 }
 
+/* Whether -i and -s select r; mark notes the ids found. */
 static int
-selected(const struct wt_rec *r)
+match(const struct wt_rec *r, int mark)
 {
 	size_t i;
 	int t, hit;
@@ -64,11 +65,20 @@ selected(const struct wt_rec *r)
 	if (nids) {
 		t = wt_rec_find(r, "id");
 		for (i = 0, hit = 0; i < nids; i++)
-			if (t >= 0 && wt_rec_tokeq(r, t, ids[i]))
-				hit = seen[i] = 1;
+			if (t >= 0 && wt_rec_tokeq(r, t, ids[i])) {
+				hit = 1;
+				if (mark)
+					seen[i] = 1;
+			}
 		return hit;
 	}
 	return 1;
+}
+
+static int
+selected(const struct wt_rec *r)
+{
+	return match(r, 1);
 }
 
 /* Every selected record goes out through the pool (which does -g's work). */
@@ -502,6 +512,103 @@ list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
 	free(f.slots);
 }
 
+/*
+ * The one view (wt-ls(1)): in a repository, the registry's records and then
+ * the repository's worktrees that no record names (by path, as git gives it
+ * or resolved), told apart from a record of another worktree with the same
+ * id as -d does.
+ */
+static struct found view;
+static char **view_real;   /* realpath of each view.recs[i]'s path, or NULL */
+
+static int
+view_collect(struct wt_rec *r, void *arg)
+{
+	(void)arg;
+	view.recs = wt_xrealloc(view.recs, (view.nrecs + 1) * sizeof(*view.recs));
+	memset(&view.recs[view.nrecs], 0, sizeof(*view.recs));
+	wt_rec_copy(&view.recs[view.nrecs++], r);
+	return 0;
+}
+
+static void
+view_open(git_repository *repo)
+{
+	size_t i;
+	char *p;
+
+	memset(&view, 0, sizeof(view));
+	if (wt_git_list_worktrees(repo, view_collect, NULL) < 0)
+		warnx("cannot list the worktrees: %s", wt_git_errmsg());
+	view.used = calloc(view.nrecs + 1, 1);
+	view.taken = calloc(view.nrecs + 1, 1);
+	view_real = calloc(view.nrecs + 1, sizeof(char *));
+	for (i = 0; i < view.nrecs; i++)
+		if ((p = wt_rec_str(&view.recs[i], "path"))) {
+			view_real[i] = realpath(p, NULL);
+			free(p);
+		}
+	index_ids(&view);
+}
+
+/* A registry record names the view's worktree at its path; its id is taken from the others. */
+static int
+view_mark(struct wt_rec *r, void *arg)
+{
+	char *path = wt_rec_str(r, "path"), *id = wt_rec_str(r, "id"), *p;
+	size_t i;
+
+	(void)arg;
+	for (i = 0; path && i < view.nrecs; i++) {
+		if (view.used[i] || !(p = wt_rec_str(&view.recs[i], "path")))
+			continue;
+		if (strcmp(p, path) == 0 || (view_real[i] && strcmp(view_real[i], path) == 0))
+			view.used[i] = 1;
+		free(p);
+	}
+	if (id)
+		mark_taken(&view, id, path);
+	free(id);
+	free(path);
+	return 0;
+}
+
+static int
+view_emit(struct wt_rec *r, void *arg)
+{
+	view_mark(r, arg);
+	return emit(r, arg);
+}
+
+/*
+ * The view's worktrees no record names. After a selective read of the
+ * registry (-i, -s), the whole registry is read for the names only when a
+ * worktree of the view is selected at all.
+ */
+static void
+view_close(const struct wt_registry *reg, int partial)
+{
+	size_t i;
+	int want = 0;
+
+	for (i = 0; partial && i < view.nrecs; i++)
+		want |= match(&view.recs[i], 0);
+	if (want && wt_registry_each(reg, view_mark, NULL) < 0)
+		err(WT_EXIT_FATAL, "cannot read '%s'", reg->path);
+	distinct_ids(&view);
+	for (i = 0; i < view.nrecs; i++) {
+		if (!view.used[i])
+			emit(&view.recs[i], NULL);
+		wt_rec_release(&view.recs[i]);
+		free(view_real[i]);
+	}
+	free(view.recs);
+	free(view.used);
+	free(view.taken);
+	free(view.slots);
+	free(view_real);
+}
+
 static void
 not_found(const char *id)
 {
@@ -526,7 +633,7 @@ main(int argc, char *argv[])
 	struct wt_rec r = WT_REC_INIT;
 	const char *ropt = NULL, *dir = NULL;
 	size_t i;
-	int c, gflag = 0, jobs = 0, have, rc, used = 1;
+	int c, gflag = 0, jobs = 0, have, rc, used = 1, here = 0;
 	git_repository *repo;
 
 	wt_setprogname(argv[0]);
@@ -558,8 +665,14 @@ main(int argc, char *argv[])
 	/* Only the default registry may be missing: a named one is a mistake. */
 	if (!have && (ropt || (cfg.registry && *cfg.registry)))
 		errx(WT_EXIT_FATAL, "no registry at '%s'", reg.path);
-	if (gflag || dir || !have)
+	if (gflag || dir || !have || !ropt)
 		wt_git_init();
+	/* -r names exactly a file; otherwise, in a repository, the registry and git are one view. */
+	if (have && !ropt && !dir && git_repository_open_ext(&repo, ".", 0, NULL) == 0) {
+		view_open(repo);
+		git_repository_free(repo);
+		here = 1;
+	}
 	/* Without -g the pool only writes: no record needs a look. */
 	pool = wt_pool_new(gflag ? jobs : 1, gflag ? want_git : NULL, gflag ? add_git : noop,
 			   NULL, stdout);
@@ -579,7 +692,7 @@ main(int argc, char *argv[])
 	} else if (dir) {
 		list_dir(dir, &reg, have);
 	} else if (have) {
-		if (wt_registry_each(&reg, emit, NULL) < 0)
+		if (wt_registry_each(&reg, here ? view_emit : emit, NULL) < 0)
 			err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
 	} else {
 		/* No registry: the worktrees of the repository around us. */
@@ -590,6 +703,8 @@ main(int argc, char *argv[])
 			errx(WT_EXIT_FATAL, "cannot list the worktrees: %s", wt_git_errmsg());
 		git_repository_free(repo);
 	}
+	if (here)
+		view_close(&reg, nids || nstatuses);
 	for (i = 0; i < nids; i++)
 		if (!seen[i])
 			not_found(ids[i]);
