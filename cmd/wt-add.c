@@ -351,30 +351,34 @@ creation_error(struct wt_rec *r, const char *step, const char *partial, struct w
 	wt_obj_release(&ctx);
 }
 
-/* Fails the creation at step: undoes what the run made, then says so on r. */
-static void
-fail(struct wt_rec *r, struct wt_intent *in, const char *step, int made_dir, const char *what,
-     const char *detail)
+/*
+ * Fails the creation at step: undoes what the run made, then says so on r.
+ * The message is made first: it may hold libgit2's, which the undo replaces.
+ */
+static void __attribute__((format(printf, 5, 6)))
+fail(struct wt_rec *r, struct wt_intent *in, const char *step, int made_dir, const char *fmt, ...)
 {
 	struct wt_buf why = WT_BUF_INIT, msg = WT_BUF_INIT;
 	struct wt_obj undone;
+	va_list ap;
+	char *m;
 	int rc = 0;
 
-	char *d = wt_xstrdup(detail ? detail : "");
-
-	/* detail may be libgit2's message, which the undo's calls replace. */
-	detail = d;
+	va_start(ap, fmt);
+	if (vasprintf(&m, fmt, ap) < 0)
+		m = NULL;
+	va_end(ap);
 	wt_obj_init(&undone);
 	if (in->file)
 		rc = wt_intent_undo(in, &opt.reg, opt.cfg.lock_timeout, &undone, &why);
-	wt_buf_addf(&msg, "cannot create the worktree: %s%s", what, detail ? detail : "");
+	wt_buf_addf(&msg, "cannot create the worktree: %s", m ? m : fmt);
 	if (rc)
 		wt_buf_addf(&msg, "; not undone: %s", why.s ? why.s : "");
 	creation_error(r, step, made_dir ? in->path : NULL, &undone, rc != 0, msg.s);
 	wt_obj_release(&undone);
 	wt_buf_release(&why);
 	wt_buf_release(&msg);
-	free(d);
+	free(m);
 }
 
 static char *
@@ -453,8 +457,9 @@ create_one(struct wt_rec *r, int worker, void *arg)
 	if (!in->repo && opt.common)
 		in->repo = wt_xstrdup(opt.common);
 	if (!in->repo || git_repository_open(&repo, in->repo) < 0) {
-		fail(r, in, "repository", 0, in->repo ? "cannot open the repository: " :
-		     "not in a git repository", in->repo ? wt_git_errmsg() : "");
+		fail(r, in, "repository", 0, in->repo ? "cannot open the repository '%s': %s" :
+		     "not in a git repository%s%s", in->repo ? in->repo : "",
+		     in->repo ? wt_git_errmsg() : "");
 		goto out;
 	}
 	free(in->repo);
@@ -485,35 +490,36 @@ create_one(struct wt_rec *r, int worker, void *arg)
 	if (!base_opt && opt.base)
 		base_opt = wt_xstrdup(opt.base);
 	if (base_opt && !wt_git_base_name_ok(base_opt)) {
-		fail(r, in, "base", 0, "not a branch to start from: ", base_opt);
+		fail(r, in, "base", 0, "'%s' is no branch to start from", base_opt);
 		goto out;
 	}
 	if (wt_git_base(repo, base_opt, &baseref, &base) < 0) {
-		fail(r, in, "base", 0, "no base branch: ", base_opt ? base_opt : "no default branch");
+		fail(r, in, "base", 0, base_opt ? "no branch '%s' to start from" :
+		     "no default branch to start from%s", base_opt ? base_opt : "");
 		goto out;
 	}
 	git_oid_tostr(hex, sizeof(hex), &base);
 	in->base = wt_xstrdup(hex);
 	if (git_branch_name_is_valid(&valid, in->branch) < 0 || !valid) {
-		fail(r, in, "branch", 0, "not a valid branch name: ", in->branch);
+		fail(r, in, "branch", 0, "'%s' is no valid branch name", in->branch);
 		goto out;
 	}
 	if (git_branch_lookup(&ref, repo, in->branch, GIT_BRANCH_LOCAL) == 0) {
-		fail(r, in, "branch", 0, "the branch exists already: ", in->branch);
+		fail(r, in, "branch", 0, "the branch '%s' exists already", in->branch);
 		goto out;
 	}
 	if (lstat(in->path, &st) == 0) {
-		fail(r, in, "path", 0, "the path exists already: ", in->path);
+		fail(r, in, "path", 0, "'%s' exists already", in->path);
 		goto out;
 	}
 	wt_buf_reset(&b);
 	wt_buf_addf(&b, "%s/worktrees/%s", in->repo, in->name);
 	if (lstat(b.s, &st) == 0) {
-		fail(r, in, "worktree", 0, "git has a worktree of that name already: ", b.s);
+		fail(r, in, "worktree", 0, "git has a worktree named '%s' already", in->name);
 		goto out;
 	}
 	if (in->nglobs && !main) {
-		fail(r, in, "copy", 0, "-c needs a main worktree to copy from: ", in->repo);
+		fail(r, in, "copy", 0, "-c needs a main worktree to copy from, and '%s' is bare", in->repo);
 		goto out;
 	}
 	if (!opt.force && opt.cfg.disk_threshold < 100 &&
@@ -522,7 +528,7 @@ create_one(struct wt_rec *r, int worker, void *arg)
 		wt_buf_addf(&b, "%s is %.0f%% full, over disk_threshold %.0f%%; free space "
 			    "(wt-ls | wt-du | wt-fmt, then wt-prune or wt-archive) or use --force",
 			    at, use, opt.cfg.disk_threshold);
-		fail(r, in, "limits", 0, "", b.s);
+		fail(r, in, "limits", 0, "%s", b.s);
 		goto out;
 	}
 	if (opt.nflag) {
@@ -538,25 +544,40 @@ create_one(struct wt_rec *r, int worker, void *arg)
 
 	in->made_parent = missing_parent(in->path);
 	if (wt_intent_begin(in, &opt.reg) < 0) {
-		fail(r, in, "intent", 0, errno == EEXIST ? "another run is creating it (or died "
-		     "doing so): " : "cannot write the intent file: ",
-		     errno == EEXIST ? "its intent file is in the registry's creating/" :
-		     strerror(errno));
+		char *dir = wt_intent_dir(&opt.reg);
+
+		if (errno == EEXIST)
+			fail(r, in, "intent", 0, "another run is creating '%s', or died doing so and "
+			     "left what it could not undo (its intent file is in '%s')", in->id, dir);
+		else
+			fail(r, in, "intent", 0, "cannot write an intent file in '%s': %s", dir,
+			     strerror(errno));
+		free(dir);
 		goto out;
 	}
-	if (in->made_parent) {
+	wt_buf_reset(&b);
+	wt_buf_adds(&b, in->path);
+	*strrchr(b.s, '/') = '\0';
+	if (in->made_parent && wt_mkdirs(b.s, 0755) < 0) {
+		fail(r, in, "path", 0, "cannot make the parent directory '%s': %s", b.s, strerror(errno));
+		goto out;
+	}
+	/* Paths resolved, as git writes them in its admin entry and the record holds them. */
+	if ((s = realpath(*b.s ? b.s : "/", NULL))) {
 		wt_buf_reset(&b);
-		wt_buf_adds(&b, in->path);
-		*strrchr(b.s, '/') = '\0';
-		if (wt_mkdirs(b.s, 0755) < 0) {
-			fail(r, in, "path", 0, "cannot make the parent directory: ", strerror(errno));
-			goto out;
-		}
+		wt_buf_addf(&b, "%s/%s", strcmp(s, "/") ? s : "", strrchr(in->path, '/') + 1);
+		free(s);
+		free(in->path);
+		in->path = wt_buf_detach(&b);
+	}
+	if (in->made_parent && (s = realpath(in->made_parent, NULL))) {
+		free(in->made_parent);
+		in->made_parent = s;
 	}
 	/* The intent names the branch before it exists, so a kill right after leaves no orphan. */
 	in->made_branch = 1;
 	if (wt_intent_step(in, "branch") < 0) {
-		fail(r, in, "intent", 0, "cannot write the intent file: ", strerror(errno));
+		fail(r, in, "intent", 0, "cannot write the intent file '%s': %s", in->file, strerror(errno));
 		goto out;
 	}
 	{
@@ -568,13 +589,13 @@ create_one(struct wt_rec *r, int worker, void *arg)
 		git_commit_free(c);
 		if (rc < 0) {
 			in->made_branch = 0;
-			fail(r, in, "branch", 0, "cannot create the branch: ", wt_git_errmsg());
+			fail(r, in, "branch", 0, "cannot create the branch '%s': %s", in->branch, wt_git_errmsg());
 			goto out;
 		}
 	}
 	wt_test_pause("branch");
 	if (wt_intent_step(in, "worktree") < 0) {
-		fail(r, in, "intent", 0, "cannot write the intent file: ", strerror(errno));
+		fail(r, in, "intent", 0, "cannot write the intent file '%s': %s", in->file, strerror(errno));
 		goto out;
 	}
 	/*
@@ -593,7 +614,7 @@ create_one(struct wt_rec *r, int worker, void *arg)
 	pthread_mutex_unlock(&add_lock);
 	if (rc < 0) {
 		made_dir = lstat(in->path, &st) == 0;
-		fail(r, in, "worktree", made_dir, "cannot add the worktree: ", b.s);
+		fail(r, in, "worktree", made_dir, "cannot add the worktree '%s': %s", in->path, b.s);
 		goto out;
 	}
 	made_dir = 1;
@@ -605,35 +626,35 @@ create_one(struct wt_rec *r, int worker, void *arg)
 		co.checkout_strategy = GIT_CHECKOUT_FORCE;
 		if (git_repository_open(&wtrepo, in->path) < 0 ||
 		    git_checkout_head(wtrepo, &co) < 0) {
-			fail(r, in, "worktree", 1, "cannot check out: ", wt_git_errmsg());
+			fail(r, in, "worktree", 1, "cannot check out '%s': %s", in->path, wt_git_errmsg());
 			goto out;
 		}
 	}
 	wt_test_pause("worktree");
 	if (lstat(in->path, &st) < 0) {
-		fail(r, in, "worktree", 1, "the new worktree is gone: ", strerror(errno));
+		fail(r, in, "worktree", 1, "the new worktree '%s' is gone: %s", in->path, strerror(errno));
 		goto out;
 	}
 	in->dev = (unsigned long long)st.st_dev;
 	in->ino = (unsigned long long)st.st_ino;
 	if (wt_intent_step(in, "checked_out") < 0) {
-		fail(r, in, "intent", 1, "cannot write the intent file: ", strerror(errno));
+		fail(r, in, "intent", 1, "cannot write the intent file '%s': %s", in->file, strerror(errno));
 		goto out;
 	}
 	if (in->nglobs) {
 		wt_buf_reset(&b);
 		if (copy_globs(in, main, in->path, &copied, &b) < 0) {
-			fail(r, in, "copy", 1, "", b.s);
+			fail(r, in, "copy", 1, "%s", b.s);
 			goto out;
 		}
 		if (wt_intent_step(in, "copied") < 0) {
-			fail(r, in, "intent", 1, "cannot write the intent file: ", strerror(errno));
+			fail(r, in, "intent", 1, "cannot write the intent file '%s': %s", in->file, strerror(errno));
 			goto out;
 		}
 		wt_test_pause("copied");
 	}
 	if (wt_target_verify(&t, in->path, in->repo, &w) < 0) {
-		fail(r, in, "verify", 1, "the new worktree does not verify: ", w);
+		fail(r, in, "verify", 1, "the new worktree '%s' does not verify: %s", in->path, w);
 		goto out;
 	}
 	wt_rec_set_str(r, "id", in->id);
@@ -655,7 +676,7 @@ create_one(struct wt_rec *r, int worker, void *arg)
 	}
 	wt_target_release(&t);
 	if (wt_batch_put(opt.batch, r) < 0) {
-		fail(r, in, "journal", 1, "cannot journal the record: ", strerror(errno));
+		fail(r, in, "journal", 1, "cannot journal the record in '%s': %s", opt.reg.path, strerror(errno));
 		goto out;
 	}
 	if (wt_intent_step(in, "journaled") < 0)

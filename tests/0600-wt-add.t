@@ -2,7 +2,7 @@
 # wt-add: created and registered, all or nothing at every step; -c copies; --adopt registers.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 43
+plan 46
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -39,6 +39,20 @@ check_same "three ids: three worktrees and records" "P1 P2 P3 3" \
 printf '{"id":"IN1","branch":"topic/in","path":"%s","note":"kept"}\n' "$T/in1" | wt-add > "$T/out"
 check_same "a record on stdin: its branch and path, its other fields kept" \
 	"topic/in $T/in1 kept" "$(jq -r '"\(.branch) \(.path) \(.note)"' "$T/out")"
+
+# --base, a record's base, and a path through a symbolic link, resolved.
+git branch release && git -C "$T/r" commit -q --allow-empty -m later
+wt-add --base release REL < /dev/null > "$T/out"
+check_same "--base: the branch starts at that branch's commit" "$(git rev-parse release) $(git rev-parse release)" \
+	"$(jq -r .head "$T/out") $(git rev-parse feature/REL)"
+wt-add --base 'main~1' X < /dev/null > /dev/null 2>&1
+check_same "--base of a revision, not a branch: exit 2" 2 $?
+mkdir -p "$T/real" && ln -s "$T/real" "$T/link"
+printf '{"id":"SYM","base":"release","path":"%s"}\n' "$T/link/sym" | wt-add > "$T/out"
+check_same "a path through a link is written resolved; a record's base is used" \
+	"$T/real/sym $(git rev-parse release)" "$(jq -r '"\(.path) \(.head)"' "$T/out")"
+git reset -q --hard HEAD~1
+base=$(git rev-parse main)
 
 # -n: what would be made, nothing made.
 wt-add -n DRY < /dev/null > "$T/out"
