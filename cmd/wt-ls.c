@@ -519,7 +519,9 @@ list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
  * id as -d does.
  */
 static struct found view;
-static char **view_real;   /* realpath of each view.recs[i]'s path, or NULL */
+static char **view_path;   /* each view.recs[i]'s path as git gives it, or NULL */
+static char **view_real;   /* and resolved, or NULL */
+static char **view_id;     /* each view.recs[i]'s id, or NULL */
 
 static int
 view_collect(struct wt_rec *r, void *arg)
@@ -542,34 +544,45 @@ view_open(git_repository *repo)
 		warnx("cannot list the worktrees: %s", wt_git_errmsg());
 	view.used = calloc(view.nrecs + 1, 1);
 	view.taken = calloc(view.nrecs + 1, 1);
+	view_path = calloc(view.nrecs + 1, sizeof(char *));
 	view_real = calloc(view.nrecs + 1, sizeof(char *));
-	for (i = 0; i < view.nrecs; i++)
+	view_id = calloc(view.nrecs + 1, sizeof(char *));
+	for (i = 0; i < view.nrecs; i++) {
+		view_id[i] = wt_rec_str(&view.recs[i], "id");
 		if ((p = wt_rec_str(&view.recs[i], "path"))) {
 			view_real[i] = realpath(p, NULL);
-			free(p);
+			view_path[i] = p;
 		}
+	}
 	index_ids(&view);
 }
 
-/* A registry record names the view's worktree at its path; its id is taken from the others. */
+/*
+ * A registry record names the view's worktree at its path; its id is taken
+ * from the others. Compared on the record's tokens: a registry streams
+ * through here, and few of its records concern the view.
+ */
 static int
 view_mark(struct wt_rec *r, void *arg)
 {
-	char *path = wt_rec_str(r, "path"), *id = wt_rec_str(r, "id"), *p;
+	int tp = wt_rec_find(r, "path"), ti = wt_rec_find(r, "id"), hit = 0;
+	char *path, *id;
 	size_t i;
 
 	(void)arg;
-	for (i = 0; path && i < view.nrecs; i++) {
-		if (view.used[i] || !(p = wt_rec_str(&view.recs[i], "path")))
-			continue;
-		if (strcmp(p, path) == 0 || (view_real[i] && strcmp(view_real[i], path) == 0))
+	for (i = 0; tp >= 0 && i < view.nrecs; i++)
+		if (!view.used[i] && view_path[i] && (wt_rec_tokeq(r, tp, view_path[i]) ||
+		    (view_real[i] && wt_rec_tokeq(r, tp, view_real[i]))))
 			view.used[i] = 1;
-		free(p);
-	}
-	if (id)
+	for (i = 0; ti >= 0 && !hit && i < view.nrecs; i++)
+		hit = view_id[i] && wt_rec_tokeq(r, ti, view_id[i]);
+	if (hit) {
+		path = wt_rec_str(r, "path");
+		id = wt_rec_str(r, "id");
 		mark_taken(&view, id, path);
-	free(id);
-	free(path);
+		free(id);
+		free(path);
+	}
 	return 0;
 }
 
@@ -600,13 +613,17 @@ view_close(const struct wt_registry *reg, int partial)
 		if (!view.used[i])
 			emit(&view.recs[i], NULL);
 		wt_rec_release(&view.recs[i]);
+		free(view_path[i]);
 		free(view_real[i]);
+		free(view_id[i]);
 	}
 	free(view.recs);
 	free(view.used);
 	free(view.taken);
 	free(view.slots);
+	free(view_path);
 	free(view_real);
+	free(view_id);
 }
 
 static void
