@@ -6,6 +6,7 @@
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -241,6 +242,24 @@ wt_intent_each_dead(const struct wt_registry *reg, int (*fn)(struct wt_intent *i
 	}
 	while (!stop && (de = readdir(d))) {
 		n = strlen(de->d_name);
+		/* A first line not yet named, of a run killed before it had any. */
+		if (de->d_name[0] == '.' && n > 4 && strcmp(de->d_name + n - 4, ".tmp") == 0) {
+			/* Its pid first: between open and flock a live run's is not locked yet. */
+			const char *q = de->d_name + n - 4;
+			long pid;
+
+			while (q > de->d_name && q[-1] != '.')
+				q--;
+			pid = strtol(q, NULL, 10);
+			if (pid > 0 && kill((pid_t)pid, 0) == 0)
+				continue;
+			if ((fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+				if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+					unlinkat(dirfd(d), de->d_name, 0);
+				close(fd);
+			}
+			continue;
+		}
 		if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".json") != 0)
 			continue;
 		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -294,6 +313,22 @@ wt_intent_copies(const struct wt_intent *in, const char *rel)
 	return 0;
 }
 
+/* 1 when the directory at path holds nothing but its .git entry. */
+static int
+only_dotgit(const char *path)
+{
+	struct dirent *de;
+	DIR *d = opendir(path);
+	int only = d != NULL;
+
+	while (only && (de = readdir(d)))
+		only = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		       strcmp(de->d_name, ".git") == 0;
+	if (d)
+		closedir(d);
+	return only;
+}
+
 /*
  * 0 when the worktree at t holds nothing but what the checkout (and the
  * copies of in's globs) made: HEAD at the base commit, no untracked or other
@@ -315,7 +350,11 @@ only_checkout(const struct wt_intent *in, const struct wt_target *t, struct wt_b
 	int ret = -1;
 
 	if (git_repository_open(&repo, t->path) < 0) {
-		wt_buf_addf(why, "cannot open '%s': %s", t->path, wt_git_errmsg());
+		/* git was cut short before its HEAD: a directory of nothing but .git is its own. */
+		if (!done && only_dotgit(t->path))
+			ret = 0;
+		else
+			wt_buf_addf(why, "cannot open '%s': %s", t->path, wt_git_errmsg());
 		goto out;
 	}
 	if (in->base && git_oid_fromstr(&base, in->base) == 0 &&
