@@ -2,7 +2,7 @@
 # wt-add: created and registered, all or nothing at every step; -c copies; --adopt registers.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 46
+plan 47
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -97,6 +97,20 @@ check_same "-c node_modules copies the directory, its link as a link" "x /etc/pa
 	"$(cat "$c/node_modules/dep/i.js") $(readlink "$c/node_modules/out")"
 check_same "the record says what was copied and how" '".env" "node_modules"' \
 	"$(jqf '[.copied[] | select(.how == "copy" or .how == "reflink") | .path] | .[]' "$T/out" | tr '\n' ' ' | sed 's/ $//')"
+
+# On a filesystem that shares blocks, the copy is a reflink.
+mkdir -p "$T/bt"
+if command -v mkfs.btrfs > /dev/null && truncate -s 128M "$T/bt.img" &&
+	mkfs.btrfs -q "$T/bt.img" > /dev/null 2>&1 && mount -o loop "$T/bt.img" "$T/bt" 2>/dev/null; then
+	git init -q "$T/bt/r" && (cd "$T/bt/r" && echo .env > .gitignore && git add .gitignore &&
+		git commit -q -m one && echo SECRET=2 > .env &&
+		wt-add -c .env -p "$T/bt/w" BT < /dev/null > "$T/out")
+	check_same "-c on btrfs: a reflink, the same content" "reflink SECRET=2" \
+		"$(jq -r '.copied[0].how' "$T/out") $(cat "$T/bt/w/.env")"
+	umount "$T/bt"
+else
+	skip "no btrfs to mount here"
+fi
 
 # A read-only parent directory (root ignores modes: a read-only mount).
 mkdir -p "$T/ro"
