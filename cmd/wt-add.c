@@ -747,6 +747,12 @@ adopt_one(struct wt_rec *r, int worker, void *arg)
 			       "letters, digits and . _ - + @, not starting with . or -");
 		goto out;
 	}
+	/* The registry's own records (wt-ls -d writes them too) are registered already. */
+	if (path && wt_registry_find(&opt.reg, id, &cur, NULL) == 1 &&
+	    (m = wt_rec_find(&cur, "path")) >= 0 && wt_rec_tokeq(&cur, m, path)) {
+		wt_rec_set_bool(r, "adopted", 0);
+		goto out;
+	}
 	if (wt_target_verify(&t, path, repo_s, &w) < 0) {
 		wt_rec_refuse(r, wt_target_rule(w), NULL, "not adopted: %s", w);
 		goto out;

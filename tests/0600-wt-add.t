@@ -2,7 +2,7 @@
 # wt-add: created and registered, all or nothing at every step; -c copies; --adopt registers.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 47
+plan 48
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -181,7 +181,9 @@ check_same "a dead run's worktree holding new work is refused, kept with its int
 # --adopt: what wt-ls -d found, registered without creating anything.
 git worktree add -q "$T/found/one" -b one
 git worktree add -q "$T/found/two" -b two
-wt-ls -d "$T/found" | wt-add --adopt > "$T/out"
+wt-ls -d "$T/found" | wt-add --adopt > "$T/out" 2> "$T/err"
+check_same "--adopt of wt-ls -d: exit 0, the registry's own records passed as they are" "0 " \
+	"$? $(cat "$T/err")"
 check_same "--adopt registers what -d found" "one $T/found/one active r
 two $T/found/two active r" "$(jq -r 'select(.id=="one" or .id=="two") | "\(.id) \(.path) \(.status) \(.project)"' "$R")"
 found() { jq -r --arg d "$T/found/" 'select(.path | startswith($d)) | .adopted' "$T/out" | tr '\n' ' '; }
