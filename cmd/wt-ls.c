@@ -1,4 +1,4 @@
-/* wt-ls: the source of a pipe: the registry's records, or the worktrees git knows. */
+/* wt-ls: the source of a pipe: the registry's records and the worktrees git knows. */
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
@@ -46,8 +46,9 @@ usage(void)
 	wt_usage(usage_text);
 }
 
+/* Whether -i and -s select r; mark notes the ids found. */
 static int
-selected(const struct wt_rec *r)
+match(const struct wt_rec *r, int mark)
 {
 	size_t i;
 	int t, hit;
@@ -64,11 +65,20 @@ selected(const struct wt_rec *r)
 	if (nids) {
 		t = wt_rec_find(r, "id");
 		for (i = 0, hit = 0; i < nids; i++)
-			if (t >= 0 && wt_rec_tokeq(r, t, ids[i]))
-				hit = seen[i] = 1;
+			if (t >= 0 && wt_rec_tokeq(r, t, ids[i])) {
+				hit = 1;
+				if (mark)
+					seen[i] = 1;
+			}
 		return hit;
 	}
 	return 1;
+}
+
+static int
+selected(const struct wt_rec *r)
+{
+	return match(r, 1);
 }
 
 /* Every selected record goes out through the pool (which does -g's work). */
@@ -502,6 +512,120 @@ list_dir(const char *dir, const struct wt_registry *reg, int have_reg)
 	free(f.slots);
 }
 
+/*
+ * The one view (wt-ls(1)): in a repository, the registry's records and then
+ * the repository's worktrees that no record names (by path, as git gives it
+ * or resolved), told apart from a record of another worktree with the same
+ * id as -d does.
+ */
+static struct found view;
+static char **view_path;   /* each view.recs[i]'s path as git gives it, or NULL */
+static char **view_real;   /* and resolved, or NULL */
+static char **view_id;     /* each view.recs[i]'s id, or NULL */
+
+static int
+view_collect(struct wt_rec *r, void *arg)
+{
+	(void)arg;
+	view.recs = wt_xrealloc(view.recs, (view.nrecs + 1) * sizeof(*view.recs));
+	memset(&view.recs[view.nrecs], 0, sizeof(*view.recs));
+	wt_rec_copy(&view.recs[view.nrecs++], r);
+	return 0;
+}
+
+static void
+view_open(git_repository *repo)
+{
+	size_t i;
+	char *p;
+
+	memset(&view, 0, sizeof(view));
+	if (wt_git_list_worktrees(repo, view_collect, NULL) < 0)
+		warnx("cannot list the worktrees: %s", wt_git_errmsg());
+	view.used = calloc(view.nrecs + 1, 1);
+	view.taken = calloc(view.nrecs + 1, 1);
+	view_path = calloc(view.nrecs + 1, sizeof(char *));
+	view_real = calloc(view.nrecs + 1, sizeof(char *));
+	view_id = calloc(view.nrecs + 1, sizeof(char *));
+	for (i = 0; i < view.nrecs; i++) {
+		view_id[i] = wt_rec_str(&view.recs[i], "id");
+		if ((p = wt_rec_str(&view.recs[i], "path"))) {
+			view_real[i] = realpath(p, NULL);
+			view_path[i] = p;
+		}
+	}
+	index_ids(&view);
+}
+
+/*
+ * A registry record names the view's worktree at its path; its id is taken
+ * from the others. Compared on the record's tokens: a registry streams
+ * through here, and few of its records concern the view.
+ */
+static int
+view_mark(struct wt_rec *r, void *arg)
+{
+	int tp = wt_rec_find(r, "path"), ti = wt_rec_find(r, "id"), hit = 0;
+	char *path, *id;
+	size_t i;
+
+	(void)arg;
+	for (i = 0; tp >= 0 && i < view.nrecs; i++)
+		if (!view.used[i] && view_path[i] && (wt_rec_tokeq(r, tp, view_path[i]) ||
+		    (view_real[i] && wt_rec_tokeq(r, tp, view_real[i]))))
+			view.used[i] = 1;
+	for (i = 0; ti >= 0 && !hit && i < view.nrecs; i++)
+		hit = view_id[i] && wt_rec_tokeq(r, ti, view_id[i]);
+	if (hit) {
+		path = wt_rec_str(r, "path");
+		id = wt_rec_str(r, "id");
+		mark_taken(&view, id, path);
+		free(id);
+		free(path);
+	}
+	return 0;
+}
+
+static int
+view_emit(struct wt_rec *r, void *arg)
+{
+	view_mark(r, arg);
+	return emit(r, arg);
+}
+
+/*
+ * The view's worktrees no record names. After a selective read of the
+ * registry (-i, -s), the whole registry is read for the names only when a
+ * worktree of the view is selected at all.
+ */
+static void
+view_close(const struct wt_registry *reg, int partial)
+{
+	size_t i;
+	int want = 0;
+
+	for (i = 0; partial && i < view.nrecs; i++)
+		want |= match(&view.recs[i], 0);
+	if (want && wt_registry_each(reg, view_mark, NULL) < 0)
+		err(WT_EXIT_FATAL, "cannot read '%s'", reg->path);
+	distinct_ids(&view);
+	for (i = 0; i < view.nrecs; i++) {
+		if (!view.used[i])
+			emit(&view.recs[i], NULL);
+		wt_rec_release(&view.recs[i]);
+		free(view_path[i]);
+		free(view_real[i]);
+		free(view_id[i]);
+	}
+	free(view.recs);
+	free(view.used);
+	free(view.taken);
+	free(view.slots);
+	free(view_path);
+	free(view_real);
+	free(view_id);
+}
+
 static void
 not_found(const char *id)
 {
@@ -526,7 +650,7 @@ main(int argc, char *argv[])
 	struct wt_rec r = WT_REC_INIT;
 	const char *ropt = NULL, *dir = NULL;
 	size_t i;
-	int c, gflag = 0, jobs = 0, have, rc, used = 1;
+	int c, gflag = 0, jobs = 0, have, rc, used = 1, here = 0;
 	git_repository *repo;
 
 	wt_setprogname(argv[0]);
@@ -563,8 +687,14 @@ main(int argc, char *argv[])
 		warnx("'%s' %s: run wt-fsck --repair", reg.path, c & WT_LEFT_JOURNAL ?
 		      "has a journal a killed run left" : c & WT_LEFT_INDEX ?
 		      "is newer than its index" : "has a temporary file a killed run left");
-	if (gflag || dir || !have)
+	if (gflag || dir || !have || !ropt)
 		wt_git_init();
+	/* -r names exactly a file; otherwise, in a repository, the registry and git are one view. */
+	if (have && !ropt && !dir && git_repository_open_ext(&repo, ".", 0, NULL) == 0) {
+		view_open(repo);
+		git_repository_free(repo);
+		here = 1;
+	}
 	/* Without -g the pool only writes: no record needs a look. */
 	pool = wt_pool_new(gflag ? jobs : 1, gflag ? want_git : NULL, gflag ? add_git : noop,
 			   NULL, stdout);
@@ -584,7 +714,7 @@ main(int argc, char *argv[])
 	} else if (dir) {
 		list_dir(dir, &reg, have);
 	} else if (have) {
-		if (wt_registry_each(&reg, emit, NULL) < 0)
+		if (wt_registry_each(&reg, here ? view_emit : emit, NULL) < 0)
 			err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
 	} else {
 		/* No registry: the worktrees of the repository around us. */
@@ -595,6 +725,8 @@ main(int argc, char *argv[])
 			errx(WT_EXIT_FATAL, "cannot list the worktrees: %s", wt_git_errmsg());
 		git_repository_free(repo);
 	}
+	if (here)
+		view_close(&reg, nids || nstatuses);
 	for (i = 0; i < nids; i++)
 		if (!seen[i])
 			not_found(ids[i]);

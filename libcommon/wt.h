@@ -573,6 +573,101 @@ int wt_registry_replay(const struct wt_registry *reg, double timeout);
  */
 int wt_registry_lock(const struct wt_registry *reg, double timeout);
 
+/* creating.c: wt-add's intent files, so a creation is all or nothing */
+/*
+ * Before its first step wt-add writes, for each ID, the intent file
+ * <registry dir>/creating/<ID>.json (mode 0600, fsynced, the directory
+ * too): NDJSON, one whole intent object per line, appended at every step;
+ * the last line that parses is the truth. Fields (wt_obj): id, path (the
+ * worktree's top), repo (the common git directory, resolved), name (git's
+ * admin entry: <repo>/worktrees/<name>), branch, made_branch (the run
+ * created it), base (the base commit, hex), made_parent (the topmost parent
+ * directory the run created, or null), copy (the -c globs), pid,
+ * started_at, step, and dev and ino of the worktree's top once it exists.
+ * Steps, in order: begin (nothing made yet), branch (the branch is made),
+ * worktree (git_worktree_add runs: admin entry, directory, checkout),
+ * checked_out (dev and ino known), copied (the -c copies made), journaled
+ * (the record is in the registry's journal: the commit point). A live run
+ * holds an exclusive flock on its file from before the file has its name
+ * until it is removed, so "dead" is "the lock is free", not a guess from a
+ * pid that may be reused. The file goes after the registry commit.
+ */
+#define WT_INTENT_DIR "creating"
+struct wt_intent {
+	char *id, *path, *repo, *name, *branch;
+	char *base;                 /* commit id, hex */
+	char *made_parent;          /* NULL: the parent existed */
+	char **globs;               /* -c, in order */
+	size_t nglobs;
+	int made_branch;
+	long pid;
+	time_t started_at;
+	char step[32];
+	unsigned long long dev, ino;    /* 0: not known yet */
+	char *file;                 /* the intent file's path; NULL once removed */
+	int fd;                     /* the file, locked; -1 */
+};
+/* <registry dir>/creating: a new string. */
+char *wt_intent_dir(const struct wt_registry *reg);
+/*
+ * Writes in's first line (in->id, path, repo, name, branch, base, globs set
+ * by the caller; pid, started_at and step "begin" set here) as the new file
+ * <dir>/<id>.json, replacing nothing: EEXIST when another run's intent of
+ * the id is there (a live one, or a dead one not undone yet). 0 or -1 with
+ * errno. The id must be a safe file name (the caller checks it).
+ */
+int wt_intent_begin(struct wt_intent *in, const struct wt_registry *reg);
+/* Sets in->step and appends the intent as it is now, synced. 0 or -1 with errno. */
+int wt_intent_step(struct wt_intent *in, const char *step);
+/* Removes the intent file (synced); in->file is NULL after. 0 or -1 with errno. */
+int wt_intent_done(struct wt_intent *in);
+/*
+ * 1 when rel (a path relative to the top, as git status names an ignored
+ * one: a directory's with a trailing slash) is what a -c glob of in asks
+ * for: a glob without '/' matches the last component (fnmatch), one with
+ * '/' the whole path (FNM_PATHNAME). wt-add copies what it matches, and
+ * the undo takes such files for the copies a run made.
+ */
+int wt_intent_copies(const struct wt_intent *in, const char *rel);
+/* Frees in's strings and closes (unlocks) its file; in is left empty with fd -1. */
+void wt_intent_release(struct wt_intent *in);
+/*
+ * Calls fn for each intent file whose run is gone (its lock is free; it is
+ * held for the call): in is filled from the file's last parsing line (only
+ * in->id and file when none parses), borrowed, released after fn returns.
+ * fn returns nonzero to stop. Returns how many were found, -1 when the
+ * directory cannot be read (none there is 0).
+ */
+int wt_intent_each_dead(const struct wt_registry *reg,
+			int (*fn)(struct wt_intent *in, void *arg), void *arg);
+/*
+ * The one undo of a creation, for wt-add on any failure of a step and for
+ * wt-fsck --repair on a dead run's intent (from wt_intent_each_dead), in
+ * this order, each only when it is this run's:
+ * - at step journaled (the commit point) the registry's journal is replayed
+ *   first; when the registry then has the record of the worktree (same id,
+ *   path and repo) and the worktree verifies, the creation is complete: it
+ *   is rolled forward, only the intent file goes ("completed" in done);
+ * - the worktree at in->path: verified (wt_target_verify against in->repo,
+ *   admin entry name in->name, device and inode when known), then refused
+ *   when it holds work: HEAD not at base, an untracked or ignored file not
+ *   matching a -c glob, or (from step checked_out on) a changed tracked
+ *   file; else removed with wt_rmtree_verified. A directory that does not
+ *   verify (git cut short before writing .git) is removed only when empty;
+ * - git's admin entry <repo>/worktrees/<name> when its gitdir names
+ *   in->path/.git or it has none;
+ * - the branch, when made_branch and it still points at base;
+ * - the empty parent directories up to made_parent;
+ * - at step journaled, the registry record of the worktree (one batch);
+ * - then the intent file.
+ * Returns 0 when all is undone (the file is gone), 1 when something stays
+ * (refused, or a step failed: the file stays, so wt-fsck keeps finding it;
+ * why says what), or -1 when only the intent file could not be removed. done, when not NULL, gets a member true for
+ * what went: directory, admin, branch, record (or completed).
+ */
+int wt_intent_undo(struct wt_intent *in, const struct wt_registry *reg, double timeout,
+		   struct wt_obj *done, struct wt_buf *why);
+
 /* pool.c: a worker pool that keeps input order */
 /*
  * Runs fn(rec, worker, arg) for the records of rd on jobs workers (worker is

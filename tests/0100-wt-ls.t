@@ -60,7 +60,7 @@ cat > "$WT_HOME/registry.ndjson" <<'REG'
 {"id":"SPEC-2","path":"/nowhere/2","status":"stale"}
 {"id":"SPEC-3","path":"/nowhere/3","status":"active","n":1.5e3}
 REG
-check_same "registry records pass byte for byte" "$(cat "$WT_HOME/registry.ndjson")" "$(wt-ls)"
+check_same "registry records pass byte for byte" "$(cat "$WT_HOME/registry.ndjson")" "$(wt-ls -r "$WT_HOME/registry.ndjson")"
 check_same "-s selects by status (no index: a scan)" "SPEC-1 SPEC-3" \
 	"$(wt-ls -s active | jq -r .id | tr '\n' ' ' | sed 's/ $//')"
 check_same "-i finds by id" "$(sed -n 2p "$WT_HOME/registry.ndjson")" "$(wt-ls -i SPEC-2)"
