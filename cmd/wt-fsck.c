@@ -557,6 +557,45 @@ check_archive_tmp(void)
 	wt_buf_release(&p);
 }
 
+/*
+ * A creation wt-add left half done when it was killed: its intent file,
+ * whose lock no live run holds. The repair is wt-add's own undo.
+ */
+static int
+partial_one(struct wt_intent *in, void *arg)
+{
+	struct wt_buf why = WT_BUF_INIT, d = WT_BUF_INIT;
+	int rc = -1;
+
+	(void)arg;
+	wt_buf_addf(&d, "a creation by wt-add that was killed at step '%s'", in->step);
+	if (acting()) {
+		rc = wt_intent_undo(in, &reg, cfg.lock_timeout, NULL, &why);
+		if (rc != 0 && why.len)
+			wt_buf_addf(&d, "; not undone: %s", why.s);
+	}
+	/* What is still there is this creation's, no orphan to register. */
+	if (rc != 0 && in->repo && in->name) {
+		struct wt_buf admin = WT_BUF_INIT;
+
+		wt_buf_addf(&admin, "%s/worktrees/%s", in->repo, in->name);
+		claim(admin.s);
+		wt_buf_release(&admin);
+	}
+	problem("partial_creation", in->id, in->path, d.s,
+		"undo what it made (directory, admin entry, branch, record), as wt-add does "
+		"on a failure; never a worktree holding work", acting() ? rc == 0 : -1);
+	wt_buf_release(&why);
+	wt_buf_release(&d);
+	return 0;
+}
+
+static void
+check_partial(void)
+{
+	wt_intent_each_dead(&reg, partial_one, NULL);
+}
+
 /* ---- each record ---- */
 
 /* The branch git's admin entry says (NULL: detached) and its head; new strings. */
@@ -1428,6 +1467,7 @@ static const struct {
 	{ "ids", check_ids_only },
 	{ "paths", check_paths },
 	{ "records", check_records },
+	{ "partial", check_partial },
 	{ "orphans", check_orphans_all },
 };
 

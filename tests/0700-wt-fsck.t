@@ -2,7 +2,7 @@
 # wt-fsck: every check on a registry broken on purpose, then --repair, -n, .bak, rebuild, MoAI import.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 30
+plan 34
 
 R="$WT_HOME/registry.ndjson"
 mkrepo "$T/r"
@@ -121,4 +121,23 @@ check_same "--rebuild: the same ids and paths" "$(grep -v '~' "$T/idpath.before"
 	"$(jq -r 'select(.repo == "'"$T"'/r/.git" or .archived) | "\(.id) \(.path)"' "$R" | grep -v '^foreign ' | sort)"
 check_same "the archived one from its archive's manifest" "archived $(ls "$A"/orphan-*)" \
 	"$(jq -r 'select(.id == "orphan") | "\(.status) \(.archive)"' "$R")"
+
+# A wt-add killed between its steps: found, and --repair undoes it with wt-add's own undo.
+cd "$T/r"
+WT_TEST_PAUSE=worktree wt-add K-f < /dev/null > /dev/null 2> "$T/kf.err" &
+pid=$!
+wait_stopped $pid
+kill -9 $pid
+wait $pid 2>/dev/null
+wt-fsck > "$T/outk" 2>&1
+check_same "a killed wt-add: partial_creation, exit 1" "1 partial_creation" \
+	"$? $(jq -r 'select(.id == "K-f") | .problem' "$T/outk" 2>/dev/null)"
+wt-fsck --repair > "$T/outk" 2>&1
+check_same "--repair: no directory, admin entry, branch or intent left" "1 1 1 0" \
+	"$(test -e "$HOME/worktrees/r/K-f"; echo $?) $(test -e "$T/r/.git/worktrees/K-f"; echo $?) $(git -C "$T/r" rev-parse -q --verify feature/K-f > /dev/null; echo $?) $(ls "$WT_HOME/creating" 2>/dev/null | wc -l)" 
+check_same "the problem says it was repaired" "true" \
+	"$(jq -r 'select(.id == "K-f") | .repaired' "$T/outk" 2>/dev/null)"
+wt-fsck > "$T/outk2" 2>&1
+check_same "and wt-fsck finds no partial creation after" "" \
+	"$(jq -r 'select(.problem == "partial_creation") | .id' "$T/outk2" 2>/dev/null)"
 done_testing
