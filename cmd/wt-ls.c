@@ -103,10 +103,9 @@ static int
 add_git(struct wt_rec *r, int worker, void *arg)
 {
 	git_repository *repo = NULL;
-	git_status_list *st = NULL;
-	git_status_options so;
+	struct wt_changes ch = { 0, 0, 0, NULL };
 	git_reference *head = NULL, *up = NULL;
-	size_t i, n, modified = 0, untracked = 0;
+	size_t modified = 0, untracked = 0;
 	size_t ahead, behind;
 	char *path = wt_rec_str(r, "path"), *admin = NULL, *reason;
 	struct wt_buf b = WT_BUF_INIT;
@@ -126,24 +125,14 @@ add_git(struct wt_rec *r, int worker, void *arg)
 			     wt_git_errmsg());
 		goto out;
 	}
-	git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
-	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
-		   GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
-		   GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
-	if (git_status_list_new(&st, repo, &so) < 0) {
+	/* The one count of uncommitted work (sparse-checkout absences are none, hidden edits are). */
+	if (wt_git_changes(repo, &ch) < 0) {
 		wt_rec_error(r, WT_E_BASE, NULL, "cannot get the status of '%s': %s",
 			     path, wt_git_errmsg());
 		goto out;
 	}
-	n = git_status_list_entrycount(st);
-	for (i = 0; i < n; i++) {
-		const git_status_entry *e = git_status_byindex(st, i);
-
-		if (e->status == GIT_STATUS_WT_NEW)
-			untracked++;
-		else if (e->status != GIT_STATUS_IGNORED && e->status != GIT_STATUS_CURRENT)
-			modified++;
-	}
+	modified = (size_t)(ch.modified + ch.hidden);
+	untracked = (size_t)ch.untracked;
 	wt_obj_init(&dirty);
 	wt_obj_int(&dirty, "modified", (long long)modified);
 	wt_obj_int(&dirty, "untracked", (long long)untracked);
@@ -175,7 +164,7 @@ out:
 	free(admin);
 	git_reference_free(head);
 	git_reference_free(up);
-	git_status_list_free(st);
+	wt_changes_release(&ch);
 	git_repository_free(repo);
 	wt_buf_release(&b);
 	free(path);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-ls: discovery from git, the registry, -i, -s, -d and -g.
 . "$(dirname "$0")/lib.sh"
-plan 38
+plan 39
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -161,4 +161,11 @@ rm "$WT_HOME/registry.ndjson"
 wt-ls > /dev/null 2> "$T/err"
 check_same "no registry and no repository: exit 2 with a message" \
 	"2 wt-ls: no registry at '$WT_HOME/registry.ndjson' and not in a git repository" "$? $(cat "$T/err")"
+
+# -g counts what git status hides: an edit under skip-worktree is uncommitted work.
+git -C "$T/r" worktree add -q "$T/hidden" -b hidden
+git -C "$T/hidden" update-index --skip-worktree a.txt
+echo "edited behind git's back" >> "$T/hidden/a.txt"
+check_same "-g: a skip-worktree edit counts as modified" 1 \
+	"$(cd "$T/r" && wt-ls -g | jq -r 'select(.id == "hidden") | .dirty.modified')"
 done_testing
