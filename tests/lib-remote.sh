@@ -12,7 +12,8 @@ start_daemon() {
 	DAEMON_PORT=$(free_port)
 	DAEMON_LOG=$T/daemon.log
 	: > "$DAEMON_LOG"
-	git daemon --reuseaddr --verbose --export-all --informative-errors --enable=receive-pack \
+	"$(git --exec-path)/git-daemon" --reuseaddr --verbose --export-all --informative-errors \
+		--enable=receive-pack \
 		--base-path="$1" --listen=127.0.0.1 --port="$DAEMON_PORT" "$1" \
 		>> "$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
