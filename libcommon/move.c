@@ -305,7 +305,8 @@ wt_git_move(git_repository *repo, const char *admin, const struct wt_move *m,
 		goto out;
 	}
 	wt_test_pause("ref");
-	if (git_reference_set_target(&moved, ref, &tid, why) < 0) {
+	/* Compare and swap: only from where it was, whoever else writes it. */
+	if (git_reference_create_matching(&moved, repo, m->ref, &tid, 1, &fid, why) < 0) {
 		snprintf(res->msg, sizeof(res->msg), "cannot move '%s': %s", m->ref,
 			 wt_git_errmsg());
 		if (wt_git_reset_hard(repo, &fid) == 0)
