@@ -44,7 +44,7 @@ static const char *const known[] = {
 	"active_at", "active_by", "size", "apparent_size", "files", "dirs",
 	"artifacts", "artifact_size", "new_size", "unique_size",
 	"artifact_unique_size", "size_level", "du_at", "du_errors", "du_cached",
-	"archive_size", "archived_at", "archive_ref", "restore_note", "freed",
+	"archive_size", "archived_at", "archive_ref", "restore_note", "copy_of", "freed",
 	"pruned", "pruned.dirs", "pruned.files", "last_pruned", "gc", "removed",
 	"dir_gone", "backup_ref", "backup_archive", "branch_deleted", "skipped",
 	"skipped.reason", "skipped.message", "sync", "sync.result", "sync.reason",
