@@ -10,11 +10,85 @@
 #include "wt.h"
 
 #define MAXCOLS 32
+#define MAXPARTS 8
 
-static const char *cols[MAXCOLS];
+/* A column: its name, the name's dotted parts, and what the run saw of it. */
+struct col {
+	const char *name;
+	char *part[MAXPARTS];
+	int nparts;
+	int size;      /* a number of bytes: shown in units, totalled */
+	int du;        /* a field wt-du measures: marked when it came from the cache */
+	int seen;      /* some record has it */
+	double total;  /* the sum of its numbers, records without error */
+	int counted;   /* how many numbers that sum has */
+};
+
+static struct col cols[MAXCOLS];
 static int ncols;
 static int colour;
+static int marked;
 static const char *home;
+
+/*
+ * The fields of wt-record(5) and of the programs, and wt-fmt's own columns:
+ * a column no record of the input has is still a column when it is one of
+ * these (wt-ls | wt-fmt -o id,size before any wt-du); any other is a typo.
+ */
+static const char *const known[] = {
+	"id", "path", "repo", "branch", "head", "status", "created_at",
+	"last_accessed", "last_sync", "project", "locked", "prunable", "main",
+	"archived", "archive", "error", "error.kind", "error.message", "error.tool",
+	"error.context", "dirty", "dirty.modified", "dirty.untracked", "upstream",
+	"ahead", "behind", "merged", "merged_reason", "idle", "idle_days",
+	"active_at", "active_by", "size", "apparent_size", "files", "dirs",
+	"artifacts", "artifact_size", "new_size", "unique_size",
+	"artifact_unique_size", "size_level", "du_at", "du_errors", "du_cached",
+	"archive_size", "archived_at", "archive_ref", "restore_note", "copy_of", "freed",
+	"pruned", "pruned.dirs", "pruned.files", "last_pruned", "gc", "removed",
+	"dir_gone", "backup_ref", "backup_archive", "branch_deleted", "skipped",
+	"skipped.reason", "skipped.message", "sync", "sync.result", "sync.reason",
+	"sync.from", "sync.to", "sync.upstream", "sync.ahead", "sync.behind",
+	"sync.fetched_bytes", "would", "would.action", "would.backup",
+	"would.archive", "would.delete_branch", "would.unregister", "would.freed",
+	"would.pruned", "would.gc", "would.files", "would.bytes", "would.left_out",
+	"would.ref", "would.resume", "would.path", "would.head", "would.branch",
+	"would.entries", "would.dir_gone", NULL
+};
+
+/* The sizes wt-du measures and keeps in its cache. */
+static const char *const du_sizes[] = {
+	"size", "apparent_size", "artifact_size", "unique_size",
+	"artifact_unique_size", NULL
+};
+
+static int
+in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (strcmp(*list, s) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A number of bytes: a name whose last part is size, freed, bytes or ends
+ * in _size or _bytes, and a kind of the artifacts object.
+ */
+static int
+is_size(const struct col *c)
+{
+	const char *last = c->part[c->nparts - 1];
+	size_t n = strlen(last);
+
+	if (c->nparts == 2 && strcmp(c->part[0], "artifacts") == 0)
+		return 1;
+	if (strcmp(last, "size") == 0 || strcmp(last, "freed") == 0 ||
+	    strcmp(last, "bytes") == 0)
+		return 1;
+	return (n > 5 && strcmp(last + n - 5, "_size") == 0) ||
+	       (n > 6 && strcmp(last + n - 6, "_bytes") == 0);
+}
 
 struct row {
 	char *cell[MAXCOLS];
@@ -26,7 +100,8 @@ static const char usage_text[] =
 	"usage: wt-fmt [-H] [-o columns]\n"
 	"       wt-fmt -h | --help | --version\n"
 	"  -H                 write no header line\n"
-	"  -o columns         show these comma-separated columns (any field names)\n"
+	"  -o columns         show these comma-separated columns (field names,\n"
+	"                     a.b for the field b of the object a)\n"
 	"  -h, --help         print this usage and exit\n"
 	"      --version      print the version and exit\n";
 
@@ -39,16 +114,70 @@ usage(void)
 static void
 parse_cols(char *s)
 {
-	char *p, *save = NULL;
+	struct col *c;
+	char *p, *q, *save = NULL, *save2;
+	int k;
 
+	for (k = 0; k < ncols; k++)
+		for (c = &cols[k]; c->nparts; )
+			free(c->part[--c->nparts]);
+	memset(cols, 0, sizeof(cols));
 	ncols = 0;
 	for (p = strtok_r(s, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
 		if (ncols == MAXCOLS)
 			errx(WT_EXIT_FATAL, "too many columns (at most %d)", MAXCOLS);
-		cols[ncols++] = p;
+		c = &cols[ncols++];
+		c->name = p;
+		if (*p == '.' || p[strlen(p) - 1] == '.' || strstr(p, ".."))
+			errx(WT_EXIT_FATAL, "bad column '%s': an empty name between dots", p);
+		q = wt_xstrdup(p);
+		for (save2 = NULL, p = strtok_r(q, ".", &save2); p;
+		     p = strtok_r(NULL, ".", &save2)) {
+			if (c->nparts == MAXPARTS)
+				errx(WT_EXIT_FATAL, "bad column '%s': more than %d names",
+				     c->name, MAXPARTS);
+			c->part[c->nparts++] = wt_xstrdup(p);
+		}
+		free(q);
+		c->size = is_size(c);
+		c->du = in_list(du_sizes, c->name);
 	}
 	if (!ncols)
 		errx(WT_EXIT_FATAL, "no columns given");
+}
+
+/*
+ * The token of a column's value: the field of that name, else, for a dotted
+ * name, the walk into objects (would.freed is the freed of would); or -1.
+ */
+static int
+lookup(const struct wt_rec *r, const struct col *c)
+{
+	int t, i;
+
+	if ((t = wt_rec_find(r, c->name)) >= 0 || c->nparts == 1)
+		return t;
+	t = wt_rec_find(r, c->part[0]);
+	for (i = 1; i < c->nparts && t >= 0; i++)
+		t = wt_rec_find_in(r, t, c->part[i]);
+	return t;
+}
+
+/* 0 and *v when token t is a JSON number; else -1. */
+static int
+tok_num(const struct wt_rec *r, int t, double *v)
+{
+	const char *s;
+	size_t n;
+	char buf[64];
+
+	if (!wt_rec_tok_is_primitive(r, t) || !(s = wt_rec_tok_text(r, t, &n)) ||
+	    !n || n >= sizeof(buf) || !strchr("-0123456789", s[0]))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	*v = strtod(buf, NULL);
+	return 0;
 }
 
 /* 1.5K, 230M, 1.2G: one decimal below 10, none above. */
@@ -89,24 +218,63 @@ clean(char *s)
 	return s;
 }
 
+/* dirty as counts: 2M 1U (modified, untracked), clean for none; else -1. */
 static char *
-cell(const struct wt_rec *r, const char *col)
+dirty(const struct wt_rec *r, int t)
 {
 	struct wt_buf b = WT_BUF_INIT;
-	const char *raw;
+	double m = 0, u = 0;
+	int hm, hu;
+
+	hm = tok_num(r, wt_rec_find_in(r, t, "modified"), &m) == 0;
+	hu = tok_num(r, wt_rec_find_in(r, t, "untracked"), &u) == 0;
+	if (!hm && !hu)
+		return NULL;
+	if (m > 0)
+		wt_buf_addf(&b, "%.0fM", m);
+	if (u > 0)
+		wt_buf_addf(&b, "%s%.0fU", m > 0 ? " " : "", u);
+	if (m <= 0 && u <= 0)
+		wt_buf_addf(&b, "clean");
+	return wt_buf_detach(&b);
+}
+
+static char *
+cell(const struct wt_rec *r, struct col *cl)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	const char *raw, *col = cl->name;
 	size_t n, hl;
 	double v;
 	char *s;
 	int t, m;
 
-	if (strcmp(col, "size") == 0 || strcmp(col, "apparent_size") == 0 ||
-	    strcmp(col, "artifact_size") == 0 || strcmp(col, "freed") == 0 ||
-	    strcmp(col, "archive_size") == 0)
-		return wt_rec_num(r, col, &v) == 0 ? human(v) : wt_xstrdup("-");
+	t = lookup(r, cl);
+	if (t >= 0)
+		cl->seen = 1;
+	if (cl->size) {
+		if (tok_num(r, t, &v) < 0)
+			return wt_xstrdup("-");
+		if (!wt_rec_has_error(r)) {
+			cl->total += v;
+			cl->counted++;
+		}
+		s = human(v);
+		if (cl->du && wt_rec_bool(r, "du_cached", &m) == 0 && m) {
+			wt_buf_addf(&b, "%s*", s);
+			free(s);
+			marked = 1;
+			return wt_buf_detach(&b);
+		}
+		return s;
+	}
+	if (strcmp(col, "dirty") == 0 && t >= 0 && (s = dirty(r, t)))
+		return s;
 	if (strcmp(col, "idle") == 0)
 		return wt_rec_num(r, "idle_days", &v) == 0 ?
 		       (wt_buf_addf(&b, "%.0fd", v), wt_buf_detach(&b)) : wt_xstrdup("-");
 	if (strcmp(col, "status") == 0) {
+		cl->seen = 1;
 		if (wt_rec_has_error(r))
 			return wt_xstrdup("error");
 		if ((s = wt_rec_str(r, "status")))
@@ -134,12 +302,12 @@ cell(const struct wt_rec *r, const char *col)
 			wt_buf_addf(&b, "line %ld", r->lineno);
 		return wt_buf_detach(&b);
 	}
-	t = wt_rec_find(r, col);
 	if (t < 0)
 		return wt_xstrdup("-");
 	if (wt_rec_tok_is_string(r, t))
 		return clean(wt_rec_tokstr(r, t));
-	raw = wt_rec_raw(r, col, &n);
+	raw = r->line + r->tok[t].start;
+	n = (size_t)(r->tok[t].end - r->tok[t].start);
 	return clean(wt_xstrndup(raw, n));
 }
 
@@ -196,6 +364,40 @@ size_tint(const struct wt_rec *r)
 	return NULL;
 }
 
+/*
+ * The last line: how many records have a size, their sizes' sum (each inode
+ * once) and the sum of every other size column, when more than one record
+ * has a number there.
+ */
+static void
+summary(int sized, double total)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	char *h;
+	int k, n = sized;
+
+	for (k = 0; k < ncols; k++)
+		if (cols[k].size && strcmp(cols[k].name, "size") != 0 && cols[k].counted > n)
+			n = cols[k].counted;
+	if (n < 2)
+		return;
+	wt_buf_addf(&b, "%d worktrees", n);
+	if (sized) {
+		h = human(total);
+		wt_buf_addf(&b, ", %s in all", h);
+		free(h);
+	}
+	for (k = 0; k < ncols; k++) {
+		if (!cols[k].size || !cols[k].counted || strcmp(cols[k].name, "size") == 0)
+			continue;
+		h = human(cols[k].total);
+		wt_buf_addf(&b, ", %s %s", cols[k].name, h);
+		free(h);
+	}
+	printf("%s\n", clean(b.s));
+	wt_buf_release(&b);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -210,7 +412,7 @@ main(int argc, char *argv[])
 	size_t nrows = 0, i;
 	int c, hflag = 0, w[MAXCOLS], k, rc, nerr = 0, sized = 0;
 	double total = 0, v;
-	char *msg, *kind, *tot;
+	char *msg, *kind;
 	const char *e;
 
 	wt_setprogname(argv[0]);
@@ -233,7 +435,7 @@ main(int argc, char *argv[])
 		row = &rows[nrows++];
 		memset(row, 0, sizeof(*row));
 		for (k = 0; k < ncols; k++)
-			row->cell[k] = cell(&r, cols[k]);
+			row->cell[k] = cell(&r, &cols[k]);
 		row->tint = status_tint(&r);
 		row->tintcol = size_tint(&r);
 		if (wt_rec_has_error(&r)) {
@@ -261,16 +463,22 @@ main(int argc, char *argv[])
 	}
 	if (rc < 0)
 		err(WT_EXIT_FATAL, "read");
+	/* A typo is an error before any row: a column of nothing says nothing. */
+	for (k = 0; k < ncols; k++)
+		if (!cols[k].seen && !in_list(known, cols[k].name) &&
+		    !(cols[k].nparts == 2 && strcmp(cols[k].part[0], "artifacts") == 0))
+			errx(WT_EXIT_FATAL, "unknown column '%s': no record has it and "
+			     "wt-record(5) names no such field", cols[k].name);
 
 	for (k = 0; k < ncols; k++)
-		w[k] = hflag ? 0 : width(cols[k]);
+		w[k] = hflag ? 0 : width(cols[k].name);
 	for (i = 0; i < nrows; i++)
 		for (k = 0; k < ncols; k++)
 			if (width(rows[i].cell[k]) > w[k])
 				w[k] = width(rows[i].cell[k]);
 	if (!hflag) {
 		for (k = 0; k < ncols; k++) {
-			char *up = wt_xstrdup(cols[k]), *p;
+			char *up = wt_xstrdup(cols[k].name), *p;
 
 			for (p = up; *p; p++)
 				*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
@@ -283,9 +491,9 @@ main(int argc, char *argv[])
 		for (k = 0; k < ncols; k++) {
 			const char *tint = NULL;
 
-			if (colour && strcmp(cols[k], "status") == 0)
+			if (colour && strcmp(cols[k].name, "status") == 0)
 				tint = rows[i].tint;
-			if (colour && strcmp(cols[k], "size") == 0)
+			if (colour && strcmp(cols[k].name, "size") == 0)
 				tint = rows[i].tintcol;
 			if (colour && k == ncols - 1 && rows[i].tint && rows[i].tint[2] == '3' &&
 			    rows[i].tint[3] == '1')
@@ -297,12 +505,13 @@ main(int argc, char *argv[])
 		}
 		putchar('\n');
 	}
-	if (sized > 1) {
-		tot = human(total);
-		printf("%d worktrees, %s in all\n", sized, tot);
-		free(tot);
-	}
+	summary(sized, total);
+	if (marked && !hflag)
+		printf("* from wt-du's cache\n");
 	free(rows);
+	for (k = 0; k < ncols; k++)
+		while (cols[k].nparts)
+			free(cols[k].part[--cols[k].nparts]);
 	wt_rec_release(&r);
 	wt_reader_free(rd);
 	wt_flush_stdout();

@@ -1,4 +1,4 @@
-/* wt-restore: archived worktrees back where they were, as they were. */
+/* wt-restore: archived worktrees back where they were, as they were, or copies elsewhere. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -45,11 +45,23 @@ usage(void)
 	wt_usage(usage_text);
 }
 
+/*
+ * An archived record; with -p also one that is not archived but names an
+ * archive (wt-archive -k's), or any with -a: that one is restored as a copy.
+ */
 static int
 want(const struct wt_rec *r, void *arg)
 {
 	(void)arg;
-	return !wt_rec_has_error(r) && wt_rec_is_archived(r);
+	int m;
+
+	if (wt_rec_has_error(r))
+		return 0;
+	if (wt_rec_is_archived(r))
+		return 1;
+	/* A main worktree is no copy's original: wt-ls | wt-restore -a A -p P passes it. */
+	return opt.path && !(wt_rec_bool(r, "main", &m) == 0 && m) &&
+	       (opt.archive || wt_rec_tok_is_string(r, wt_rec_find(r, "archive")));
 }
 
 /* What one restore made, so that a failure can take it all back. */
@@ -63,6 +75,8 @@ struct job {
 	int in_registry;            /* the registry has the worktree's record: patch it */
 	int verify_failed;          /* extracted, but the disk does not hold the manifest's tree */
 	int foreign;                /* -a named an archive outside the archive directory: kept */
+	int copy;                   /* the record is not archived: a copy, the original untouched */
+	int put_copy;               /* the registry has the original: the copy gets a record */
 	dev_t dev;
 	ino_t ino;
 	struct wt_buf gitdata[WT_GIT_STATE_MAX];   /* git's state from the archive, as in m.items */
@@ -194,7 +208,8 @@ choose_name(struct job *j)
 		free(gitdir);
 		wt_buf_reset(&g);
 		wt_buf_addf(&g, "%s/%s/locked", dir.s, b.s);
-		if (gone && access(g.s, F_OK) < 0) {
+		/* A copy leaves the original's entry alone, gone or not. */
+		if (gone && !j->copy && access(g.s, F_OK) < 0) {
 			memset(&rs, 0, sizeof(rs));
 			if ((fd = open(dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 				wt_rmtree_at(fd, b.s, &rs);
@@ -632,6 +647,33 @@ registry_check(struct job *j, const char *path)
 	return rc;
 }
 
+/*
+ * A copy is registered when its original is, as a record of its own under
+ * git's name for it; the original's record is never touched. A record of
+ * that name for another worktree refuses, before anything is made.
+ */
+static int
+registry_copy(struct job *j, const char *path)
+{
+	struct wt_rec cur = WT_REC_INIT;
+	char *common = realpath(git_repository_commondir(j->repo), NULL);
+	int rc = WT_REG_NONE;
+
+	if (j->id && (path || j->m.path))
+		rc = wt_registry_record_of(&opt.reg, j->id, path ? path : j->m.path, common, &cur);
+	if (rc == WT_REG_SAME) {
+		wt_rec_release(&cur);
+		rc = wt_registry_record_of(&opt.reg, j->name, j->target, common, &cur);
+		j->put_copy = rc == WT_REG_NONE;
+	} else if (rc == WT_REG_OTHER)
+		rc = WT_REG_NONE;       /* the registry's w1 is not this one's: nothing to register */
+	rc = rc == WT_REG_OTHER || rc < 0 ?
+	     wt_registry_may_patch(j->r, &opt.reg, rc, &cur, "restore") : 0;
+	wt_rec_release(&cur);
+	free(common);
+	return rc;
+}
+
 /* What wt-archive recorded of the archive: gone with it (kept with -k). */
 static const char *const archive_fields[] = {
 	"archive", "archive_size", "archived_at", "archive_ref", "freed", NULL
@@ -645,6 +687,8 @@ journal(struct job *j, struct wt_rec *out)
 	char ts[32], hex[GIT_OID_HEXSZ + 1];
 	int ret;
 
+	if (j->copy)
+		return j->put_copy ? wt_batch_put(opt.batch, out) : 0;
 	if (!j->in_registry)
 		return wt_batch_put(opt.batch, out);
 	wt_obj_init(&f);
@@ -667,6 +711,11 @@ set_fields(struct job *j, struct wt_rec *r)
 	char hex[GIT_OID_HEXSZ + 1];
 	size_t i;
 
+	if (j->copy) {
+		/* The record is the copy's now: git's name for it, and whose copy it is. */
+		wt_rec_set_str(r, "id", j->name);
+		wt_rec_set_str(r, "copy_of", j->id);
+	}
 	wt_rec_set_str(r, "status", "active");
 	wt_rec_set_bool(r, "archived", 0);
 	wt_rec_set_time(r, "last_accessed", opt.now);
@@ -705,6 +754,8 @@ dry_run(struct job *j, struct wt_obj *o)
 	wt_obj_str(o, "head", git_oid_tostr(hex, sizeof(hex), &j->commit));
 	wt_obj_str(o, "branch", j->m.branch);
 	wt_obj_int(o, "entries", (long long)(j->m.nitems - j->m.ngit));
+	if (j->copy)
+		wt_obj_str(o, "copy_of", j->id);
 	wt_rec_set_obj(j->r, "would", o);
 }
 
@@ -780,6 +831,7 @@ restore_one(struct wt_rec *r, int worker, void *arg)
 	wt_obj_init(&ctx);
 	j.r = r;
 	j.id = wt_rec_str(r, "id");
+	j.copy = !wt_rec_is_archived(r);
 	if (open_archive(&j, &fd, &a, &ctx) < 0)
 		goto out;
 	path = wt_rec_str(r, "path");
@@ -808,7 +860,7 @@ restore_one(struct wt_rec *r, int worker, void *arg)
 			     "cannot restore: %s", why ? why : "no free worktree name");
 		goto out;
 	}
-	if (registry_check(&j, path) < 0)
+	if (j.copy ? registry_copy(&j, path) < 0 : registry_check(&j, path) < 0)
 		goto out;
 	if (read_git(&j, a, &first, &msg) < 0) {
 		wt_rec_error(r, WT_E_BASE, wt_ctx_at(&ctx, "archive", j.archive),
@@ -844,6 +896,9 @@ restore_one(struct wt_rec *r, int worker, void *arg)
 			     j.in_registry ? "set" : "put", "journal"), "cannot journal the registry patch");
 		goto out;
 	}
+	/* A copy's archive and ref are the original's: they stay. */
+	if (j.copy)
+		goto out;
 	refname = wt_rec_str(&j.m.doc, "ref");
 	if (refname && git_reference_lookup(&ref, j.repo, refname) == 0) {
 		git_reference_delete(ref);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <git2.h>
+#include <limits.h>
 #include <git2/sys/repository.h>
 #include <locale.h>
 #include <pthread.h>
@@ -844,6 +845,7 @@ struct removal {
 	struct wt_obj ctx;          /* an error's context */
 	char *id, *branch;
 	int need_ref, need_archive, del_branch, in_reg;
+	int gone;                   /* the directory was already gone */
 	git_oid snap;
 	char *bref, *archive, *aside;
 };
@@ -903,13 +905,14 @@ out:
 	return ret;
 }
 
+static int refuse_rules(struct removal *m);
+
 /* The rules -f overrides, every one that holds listed; 0 when none stands in the way. */
 static int
 inspect(struct removal *m)
 {
 	struct check *c = &m->c;
 	pid_t pid;
-	int i, k;
 
 	/* The tree before the checks read it, to compare with it once it is moved aside. */
 	if (!opt.dry && take_tree(&c->before, m->t.path, &m->t, c->arts, NULL) < 0) {
@@ -932,6 +935,16 @@ inspect(struct removal *m)
 		wt_buf_reset(&m->b);
 		wt_obj_int(&m->ctx, "pid", (long)pid);
 	}
+	return refuse_rules(m);
+}
+
+/* Refuses with every rule that holds, unless forced; 0 when none stands in the way. */
+static int
+refuse_rules(struct removal *m)
+{
+	struct check *c = &m->c;
+	int i, k;
+
 	if (!c->rules || opt.force)
 		return 0;
 	for (i = 0; !(c->rules & (1 << i)); i++)
@@ -976,6 +989,8 @@ dry_run(struct removal *m)
 {
 	wt_obj_release(&m->ctx);
 	wt_would_init(&m->ctx, "remove");
+	if (m->gone)
+		wt_obj_bool(&m->ctx, "dir_gone", 1);
 	if (m->need_ref || m->need_archive)
 		wt_obj_bool(&m->ctx, "backup", 1);
 	if (m->need_archive)
@@ -1126,6 +1141,161 @@ out:
 	git_repository_free(main);
 }
 
+/* The text of a small file of git's, its line end removed: a new string or NULL. */
+static char *
+read_line(const char *dir, const char *name)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	char *s;
+	size_t n;
+
+	wt_buf_addf(&b, "%s/%s", dir, name);
+	s = wt_read_small(b.s, PATH_MAX + 16);
+	wt_buf_release(&b);
+	if (s)
+		for (n = strlen(s); n && (s[n - 1] == '\n' || s[n - 1] == '\r'); )
+			s[--n] = 0;
+	return s;
+}
+
+/*
+ * A worktree whose directory is gone, as git worktree prune finds it: the
+ * one admin entry of repo whose gitdir names exactly path/.git and whose
+ * commondir leads back to repo. 0 with t filled (path as given, without a
+ * trailing slash), or -1: none, more than one, or path is still there.
+ */
+static int
+find_gone(struct wt_target *t, const char *path, const char *repo)
+{
+	struct wt_buf want = WT_BUF_INIT, b = WT_BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	char *common = NULL, *gitdir, *cd, *back;
+	size_t n;
+	int found = 0;
+	DIR *d = NULL;
+
+	memset(t, 0, sizeof(*t));
+	if (!path || path[0] != '/' || !repo || lstat(path, &st) == 0 || errno != ENOENT ||
+	    !(common = realpath(repo, NULL)))
+		goto out;
+	for (n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+		;
+	wt_buf_addf(&want, "%.*s/.git", (int)n, path);
+	wt_buf_addf(&b, "%s/worktrees", common);
+	if (!(d = opendir(b.s)))
+		goto out;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s/worktrees/%s", common, de->d_name);
+		gitdir = read_line(b.s, "gitdir");
+		if (gitdir && strcmp(gitdir, want.s) == 0) {
+			/* The entry must be the repository's: its commondir leads back. */
+			char *admin = wt_xstrdup(b.s);
+
+			cd = read_line(admin, "commondir");
+			wt_buf_addf(&b, "/%s", cd ? cd : "");
+			back = cd ? realpath(cd[0] == '/' ? cd : b.s, NULL) : NULL;
+			if (back && strcmp(back, common) == 0 && !found++) {
+				t->admin = admin;
+				admin = NULL;
+				t->name = wt_xstrdup(de->d_name);
+			} else
+				found = 2;
+			free(admin);
+			free(back);
+			free(cd);
+		}
+		free(gitdir);
+	}
+out:
+	if (found == 1) {
+		t->path = wt_xstrndup(path, n);
+		t->common = common;
+		common = NULL;
+	} else {
+		free(t->admin);
+		free(t->name);
+		memset(t, 0, sizeof(*t));
+	}
+	if (d)
+		closedir(d);
+	free(common);
+	wt_buf_release(&want);
+	wt_buf_release(&b);
+	return found == 1 ? 0 : -1;
+}
+
+/*
+ * The directory is gone: its files with it, so what is left to lose is in
+ * git's admin entry: its HEAD's commits, a git operation waiting, stash
+ * entries made from it, its submodules' repositories. The same rules as for
+ * a present worktree decide, and the same -f; then git's admin entry, the
+ * merged branch and the registry's record go as finish() takes them.
+ */
+static void
+rm_gone(struct removal *m)
+{
+	struct check *c = &m->c;
+	struct wt_rm_stats rs = { 0, 0, 0, 0 };
+	char *why = NULL;
+	int afd;
+
+	m->gone = 1;
+	if (wt_target_locked(&m->t, NULL)) {
+		wt_rec_refuse(m->r, "locked", NULL, "not removed: the worktree is locked");
+		goto out;
+	}
+	if (wt_git_modules_unpushed(m->t.admin, &why) > 0) {
+		wt_rec_refuse(m->r, "submodule", NULL, "not removed: submodule '%s' has commits "
+			      "that are on none of its remote-tracking branches (push them)", why);
+		goto out;
+	}
+	c->top = m->t.path;
+	c->admin = m->t.admin;
+	/* Bare: libgit2 would look for the missing work tree; HEAD and refs are all it needs. */
+	if (git_repository_open_ext(&c->repo, m->t.admin, GIT_REPOSITORY_OPEN_NO_SEARCH |
+				    GIT_REPOSITORY_OPEN_BARE, NULL) < 0) {
+		wt_rec_error(m->r, WT_E_BASE, NULL, "cannot open '%s': %s", m->t.admin,
+			     wt_git_errmsg());
+		goto out;
+	}
+	c->branch = m->branch = head_branch(c->repo);
+	check_state(c);
+	if (check_commits(c) < 0 || check_stash(c) < 0) {
+		wt_rec_error(m->r, WT_E_BASE, NULL, "cannot inspect '%s': %s", m->t.admin,
+			     wt_git_errmsg());
+		goto out;
+	}
+	wt_rec_set_merged(m->r, c->merged, c->why);
+	if (refuse_rules(m) < 0)
+		goto out;
+	plan(m);
+	/* No files to commit: a ref keeps HEAD, what an operation waiting started from. */
+	if (c->rules & R_TRACKED) {
+		c->rules &= ~R_TRACKED;
+		m->need_ref = 1;
+	}
+	if (opt.dry) {
+		dry_run(m);
+		goto out;
+	}
+	if (backup(m) < 0)
+		goto out;
+	/* The trash wt-prune keeps in git's admin entry is the bytes freed. */
+	if ((afd = open(m->t.admin, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		wt_rmtree_at(afd, WT_TRASH_NAME, &rs);
+		close(afd);
+	}
+	wt_rec_set_int(m->r, "freed", (long long)rs.bytes);
+	wt_rec_set_bool(m->r, "dir_gone", 1);
+	finish(m);
+out:
+	free(why);
+}
+
 /*
  * The steps of wt-rm(1) for one record. Tests stop it (wt_test_pause) at
  * "checked", every check made and the backup saved with the worktree still
@@ -1152,6 +1322,12 @@ rm_one(struct wt_rec *r, int worker, void *arg)
 	if (!(m.id = wt_rec_str(r, "id")))
 		m.id = wt_xstrdup(path);
 	if (wt_target_verify(&m.t, path, repo, &w) < 0) {
+		if (strcmp(wt_target_rule(w), "missing") == 0 &&
+		    find_gone(&m.t, path, repo) == 0) {
+			verified = 1;
+			rm_gone(&m);
+			goto out;
+		}
 		wt_rec_refuse(r, wt_target_rule(w), NULL, "not removed: %s", w);
 		goto out;
 	}
