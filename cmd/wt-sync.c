@@ -1,12 +1,14 @@
 /* wt-sync: fetch once per repository, bring every worktree up to date, roll back what fails. */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <git2.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -739,7 +741,7 @@ sync_one(size_t i)
 	const char *result;
 	size_t ahead = 0, behind = 0;
 	long long bytes = -1;
-	int stashed = 0, backed = 0, rc, conflict = 0;
+	int stashed = 0, backed = 0, rc, conflict = 0, lockfd = -1;
 
 	memset(&res, 0, sizeof(res));
 	if (j->pass)
@@ -757,6 +759,20 @@ sync_one(size_t i)
 			goto done;
 		}
 		bytes = (long long)fe->f.bytes;
+	}
+	/*
+	 * One sync of a worktree at a time, whichever process runs it: the lock
+	 * on git's admin directory is held to the end, so a marker found while
+	 * holding it is a dead run's.
+	 */
+	if ((lockfd = open(j->t.admin, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+		if (lockfd >= 0 && errno == EWOULDBLOCK) {
+			skip(j, "sync_running", "not synced: another wt-sync is syncing it");
+			goto done;
+		}
+		sync_error(j, &s, "cannot lock '%s': %s", j->t.admin, strerror(errno));
+		goto done;
 	}
 	if (git_repository_open(&repo, j->t.path) < 0) {
 		sync_error(j, &s, "cannot open '%s': %s", j->t.path, wt_git_errmsg());
@@ -957,6 +973,8 @@ sync_one(size_t i)
 			git_reference_delete(bref);
 	}
 done:
+	if (lockfd >= 0)
+		close(lockfd);
 	if (!j->pass) {
 		pthread_mutex_lock(&progress_mu);
 		synced++;
@@ -973,6 +991,20 @@ done:
 		free(s.conflicts[k]);
 	free(s.conflicts);
 	free(id);
+}
+
+/* A worktree named by two records is synced once: the first; the others say so. */
+static void
+one_each(void)
+{
+	size_t i, k;
+
+	for (i = 0; i < njobs; i++)
+		for (k = 0; k < i && jobs[i].verified && !jobs[i].pass; k++)
+			if (jobs[k].verified && !jobs[k].pass &&
+			    strcmp(jobs[k].t.admin, jobs[i].t.admin) == 0)
+				skip(&jobs[i], "duplicate", "not synced: an earlier record names the "
+				     "same worktree");
 }
 
 static void
@@ -1059,6 +1091,7 @@ main(int argc, char *argv[])
 
 	read_all();
 	parallel(njobs, plan);
+	one_each();
 	for (i = 0; i < njobs; i++)
 		nsync += !jobs[i].pass;
 	progress();

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib-remote.sh"
 trap 'stop_daemon; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
 
-plan 74
+plan 77
 
 # The served repository, a clone with worktrees, and a second clone that pushes.
 mkdir -p "$T/srv"
@@ -245,6 +245,22 @@ git -C "$T/kf" reset -q --hard refs/wt/backup/kf
 check_same "by hand: git reset --hard to the backup is the state before" "$old" "$(head_of kf)"
 wt-sync < "$T/in" > "$T/out" 2> "$T/err"
 check_same "and the next run syncs" "0 fast-forward" "$? $(jq -r .sync.result < "$T/out")"
+
+# A second wt-sync while one is in the middle: it leaves the worktree alone,
+# and never takes the live run's marker for a dead one's.
+upstream kf kf-up.txt "theirs 4"
+WT_TEST_PAUSE=ref wt-sync < "$T/in" > "$T/out1" 2> "$T/err1" &
+pid=$!
+wait_stopped $pid
+wt-sync < "$T/in" > "$T/out" 2> "$T/err"
+check_same "a second run meanwhile: skipped sync_running, exit 0, the marker still there" \
+	"0 sync_running yes" "$? $(jq -r .skipped.reason < "$T/out") $(test -e "$T/r/.git/worktrees/kf/wt-sync" && echo yes)"
+kill -CONT $pid; wait $pid
+check_same "the first run, let go, finishes its fast-forward" "0 fast-forward $(git -C "$T/r" rev-parse origin/kf)" \
+	"$? $(jq -r .sync.result < "$T/out1") $(head_of kf)"
+{ cat "$T/in"; cat "$T/in"; } | wt-sync > "$T/out" 2> "$T/err"
+check_same "a worktree named twice in the input is synced once" "up-to-date/null skipped/duplicate" \
+	"$(jq -r '"\(.sync.result)/\(.skipped.reason)"' < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
 
 # 10. The daemon dies: retries with backoff, then an error for its records only;
 # a second repository (file://) syncs.
