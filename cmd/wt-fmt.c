@@ -53,7 +53,11 @@ static const char *const known[] = {
 	"would.archive", "would.delete_branch", "would.unregister", "would.freed",
 	"would.pruned", "would.gc", "would.files", "would.bytes", "would.left_out",
 	"would.ref", "would.resume", "would.path", "would.head", "would.branch",
-	"would.entries", "would.dir_gone", NULL
+	"would.entries", "would.dir_gone", "would.result", "would.upstream",
+	"would.from", "would.ahead", "would.behind", "would.stash", "would.base",
+	"would.base_commit", "total_syncs", "total_conflicts",
+	"needs_manual_intervention", "copied", "adopted", "status_reason", "status_at",
+	NULL
 };
 
 /* The sizes wt-du measures and keeps in its cache. */

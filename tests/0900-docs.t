@@ -2,7 +2,7 @@
 # The pages say only what is so: every program and page they name exists, every
 # configuration key the code knows is in wt(7)'s table, and the reverse.
 . "$(dirname "$0")/lib.sh"
-plan 11
+plan 12
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
@@ -98,4 +98,15 @@ for page in man/wt-du.1 man/wt-prune.1; do
 	check_same "$page lists artifact.c's table: kinds, names, markers" "$rules" "$(page_rules "$page")"
 	check_same "$page's sets of files are artifact.c's" "$(code_sets)" "$(page_sets "$page")"
 done
+
+# Every field wt-record(5) names is a column wt-fmt knows, also when no
+# record of its input has it. Words the page marks that are values, or
+# members named inside an object's braces, are not fields.
+values='^(active|merged|stale|error|archived|up-to-date|fast-forward|rebased|diverged|conflict|skipped|reflink|copy|index|reflog|files|last_accessed|how|result|remove|prune|archive|restore|sync|create|adopt|main|locked|in_use|git_running|detached|unborn|no_upstream|dirty|duplicate|sync_running|read|journal|commit)$'
+known=$(sed -n '/^static const char \*const known\[\] = {/,/NULL/p' cmd/wt-fmt.c | grep -o '"[a-z_.]*"' | tr -d '"' | sort -u)
+fields=$( { sed -n 's/^\.It Cm \([a-z_]*\) Ta .*/\1/p' man/wt-record.5
+	sed -n '/^Programs add their own fields/,/^\.El/p' man/wt-record.5 | grep '^\.Cm ' |
+		sed 's/^\.Cm //; s/ Ns .*//' | tr ' ' '\n' | grep -E '^[a-z_]+$'; } | grep -Ev "$values" | sort -u)
+check_same "every field of wt-record(5) is a column wt-fmt knows" "" \
+	"$(comm -13 "$(printf '%s\n' "$known" > "$T/known"; echo "$T/known")" "$(printf '%s\n' "$fields" > "$T/fields"; echo "$T/fields")")"
 done_testing
