@@ -837,7 +837,9 @@ sync_one(size_t i)
 		sync_error(j, &s, "cannot read the status of '%s': %s", j->t.path, wt_git_errmsg());
 		goto done;
 	}
-	if (behind && (ch.modified || ch.hidden) && (!opt.stash || ch.hidden)) {
+	/* Changes matter only to a sync that will move the branch. */
+	if (behind && !(ahead && opt.how == FF_ONLY) && (ch.modified || ch.hidden) &&
+	    (!opt.stash || ch.hidden)) {
 		set_sync(r, "skipped", "dirty", from, NULL, j->upstream, (long)ahead,
 			 (long)behind, bytes);
 		wt_rec_skip(r, "dirty", NULL, "not synced: '%s' has changes%s", ch.first ? ch.first :
@@ -854,7 +856,7 @@ sync_one(size_t i)
 		wt_obj_str(&w, "upstream", short_ref(j->upstream));
 		wt_obj_int(&w, "ahead", (long long)ahead);
 		wt_obj_int(&w, "behind", (long long)behind);
-		if (behind && (ch.modified))
+		if (behind && !(ahead && opt.how == FF_ONLY) && ch.modified)
 			wt_obj_bool(&w, "stash", 1);
 		wt_rec_set_obj(r, "would", &w);
 		wt_obj_release(&w);

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib-remote.sh"
 trap 'stop_daemon; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
 
-plan 77
+plan 78
 
 # The served repository, a clone with worktrees, and a second clone that pushes.
 mkdir -p "$T/srv"
@@ -93,6 +93,13 @@ check_same "--rebase: the very commits git rebase made (ids)" \
 check "--rebase: the worktree is clean" clean rb
 check_same "--rebase: a commit empty from the start kept, one the upstream has dropped, as git does" \
 	"empty on purpose|local rb rb-local.txt" "$(git -C "$T/rb" log --format=%s origin/rb..rb | tr '\n' '|' | sed 's/|$//')"
+
+# Diverged and dirty, with --ff-only nothing would move: the answer is diverged.
+wt dv && upstream dv dv-up.txt "theirs" && local_commit dv dv-local.txt "ours"
+echo "edit" >> "$T/dv/a.txt"
+recs dv | wt-sync > "$T/out" 2> "$T/err"
+check_same "diverged and dirty with --ff-only: diverged, not skipped" "0 diverged null" \
+	"$? $(jq -r '"\(.sync.result) \(.skipped.reason)"' < "$T/out")"
 
 # 4. Merge: the tree and parents git merge gives.
 wt mg && upstream mg mg-up.txt "theirs" && local_commit mg mg-local.txt "ours"
