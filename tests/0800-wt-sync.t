@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib-remote.sh"
 trap 'stop_daemon; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
 
-plan 78
+plan 81
 
 # The served repository, a clone with worktrees, and a second clone that pushes.
 mkdir -p "$T/srv"
@@ -25,10 +25,12 @@ wt() {
 	git -C "$T/r" worktree add -q "$T/$1" "$1"
 }
 # upstream NAME FILE TEXT: a commit on NAME pushed from the other clone.
+# (Straight into the served repository, so that it works with the daemon stopped too.)
 upstream() {
-	(cd "$T/up" && git fetch -q origin && git checkout -q -B "$1" "origin/$1" &&
+	(cd "$T/up" && git fetch -q "$T/srv/p.git" "+refs/heads/*:refs/remotes/origin/*" &&
+	 git checkout -q -B "$1" "origin/$1" &&
 	 printf '%s\n' "$3" >> "$2" && git add "$2" && git commit -q -m "up $1 $2" &&
-	 git push -q origin "$1")
+	 git push -q "$T/srv/p.git" "$1")
 }
 # local NAME FILE TEXT: a commit in the worktree NAME.
 local_commit() {
@@ -50,7 +52,7 @@ check_same "every result is fast-forward" "fast-forward fast-forward fast-forwar
 	"$(jq -r .sync.result < "$T/out" | tr '\n' ' ' | sed 's/ $//')"
 ok=0
 for w in f1 f2 f3 f4; do
-	[ "$(head_of $w)" = "$(git -C "$T/up" rev-parse "origin/$w")" ] && clean $w || ok=1
+	[ "$(head_of $w)" = "$(git -C "$T/srv/p.git" rev-parse "$w")" ] && clean $w || ok=1
 done
 check_same "each worktree is at its upstream's tip, clean" 0 $ok
 check_same "head, from, to, upstream, behind in the record" \
@@ -322,39 +324,45 @@ check_same "timed out twice (one retry), said in the SynchronizationError" \
 	"SynchronizationError true" \
 	"$(jq -r '"\(.error.kind) \(.error.message | test("2 attempts.*no progress for 0.5 s: timed out"))"' < "$T/out")"
 
-# 11. Credentials: an http remote that asks for them; the credential helper is
-# asked once and the refusal is an error, never a prompt or a hang.
-cat > "$T/auth.py" <<'PY'
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(401)
-        self.send_header("WWW-Authenticate", 'Basic realm="wt"')
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
-print("ready", flush=True)
-s.serve_forever()
-PY
+# 11. Credentials over http: the user's credential helper answers, through
+# git credential fill; what it gives is refused or missing: an error at once,
+# never a prompt or a hang, not retried.
 hport=$(free_port)
-: > "$T/auth.log"
-python3 "$T/auth.py" "$hport" > "$T/auth.log" 2>&1 &
+: > "$T/http.log"
+python3 "$(dirname "$0")/http-backend.py" "$T/srv" "$hport" > "$T/http.log" 2>&1 &
 hpid=$!
-i=0; while [ $i -lt 300 ] && ! grep -q ready "$T/auth.log"; do sleep 0.01; i=$((i + 1)); done
+i=0; while [ $i -lt 300 ] && ! grep -q ready "$T/http.log"; do sleep 0.01; i=$((i + 1)); done
 git -C "$T/r" remote add guarded "http://127.0.0.1:$hport/p.git"
 git -C "$T/r" config branch.f4.remote guarded
 git -C "$T/r" config branch.f4.merge refs/heads/f4
-git config --global credential.helper "!f() { echo called >> '$T/helper.log'; echo username=u; echo password=p; }; f"
-lsd_rec f4 > "$T/in"; timeout 30 wt-sync < "$T/in" > "$T/out" 2> "$T/err"
+git -C "$T/srv/p.git" config http.receivepack false
+helper() { # helper PASSWORD: a credential helper that logs what it is asked
+	git config --global credential.helper \
+		"!f() { echo \"\$1\" >> '$T/helper.log'; [ \"\$1\" = get ] && { echo username=u; echo password=$1; }; :; }; f"
+}
+upstream f4 f4.txt "over http"
+lsd_rec f4 > "$T/in"
+helper p
+timeout 30 wt-sync < "$T/in" > "$T/out" 2> "$T/err"
+check_same "the helper's credentials: fast-forward over http" "0 fast-forward guarded/f4" \
+	"$? $(jq -r '"\(.sync.result) \(.sync.upstream)"' < "$T/out")"
+check_same "the helper was asked, then told they worked (approve: store)" "get store" \
+	"$(tr '\n' ' ' < "$T/helper.log" | sed 's/ $//')"
+upstream f4 f4.txt "again"
+: > "$T/helper.log"
+helper wrong
+timeout 30 wt-sync < "$T/in" > "$T/out" 2> "$T/err"
 rc=$?
-kill $hpid 2>/dev/null
-check_same "credentials refused: exit 1 (not a hang: timeout would say 124)" 1 $rc
-check "the user's credential helper was asked" test -s "$T/helper.log"
+check_same "refused credentials: exit 1 (not a hang: timeout would say 124)" 1 $rc
 check_same "a SynchronizationError that says authentication, one attempt (not transient)" \
 	"SynchronizationError true true" \
 	"$(jq -r '"\(.error.kind) \(.error.message | test("authentication")) \(.error.message | test("1 attempt\\)"))"' < "$T/out")"
+check_same "the helper was asked once, nothing stored" "get" "$(tr '\n' ' ' < "$T/helper.log" | sed 's/ $//')"
+git config --global --unset credential.helper
+timeout 30 wt-sync < "$T/in" > "$T/out" 2> "$T/err"
+check_same "no helper at all: exit 1 at once, authentication named" "1 true" \
+	"$? $(jq -r '.error.message | test("authentication")' < "$T/out")"
+kill $hpid 2>/dev/null
 
 # 12. Options.
 wt-sync --fetch < /dev/null > /dev/null 2>&1
