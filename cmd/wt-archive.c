@@ -473,13 +473,12 @@ finished(struct wt_rec *r, const char *id, const char *path, const char *repo)
 	struct wt_rec cur = WT_REC_INIT;
 	struct wt_buf b = WT_BUF_INIT;
 	struct wt_rm_stats rs;
-	struct dirent *de;
 	struct stat st;
 	const char *raw;
-	char *archive = NULL, *common = repo ? realpath(repo, NULL) : NULL, *s;
+	char *archive = NULL, *common = repo ? realpath(repo, NULL) : NULL, *admin = NULL;
+	char *name = NULL, *slash;
 	size_t n, i;
-	DIR *d;
-	int ok;
+	int ok, fd;
 
 	ok = wt_registry_record_of(&opt.reg, id, path, common ? common : repo, &cur) == WT_REG_SAME;
 	if (!ok || !wt_rec_is_archived(&cur) || !(archive = wt_rec_str(&cur, "archive")) ||
@@ -492,31 +491,23 @@ finished(struct wt_rec *r, const char *id, const char *path, const char *repo)
 			wt_rec_set_raw(r, fields[i], raw, n);
 	if (!repo || opt.nflag)
 		goto out;
-	wt_buf_addf(&b, "%s/worktrees", repo);
-	if (!(d = opendir(b.s)))
-		goto out;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s/worktrees/%s/" MARKER, repo, de->d_name);
-		if (access(b.s, F_OK) < 0)
-			continue;
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s/worktrees/%s/gitdir", repo, de->d_name);
-		s = wt_read_small(b.s, 4096);
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s/.git", path);
-		if (s && strcmp(s, b.s) == 0) {
-			memset(&rs, 0, sizeof(rs));
-			wt_rmtree_at(dirfd(d), de->d_name, &rs);
+	/* The one admin entry that is this path, when the run left its marker there. */
+	if (wt_admin_of_path(repo, path, &admin, &name) == 1) {
+		wt_buf_addf(&b, "%s/" MARKER, admin);
+		if (access(b.s, F_OK) == 0 && (slash = strrchr(admin, '/'))) {
+			*slash = 0;
+			if ((fd = open(admin, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+				memset(&rs, 0, sizeof(rs));
+				wt_rmtree_at(fd, name, &rs);
+				close(fd);
+			}
 		}
-		free(s);
 	}
-	closedir(d);
 out:
 	wt_rec_release(&cur);
 	wt_buf_release(&b);
+	free(admin);
+	free(name);
 	free(archive);
 	free(common);
 	return ok;

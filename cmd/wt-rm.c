@@ -1141,23 +1141,6 @@ out:
 	git_repository_free(main);
 }
 
-/* The text of a small file of git's, its line end removed: a new string or NULL. */
-static char *
-read_line(const char *dir, const char *name)
-{
-	struct wt_buf b = WT_BUF_INIT;
-	char *s;
-	size_t n;
-
-	wt_buf_addf(&b, "%s/%s", dir, name);
-	s = wt_read_small(b.s, PATH_MAX + 16);
-	wt_buf_release(&b);
-	if (s)
-		for (n = strlen(s); n && (s[n - 1] == '\n' || s[n - 1] == '\r'); )
-			s[--n] = 0;
-	return s;
-}
-
 /*
  * A worktree whose directory is gone, as git worktree prune finds it: the
  * one admin entry of repo whose gitdir names exactly path/.git and whose
@@ -1167,65 +1150,20 @@ read_line(const char *dir, const char *name)
 static int
 find_gone(struct wt_target *t, const char *path, const char *repo)
 {
-	struct wt_buf want = WT_BUF_INIT, b = WT_BUF_INIT;
-	struct dirent *de;
 	struct stat st;
-	char *common = NULL, *gitdir, *cd, *back;
 	size_t n;
-	int found = 0;
-	DIR *d = NULL;
 
 	memset(t, 0, sizeof(*t));
 	if (!path || path[0] != '/' || !repo || lstat(path, &st) == 0 || errno != ENOENT ||
-	    !(common = realpath(repo, NULL)))
-		goto out;
+	    wt_admin_of_path(repo, path, &t->admin, &t->name) != 1 ||
+	    !(t->common = realpath(repo, NULL))) {
+		wt_target_release(t);
+		return -1;
+	}
 	for (n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
 		;
-	wt_buf_addf(&want, "%.*s/.git", (int)n, path);
-	wt_buf_addf(&b, "%s/worktrees", common);
-	if (!(d = opendir(b.s)))
-		goto out;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s/worktrees/%s", common, de->d_name);
-		gitdir = read_line(b.s, "gitdir");
-		if (gitdir && strcmp(gitdir, want.s) == 0) {
-			/* The entry must be the repository's: its commondir leads back. */
-			char *admin = wt_xstrdup(b.s);
-
-			cd = read_line(admin, "commondir");
-			wt_buf_addf(&b, "/%s", cd ? cd : "");
-			back = cd ? realpath(cd[0] == '/' ? cd : b.s, NULL) : NULL;
-			if (back && strcmp(back, common) == 0 && !found++) {
-				t->admin = admin;
-				admin = NULL;
-				t->name = wt_xstrdup(de->d_name);
-			} else
-				found = 2;
-			free(admin);
-			free(back);
-			free(cd);
-		}
-		free(gitdir);
-	}
-out:
-	if (found == 1) {
-		t->path = wt_xstrndup(path, n);
-		t->common = common;
-		common = NULL;
-	} else {
-		free(t->admin);
-		free(t->name);
-		memset(t, 0, sizeof(*t));
-	}
-	if (d)
-		closedir(d);
-	free(common);
-	wt_buf_release(&want);
-	wt_buf_release(&b);
-	return found == 1 ? 0 : -1;
+	t->path = wt_xstrndup(path, n);
+	return 0;
 }
 
 /*

@@ -253,3 +253,87 @@ wt_path_has_mounts(const char *path, char **first)
 	fclose(f);
 	return found;
 }
+
+/* A small file of git's admin entry, its line end removed: a new string or NULL. */
+static char *
+admin_line(const char *admin, const char *name)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	char *s;
+	size_t n;
+
+	wt_buf_addf(&b, "%s/%s", admin, name);
+	s = wt_read_small(b.s, PATH_MAX + 16);
+	wt_buf_release(&b);
+	if (s)
+		for (n = strlen(s); n && (s[n - 1] == '\n' || s[n - 1] == '\r'); )
+			s[--n] = 0;
+	return s;
+}
+
+long
+wt_admin_of_path(const char *common, const char *path, char **admin, char **name)
+{
+	struct wt_buf want = WT_BUF_INIT, b = WT_BUF_INIT;
+	struct dirent *de;
+	char *real = NULL, *gitdir, *cd, *back;
+	size_t n;
+	long found = 0;
+	DIR *d = NULL;
+
+	if (admin)
+		*admin = NULL;
+	if (name)
+		*name = NULL;
+	if (!path || path[0] != '/' || !(real = realpath(common, NULL)))
+		goto out;
+	for (n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+		;
+	wt_buf_addf(&want, "%.*s/.git", (int)n, path);
+	wt_buf_addf(&b, "%s/worktrees", real);
+	if (!(d = opendir(b.s)))
+		goto out;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		wt_buf_reset(&b);
+		wt_buf_addf(&b, "%s/worktrees/%s", real, de->d_name);
+		gitdir = admin_line(b.s, "gitdir");
+		if (gitdir && strcmp(gitdir, want.s) == 0) {
+			/* The entry must be the repository's: its commondir leads back. */
+			size_t at = b.len;
+
+			cd = admin_line(b.s, "commondir");
+			wt_buf_addf(&b, "/%s", cd ? cd : "");
+			back = cd ? realpath(cd[0] == '/' ? cd : b.s, NULL) : NULL;
+			b.len = at;
+			b.s[at] = 0;
+			if (back && strcmp(back, real) == 0 && found++ == 0) {
+				if (admin)
+					*admin = wt_xstrdup(b.s);
+				if (name)
+					*name = wt_xstrdup(de->d_name);
+			}
+			free(back);
+			free(cd);
+		}
+		free(gitdir);
+	}
+out:
+	if (d)
+		closedir(d);
+	if (found != 1) {
+		if (admin) {
+			free(*admin);
+			*admin = NULL;
+		}
+		if (name) {
+			free(*name);
+			*name = NULL;
+		}
+	}
+	free(real);
+	wt_buf_release(&want);
+	wt_buf_release(&b);
+	return found;
+}

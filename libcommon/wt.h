@@ -1245,6 +1245,15 @@ int wt_target_locked(const struct wt_target *t, char **reason);
  * is not NULL and one is found, is its mount point (a new string).
  */
 int wt_path_has_mounts(const char *path, char **first);
+/*
+ * The admin entries of the repository whose common directory is common
+ * that are the worktree at path, as git worktree prune and repair find
+ * them: their gitdir names exactly path/.git (path's trailing slashes
+ * aside) and their commondir leads back to common. Returns how many (1
+ * is the answer; 0 none, more: git's entries disagree), with *admin and
+ * *name (new strings, when not NULL) set only when there is exactly one.
+ */
+long wt_admin_of_path(const char *common, const char *path, char **admin, char **name);
 /* A process whose current directory is path or inside it, or 0. */
 pid_t wt_path_in_use(const char *path);
 
