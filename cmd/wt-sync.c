@@ -268,6 +268,12 @@ plan(size_t i)
 		     ", it needs a person to look" : "");
 		goto out;
 	}
+	if (wt_rec_find(r, "id") < 0 || !wt_rec_tok_is_string(r, wt_rec_find(r, "id"))) {
+		/* Its backup ref is named by it. */
+		wt_rec_refuse(r, "id", NULL, "not synced: the record has no id");
+		j->pass = 1;
+		goto out;
+	}
 	if (!path) {
 		wt_rec_refuse(r, "path", NULL, "not synced: the record has no path");
 		j->pass = 1;

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib-remote.sh"
 trap 'stop_daemon; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
 
-plan 81
+plan 83
 
 # The served repository, a clone with worktrees, and a second clone that pushes.
 mkdir -p "$T/srv"
@@ -364,7 +364,13 @@ check_same "no helper at all: exit 1 at once, authentication named" "1 true" \
 	"$? $(jq -r '.error.message | test("authentication")' < "$T/out")"
 kill $hpid 2>/dev/null
 
-# 12. Options.
+# 12. Options, and records it cannot take.
+printf '{"path":"%s"}\n' "$T/f1" | wt-sync > "$T/out" 2> /dev/null
+check_same "a record without an id: refused (its backup ref is named by it), exit 1" "1 id" \
+	"$? $(jq -r .error.context.rule < "$T/out")"
+echo 'not json' | wt-sync > "$T/out" 2> /dev/null
+check_same "a line that is no record: an InputError passed on, exit 1" "1 InputError" \
+	"$? $(jq -r .error.kind < "$T/out")"
 wt-sync --fetch < /dev/null > /dev/null 2>&1
 check_same "--fetch without -n: usage error" 2 $?
 wt-sync --help | grep -q -- '--rebase'
