@@ -670,7 +670,9 @@ struct wt_walk *wt_walk_new(const struct wt_walk_ops *ops);
 void wt_walk_free(struct wt_walk *w);
 /*
  * Walks the tree at root (opened without following a final symbolic link)
- * on wk's workers and returns when it is done: 0, 1 when a callback stopped
+ * in the caller's thread, which gives subdirectories to wk's workers when
+ * they are idle (a small tree costs no hand-over), and returns when it is
+ * done: 0, 1 when a callback stopped
  * it, -1 with errno when root cannot be opened. Any thread may call it, many
  * at once with different walks, but not a callback (its worker would wait
  * on itself); a walk runs once.
