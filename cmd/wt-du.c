@@ -226,11 +226,8 @@ fingerprint(const char *admin, struct wt_buf *fp)
 		wt_buf_adds(fp, "no-git");
 		return;
 	}
-	wt_buf_addf(&p, "%s/HEAD", admin);
-	head = wt_read_small(p.s, 4096);
-	id = wt_git_ref_id(admin, "HEAD");
+	id = wt_git_head_id(admin, &head);
 	wt_buf_addf(fp, "%s;%s;", head ? head : "-", id ? id : "-");
-	wt_buf_reset(&p);
 	wt_buf_addf(&p, "%s/index", admin);
 	stamp(fp, p.s);
 	free(head);

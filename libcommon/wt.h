@@ -1242,6 +1242,17 @@ int wt_git_own_submodule(int fd, const char *modules);
  * (an unborn branch, no such ref, a ref store other than files).
  */
 char *wt_git_ref_id(const char *admin, const char *name);
+/*
+ * wt_git_ref_id(admin, "HEAD"), reading HEAD once: *head is set to its text
+ * ("ref: refs/heads/x", or an id), a new string, or NULL when it cannot be read.
+ */
+char *wt_git_head_id(const char *admin, char **head);
+/*
+ * The common git directory of a linked worktree whose admin directory is
+ * admin (its commondir file, resolved against admin). A new string, or NULL
+ * when admin has no commondir: it is a repository's own git directory.
+ */
+char *wt_git_common_dir(const char *admin);
 
 /* git.c: helpers around libgit2 (a program using none links no libgit2) */
 struct git_repository;
