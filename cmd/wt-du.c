@@ -819,6 +819,7 @@ main(int argc, char *argv[])
 	if (opt.ttl > 0)
 		cache_write();
 	wt_walker_free(opt.wk);
+	wt_artifacts_release_shared();
 	free(opt.cachedir);
 	wt_config_release(&cfg);
 	wt_flush_stdout();

@@ -836,6 +836,14 @@ const char *wt_artifact_entry(struct wt_artifacts *a, const struct wt_walk_ent *
  * recreatable artifact. Components are opened without following links.
  */
 int wt_artifact_path(struct wt_artifacts *a, int topfd, const char *rel);
+/*
+ * A linked worktree given no repo shares one repository object with the
+ * other worktrees of its repository, opened once and kept between
+ * wt_artifacts (it answers as the worktree's own: its top, its index, the
+ * common configuration; a repository with extensions.worktreeConfig is
+ * not shared). This frees the ones kept, at the end of a run.
+ */
+void wt_artifacts_release_shared(void);
 
 /* sha256.c: SHA-256 (FIPS 180-4), streaming */
 #define WT_SHA256_LEN 32
