@@ -643,12 +643,10 @@ work(struct wt_rec *r, int worker, void *arg)
 	}
 	du.admin = wt_git_admin_dir(du.root);
 	du.arts = wt_artifacts_new(du.root, NULL, NULL, WT_ART_OWN_NESTED);
+	/* Resolved by the walk if a checkout inside asks: most have no modules/. */
 	if (du.admin) {
 		wt_buf_addf(&fp, "%s/modules", du.admin);
-		/* realpath costs a readlink per component: most have no modules/. */
-		if (access(fp.s, F_OK) == 0)
-			du.modules = realpath(fp.s, NULL);
-		wt_buf_reset(&fp);
+		du.modules = wt_buf_detach(&fp);
 	}
 	fingerprint(du.admin, &fp);
 	if (!opt.nocache && opt.ttl > 0 && cache_get(&st, du.root, fp.s, &f)) {

@@ -79,8 +79,8 @@ int
 wt_git_own_submodule(int fd, const char *modules)
 {
 	struct wt_buf b = WT_BUF_INIT;
-	char self[64], *dir = NULL, *real = NULL;
-	size_t n = strlen(modules);
+	char self[64], *dir = NULL, *real = NULL, *mod = NULL;
+	size_t n;
 	int gfd, own = 0;
 	ssize_t len;
 	char buf[4096];
@@ -101,10 +101,18 @@ wt_git_own_submodule(int fd, const char *modules)
 		wt_buf_addf(&b, "%s/%s", dir, buf + 8);
 	else
 		wt_buf_adds(&b, buf + 8);
-	own = (real = realpath(b.s, NULL)) && strncmp(real, modules, n) == 0 && real[n] == '/';
+	/*
+	 * modules is resolved here, when a checkout asks: most worktrees have
+	 * none, and a realpath costs a readlink per component.
+	 */
+	if ((real = realpath(b.s, NULL)) && (mod = realpath(modules, NULL))) {
+		n = strlen(mod);
+		own = strncmp(real, mod, n) == 0 && real[n] == '/';
+	}
 	wt_buf_release(&b);
 	free(dir);
 	free(real);
+	free(mod);
 	return own;
 }
 

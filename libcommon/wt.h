@@ -657,8 +657,9 @@ struct wt_walk_ops {
 	 */
 	void (*nested)(const struct wt_walk_ent *e, void *arg);
 	/*
-	 * The resolved modules/ of the root worktree's admin directory, or
-	 * NULL: a checkout of one of its own submodules is walked as part of it.
+	 * The modules/ of the root worktree's admin directory (resolved when
+	 * a checkout asks; it need not exist), or NULL: a checkout of one of
+	 * its own submodules is walked as part of it.
 	 */
 	const char *modules;
 };
@@ -1238,7 +1239,8 @@ const char *wt_git_in_progress(const char *admin);
 /*
  * 1 when the directory open at fd is a checkout of a submodule of the
  * worktree whose submodule repositories are in modules (its admin
- * directory's modules/, resolved): its .git file names a directory there.
+ * directory's modules/, resolved here; it need not exist): its .git file
+ * names a directory there.
  * Such a checkout is part of the worktree, not another repository in it.
  */
 int wt_git_own_submodule(int fd, const char *modules);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-du: sizes as GNU du counts them, artifacts, the cache, order and pass-through.
 . "$(dirname "$0")/lib.sh"
-plan 59
+plan 60
 
 field() { jq -r ".$1"; }
 dub() { du -sB1 "$1" | cut -f1; }
@@ -218,6 +218,17 @@ check_same "packing the refs moves no commit: cached (the branch read from packe
 git commit -q --allow-empty -m "on the packed branch"
 check_same "a commit on the packed branch: measured again" false \
 	"$(rec c "$T/c" | wt-du | field du_cached)"
+
+# A checkout of the worktree's own submodule (its repository in the admin
+# directory's modules/) is part of the worktree, as du counts it.
+git init -q "$T/subsrc" && (cd "$T/subsrc" && head -c 50000 /dev/urandom > big &&
+	git add big && git commit -q -m sub)
+git -C "$T/r" worktree add -q "$T/sm" -b sm
+(cd "$T/sm" && git -c protocol.file.allow=always submodule add -q "$T/subsrc" sub 2>/dev/null &&
+	git commit -q -m sub)
+check_same "an own submodule's checkout counts in the worktree, as du counts it" \
+	"$(dub "$T/sm") $(find "$T/sm" ! -type d | wc -l)" \
+	"$(rec sm "$T/sm" | wt-du -C | jq -r '"\(.size) \(.files)"')"
 
 # Order, GNU parallel, pass-through.
 mkrepo "$T/p"
