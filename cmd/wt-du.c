@@ -226,11 +226,8 @@ fingerprint(const char *admin, struct wt_buf *fp)
 		wt_buf_adds(fp, "no-git");
 		return;
 	}
-	wt_buf_addf(&p, "%s/HEAD", admin);
-	head = wt_read_small(p.s, 4096);
-	id = wt_git_ref_id(admin, "HEAD");
+	id = wt_git_head_id(admin, &head);
 	wt_buf_addf(fp, "%s;%s;", head ? head : "-", id ? id : "-");
-	wt_buf_reset(&p);
 	wt_buf_addf(&p, "%s/index", admin);
 	stamp(fp, p.s);
 	free(head);
@@ -646,12 +643,10 @@ work(struct wt_rec *r, int worker, void *arg)
 	}
 	du.admin = wt_git_admin_dir(du.root);
 	du.arts = wt_artifacts_new(du.root, NULL, NULL, WT_ART_OWN_NESTED);
+	/* Resolved by the walk if a checkout inside asks: most have no modules/. */
 	if (du.admin) {
 		wt_buf_addf(&fp, "%s/modules", du.admin);
-		/* realpath costs a readlink per component: most have no modules/. */
-		if (access(fp.s, F_OK) == 0)
-			du.modules = realpath(fp.s, NULL);
-		wt_buf_reset(&fp);
+		du.modules = wt_buf_detach(&fp);
 	}
 	fingerprint(du.admin, &fp);
 	if (!opt.nocache && opt.ttl > 0 && cache_get(&st, du.root, fp.s, &f)) {
@@ -822,6 +817,7 @@ main(int argc, char *argv[])
 	if (opt.ttl > 0)
 		cache_write();
 	wt_walker_free(opt.wk);
+	wt_artifacts_release_shared();
 	free(opt.cachedir);
 	wt_config_release(&cfg);
 	wt_flush_stdout();

@@ -79,8 +79,8 @@ int
 wt_git_own_submodule(int fd, const char *modules)
 {
 	struct wt_buf b = WT_BUF_INIT;
-	char self[64], *dir = NULL, *real = NULL;
-	size_t n = strlen(modules);
+	char self[64], *dir = NULL, *real = NULL, *mod = NULL;
+	size_t n;
 	int gfd, own = 0;
 	ssize_t len;
 	char buf[4096];
@@ -101,10 +101,18 @@ wt_git_own_submodule(int fd, const char *modules)
 		wt_buf_addf(&b, "%s/%s", dir, buf + 8);
 	else
 		wt_buf_adds(&b, buf + 8);
-	own = (real = realpath(b.s, NULL)) && strncmp(real, modules, n) == 0 && real[n] == '/';
+	/*
+	 * modules is resolved here, when a checkout asks: most worktrees have
+	 * none, and a realpath costs a readlink per component.
+	 */
+	if ((real = realpath(b.s, NULL)) && (mod = realpath(modules, NULL))) {
+		n = strlen(mod);
+		own = strncmp(real, mod, n) == 0 && real[n] == '/';
+	}
 	wt_buf_release(&b);
 	free(dir);
 	free(real);
+	free(mod);
 	return own;
 }
 
@@ -148,18 +156,35 @@ packed_ref(const char *common, const char *name)
 }
 
 char *
-wt_git_ref_id(const char *admin, const char *name)
+wt_git_common_dir(const char *admin)
 {
-	struct wt_buf b = WT_BUF_INIT, common = WT_BUF_INIT;
-	char *ref = wt_xstrdup(name), *s = NULL, *id = NULL, *cd;
-	int depth;
+	struct wt_buf b = WT_BUF_INIT;
+	char *cd;
 
 	wt_buf_addf(&b, "%s/commondir", admin);
-	if ((cd = wt_read_small(b.s, 4096)) && *cd)
-		wt_buf_addf(&common, cd[0] == '/' ? "%s" : "%s/%s", cd[0] == '/' ? cd : admin, cd);
-	else
-		wt_buf_adds(&common, admin);
+	cd = wt_read_small(b.s, 4096);
+	wt_buf_reset(&b);
+	if (cd && *cd)
+		wt_buf_addf(&b, cd[0] == '/' ? "%s" : "%s/%s", cd[0] == '/' ? cd : admin, cd);
 	free(cd);
+	return b.len ? wt_buf_detach(&b) : (wt_buf_release(&b), NULL);
+}
+
+/*
+ * wt_git_ref_id, and when head is not NULL the text of the first file it
+ * reads (HEAD's: "ref: refs/heads/x" or an id) in *head, so that a caller
+ * that wants both reads HEAD once. The common directory is read only when
+ * a ref outside admin is needed: a detached HEAD costs one file.
+ */
+static char *
+ref_id(const char *admin, const char *name, char **head)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	char *ref = wt_xstrdup(name), *s = NULL, *id = NULL, *common = NULL;
+	int depth;
+
+	if (head)
+		*head = NULL;
 	/* git follows at most five symbolic refs (SYMREF_MAXDEPTH). */
 	for (depth = 0; depth < 5; depth++) {
 		if (strstr(ref, "..") || (strcmp(ref, "HEAD") != 0 && strncmp(ref, "refs/", 5) != 0))
@@ -167,14 +192,23 @@ wt_git_ref_id(const char *admin, const char *name)
 		/* HEAD and the per-worktree refs live in the admin directory. */
 		wt_buf_reset(&b);
 		if (strcmp(ref, "HEAD") == 0 || strncmp(ref, "refs/worktree/", 14) == 0 ||
-		    strncmp(ref, "refs/bisect/", 12) == 0 || strncmp(ref, "refs/rewritten/", 15) == 0)
+		    strncmp(ref, "refs/bisect/", 12) == 0 || strncmp(ref, "refs/rewritten/", 15) == 0) {
 			wt_buf_addf(&b, "%s/%s", admin, ref);
-		else
-			wt_buf_addf(&b, "%s/%s", common.s, ref);
+		} else {
+			if (!common && !(common = wt_git_common_dir(admin)))
+				common = wt_xstrdup(admin);
+			wt_buf_addf(&b, "%s/%s", common, ref);
+		}
 		free(s);
-		if (!(s = wt_read_small(b.s, 4096))) {
-			if (strcmp(ref, "HEAD") != 0)
-				id = packed_ref(common.s, ref);
+		s = wt_read_small(b.s, 4096);
+		if (head && depth == 0 && s)
+			*head = wt_xstrdup(s);
+		if (!s) {
+			if (strcmp(ref, "HEAD") != 0) {
+				if (!common && !(common = wt_git_common_dir(admin)))
+					common = wt_xstrdup(admin);
+				id = packed_ref(common, ref);
+			}
 			break;
 		}
 		if (strncmp(s, "ref: ", 5) == 0) {
@@ -188,7 +222,19 @@ wt_git_ref_id(const char *admin, const char *name)
 	}
 	free(s);
 	free(ref);
+	free(common);
 	wt_buf_release(&b);
-	wt_buf_release(&common);
 	return id;
+}
+
+char *
+wt_git_ref_id(const char *admin, const char *name)
+{
+	return ref_id(admin, name, NULL);
+}
+
+char *
+wt_git_head_id(const char *admin, char **head)
+{
+	return ref_id(admin, "HEAD", head);
 }

@@ -20,6 +20,8 @@
  * tracks nothing at or under it. What git tracks is work; what git does not
  * ignore is, for all we know, work too.
  */
+struct shared;
+
 struct wt_artifacts {
 	pthread_mutex_t mu;
 	char *top;
@@ -27,7 +29,162 @@ struct wt_artifacts {
 	git_index *idx;
 	int own_repo, own_idx;      /* opened here, freed here */
 	int tried, failed, flags;
+	struct shared *shared;      /* repo is borrowed from it, till the free */
 };
+
+/*
+ * Linked worktrees of one repository share its repository object: opening
+ * a worktree (realpath of every path, three configuration files, the
+ * index through the repository) costs more than measuring a small
+ * worktree. What the rule asks of git depends on the common directory
+ * (info/exclude, the configuration: core.excludesFile, core.ignorecase),
+ * the worktree's top (its .gitignore files) and its own index, so one
+ * repository opened on the common directory, pointed at the worktree's
+ * top, with the worktree's index read on its own, answers as the
+ * worktree's own would. Not when the worktrees have a configuration each
+ * (extensions.worktreeConfig): those open their own. A shared repository
+ * is lent to one wt_artifacts at a time; idle ones are kept for the next.
+ */
+struct shared {
+	struct shared *next;
+	dev_t dev;                  /* the common directory's, by which it is found */
+	ino_t ino;
+	git_repository *repo;
+	int ignorecase;
+};
+
+static struct {
+	pthread_mutex_t mu;
+	struct shared *idle;
+	int nidle;
+} pool = { PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
+
+/* Idle shared repositories kept at most: about one per worker. */
+#define IDLE_MAX 16
+
+static void
+shared_free(struct shared *sh)
+{
+	git_repository_free(sh->repo);
+	free(sh);
+}
+
+/* A shared repository for common, lent to the caller; NULL when it cannot be shared. */
+static struct shared *
+shared_get(const char *common)
+{
+	struct shared **pp, *sh;
+	git_config *cfg = NULL;
+	struct stat st;
+	int v = 0;
+
+	/* By inode: "worktrees/x/../.." of each worktree is one directory. */
+	if (stat(common, &st) < 0)
+		return NULL;
+	pthread_mutex_lock(&pool.mu);
+	for (pp = &pool.idle; *pp; pp = &(*pp)->next)
+		if ((*pp)->dev == st.st_dev && (*pp)->ino == st.st_ino) {
+			sh = *pp;
+			*pp = sh->next;
+			pool.nidle--;
+			pthread_mutex_unlock(&pool.mu);
+			return sh;
+		}
+	pthread_mutex_unlock(&pool.mu);
+	sh = wt_xmalloc(sizeof(*sh));
+	memset(sh, 0, sizeof(*sh));
+	if (git_repository_open_bare(&sh->repo, common) < 0 ||
+	    git_repository_config_snapshot(&cfg, sh->repo) < 0)
+		goto fail;
+	if (git_config_get_bool(&v, cfg, "extensions.worktreeconfig") == 0 && v)
+		goto fail;
+	if (git_config_get_bool(&v, cfg, "core.ignorecase") == 0)
+		sh->ignorecase = v;
+	git_config_free(cfg);
+	sh->dev = st.st_dev;
+	sh->ino = st.st_ino;
+	return sh;
+fail:
+	git_config_free(cfg);
+	git_repository_free(sh->repo);
+	free(sh);
+	return NULL;
+}
+
+static void
+shared_put(struct shared *sh)
+{
+	if (!sh)
+		return;
+	pthread_mutex_lock(&pool.mu);
+	if (pool.nidle < IDLE_MAX) {
+		sh->next = pool.idle;
+		pool.idle = sh;
+		pool.nidle++;
+		sh = NULL;
+	}
+	pthread_mutex_unlock(&pool.mu);
+	if (sh)
+		shared_free(sh);
+}
+
+void
+wt_artifacts_release_shared(void)
+{
+	struct shared *sh;
+
+	pthread_mutex_lock(&pool.mu);
+	while ((sh = pool.idle)) {
+		pool.idle = sh->next;
+		shared_free(sh);
+	}
+	pool.nidle = 0;
+	pthread_mutex_unlock(&pool.mu);
+}
+
+/*
+ * The shared repository of top's common directory pointed at top, and top's
+ * own index, in a; 0, or -1 when top is not a linked worktree or anything
+ * fails (the caller opens top's own repository then).
+ */
+static int
+open_shared(struct wt_artifacts *a)
+{
+	struct wt_buf p = WT_BUF_INIT;
+	char *admin, *common = NULL;
+	struct shared *sh = NULL;
+	git_index *idx = NULL;
+
+	if (!(admin = wt_git_admin_dir(a->top)) || !(common = wt_git_common_dir(admin)) ||
+	    !(sh = shared_get(common)))
+		goto fail;
+	wt_buf_addf(&p, "%s/index", admin);
+	/*
+	 * libgit2 keeps ignore files by their path relative to the workdir:
+	 * the last worktree's .gitignore would answer for this one's. Its
+	 * cache goes with the workdir it was read for.
+	 */
+	if (git_repository_set_workdir(sh->repo, a->top, 0) < 0 ||
+	    git_attr_cache_flush(sh->repo) < 0 ||
+	    git_index_open(&idx, p.s) < 0 ||
+	    git_index_set_caps(idx, sh->ignorecase ? GIT_INDEX_CAPABILITY_IGNORE_CASE : 0) < 0)
+		goto fail;
+	a->shared = sh;
+	a->repo = sh->repo;
+	a->idx = idx;
+	a->own_idx = 1;
+	free(admin);
+	free(common);
+	wt_buf_release(&p);
+	return 0;
+fail:
+	git_index_free(idx);
+	shared_put(sh);
+	free(admin);
+	free(common);
+	wt_buf_release(&p);
+	return -1;
+}
 
 struct wt_artifacts *
 wt_artifacts_new(const char *top, git_repository *repo, git_index *idx, int flags)
@@ -53,6 +210,7 @@ wt_artifacts_free(struct wt_artifacts *a)
 		git_index_free(a->idx);
 	if (a->own_repo)
 		git_repository_free(a->repo);
+	shared_put(a->shared);
 	pthread_mutex_destroy(&a->mu);
 	free(a->top);
 	free(a);
@@ -67,6 +225,8 @@ need_git(struct wt_artifacts *a)
 	if (!a->tried) {
 		a->tried = 1;
 		wt_git_init();
+		if (!a->repo && !a->idx && open_shared(a) == 0)
+			return 0;
 		if (!a->repo) {
 			a->own_repo = 1;
 			/*

@@ -997,7 +997,6 @@ wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root)
 {
 	struct worker self;
 	struct wt_walk_dir *d;
-	struct item *it;
 	struct stat st;
 	int fd, e;
 
@@ -1029,22 +1028,22 @@ wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root)
 	    WT_WALK_CONTINUE) {
 		close(fd);
 		dir_unref(d);
-	} else if (!wk->nthreads) {
-		worker_init(&self, NULL, 0, wk->maxopen);
+	} else {
+		/*
+		 * The caller walks its tree itself and gives subdirectories to
+		 * the workers only when one is idle: a small tree costs no
+		 * hand-over (two wake-ups and a thread switch each way), a large
+		 * one is shared as before.
+		 */
+		worker_init(&self, wk->nthreads ? wk : NULL, wk->nthreads, wk->maxopen);
 		run(&self, w, d, fd, NULL, 0);
 		worker_release(&self);
-	} else {
-		it = wt_xmalloc(sizeof(*it));
-		it->walk = w;
-		it->dir = d;
-		it->fd = fd;
-		it->names = NULL;
-		it->nlen = 0;
-		enqueue(wk, it);
-		pthread_mutex_lock(&wk->mu);
-		while (w->active)
-			pthread_cond_wait(&wk->done, &wk->mu);
-		pthread_mutex_unlock(&wk->mu);
+		if (wk->nthreads) {
+			pthread_mutex_lock(&wk->mu);
+			while (w->active)
+				pthread_cond_wait(&wk->done, &wk->mu);
+			pthread_mutex_unlock(&wk->mu);
+		}
 	}
 	return atomic_load(&w->stop) ? 1 : 0;
 }

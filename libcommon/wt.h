@@ -775,8 +775,9 @@ struct wt_walk_ops {
 	 */
 	void (*nested)(const struct wt_walk_ent *e, void *arg);
 	/*
-	 * The resolved modules/ of the root worktree's admin directory, or
-	 * NULL: a checkout of one of its own submodules is walked as part of it.
+	 * The modules/ of the root worktree's admin directory (resolved when
+	 * a checkout asks; it need not exist), or NULL: a checkout of one of
+	 * its own submodules is walked as part of it.
 	 */
 	const char *modules;
 };
@@ -788,7 +789,9 @@ struct wt_walk *wt_walk_new(const struct wt_walk_ops *ops);
 void wt_walk_free(struct wt_walk *w);
 /*
  * Walks the tree at root (opened without following a final symbolic link)
- * on wk's workers and returns when it is done: 0, 1 when a callback stopped
+ * in the caller's thread, which gives subdirectories to wk's workers when
+ * they are idle (a small tree costs no hand-over), and returns when it is
+ * done: 0, 1 when a callback stopped
  * it, -1 with errno when root cannot be opened. Any thread may call it, many
  * at once with different walks, but not a callback (its worker would wait
  * on itself); a walk runs once.
@@ -952,6 +955,14 @@ const char *wt_artifact_entry(struct wt_artifacts *a, const struct wt_walk_ent *
  * recreatable artifact. Components are opened without following links.
  */
 int wt_artifact_path(struct wt_artifacts *a, int topfd, const char *rel);
+/*
+ * A linked worktree given no repo shares one repository object with the
+ * other worktrees of its repository, opened once and kept between
+ * wt_artifacts (it answers as the worktree's own: its top, its index, the
+ * common configuration; a repository with extensions.worktreeConfig is
+ * not shared). This frees the ones kept, at the end of a run.
+ */
+void wt_artifacts_release_shared(void);
 
 /* sha256.c: SHA-256 (FIPS 180-4), streaming */
 #define WT_SHA256_LEN 32
@@ -1355,7 +1366,8 @@ const char *wt_git_in_progress(const char *admin);
 /*
  * 1 when the directory open at fd is a checkout of a submodule of the
  * worktree whose submodule repositories are in modules (its admin
- * directory's modules/, resolved): its .git file names a directory there.
+ * directory's modules/, resolved here; it need not exist): its .git file
+ * names a directory there.
  * Such a checkout is part of the worktree, not another repository in it.
  */
 int wt_git_own_submodule(int fd, const char *modules);
@@ -1367,6 +1379,17 @@ int wt_git_own_submodule(int fd, const char *modules);
  * (an unborn branch, no such ref, a ref store other than files).
  */
 char *wt_git_ref_id(const char *admin, const char *name);
+/*
+ * wt_git_ref_id(admin, "HEAD"), reading HEAD once: *head is set to its text
+ * ("ref: refs/heads/x", or an id), a new string, or NULL when it cannot be read.
+ */
+char *wt_git_head_id(const char *admin, char **head);
+/*
+ * The common git directory of a linked worktree whose admin directory is
+ * admin (its commondir file, resolved against admin). A new string, or NULL
+ * when admin has no commondir: it is a repository's own git directory.
+ */
+char *wt_git_common_dir(const char *admin);
 
 /* git.c: helpers around libgit2 (a program using none links no libgit2) */
 struct git_repository;

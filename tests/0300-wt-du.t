@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-du: sizes as GNU du counts them, artifacts, the cache, order and pass-through.
 . "$(dirname "$0")/lib.sh"
-plan 59
+plan 63
 
 field() { jq -r ".$1"; }
 dub() { du -sB1 "$1" | cut -f1; }
@@ -219,6 +219,17 @@ git commit -q --allow-empty -m "on the packed branch"
 check_same "a commit on the packed branch: measured again" false \
 	"$(rec c "$T/c" | wt-du | field du_cached)"
 
+# A checkout of the worktree's own submodule (its repository in the admin
+# directory's modules/) is part of the worktree, as du counts it.
+git init -q "$T/subsrc" && (cd "$T/subsrc" && head -c 50000 /dev/urandom > big &&
+	git add big && git commit -q -m sub)
+git -C "$T/r" worktree add -q "$T/sm" -b sm
+(cd "$T/sm" && git -c protocol.file.allow=always submodule add -q "$T/subsrc" sub 2>/dev/null &&
+	git commit -q -m sub)
+check_same "an own submodule's checkout counts in the worktree, as du counts it" \
+	"$(dub "$T/sm") $(find "$T/sm" ! -type d | wc -l)" \
+	"$(rec sm "$T/sm" | wt-du -C | jq -r '"\(.size) \(.files)"')"
+
 # Order, GNU parallel, pass-through.
 mkrepo "$T/p"
 cd "$T/p"
@@ -265,6 +276,40 @@ usage: wt-du [-Cq] [-c size] [-I depth] [-j jobs] [-w size]" "$? $(head -n 2 "$T
 check_same "-I (cold cache) measures the same" \
 	"$(printf '%s\n' "$plain" | jq -c '{size, files}')" \
 	"$(wt-ls | wt-du -C -I 8 | jq -c '{size, files}')"
+
+# Many small worktrees (issue 10): what each costs besides its walk. HEAD is
+# read once per worktree; modules/ is not looked for; the worktrees with an
+# artifact candidate share one repository (the common config opened once
+# per worker, not once per worktree); a small tree is walked by the worker
+# that has the record, with no hand-over to the walker's threads (before:
+# some ten futex calls per worktree).
+mkrepo "$T/many"
+(cd "$T/many" && echo node_modules > .gitignore && echo '{}' > package.json &&
+	git add . && git commit -q -m many)
+i=1
+while [ $i -le 40 ]; do
+	git -C "$T/many" worktree add -q "$T/many-w$i" -b "many$i"
+	[ $((i % 4)) = 0 ] && mkdir -p "$T/many-w$i/node_modules/d" && echo x > "$T/many-w$i/node_modules/d/i.js"
+	i=$((i + 1))
+done
+(cd "$T/many" && wt-ls) | jq -c 'select(.main | not)' > "$T/many.in"
+if command -v strace > /dev/null && strace -f -qq -o /dev/null true 2>/dev/null; then
+	strace -f -qq -e trace=openat,access,faccessat,faccessat2 -o "$T/many.st1" \
+		wt-du -C -q -j 1 < "$T/many.in" > "$T/many.out1"
+	strace -f -qq -e trace=futex -o "$T/many.st2" wt-du -C -q -j 2 < "$T/many.in" > "$T/many.out2"
+	check_same "40 worktrees: HEAD read once each, modules/ not looked for, the common config once" \
+		"40 0 1" "$(grep -c '/worktrees/many-w[0-9]*/HEAD"' "$T/many.st1") $(grep -c '/modules"' "$T/many.st1") $(
+			grep -c "openat(AT_FDCWD, \"$T/many/.git/config\"" "$T/many.st1")"
+	check "40 small worktrees on 2 workers: under 2 futex calls a worktree ($(grep -c futex "$T/many.st2"))" \
+		test "$(grep -c futex "$T/many.st2")" -lt 80
+	check_same "the 10 node_modules counted, one run as in a run each" \
+		"$(while read -r l; do printf '%s\n' "$l" | wt-du -C | jq -c '[.id, .artifacts]'; done < "$T/many.in")" \
+		"$(jq -c '[.id, .artifacts]' < "$T/many.out2")"
+else
+	skip "per-worktree costs: no strace"
+	skip "per-worktree costs: no strace"
+	skip "per-worktree costs: no strace"
+fi
 
 # Progress goes to a terminal only, and -q silences it.
 if script -qec true /dev/null > /dev/null 2>&1; then

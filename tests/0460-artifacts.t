@@ -3,7 +3,7 @@
 # wt-prune would free, kind by kind, on a worktree that holds the cases the
 # rule decides (tracked, not ignored, a link in an artifact's place).
 . "$(dirname "$0")/lib.sh"
-plan 25
+plan 29
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -140,4 +140,78 @@ mkdir -p "$P" && if mount -t tmpfs -o size=64m tmpfs "$P" 2>/dev/null; then
 else
 	for i in 1 2 3 4 5 6 7 8 9; do skip "pnpm: cannot mount a tmpfs"; done
 fi
+# Worktrees of one repository share one libgit2 repository in a run of
+# wt-du: each must still answer as its own, and as git does. One worktree
+# per tricky case, in one run (-j 1: one after the other on the same
+# repository; -j 3 too), against git check-ignore and ls-files.
+S="$T/sr"
+mkrepo "$S"
+printf '%s\n' .cache > "$S/.git/info/exclude"
+printf '%s\n' __pycache__ > "$T/excludes"
+git -C "$S" config core.excludesFile "$T/excludes"
+mk() { git -C "$S" worktree add -q "$T/s$1" -b "s$1" && cd "$T/s$1" && echo '{}' > package.json &&
+	blob node_modules/m/i.js 30000 && blob .cache/c 5000 && blob py/__pycache__/x.pyc 4000; }
+# s1: ignored. s2: ignored, then re-included (negated). s3: not ignored at
+# the top, a nested .gitignore ignores sub/node_modules. s4: ignored, with
+# a file inside tracked. s5: ignored, index v4. s6: ignored by a pattern
+# with a wildcard and a directory-only slash. s7: no .gitignore at all.
+mk 1 && echo node_modules > .gitignore
+mk 2 && printf 'node_modules\n!node_modules\n' > .gitignore
+mk 3 && mkdir -p sub && echo '{}' > sub/package.json && echo node_modules/ > sub/.gitignore &&
+	blob sub/node_modules/n.js 20000
+mk 4 && echo node_modules > .gitignore && git add .gitignore && git add -f node_modules/m/i.js &&
+	git commit -q -m tracked-inside
+mk 5 && echo node_modules > .gitignore && git update-index --index-version 4 &&
+	git add .gitignore && git commit -q -m v4
+mk 6 && echo 'node_mod*/' > .gitignore
+mk 7 && rm -f .gitignore
+# s8: a sparse index (directories as entries), which libgit2 cannot read:
+# nothing is recreatable there, in a run of its own or in one with others.
+mk 8 && echo node_modules > .gitignore && mkdir -p src && echo a > src/a && echo b > b &&
+	git add . ':!node_modules' && git commit -q -m sparse &&
+	git sparse-checkout init --cone --sparse-index 2>/dev/null && git sparse-checkout set src 2>/dev/null
+cd "$T"
+# What git says: each candidate that git ignores and in which it tracks nothing.
+gitsays() {
+	for d in node_modules sub/node_modules .cache py/__pycache__; do
+		[ -d "$1/$d" ] || continue
+		git -C "$1" check-ignore -q "$d" && [ -z "$(git -C "$1" ls-files "$d")" ] && echo "$d"
+	done | sort | tr '\n' ' '
+}
+srec() { for i in 1 2 3 4 5 6 7 8; do printf '{"id":"s%s","path":"%s"}\n' "$i" "$T/s$i"; done; }
+one=$(for i in 1 2 3 4 5 6 7 8; do printf '{"id":"s%s","path":"%s"}\n' "$i" "$T/s$i" | wt-du -C 2>/dev/null |
+	jq -c '{id, artifacts}'; done)
+for j in 1 3; do
+	got=$(srec | wt-du -C -j "$j" 2>/dev/null | jq -c '{id, artifacts}')
+	check_same "one run, -j $j: each worktree's artifacts as a run of its own finds them" \
+		"$one" "$got"
+done
+# The kinds found match git's answer where there is one per kind: node_modules
+# sizes are checked against du of the directories git says are recreatable.
+nmwant=$(for i in 1 2 3 4 5 6 7; do
+	t=0
+	for d in node_modules sub/node_modules; do
+		case " $(gitsays "$T/s$i")" in *" $d "*) t=$((t + $(du -sB1 "$T/s$i/$d" | cut -f1))) ;; esac
+	done
+	echo "s$i $t $(case " $(gitsays "$T/s$i")" in *" .cache "*) echo cache;; *) echo -;; esac) $(
+		case " $(gitsays "$T/s$i")" in *" py/__pycache__ "*) echo pycache;; *) echo -;; esac)"
+done)
+check_same "as git check-ignore and ls-files say: negated, nested, tracked inside, index v4, info/exclude, core.excludesFile" \
+	"$nmwant" "$(printf '%s\n' "$got" | sed '$d' | jq -r '"\(.id) \(.artifacts.node_modules // 0) \(if .artifacts.cache then "cache" else "-" end) \(if .artifacts.pycache then "pycache" else "-" end)"')"
+
+# With extensions.worktreeConfig each worktree may have a configuration of
+# its own (core.excludesFile here): such worktrees share no repository.
+git -C "$S" config extensions.worktreeConfig true
+echo node_modules > "$T/q1.excludes"
+for q in q1 q2; do
+	git -C "$S" worktree add -q "$T/$q" -b "$q" && mkdir -p "$T/$q/node_modules/x" &&
+		echo '{}' > "$T/$q/package.json" && blob "$T/$q/node_modules/x/i.js" 10000
+done
+git -C "$T/q1" config --worktree core.excludesFile "$T/q1.excludes"
+qrec() { printf '{"id":"%s","path":"%s"}\n' "$1" "$T/$1"; }
+check_same "extensions.worktreeConfig: one run finds what a run per worktree finds" \
+	"$(for q in q1 q2 s1; do qrec "$q" | wt-du -C | jq -c '{id, artifacts}'; done)" \
+	"$( (qrec q1; qrec q2; qrec s1) | wt-du -C -j 1 | jq -c '{id, artifacts}')"
+git -C "$S" config --unset extensions.worktreeConfig
+
 done_testing

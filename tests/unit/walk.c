@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,17 +35,24 @@ nfds(void)
 }
 
 struct opts {
+	int away;               /* count the entries seen on another thread than the caller's */
 	const char *prune;      /* a directory name not to read */
 	const char *stop;       /* a file name that ends the walk */
 	int slow;               /* sleep in each directory: the walk outlasts a wakeup */
 	int fdprobe;
 };
 
+static pthread_t caller;
+static atomic_int away;
+
 static int
 entry(const struct wt_walk_ent *e, void *arg)
 {
 	struct opts *o = arg;
 	struct count *c = e->ctx;
+
+	if (o->away && !pthread_equal(pthread_self(), caller))
+		atomic_fetch_add(&away, 1);
 
 	if (e->type == DT_DIR) {
 		c->dirs++;
@@ -332,7 +340,7 @@ main(void)
 	const char *top;
 
 	wt_setprogname("walk");
-	plan(31);
+	plan(32);
 	top = scratch();
 	root = open(top, O_RDONLY | O_DIRECTORY);
 
@@ -460,6 +468,32 @@ main(void)
 		is_str(p.s, "/x/y|", "the root's path and relative path");
 		wt_buf_release(&p);
 	}
+	/*
+	 * A small tree, a worktree of a few files and one directory, is walked
+	 * in the caller's thread: handing it to a worker and waiting costs more
+	 * than walking it (two wake-ups and two thread switches).
+	 */
+	a = sub(root, "small");
+	for (k = 0; k < 10; k++) {
+		snprintf(name, sizeof(name), "f%d", k);
+		put(a, name, 2);
+	}
+	fd = sub(a, "node_modules");
+	put(fd, "i.js", 2);
+	close(fd);
+	close(a);
+	wt_buf_reset(&b);
+	wt_buf_addf(&b, "%s/small", top);
+	memset(&o, 0, sizeof(o));
+	o.away = 1;
+	caller = pthread_self();
+	rc = walk(b.s, 4, &o, &four, NULL, &errors);
+	ok(rc == 0 && four.files == 11 && four.dirs == 2 && atomic_load(&away) == 0,
+	   "a small tree is walked in the caller's thread");
+	if (atomic_load(&away))
+		diag("%d entries seen on a worker", atomic_load(&away));
+	memset(&o, 0, sizeof(o));
+
 	errno = 0;
 	rc = walk("/nonexistent/wt-walk", 2, &o, &four, NULL, NULL);
 	ok(rc == -1 && errno == ENOENT, "a missing root is -1 with errno");
