@@ -126,3 +126,28 @@ wt_buf_detach(struct wt_buf *b)
 	b->len = b->cap = 0;
 	return s;
 }
+
+const char *
+wt_int_text(char buf[WT_INT_TEXT], long long v, size_t *n)
+{
+	char *p = buf + WT_INT_TEXT;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	*n = (size_t)(buf + WT_INT_TEXT - p);
+	return p;
+}
+
+void
+wt_buf_add_int(struct wt_buf *b, long long v)
+{
+	char s[WT_INT_TEXT];
+	size_t n;
+	const char *p = wt_int_text(s, v, &n);
+
+	wt_buf_add(b, p, n);
+}

@@ -633,7 +633,7 @@ void
 wt_obj_int(struct wt_obj *o, const char *key, long long v)
 {
 	member(o, key);
-	wt_buf_addf(&o->b, "%lld", v);
+	wt_buf_add_int(&o->b, v);
 }
 
 void

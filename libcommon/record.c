@@ -568,15 +568,11 @@ wt_rec_set_str(struct wt_rec *r, const char *key, const char *s)
 void
 wt_rec_set_int(struct wt_rec *r, const char *key, long long v)
 {
-	char s[32], *p = s + sizeof(s);
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	char s[WT_INT_TEXT];
+	size_t n;
+	const char *p = wt_int_text(s, v, &n);
 
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		*--p = '-';
-	set_value(r, key, p, (size_t)(s + sizeof(s) - p), 0);
+	set_value(r, key, p, n, 0);
 }
 
 void

@@ -39,6 +39,13 @@ void wt_buf_adds(struct wt_buf *b, const char *s);
 void wt_buf_addc(struct wt_buf *b, int c);
 void wt_buf_addf(struct wt_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * v in decimal, as %lld writes it, without printf (records write many):
+ * the text ends the buffer, not NUL-terminated; returns where it starts.
+ */
+#define WT_INT_TEXT 24
+const char *wt_int_text(char buf[WT_INT_TEXT], long long v, size_t *n);
+void wt_buf_add_int(struct wt_buf *b, long long v);
 void wt_buf_reset(struct wt_buf *b);
 void wt_buf_release(struct wt_buf *b);
 /* Returns the string and leaves b empty; the caller frees it. */
