@@ -126,7 +126,7 @@ add_git(struct wt_rec *r, int worker, void *arg)
 		goto out;
 	}
 	/* The one count of uncommitted work (sparse-checkout absences are none, hidden edits are). */
-	if (wt_git_changes(repo, &ch) < 0) {
+	if (wt_git_changes(repo, 0, &ch) < 0) {
 		wt_rec_error(r, WT_E_BASE, NULL, "cannot get the status of '%s': %s",
 			     path, wt_git_errmsg());
 		goto out;

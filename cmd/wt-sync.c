@@ -839,7 +839,7 @@ sync_one(size_t i)
 	git_oid_tostr(from, sizeof(from), &head);
 	git_oid_tostr(to, sizeof(to), &upid);
 	result = result_of((long)ahead, (long)behind);
-	if (wt_git_changes(repo, &ch) < 0) {
+	if (wt_git_changes(repo, WT_CHANGES_TRACKED, &ch) < 0) {
 		sync_error(j, &s, "cannot read the status of '%s': %s", j->t.path, wt_git_errmsg());
 		goto done;
 	}

@@ -101,7 +101,7 @@ wt_git_status_path(const git_status_entry *e)
 }
 
 int
-wt_git_changes(git_repository *repo, struct wt_changes *c)
+wt_git_changes(git_repository *repo, int flags, struct wt_changes *c)
 {
 	git_status_list *st = NULL;
 	git_status_options so;
@@ -111,8 +111,10 @@ wt_git_changes(git_repository *repo, struct wt_changes *c)
 
 	memset(c, 0, sizeof(*c));
 	git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
-	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
-		   GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	so.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	/* Untracked files cost a walk of every untracked tree: only when asked. */
+	if (!(flags & WT_CHANGES_TRACKED))
+		so.flags |= GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
 	if (git_repository_index(&idx, repo) < 0 || git_status_list_new(&st, repo, &so) < 0)
 		goto out;
 	n = git_status_list_entrycount(st);

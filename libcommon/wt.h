@@ -1555,12 +1555,15 @@ const char *wt_git_status_path(const git_status_entry *e);
  * modified (staged or not, deleted, renamed, type changes; not what a
  * sparse checkout leaves out), untracked files (not ignored), and hidden
  * changes (wt_git_hidden_changes). first is the first modified path. 0 or -1.
+ * flags: WT_CHANGES_TRACKED.
  */
 struct wt_changes {
 	long modified, untracked, hidden;
 	char *first;
 };
-int wt_git_changes(struct git_repository *repo, struct wt_changes *c);
+/* Only the changes to tracked files (untracked stays 0): no walk of untracked trees. */
+#define WT_CHANGES_TRACKED 1
+int wt_git_changes(struct git_repository *repo, int flags, struct wt_changes *c);
 void wt_changes_release(struct wt_changes *c);
 /*
  * A move of branch ref of a worktree from one commit to another, with its
