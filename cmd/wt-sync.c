@@ -621,16 +621,27 @@ unstash(git_repository *repo, const git_oid *id, int drop)
 	return rc;
 }
 
-/* Back to the backup: branch, index, files; and the stash on top, exactly as before. */
+/*
+ * Back to the state before: the branch, index and files at the backup when
+ * this run changed them (reset), else they are as they were and are not
+ * touched, so what was written meanwhile stays; then the stash on top.
+ */
 static int
 roll_back(struct job *j, git_repository *repo, const git_oid *backup, const git_oid *stash,
-	  const char *backup_ref)
+	  const char *backup_ref, int reset)
 {
 	char *id = wt_rec_str(&j->r, "id");
-	int rc = wt_git_reset_hard(repo, backup);
+	int rc = 0;
 
-	fprintf(stderr, "%s: '%s': reset %s, its index and files to %s (%.12s)\n", wt_progname,
-		id ? id : j->t.path, short_ref(j->branch), backup_ref, git_oid_tostr_s(backup));
+	if (reset) {
+		rc = wt_git_reset_hard(repo, backup);
+		fprintf(stderr, "%s: '%s': reset %s, its index and files to %s (%.12s)\n",
+			wt_progname, id ? id : j->t.path, short_ref(j->branch), backup_ref,
+			git_oid_tostr_s(backup));
+	} else
+		fprintf(stderr, "%s: '%s': %s, its index and files left as they were, at %s "
+			"(%.12s)\n", wt_progname, id ? id : j->t.path, short_ref(j->branch),
+			backup_ref, git_oid_tostr_s(backup));
 	if (rc == 0 && stash) {
 		rc = unstash(repo, stash, 1) == 0 ? 0 : -1;
 		fprintf(stderr, "%s: '%s': %s\n", wt_progname, id ? id : j->t.path, rc == 0 ?
@@ -921,7 +932,8 @@ sync_one(size_t i)
 		if (conflict)
 			set_sync(r, "conflict", NULL, from, NULL, j->upstream, (long)ahead,
 				 (long)behind, bytes);
-		roll_back(j, repo, &head, stashed ? &stash : NULL, bname.s);
+		/* Made in memory: the worktree was not touched. */
+		roll_back(j, repo, &head, stashed ? &stash : NULL, bname.s, 0);
 		sync_error(j, &s, "%s; nothing changed, the backup is %s", msg, bname.s);
 		count(j, conflict, 0);
 		registry_patch(j, conflict, 0);
@@ -940,7 +952,8 @@ sync_one(size_t i)
 	if (wt_git_move(repo, j->t.admin, &m, msg, &res) < 0) {
 		s.conflicts = res.conflicts;
 		s.nconflicts = res.nconflicts;
-		roll_back(j, repo, &head, stashed ? &stash : NULL, bname.s);
+		/* wt_git_move put back what it wrote, or left the way back. */
+		roll_back(j, repo, &head, stashed ? &stash : NULL, bname.s, 0);
 		sync_error(j, &s, "cannot update the worktree: %s%s%s; nothing changed, the "
 			   "backup is %s", res.msg, res.nconflicts ? ": " : "",
 			   res.nconflicts ? res.conflicts[0] : "", bname.s);
@@ -962,7 +975,7 @@ sync_one(size_t i)
 			conflict = 1;
 			set_sync(r, "conflict", "stash", from, m.to, j->upstream, (long)ahead,
 				 (long)behind, bytes);
-			roll_back(j, repo, &head, &stash, bname.s);
+			roll_back(j, repo, &head, &stash, bname.s, 1);
 			sync_error(j, &s, "the stashed changes conflict with %s; everything is "
 				   "back as before, the backup is %s", short_ref(j->upstream), bname.s);
 			count(j, 1, 0);

@@ -261,6 +261,72 @@ wt_git_reset_hard(git_repository *repo, const git_oid *to)
 	return rc < 0 ? -1 : 0;
 }
 
+static int only_the_move(git_repository *repo, const struct wt_move *m, char *msg,
+			 size_t msgsz);
+
+/*
+ * After a move failed midway: back at m->from when every change in the
+ * worktree is the move's own; else nothing is touched and the marker stays,
+ * so that what was written meanwhile is not lost (res->msg says so).
+ */
+static void
+undo(git_repository *repo, const char *admin, const struct wt_move *m, const git_oid *fid,
+     struct wt_move_result *res)
+{
+	char why[512];
+	size_t n = strlen(res->msg);
+
+	if (only_the_move(repo, m, why, sizeof(why)) && wt_git_reset_hard(repo, fid) == 0) {
+		marker_remove(admin);
+		return;
+	}
+	snprintf(res->msg + n, sizeof(res->msg) - n, "; left as it is (%s): '%s/%s' names the "
+		 "way back", why, admin, WT_MOVE_MARKER);
+}
+
+static int
+path_cb(const git_diff_delta *d, float progress, void *payload)
+{
+	git_strarray *a = payload;
+	const char *names[2] = { d->old_file.path, d->new_file.path };
+	int k;
+
+	(void)progress;
+	for (k = 0; k < 2; k++) {
+		if (!names[k] || (k == 1 && names[0] && !strcmp(names[0], names[1])))
+			continue;
+		a->strings = wt_xrealloc(a->strings, (a->count + 1) * sizeof(char *));
+		a->strings[a->count++] = wt_xstrdup(names[k]);
+	}
+	return 0;
+}
+
+/* Every path, old and new name, that differs between trees a and b. */
+static int
+changed_paths(git_repository *repo, git_tree *a, git_tree *b, git_strarray *out)
+{
+	git_diff *diff = NULL;
+	int rc;
+
+	if (git_diff_tree_to_tree(&diff, repo, a, b, NULL) < 0)
+		return -1;
+	rc = git_diff_foreach(diff, path_cb, NULL, NULL, NULL, out);
+	git_diff_free(diff);
+	return rc < 0 ? -1 : 0;
+}
+
+static void
+free_paths(git_strarray *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->count; i++)
+		free(a->strings[i]);
+	free(a->strings);
+	a->strings = NULL;
+	a->count = 0;
+}
+
 int
 wt_git_move(git_repository *repo, const char *admin, const struct wt_move *m,
 	    const char *why, struct wt_move_result *res)
@@ -269,8 +335,9 @@ wt_git_move(git_repository *repo, const char *admin, const struct wt_move *m,
 	git_commit *from = NULL, *to = NULL;
 	git_tree *ftree = NULL, *ttree = NULL;
 	git_reference *ref = NULL, *moved = NULL;
+	git_strarray paths = { NULL, 0 };
 	git_oid fid, tid;
-	int rc = -1;
+	int rc = -1, e;
 
 	memset(res, 0, sizeof(*res));
 	if (git_oid_fromstr(&fid, m->from) < 0 || git_oid_fromstr(&tid, m->to) < 0 ||
@@ -296,14 +363,27 @@ wt_git_move(git_repository *repo, const char *admin, const struct wt_move *m,
 	co.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT;
 	co.notify_cb = conflict_cb;
 	co.notify_payload = res;
-	wt_test_pause("checkout");
-	if (git_checkout_tree(repo, (git_object *)ttree, &co) < 0) {
-		snprintf(res->msg, sizeof(res->msg), "%s", res->nconflicts ?
-			 "files in the worktree are in the way" : wt_git_errmsg());
-		/* What a checkout that failed midway wrote goes back. */
-		if (!res->nconflicts && wt_git_reset_hard(repo, &fid) < 0)
-			goto out;
+	/*
+	 * Only the paths the two trees differ in: the others are the same in
+	 * both, so nothing there changes, and checking them (a stat of every
+	 * file of the worktree) would double the cost of a sync.
+	 */
+	if (changed_paths(repo, ftree, ttree, &paths) < 0) {
+		snprintf(res->msg, sizeof(res->msg), "%s", wt_git_errmsg());
 		marker_remove(admin);
+		goto out;
+	}
+	co.paths = paths;
+	co.checkout_strategy |= GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+	wt_test_pause("checkout");
+	if (paths.count && (e = git_checkout_tree(repo, (git_object *)ttree, &co)) < 0) {
+		snprintf(res->msg, sizeof(res->msg), "%s", res->nconflicts || e == GIT_ECONFLICT ?
+			 "files in the worktree are in the way" : wt_git_errmsg());
+		/* A conflict stops the checkout before it writes; a failure midway goes back. */
+		if (res->nconflicts || e == GIT_ECONFLICT)
+			marker_remove(admin);
+		else
+			undo(repo, admin, m, &fid, res);
 		goto out;
 	}
 	wt_test_pause("ref");
@@ -311,13 +391,13 @@ wt_git_move(git_repository *repo, const char *admin, const struct wt_move *m,
 	if (git_reference_create_matching(&moved, repo, m->ref, &tid, 1, &fid, why) < 0) {
 		snprintf(res->msg, sizeof(res->msg), "cannot move '%s': %s", m->ref,
 			 wt_git_errmsg());
-		if (wt_git_reset_hard(repo, &fid) == 0)
-			marker_remove(admin);
+		undo(repo, admin, m, &fid, res);
 		goto out;
 	}
 	marker_remove(admin);
 	rc = 0;
 out:
+	free_paths(&paths);
 	git_reference_free(moved);
 	git_reference_free(ref);
 	git_tree_free(ftree);

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib-remote.sh"
 trap 'stop_daemon; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
 
-plan 83
+plan 87
 
 # The served repository, a clone with worktrees, and a second clone that pushes.
 mkdir -p "$T/srv"
@@ -135,7 +135,7 @@ check_same "conflict: the record says status error, needs a person" "error true"
 	"$(jq -r '"\(.status) \(.needs_manual_intervention)"' < "$T/out")"
 check_same "conflict: the registry too, with the counts" "error true 1 1" \
 	"$(jq -r '"\(.status) \(.needs_manual_intervention) \(.total_syncs) \(.total_conflicts)"' < "$WT_HOME/registry.ndjson")"
-grep -q "reset cf, its index and files to refs/wt/backup/cf" "$T/err"
+grep -q "cf, its index and files left as they were, at refs/wt/backup/cf" "$T/err"
 check_same "conflict: the recovery is said on stderr" 0 $?
 wt-ls -r "$WT_HOME/registry.ndjson" | wt-sync --rebase > "$T/out" 2> "$T/err"
 check_same "next run: the error record is skipped, exit 0" "0 error" \
@@ -173,6 +173,29 @@ check_same "--stash conflict: files and index exactly as before" \
 	"$(cat "$T/st.before")" "$(git -C "$T/dt" status --porcelain)"
 check "--stash conflict: the changed file's content as before" cmp -s "$T/a.before" "$T/dt/a.txt"
 check_same "--stash conflict: no stash left behind" "" "$(git -C "$T/dt" stash list)"
+
+# An untracked file where the upstream brings one: nothing overwritten, nothing moved.
+wt uw && upstream uw new-there.txt "theirs"
+echo "mine, untracked" > "$T/uw/new-there.txt"
+old=$(head_of uw)
+recs uw | wt-sync > "$T/out" 2> "$T/err"
+check_same "an untracked file in the way: exit 1, head unchanged, the file kept" \
+	"1 $old mine, untracked" "$? $(head_of uw) $(cat "$T/uw/new-there.txt")"
+check_same "the error names the step and the file, the record needs a person" \
+	'{"k":"SynchronizationError","s":"checkout","c":["new-there.txt"]}' \
+	"$(jqf '{k: .error.kind, s: .error.context.sync_state.step, c: .error.context.sync_state.conflicts}' < "$T/out")"
+# A tracked file written between the dirty check and the checkout: not overwritten.
+wt cw && upstream cw a.txt "theirs"
+old=$(head_of cw)
+lsd_rec cw > "$T/in.cw"
+WT_TEST_PAUSE=checkout wt-sync < "$T/in.cw" > "$T/out" 2> "$T/err" &
+pid=$!
+wait_stopped $pid
+echo "written in the window" >> "$T/cw/a.txt"
+kill -CONT $pid; wait $pid
+check_same "written in the window: exit 1, head unchanged, the edit kept" \
+	"1 $old written in the window" "$? $(head_of cw) $(tail -n 1 "$T/cw/a.txt")"
+check "no marker left behind" test ! -e "$T/r/.git/worktrees/cw/wt-sync"
 
 # 7. Clear results: detached HEAD, no upstream, locked, archived.
 git -C "$T/r" worktree add -q --detach "$T/det" origin/main
