@@ -553,6 +553,25 @@ int wt_batch_set_del(struct wt_batch *b, const char *id, const char *fields,
 int wt_batch_put(struct wt_batch *b, const struct wt_rec *rec);
 int wt_batch_del(struct wt_batch *b, const char *id);
 /*
+ * A patch that removes a line of the registry that is no record (it does
+ * not parse, or has no id), which no patch by id can reach: the line
+ * numbered lineno (from 1, as wt_registry_each_bad_line counts) whose bytes
+ * (without the newline, or a CR before it) are line[0..n). The commit drops
+ * exactly that line of the registry as it is under the lock, matched by
+ * number and SHA-256 of its bytes; a line that moved or changed since
+ * stays, with a warning. Dropping one line of an id written twice leaves
+ * the id's patches to the other. The old file is the .bak, as always.
+ */
+int wt_batch_drop_line(struct wt_batch *b, long lineno, const char *line, size_t n);
+/*
+ * Calls fn for each line of the registry that is no record, with its number,
+ * its bytes (borrowed until fn returns) and toolong (its bytes then cut),
+ * read as a commit reads them. Return nonzero from fn to stop. 0 or -1.
+ */
+typedef int (*wt_bad_line_fn)(long lineno, const char *line, size_t n, int toolong,
+			      void *arg);
+int wt_registry_each_bad_line(const struct wt_registry *reg, wt_bad_line_fn fn, void *arg);
+/*
  * Takes the lock (waiting up to timeout seconds with backoff), applies every
  * journaled patch to the registry as it is, writes it through a temporary
  * file with fsync, keeps .bak, renames, syncs the directory, rewrites the
