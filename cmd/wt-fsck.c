@@ -32,7 +32,7 @@ enum { OPT_REPAIR = 0x200, OPT_RESTORE, OPT_REBUILD, OPT_IMPORT };
 static struct wt_config cfg;
 static struct wt_registry reg;
 static struct wt_batch *batch;
-static int repair, dry, verbose, rewriting;
+static int repair, dry, verbose, replayed;
 static long problems, unrepaired;
 static char *archdir;
 
@@ -45,7 +45,14 @@ struct ent {
 };
 static struct ent *ents;
 static size_t nents;
-static long *badlines;
+/* The registry's lines that are no record: number and bytes, as a drop names them. */
+struct badline {
+	long lineno;
+	char *text;
+	size_t len;
+	int toolong;
+};
+static struct badline *badlines;
 static size_t nbad;
 
 /* Admin entries (resolved) that a record accounts for: not orphans. */
@@ -169,11 +176,9 @@ load_cb(struct wt_rec *r, void *arg)
 	struct ent *e;
 
 	(void)arg;
-	if (wt_rec_has_error(r)) {
-		badlines = wt_xrealloc(badlines, (nbad + 1) * sizeof(*badlines));
-		badlines[nbad++] = r->lineno;
+	/* Lines that are no record are the bad line walk's (load). */
+	if (wt_rec_has_error(r))
 		return 0;
-	}
 	ents = wt_xrealloc(ents, (nents + 1) * sizeof(*ents));
 	e = &ents[nents++];
 	memset(e, 0, sizeof(*e));
@@ -201,26 +206,49 @@ ents_release(void)
 	free(ents);
 	ents = NULL;
 	nents = 0;
+	for (i = 0; i < nbad; i++)
+		free(badlines[i].text);
 	free(badlines);
 	badlines = NULL;
 	nbad = 0;
 }
 
+static int
+badline_cb(long lineno, const char *line, size_t n, int toolong, void *arg)
+{
+	struct badline *b;
+
+	(void)arg;
+	badlines = wt_xrealloc(badlines, (nbad + 1) * sizeof(*badlines));
+	b = &badlines[nbad++];
+	b->lineno = lineno;
+	b->text = wt_xstrndup(line, n);
+	b->len = n;
+	b->toolong = toolong;
+	return 0;
+}
+
+/*
+ * The registry's records, and its lines that are no record as a commit
+ * sees them (batch.c decides what is a record, for both).
+ */
 static void
 load(void)
 {
 	ents_release();
-	if (access(reg.path, F_OK) == 0 && wt_registry_each(&reg, load_cb, NULL) < 0)
+	if (access(reg.path, F_OK) == 0 && (wt_registry_each(&reg, load_cb, NULL) < 0 ||
+					    wt_registry_each_bad_line(&reg, badline_cb, NULL) < 0))
 		err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
 }
 
-/* Counts the lines of an NDJSON file that are no record; -1 when it cannot be read. */
+/* Counts the lines of a registry file (its .bak) that are no record; -1 when it cannot be read. */
 static int
-bad_cb(struct wt_rec *r, void *arg)
+bad_cb(long lineno, const char *line, size_t n, int toolong, void *arg)
 {
-	long *n = arg;
+	long *nb = arg;
 
-	*n += wt_rec_has_error(r);
+	(void)lineno, (void)line, (void)n, (void)toolong;
+	++*nb;
 	return 0;
 }
 
@@ -234,7 +262,7 @@ bad_lines_of(const char *path)
 	b.path = (char *)path;
 	if (access(path, F_OK) < 0)
 		return -1;
-	if (wt_registry_each(&b, bad_cb, &n) < 0)
+	if (wt_registry_each_bad_line(&b, bad_cb, &n) < 0)
 		return -1;
 	return n;
 }
@@ -265,89 +293,6 @@ fresh_id(const char *base)
 	return wt_buf_detach(&b);
 }
 
-/*
- * A registry that does not parse is rewritten from records: the file as it
- * was is kept beside it (registry.damaged), the records go in through the
- * batch (journaled first, so a writer that comes between the rename and the
- * commit merges them), and .bak stays the backup it was.
- */
-static int
-rewrite_from(struct wt_rec *recs, size_t n)
-{
-	char *damaged = wt_registry_file(&reg, "damaged"), *bak = wt_registry_file(&reg, "bak");
-	char *keep = wt_registry_file(&reg, "bak.keep");
-	struct wt_buf b = WT_BUF_INIT;
-	size_t i;
-	int lock, k, ret = -1;
-
-	for (i = 0; i < n; i++)
-		if (wt_batch_put(batch, &recs[i]) < 0) {
-			warn("cannot journal the records of '%s'", reg.path);
-			goto out;
-		}
-	wt_buf_adds(&b, damaged);
-	for (k = 2; access(b.s, F_OK) == 0; k++) {
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s.%d", damaged, k);
-	}
-	if ((lock = wt_registry_lock(&reg, cfg.lock_timeout)) < 0)
-		goto out;
-	unlink(keep);
-	if (link(bak, keep) < 0 && errno != ENOENT)
-		warn("cannot keep '%s'", bak);
-	if (rename(reg.path, b.s) < 0) {
-		warn("cannot move '%s' aside", reg.path);
-		close(lock);
-		goto out;
-	}
-	wt_sync_dir(reg.dir);
-	close(lock);
-	warnx("kept the registry as it was in '%s'", b.s);
-	if (wt_batch_commit(batch, cfg.lock_timeout) < 0) {
-		batch = wt_batch_open(&reg);
-		goto out;
-	}
-	batch = wt_batch_open(&reg);
-	if (access(keep, F_OK) == 0 && rename(keep, bak) < 0)
-		warn("cannot put back '%s'", bak);
-	ret = 0;
-out:
-	free(damaged);
-	free(bak);
-	free(keep);
-	wt_buf_release(&b);
-	return ret;
-}
-
-/* Records of a file beside the registry (its .bak), appended to recs. */
-struct recs {
-	struct wt_rec *v;
-	size_t n;
-};
-
-static int
-recs_cb(struct wt_rec *r, void *arg)
-{
-	struct recs *rs = arg;
-
-	if (wt_rec_has_error(r))
-		return 0;
-	rs->v = wt_xrealloc(rs->v, (rs->n + 1) * sizeof(*rs->v));
-	memset(&rs->v[rs->n], 0, sizeof(*rs->v));
-	wt_rec_copy(&rs->v[rs->n++], r);
-	return 0;
-}
-
-static void
-recs_release(struct recs *rs)
-{
-	size_t i;
-
-	for (i = 0; i < rs->n; i++)
-		wt_rec_release(&rs->v[i]);
-	free(rs->v);
-}
-
 static int
 is_error(const struct ent *e)
 {
@@ -372,21 +317,24 @@ is_worktree(const struct ent *e)
 	return ok;
 }
 
-/* 1 when two records share an id. */
+/*
+ * A loser of a duplicate id goes in under its new id, and its old line goes
+ * by a drop (a patch by id would reach the winner's line): the winner's line
+ * stays as it is, and the id's patches are its own.
+ */
 static int
-dup_ids(void)
+rename_loser(struct ent *e, const char *nid, const char *reason)
 {
-	size_t i, j;
-
-	for (i = 0; i < nents; i++)
-		for (j = i + 1; ents[i].id && j < nents; j++)
-			if (ents[j].id && strcmp(ents[i].id, ents[j].id) == 0)
-				return 1;
-	return 0;
+	if (wt_batch_drop_line(batch, e->r.lineno, e->r.line, e->r.len) < 0)
+		return -1;
+	wt_rec_set_str(&e->r, "id", nid);
+	wt_rec_set_str(&e->r, "status", "error");
+	wt_rec_set_str(&e->r, "status_reason", reason);
+	return wt_batch_put(batch, &e->r);
 }
 
 static void
-check_ids(int rewrite)
+check_ids(void)
 {
 	struct wt_buf d = WT_BUF_INIT;
 	size_t i, j, win;
@@ -411,12 +359,7 @@ check_ids(int rewrite)
 				    "match the worktree", ents[j].id, ents[win].path ? ents[win].path : "");
 			fixed = -1;
 			if (acting()) {
-				wt_rec_set_str(&ents[j].r, "id", nid);
-				wt_rec_set_str(&ents[j].r, "status", "error");
-				wt_rec_set_str(&ents[j].r, "status_reason", d.s);
-				/* A put of the id replaces all its lines: the winner's goes in whole. */
-				fixed = rewrite || (wt_batch_put(batch, &ents[win].r) == 0 &&
-						      wt_batch_put(batch, &ents[j].r) == 0);
+				fixed = rename_loser(&ents[j], nid, d.s) == 0;
 				free(ents[j].id);
 				ents[j].id = wt_xstrdup(nid);
 			}
@@ -463,33 +406,78 @@ check_paths(void)
 	wt_buf_release(&d);
 }
 
+/* A known state, no problem: listed with -v. */
+static void
+known_state(const char *kind, const char *id, const char *path, const char *detail)
+{
+	struct wt_obj o;
+
+	if (!verbose)
+		return;
+	wt_obj_init(&o);
+	wt_obj_str(&o, "known", kind);
+	if (id)
+		wt_obj_str(&o, "id", id);
+	if (path)
+		wt_obj_str(&o, "path", path);
+	wt_obj_str(&o, "detail", detail);
+	fputs(wt_obj_text(&o, NULL), stdout);
+	putchar('\n');
+	wt_obj_release(&o);
+}
+
+/* The line's repair: a drop of exactly it (its number and bytes), in this run's one commit. */
+static void
+bad_line(const struct badline *b)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	int fixed = -1;
+
+	wt_buf_addf(&d, "registry line %ld is not a record", b->lineno);
+	if (b->toolong) {
+		wt_buf_addf(&d, " (over %d MiB)", 64);
+		problem("bad_line", NULL, reg.path, d.s, "none: too long to name; cut it by hand",
+			acting() ? 0 : -1);
+	} else {
+		/* What goes is said, not dropped silently; the .bak keeps it whole. */
+		wt_buf_addf(&d, ": '%.*s%s'", (int)(b->len > 80 ? 80 : b->len), b->text,
+			    b->len > 80 ? "..." : "");
+		if (acting())
+			fixed = wt_batch_drop_line(batch, b->lineno, b->text, b->len) == 0;
+		problem("bad_line", NULL, reg.path, d.s,
+			"drop exactly this line (its number and bytes) from the registry; "
+			"the commit keeps the registry as it was as the .bak", fixed);
+	}
+	wt_buf_release(&d);
+}
+
 static void
 check_file(void)
 {
 	struct wt_buf d = WT_BUF_INIT;
 	char *bak = wt_registry_file(&reg, "bak");
-	long nb;
+	long nb = bad_lines_of(bak);
 	size_t i;
 
-	for (i = 0; i < nbad; i++) {
-		wt_buf_reset(&d);
-		wt_buf_addf(&d, "registry line %ld is not a record", badlines[i]);
-		problem("bad_line", NULL, reg.path, d.s,
-			"keep the registry as it was in registry.damaged and rewrite it "
-			"with its records", repair && !dry ? 1 : -1);
+	for (i = 0; i < nbad; i++)
+		bad_line(&badlines[i]);
+	if (nb <= 0)
+		goto out;
+	wt_buf_addf(&d, "%ld line%s of the backup %s not a record", nb, nb > 1 ? "s" : "",
+		    nb > 1 ? "are" : "is");
+	/*
+	 * A backup that does not parse matters when the registry needs it: while
+	 * the registry parses, it is the generation before (also the one a
+	 * repair's drops left) and the next write replaces it.
+	 */
+	if (!nbad) {
+		known_state("backup", NULL, bak, d.s);
+		goto out;
 	}
-	/* Once the registry parses, a backup that does not is replaced by it. */
-	if (!(acting() && nbad) && (nb = bad_lines_of(bak)) > 0) {
-		int fixed = -1;
-
-		wt_buf_reset(&d);
-		wt_buf_addf(&d, "%ld line%s of the backup %s not a record", nb,
-			    nb > 1 ? "s" : "", nb > 1 ? "are" : "is");
-		if (acting())
-			fixed = (unlink(bak) == 0 || errno == ENOENT) && link(reg.path, bak) == 0;
-		problem("bad_backup", NULL, bak, d.s,
-			"replace the backup with the registry as it is now", fixed);
-	}
+	wt_buf_adds(&d, ", and the registry does not parse either: --restore-backup cannot help");
+	problem("bad_backup", NULL, bak, d.s, "replaced, by the commit that drops the "
+		"registry's bad lines, with the registry as it was", acting() ? 1 : -1);
+out:
 	free(bak);
 	wt_buf_release(&d);
 }
@@ -502,9 +490,11 @@ leftover(int what, const char *path, void *arg)
 	(void)arg;
 	switch (what) {
 	case WT_LEFT_JOURNAL:
-		/* A rewrite's commit replays it: see main. */
+		/* Replayed first (see main): what the journal holds now is this run's. */
+		if (replayed)
+			break;
 		if (acting())
-			fixed = rewriting || wt_registry_replay(&reg, cfg.lock_timeout) >= 0;
+			fixed = wt_registry_replay(&reg, cfg.lock_timeout) >= 0;
 		problem("journal", NULL, path, "a journal holds patches not in the registry",
 			"replay the journal into the registry", fixed);
 		break;
@@ -979,20 +969,9 @@ out:
 static void
 known(const struct ent *e)
 {
-	struct wt_obj o;
 	char *why = wt_rec_str(&e->r, "status_reason");
 
-	if (verbose) {
-		wt_obj_init(&o);
-		wt_obj_str(&o, "known", "error");
-		wt_obj_str(&o, "id", e->id);
-		if (e->path)
-			wt_obj_str(&o, "path", e->path);
-		wt_obj_str(&o, "detail", why ? why : "status error");
-		fputs(wt_obj_text(&o, NULL), stdout);
-		putchar('\n');
-		wt_obj_release(&o);
-	}
+	known_state("error", e->id, e->path, why ? why : "status error");
 	free(why);
 }
 
@@ -1223,16 +1202,43 @@ out:
 
 /* ---- actions ---- */
 
-/* --restore-backup: the registry does not parse; its .bak does and comes back. */
+/* A record of the backup that the registry lost goes back in (a put), and is checked with the rest. */
+static int
+restore_cb(struct wt_rec *r, void *arg)
+{
+	long *n = arg;
+	char *id;
+	int lost;
+
+	if (wt_rec_has_error(r) || !(id = wt_rec_str(r, "id")))
+		return 0;
+	lost = find_ent(id) < 0;
+	free(id);
+	if (!lost)
+		return 0;
+	if (!dry && wt_batch_put(batch, r) < 0) {
+		warn("cannot journal a record of the backup");
+		*n = -1;
+		return 1;
+	}
+	/* Not a line of the registry: nothing of it may be dropped by its number. */
+	r->lineno = 0;
+	load_cb(r, NULL);
+	(*n)++;
+	return 0;
+}
+
+/*
+ * --restore-backup: the registry does not parse; the records of its .bak that
+ * it lost come back, and its bad lines go (check_file), in the run's commit.
+ */
 static void
 restore_backup(void)
 {
+	struct wt_buf d = WT_BUF_INIT;
 	char *bak = wt_registry_file(&reg, "bak");
-	struct recs rs = { NULL, 0 };
 	struct wt_registry b;
-	long nb = bad_lines_of(bak);
-	size_t i;
-	char *id;
+	long nb = bad_lines_of(bak), n = 0;
 
 	if (!nbad) {
 		warnx("'%s' parses: nothing to restore; repairing", reg.path);
@@ -1242,30 +1248,16 @@ restore_backup(void)
 		errx(WT_EXIT_FATAL, "the backup '%s' %s: use --rebuild", bak,
 		     nb < 0 ? "cannot be read" : "does not parse either");
 	/* The registry's records that parse are newer; the backup gives the rest. */
-	for (i = 0; i < nents; i++)
-		recs_cb(&ents[i].r, &rs);
 	memset(&b, 0, sizeof(b));
 	b.path = bak;
-	{
-		struct recs old = { NULL, 0 };
-
-		wt_registry_each(&b, recs_cb, &old);
-		for (i = 0; i < old.n; i++) {
-			id = wt_rec_str(&old.v[i], "id");
-			if (id && find_ent(id) < 0)
-				recs_cb(&old.v[i], &rs);
-			free(id);
-		}
-		recs_release(&old);
-	}
-	problem("bad_registry", NULL, reg.path, "the registry does not parse",
+	if (wt_registry_each(&b, restore_cb, &n) < 0 || n < 0)
+		errx(WT_EXIT_FATAL, "cannot restore '%s' from '%s'", reg.path, bak);
+	wt_buf_addf(&d, "the registry does not parse; the backup has %ld record%s it lost",
+		    n, n == 1 ? "" : "s");
+	problem("bad_registry", NULL, reg.path, d.s,
 		"restore the records of the backup that the registry lost", dry ? -1 : 1);
-	if (!dry && rewrite_from(rs.v, rs.n) < 0)
-		errx(WT_EXIT_FATAL, "cannot restore '%s'", reg.path);
-	if (!dry)
-		load();
 out:
-	recs_release(&rs);
+	wt_buf_release(&d);
 	free(bak);
 }
 
@@ -1427,7 +1419,6 @@ check_stdin(void)
 /* The checks of the whole registry, in order: add one here. */
 static void check_registry_file(void) { check_file(); }
 static void check_leftovers(void) { wt_registry_leftovers(&reg, leftover, NULL); check_archive_tmp(); }
-static void check_ids_only(void) { check_ids(0); }
 /* What the records account for (also those marked error) is no orphan. */
 static void
 check_claims(void)
@@ -1464,7 +1455,7 @@ static const struct {
 	{ "registry", check_registry_file },
 	{ "leftovers", check_leftovers },
 	{ "claims", check_claims },
-	{ "ids", check_ids_only },
+	{ "ids", check_ids },
 	{ "paths", check_paths },
 	{ "records", check_records },
 	{ "partial", check_partial },
@@ -1541,38 +1532,21 @@ main(int argc, char *argv[])
 		for (i = 0; i < (size_t)argc; i++)
 			rebuild_find(argv[i], &orph, 0);
 	}
+	/*
+	 * A journal a killed run left is replayed first (its own commit), so the
+	 * checks see the registry with its patches, and the line numbers the
+	 * repair's drops name are those of the registry its commit reads.
+	 */
+	if (acting() && have) {
+		wt_registry_leftovers(&reg, leftover, NULL);
+		replayed = 1;
+		load();
+	}
 	if (restore)
 		restore_backup();
 	if (fromstdin) {
 		check_stdin();
 		goto done;
-	}
-	/*
-	 * A registry with lines that are no record, or with an id twice, is
-	 * rewritten from its records first (the losers of an id renamed), and
-	 * only then is a leftover journal replayed: a patch of an id that two
-	 * lines share keeps only one of them (batch.c).
-	 */
-	rewriting = acting() && dup_ids();
-	if (acting() && have) {
-		wt_registry_leftovers(&reg, leftover, NULL);
-		load();
-	}
-	if (acting() && (nbad || dup_ids())) {
-		rewriting = 1;
-		check_file();
-		check_ids(1);
-		{
-			struct recs rs = { NULL, 0 };
-
-			for (i = 0; i < nents; i++)
-				recs_cb(&ents[i].r, &rs);
-			if (rewrite_from(rs.v, rs.n) < 0)
-				errx(WT_EXIT_FATAL, "cannot rewrite '%s'", reg.path);
-			recs_release(&rs);
-		}
-		load();
-		rewriting = 0;
 	}
 	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		checks[i].fn();
