@@ -513,37 +513,29 @@ leftover(int what, const char *path, void *arg)
 	}
 }
 
-/* Temporary archives of runs that died, in the archive directory. */
+/* Temporary archives of runs that died, in the archive directory (archwrite.c's rule). */
 static void
 check_archive_tmp(void)
 {
 	struct wt_buf p = WT_BUF_INIT;
 	struct dirent *de;
-	size_t n = strlen(WT_ARCHIVE_TMP_PREFIX);
-	int found = 0, fd;
+	int fd, fixed;
 	DIR *d = opendir(archdir);
 
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, WT_ARCHIVE_TMP_PREFIX, n) != 0)
+		if ((fd = wt_archive_tmp_dead(dirfd(d), de->d_name)) < 0)
 			continue;
-		/* A live run holds its temporary locked. */
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			wt_buf_reset(&p);
-			wt_buf_addf(&p, "%s/%s", archdir, de->d_name);
-			problem("archive_tmp", NULL, p.s, "a partial archive of a run that died",
-				"remove it", acting() ? 1 : -1);
-			found = 1;
-		}
+		wt_buf_reset(&p);
+		wt_buf_addf(&p, "%s/%s", archdir, de->d_name);
+		/* Removed while its lock is held: no run can have taken it up since. */
+		fixed = acting() ? unlinkat(dirfd(d), de->d_name, 0) == 0 : -1;
 		close(fd);
+		problem("archive_tmp", NULL, p.s, "a partial archive of a run that died",
+			"remove it", fixed);
 	}
 	closedir(d);
-	if (found && acting())
-		wt_archive_clean(archdir);
 	wt_buf_release(&p);
 }
 

@@ -1212,7 +1212,14 @@ struct wt_compression;
  */
 int wt_archive_make(const char *dir, const char *id, time_t now, const struct wt_compression *z,
 		    const struct wt_archive_src *src, char **final, char **why);
-/* Removes the temporaries of runs that died (no live process holds them), saying so. */
+/*
+ * The one rule of a temporary archive left by a run that died: name (in the
+ * directory open at dfd) has the temporary prefix, the pid in it is not a
+ * live process, and no one holds it locked. Returns an fd of it holding its
+ * lock (remove it, then close), or -1 when it is no such file.
+ */
+int wt_archive_tmp_dead(int dfd, const char *name);
+/* Removes the temporaries of runs that died (wt_archive_tmp_dead), saying so. */
 void wt_archive_clean(const char *dir);
 /*
  * Opens rel below the directory open at top (flags: O_RDONLY, O_DIRECTORY,

@@ -2,7 +2,7 @@
 # wt-fsck: every check on a registry broken on purpose, then --repair, -n, .bak, rebuild, MoAI import.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 37
+plan 38
 
 R="$WT_HOME/registry.ndjson"
 mkrepo "$T/r"
@@ -104,6 +104,13 @@ check_same "the leftover journal's patch is in, on the record it named" "from th
 check_same "the duplicate id is one record of the worktree, its loser renamed" \
 	"good $T/good|good~2 $T/nowhere" \
 	"$(jq -r 'select(.id | startswith("good")) | "\(.id) \(.path)"' "$R" | sort | tr '\n' '|' | sed 's/|$//')"
+
+# A temporary archive whose writer is alive (this shell's pid) is no leftover, as wt-archive's clean-up says.
+echo writing > "$A/.wt-tmp.$$.1.live.tar.zst"
+wt-fsck > "$T/outl" 2>&1
+check_same "a live run's temporary archive is left alone" "0 yes" \
+	"$(jq -c 'select(.problem == "archive_tmp")' "$T/outl" | wc -l | tr -d ' ') $(wt-fsck --repair > /dev/null 2>&1; test -e "$A/.wt-tmp.$$.1.live.tar.zst" && echo yes)"
+rm -f "$A/.wt-tmp.$$.1.live.tar.zst"
 
 # wt-ls names a leftover journal once.
 printf '{"op":"set","id":"good","fields":{"x":1},"del":[]}\n' > "$WT_HOME/registry.journal"
