@@ -1039,13 +1039,63 @@ register_rec(struct wt_rec *r)
 	return ret;
 }
 
+/*
+ * The id an unregistered worktree gets: the MoAI SPEC ID its directory's name
+ * or its branch carries, else the name git gave its admin entry (name, as
+ * wt-ls gives it): the directory's name when it was made, which a move does
+ * not change. A new string.
+ */
+static char *
+orphan_id(const char *path, const char *branch, const char *name)
+{
+	const char *base = strrchr(path, '/');
+	char *id;
+
+	base = base ? base + 1 : path;
+	if ((id = wt_spec_id(base)) || (id = wt_spec_id(branch)))
+		return id;
+	return wt_xstrdup(name && *name ? name : *base ? base : "worktree");
+}
+
+/* The record of t, a verified worktree git lists (r: wt_git_list_worktrees's) that no record has. */
+static void
+orphan_record(const struct wt_rec *r, const struct wt_target *t, struct wt_rec *nr)
+{
+	char *branch = wt_rec_str(r, "branch"), *head = wt_rec_str(r, "head"), *id, *p, *dir;
+	char *name = wt_rec_str(r, "id");
+
+	wt_rec_clear(nr);
+	id = orphan_id(t->path, branch, name);
+	free(name);
+	wt_rec_set_str(nr, "id", id);
+	wt_rec_set_str(nr, "path", t->path);
+	wt_rec_set_str(nr, "repo", t->common);
+	if (branch)
+		wt_rec_set_str(nr, "branch", branch);
+	else
+		wt_rec_set_null(nr, "branch");
+	if (head)
+		wt_rec_set_str(nr, "head", head);
+	wt_rec_set_str(nr, "status", "active");
+	set_created(nr, t->admin);
+	/* The project: the directory of a repository whose common directory is its .git. */
+	if ((p = strrchr(t->common, '/')) && strcmp(p, "/.git") == 0) {
+		dir = wt_xstrndup(t->common, (size_t)(p - t->common));
+		if ((p = strrchr(dir, '/')))
+			wt_rec_set_str(nr, "project", p + 1);
+		free(dir);
+	}
+	free(id);
+	free(branch);
+	free(head);
+}
+
 static int
 orphan_wt(struct wt_rec *r, void *arg)
 {
 	struct wt_target t;
 	const char *why;
 	char *path = wt_rec_str(r, "path"), *repo = wt_rec_str(r, "repo");
-	char *p, *rec = NULL;
 	int m = 0, fixed = -1;
 	struct wt_rec nr = WT_REC_INIT;
 
@@ -1059,27 +1109,7 @@ orphan_wt(struct wt_rec *r, void *arg)
 	}
 	claim(t.admin);
 	if (acting()) {
-		wt_rec_clear(&nr);
-		p = wt_rec_str(r, "id");
-		wt_rec_set_str(&nr, "id", p);
-		free(p);
-		wt_rec_set_str(&nr, "path", t.path);
-		wt_rec_set_str(&nr, "repo", t.common);
-		if ((p = wt_rec_str(r, "branch")))
-			wt_rec_set_str(&nr, "branch", p);
-		else
-			wt_rec_set_null(&nr, "branch");
-		free(p);
-		if ((p = wt_rec_str(r, "head")))
-			wt_rec_set_str(&nr, "head", p);
-		free(p);
-		wt_rec_set_str(&nr, "status", "active");
-		set_created(&nr, t.admin);
-		if ((p = strrchr(t.common, '/'))) {
-			rec = wt_xstrndup(t.common, (size_t)(p - t.common));
-			if (strcmp(p, "/.git") == 0 && (p = strrchr(rec, '/')))
-				wt_rec_set_str(&nr, "project", p + 1);
-		}
+		orphan_record(r, &t, &nr);
 		fixed = register_rec(&nr) == 0;
 	}
 	problem("orphan_worktree", NULL, t.path, "a linked worktree of a registered "
@@ -1087,7 +1117,6 @@ orphan_wt(struct wt_rec *r, void *arg)
 	wt_target_release(&t);
 out:
 	wt_rec_release(&nr);
-	free(rec);
 	free(path);
 	free(repo);
 	return 0;

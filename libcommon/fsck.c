@@ -80,3 +80,43 @@ wt_registry_leftovers(const struct wt_registry *reg, wt_leftover_fn fn, void *ar
 	wt_buf_release(&b);
 	return what;
 }
+
+/* Length of the SPEC ID at s ("SPEC-" and segments of A-Z, 0-9 joined by '-'), or 0. */
+static size_t
+spec_len(const char *s)
+{
+	size_t n = 5, seg;
+
+	if (strncmp(s, "SPEC-", 5) != 0)
+		return 0;
+	for (;;) {
+		for (seg = 0; (s[n + seg] >= 'A' && s[n + seg] <= 'Z') ||
+			      (s[n + seg] >= '0' && s[n + seg] <= '9'); seg++)
+			;
+		if (!seg)
+			break;
+		n += seg;
+		if (s[n] != '-')
+			return n;
+		n++;
+	}
+	/* A '-' that no segment follows is not the ID's. */
+	return n > 6 ? n - 1 : 0;
+}
+
+char *
+wt_spec_id(const char *name)
+{
+	const char *s;
+	size_t n;
+
+	if (!name)
+		return NULL;
+	for (s = name; *s; s++) {
+		if (s != name && s[-1] != '/' && s[-1] != '-' && s[-1] != '_' && s[-1] != '.')
+			continue;
+		if ((n = spec_len(s)))
+			return wt_xstrndup(s, n);
+	}
+	return NULL;
+}

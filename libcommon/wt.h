@@ -497,6 +497,13 @@ typedef void (*wt_leftover_fn)(int what, const char *path, void *arg);
  * wt-ls names them, wt-fsck --repair removes them. A MoAI-ADK registry has none.
  */
 int wt_registry_leftovers(const struct wt_registry *reg, wt_leftover_fn fn, void *arg);
+/*
+ * The MoAI-ADK SPEC ID a name carries (a directory name, a branch such as
+ * feature/SPEC-123): "SPEC-" and segments of capitals and digits joined by
+ * '-', starting the name or after a '/', '-', '_' or '.'; SPEC-AUTH-001-login
+ * carries SPEC-AUTH-001. A new string, or NULL when it carries none.
+ */
+char *wt_spec_id(const char *name);
 
 /* index.c: registry.idx, find by id in O(1) and records by status */
 /*
