@@ -88,10 +88,10 @@ is_claimed(const char *admin)
  * asked (or -n), 1 repaired, 0 the repair failed.
  */
 static void
-problem(const char *kind, const char *id, const char *path, const char *detail,
-	const char *how, int fixed)
+problem_would(const char *kind, const char *id, const char *path, const char *detail,
+	      const char *how, int fixed, struct wt_obj *would)
 {
-	struct wt_obj o;
+	struct wt_obj o, w;
 	size_t n;
 	const char *t;
 
@@ -103,10 +103,14 @@ problem(const char *kind, const char *id, const char *path, const char *detail,
 		wt_obj_str(&o, "path", path);
 	wt_obj_str(&o, "detail", detail);
 	wt_obj_str(&o, "repair", how);
-	if (dry && (repair || fixed >= 0)) {
-		wt_obj_open(&o, "would");
-		wt_obj_str(&o, "action", "repair");
-		wt_obj_close(&o);
+	if (dry && would) {
+		t = wt_obj_text(would, &n);
+		wt_obj_raw(&o, "would", t, n);
+	} else if (dry && (repair || fixed >= 0)) {
+		wt_would_init(&w, "repair");
+		t = wt_obj_text(&w, &n);
+		wt_obj_raw(&o, "would", t, n);
+		wt_obj_release(&w);
 	} else if (fixed >= 0) {
 		wt_obj_bool(&o, "repaired", fixed);
 	}
@@ -117,6 +121,13 @@ problem(const char *kind, const char *id, const char *path, const char *detail,
 	problems++;
 	if (fixed != 1)
 		unrepaired++;
+}
+
+static void
+problem(const char *kind, const char *id, const char *path, const char *detail,
+	const char *how, int fixed)
+{
+	problem_would(kind, id, path, detail, how, fixed, NULL);
 }
 
 /* What a finding's repair does now: 1 to act, 0 to report only. */
@@ -1026,11 +1037,13 @@ static int
 register_rec(struct wt_rec *r)
 {
 	char *id = wt_rec_str(r, "id"), *nid;
-	int ret;
+	int ret = 0;
 
 	nid = fresh_id(id ? id : "worktree");
 	wt_rec_set_str(r, "id", nid);
-	ret = wt_batch_put(batch, r);
+	/* A dry run takes the id too, so it says the ids the run would give. */
+	if (!dry)
+		ret = wt_batch_put(batch, r);
 	/* Later orphans must not take its id. */
 	if (ret == 0)
 		load_cb(r, NULL);
@@ -1386,7 +1399,8 @@ moai_default(void)
 static int
 import_cb(struct wt_rec *r, void *arg)
 {
-	char *id = wt_rec_str(r, "id"), *path = wt_rec_str(r, "path");
+	char *id = wt_rec_str(r, "id"), *path = wt_rec_str(r, "path"), *nid;
+	struct wt_obj would;
 	int k, fixed = -1;
 
 	(void)arg;
@@ -1400,14 +1414,24 @@ import_cb(struct wt_rec *r, void *arg)
 	k = find_ent(id);
 	if (k >= 0 && ents[k].path && path && strcmp(ents[k].path, path) == 0)
 		goto out;
-	if (!dry)
-		fixed = register_rec(r) == 0;
-	problem("import", id, path, k >= 0 ? "a MoAI-ADK record whose id the registry has "
-		"for another worktree" : "a MoAI-ADK record the registry does not have",
-		"register it (times converted from local time)", fixed);
-	/* An import is asked for: what it did is no problem left. */
+	fixed = register_rec(r) == 0;
+	if (dry) {
+		/* What would change: the record as it would go in, under the id it would get. */
+		wt_would_init(&would, "import");
+		nid = wt_rec_str(r, "id");
+		wt_obj_str(&would, "id", nid);
+		wt_obj_raw(&would, "record", r->line, r->len);
+		free(nid);
+	}
+	problem_would("import", id, path, k >= 0 ? "a MoAI-ADK record whose id the registry "
+		      "has for another worktree" : "a MoAI-ADK record the registry does not have",
+		      "register it (times converted from local time)", dry ? -1 : fixed,
+		      dry ? &would : NULL);
+	/* An import is asked for: what it did, or would do, is no problem left. */
 	if (fixed == 1)
 		unrepaired--;
+	if (dry)
+		wt_obj_release(&would);
 out:
 	free(id);
 	free(path);
