@@ -1234,6 +1234,120 @@ out:
 	wt_buf_release(&p);
 }
 
+/* ---- protection refs ---- */
+
+/*
+ * wt-sync's lock of the worktree of record id, when it has one: held, a
+ * sync is running and its backup is in use; *busy then says why. The fd
+ * of the lock (held to the end of the decision), or -1 with *busy NULL
+ * when the record has no worktree to lock.
+ */
+static int
+sync_lock(const char *id, const char **busy)
+{
+	struct wt_target t;
+	struct wt_move m;
+	const char *why;
+	int k = find_ent(id), fd = -1;
+
+	*busy = NULL;
+	if (k < 0 || !ents[k].path || wt_target_verify(&t, ents[k].path, ents[k].repo, &why) < 0)
+		return -1;
+	if ((fd = open(t.admin, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
+	    flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		*busy = "a wt-sync is syncing its worktree";
+	} else if (fd >= 0 && wt_git_move_pending(t.admin, &m) != 0) {
+		/* A killed sync's way back is the backup: wt-sync recovers with it. */
+		*busy = "an interrupted sync's marker names it; wt-sync recovers with it";
+	}
+	wt_target_release(&t);
+	return fd;
+}
+
+/* One refs/wt/removed/ or refs/wt/backup/ ref of repo: deleted only when every commit it holds is elsewhere. */
+static void
+check_protect_ref(git_repository *repo, const char *common, const char *name)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	const char *kind = wt_protect_ref_kind(name), *id, *busy = NULL;
+	char *by = NULL, hex[WT_OID_HEX];
+	git_oid oid;
+	int lock = -1, rc, k, fixed = -1;
+
+	id = name + strlen(strcmp(kind, "removed") == 0 ? "refs/wt/removed/" : "refs/wt/backup/");
+	k = find_ent(id);
+	if (strcmp(kind, "backup") == 0)
+		lock = sync_lock(id, &busy);
+	if ((rc = wt_protect_ref_redundant(repo, name, &oid, &by)) < 0)
+		goto out;
+	git_oid_tostr(hex, sizeof(hex), &oid);
+	wt_buf_addf(&d, "%s holds %.12s", name, hex);
+	if (k < 0)
+		wt_buf_addf(&d, "; no record is '%s'", id);
+	if (busy) {
+		wt_buf_addf(&d, "; kept: %s", busy);
+		known_state("protect_ref", k >= 0 ? id : NULL, common, d.s);
+		goto out;
+	}
+	if (!rc) {
+		/* The only keeper of work: never deleted, never a problem. */
+		wt_buf_adds(&d, ", which no branch or other ref reaches: it keeps that work");
+		known_state("protect_ref", k >= 0 ? id : NULL, common, d.s);
+		goto out;
+	}
+	wt_buf_addf(&d, ", which %s reaches: its work is safe there", by);
+	if (acting())
+		fixed = wt_protect_ref_delete(repo, name, &oid) == 0;
+	problem("protect_ref", k >= 0 ? id : NULL, common, d.s,
+		"delete the ref, only while it still holds that commit", fixed);
+out:
+	if (lock >= 0)
+		close(lock);
+	free(by);
+	wt_buf_release(&d);
+}
+
+/* The protection refs of the registry's repositories. */
+static void
+check_protect_refs(void)
+{
+	struct orphans o = { NULL, 0 };
+	git_reference_iterator *it;
+	git_repository *repo;
+	char **names = NULL;
+	size_t i, j, n;
+
+	for (i = 0; i < nents; i++)
+		if (ents[i].repo)
+			add_repo(&o, ents[i].repo);
+	for (i = 0; i < o.nrepos; i++) {
+		if (git_repository_open_bare(&repo, o.repos[i]) < 0)
+			continue;
+		n = 0;
+		/* Names first: a deletion while iterating would disturb the iterator. */
+		if (git_reference_iterator_glob_new(&it, repo, "refs/wt/*") == 0) {
+			git_reference *r;
+
+			while (git_reference_next(&r, it) == 0) {
+				if (wt_protect_ref_kind(git_reference_name(r))) {
+					names = wt_xrealloc(names, (n + 1) * sizeof(*names));
+					names[n++] = wt_xstrdup(git_reference_name(r));
+				}
+				git_reference_free(r);
+			}
+			git_reference_iterator_free(it);
+		}
+		for (j = 0; j < n; j++) {
+			check_protect_ref(repo, o.repos[i], names[j]);
+			free(names[j]);
+		}
+		git_repository_free(repo);
+		free(o.repos[i]);
+	}
+	free(names);
+	free(o.repos);
+}
+
 /* ---- actions ---- */
 
 /* A record of the backup that the registry lost goes back in (a put), and is checked with the rest. */
@@ -1505,6 +1619,7 @@ static const struct {
 	{ "records", check_records },
 	{ "partial", check_partial },
 	{ "orphans", check_orphans_all },
+	{ "protect_refs", check_protect_refs },
 };
 
 int

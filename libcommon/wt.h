@@ -1392,6 +1392,30 @@ int wt_git_own_submodule(int fd, const char *modules);
  */
 char *wt_git_ref_id(const char *admin, const char *name);
 
+/* protect.c: whether a protection ref still protects any work */
+/*
+ * The refs that keep commits from gc for work that left its worktree and
+ * that a repair may delete: "removed" for refs/wt/removed/ID (wt-rm -f's),
+ * "backup" for refs/wt/backup/ID (wt-sync's); NULL for any other name
+ * (refs/wt/archived/ is an archive's, which lives as long as the archive).
+ */
+const char *wt_protect_ref_kind(const char *name);
+struct git_repository;
+struct git_oid;
+/*
+ * 1 when the commit the ref name holds (*oid) is reachable from a ref that
+ * is not of those kinds (a branch, a tag, a remote-tracking branch, an
+ * archive's ref, the stash): every commit it protects is safe elsewhere,
+ * and *by (when not NULL) is that ref's name, a new string. 0 when no such
+ * ref reaches it: it is the only keeper of work, never to be deleted. -1
+ * when the ref cannot be read.
+ */
+int wt_protect_ref_redundant(struct git_repository *repo, const char *name,
+			     struct git_oid *oid, char **by);
+/* Deletes the ref name only while it still holds oid. 0 or -1. */
+int wt_protect_ref_delete(struct git_repository *repo, const char *name,
+			  const struct git_oid *oid);
+
 /* git.c: helpers around libgit2 (a program using none links no libgit2) */
 struct git_repository;
 struct git_worktree;
