@@ -641,58 +641,6 @@ check_head(const struct ent *e, const char *admin)
 	wt_buf_release(&d);
 }
 
-/* git's admin entry of repo whose gitdir names path/.git, or NULL. A new string. */
-static char *
-admin_of(const char *repo, const char *path)
-{
-	struct wt_buf b = WT_BUF_INIT, want = WT_BUF_INIT;
-	struct dirent *de;
-	char *s, *found = NULL;
-	DIR *d;
-
-	wt_buf_addf(&b, "%s/worktrees", repo);
-	wt_buf_addf(&want, "%s/.git", path);
-	if (!(d = opendir(b.s)))
-		goto out;
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s/worktrees/%s/gitdir", repo, de->d_name);
-		if ((s = wt_read_small(b.s, 4096)) && strcmp(s, want.s) == 0) {
-			wt_buf_reset(&b);
-			wt_buf_addf(&b, "%s/worktrees/%s", repo, de->d_name);
-			found = wt_buf_detach(&b);
-		}
-		free(s);
-	}
-	closedir(d);
-out:
-	wt_buf_release(&b);
-	wt_buf_release(&want);
-	return found;
-}
-
-/* 1 when the directory dir's .git file names the admin entry admin (both as written or resolved). */
-static int
-names_admin(const char *dir, const char *admin)
-{
-	struct wt_buf b = WT_BUF_INIT;
-	char *s, *r1 = NULL, *r2 = NULL;
-	int same = 0;
-
-	wt_buf_addf(&b, "%s/.git", dir);
-	if ((s = wt_read_small(b.s, 4096)) && strncmp(s, "gitdir: ", 8) == 0 && s[8] == '/')
-		same = strcmp(s + 8, admin) == 0 ||
-		       ((r1 = realpath(s + 8, NULL)) && (r2 = realpath(admin, NULL)) &&
-			strcmp(r1, r2) == 0);
-	free(s);
-	free(r1);
-	free(r2);
-	wt_buf_release(&b);
-	return same;
-}
-
 /*
  * Where a worktree went whose admin entry still names its old path: a
  * directory beside the old one, or beside another record's, whose .git
@@ -720,7 +668,7 @@ find_moved(const char *oldpath, const char *admin)
 					continue;
 				wt_buf_reset(&b);
 				wt_buf_addf(&b, "%s/%s", parent, de->d_name);
-				if (names_admin(b.s, admin))
+				if (wt_worktree_names_admin(b.s, admin))
 					found = wt_buf_detach(&b);
 			}
 			closedir(d);
@@ -729,57 +677,6 @@ find_moved(const char *oldpath, const char *admin)
 	}
 	wt_buf_release(&b);
 	return found;
-}
-
-/* Writes text and a newline to path through a temporary and a rename. */
-static int
-write_small(const char *path, const char *text)
-{
-	struct wt_buf t = WT_BUF_INIT;
-	int fd, ret = -1;
-	size_t n = strlen(text);
-
-	wt_buf_addf(&t, "%s.wt-fsck.%ld", path, (long)getpid());
-	if ((fd = open(t.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		goto out;
-	if (write(fd, text, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0 &&
-	    close(fd) == 0) {
-		fd = -1;
-		ret = rename(t.s, path);
-	}
-	if (fd >= 0)
-		close(fd);
-	if (ret < 0)
-		unlink(t.s);
-out:
-	wt_buf_release(&t);
-	return ret;
-}
-
-/*
- * git worktree repair's pointer fix after a move: git's admin entry names
- * the worktree's new .git. Only once the moved directory's own .git names
- * that admin entry; then the result must verify as the record's worktree.
- */
-static int
-repair_pointer(const char *admin, const char *dir, const char *repo)
-{
-	struct wt_buf b = WT_BUF_INIT, g = WT_BUF_INIT;
-	struct wt_target t;
-	const char *why;
-	int ret = -1;
-
-	if (!names_admin(dir, admin))
-		return -1;
-	wt_buf_addf(&b, "%s/gitdir", admin);
-	wt_buf_addf(&g, "%s/.git", dir);
-	if (write_small(b.s, g.s) == 0 && wt_target_verify(&t, dir, repo, &why) == 0) {
-		wt_target_release(&t);
-		ret = 0;
-	}
-	wt_buf_release(&b);
-	wt_buf_release(&g);
-	return ret;
 }
 
 /* An archived record: its archive verifies against its manifest, its ref holds. */
@@ -885,87 +782,103 @@ out:
 	free(path);
 }
 
+/* A record whose directory is gone: moved (git's entry still names it and it is found), prunable, or missing. */
+static void
+check_gone(struct ent *e)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	char *admin, *moved;
+	int fixed = -1;
+
+	if (!e->repo || !(admin = wt_worktree_admin_of(e->repo, e->path))) {
+		error_problem("missing", e, "the directory is gone and not archived");
+		return;
+	}
+	claim(admin);
+	if (!(moved = find_moved(e->path, admin))) {
+		error_problem("prunable", e, "the directory is gone and not archived; git's "
+			      "admin entry still names it");
+		free(admin);
+		return;
+	}
+	if (acting())
+		fixed = wt_worktree_repair_pointer(admin, moved, e->repo) == 0 &&
+			set_field(e->id, "path", moved) == 0;
+	wt_buf_addf(&d, "the worktree moved to '%s'", moved);
+	problem("moved", e->id, e->path, d.s, "repair git's two pointers, as git worktree "
+		"repair does, and update the path", fixed);
+	free(admin);
+	free(moved);
+	wt_buf_release(&d);
+}
+
+/*
+ * A record whose directory is there, its .git naming an admin entry of the
+ * record's repository whose gitdir names a path that is gone: moved here,
+ * only git's pointer is stale. 1 when that was it (reported), else 0.
+ */
+static int
+check_pointer(struct ent *e)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	char *gitfile, *admin = NULL, *back = NULL, *r = NULL;
+	struct stat st;
+	size_t n;
+	int fixed = -1, hit = 0;
+
+	wt_buf_addf(&d, "%s/.git", e->path);
+	gitfile = wt_read_small(d.s, 4096);
+	if (!gitfile || strncmp(gitfile, "gitdir: ", 8) != 0 || !e->repo ||
+	    !(admin = realpath(gitfile + 8, NULL)))
+		goto out;
+	wt_buf_reset(&d);
+	wt_buf_addf(&d, "%s/gitdir", admin);
+	back = wt_read_small(d.s, 4096);
+	if (!back || lstat(back, &st) == 0 || errno != ENOENT ||
+	    !wt_worktree_names_admin(e->path, admin) || !(r = realpath(e->repo, NULL)))
+		goto out;
+	n = strlen(r);
+	if (strncmp(admin, r, n) != 0 || strncmp(admin + n, "/worktrees/", 11) != 0)
+		goto out;
+	claim(admin);
+	if (acting())
+		fixed = wt_worktree_repair_pointer(admin, e->path, e->repo) == 0;
+	wt_buf_reset(&d);
+	wt_buf_addf(&d, "git's admin entry names '%s', which is gone", back);
+	problem("pointer", e->id, e->path, d.s, "point git's admin entry back at the "
+		"worktree, as git worktree repair does", fixed);
+	hit = 1;
+out:
+	free(gitfile);
+	free(admin);
+	free(back);
+	free(r);
+	wt_buf_release(&d);
+	return hit;
+}
+
 static void
 check_worktree(struct ent *e)
 {
-	struct wt_buf d = WT_BUF_INIT;
 	struct wt_target t;
 	const char *why;
-	char *admin = NULL, *moved = NULL, *gitfile = NULL, *back = NULL;
 	struct stat st;
-	int fixed = -1;
 
 	if (wt_target_verify(&t, e->path, e->repo, &why) == 0) {
 		claim(t.admin);
 		check_head(e, t.admin);
 		check_trash(&t, e->id);
 		wt_target_release(&t);
-		goto out;
+	} else if (lstat(e->path, &st) < 0) {
+		check_gone(e);
+	} else if (!check_pointer(e)) {
+		if (strcmp(wt_target_rule(why), "foreign") == 0)
+			error_problem("foreign", e, why);
+		else if (strstr(why, "admin directory is missing"))
+			error_problem("admin_missing", e, why);
+		else
+			error_problem("not_linked", e, why);
 	}
-	if (lstat(e->path, &st) < 0) {
-		/* Gone: moved (git's entry still names it and it is found), prunable, or missing. */
-		if (e->repo && (admin = admin_of(e->repo, e->path))) {
-			claim(admin);
-			if ((moved = find_moved(e->path, admin))) {
-				if (acting())
-					fixed = repair_pointer(admin, moved, e->repo) == 0 &&
-						set_field(e->id, "path", moved) == 0;
-				wt_buf_addf(&d, "the worktree moved to '%s'", moved);
-				problem("moved", e->id, e->path, d.s, "repair git's two pointers, "
-					"as git worktree repair does, and update the path", fixed);
-				goto out;
-			}
-			error_problem("prunable", e, "the directory is gone and not archived; git's "
-				      "admin entry still names it");
-			goto out;
-		}
-		error_problem("missing", e, "the directory is gone and not archived");
-		goto out;
-	}
-	/*
-	 * There, but not verified. Its .git names an admin entry of the record's
-	 * repository whose gitdir names a path that is gone: moved here, only
-	 * git's pointer is stale.
-	 */
-	wt_buf_addf(&d, "%s/.git", e->path);
-	gitfile = wt_read_small(d.s, 4096);
-	if (gitfile && strncmp(gitfile, "gitdir: ", 8) == 0 && e->repo &&
-	    (admin = realpath(gitfile + 8, NULL))) {
-		wt_buf_reset(&d);
-		wt_buf_addf(&d, "%s/gitdir", admin);
-		back = wt_read_small(d.s, 4096);
-		if (back && lstat(back, &st) < 0 && errno == ENOENT && names_admin(e->path, admin)) {
-			char *r = realpath(e->repo, NULL);
-			size_t n = r ? strlen(r) : 0;
-
-			if (r && strncmp(admin, r, n) == 0 && strncmp(admin + n, "/worktrees/", 11) == 0) {
-				claim(admin);
-				if (acting())
-					fixed = repair_pointer(admin, e->path, e->repo) == 0;
-				wt_buf_reset(&d);
-				wt_buf_addf(&d, "git's admin entry names '%s', which is gone", back);
-				problem("pointer", e->id, e->path, d.s, "point git's admin entry back "
-					"at the worktree, as git worktree repair does", fixed);
-				free(r);
-				goto out;
-			}
-			free(r);
-		}
-	}
-	wt_buf_reset(&d);
-	wt_buf_addf(&d, "%s", why);
-	if (strcmp(wt_target_rule(why), "foreign") == 0)
-		error_problem("foreign", e, d.s);
-	else if (strstr(why, "admin directory is missing"))
-		error_problem("admin_missing", e, d.s);
-	else
-		error_problem("not_linked", e, d.s);
-out:
-	free(admin);
-	free(moved);
-	free(gitfile);
-	free(back);
-	wt_buf_release(&d);
 }
 
 /* Records a repair marked: a known state, listed with -v. */
@@ -1147,51 +1060,6 @@ is_archive_name(const char *s)
 	return 0;
 }
 
-/* An archive's record from its manifest: archived, with its archive and ref. */
-static int
-archive_record(const char *path, struct wt_rec *r)
-{
-	struct wt_manifest m;
-	struct archive *a = NULL;
-	char *why = NULL, *s;
-	int fd, ret = -1;
-	time_t at;
-
-	memset(&m, 0, sizeof(m));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	if (!(a = wt_archive_read_fd(fd)) || wt_archive_read_manifest(a, &m, NULL, NULL, &why) < 0 ||
-	    !m.id || !m.path)
-		goto out;
-	wt_rec_clear(r);
-	wt_rec_set_str(r, "id", m.id);
-	wt_rec_set_str(r, "path", m.path);
-	if (m.repo)
-		wt_rec_set_str(r, "repo", m.repo);
-	if (m.branch)
-		wt_rec_set_str(r, "branch", m.branch);
-	else
-		wt_rec_set_null(r, "branch");
-	if (m.head)
-		wt_rec_set_str(r, "head", m.head);
-	wt_rec_set_str(r, "status", "archived");
-	wt_rec_set_bool(r, "archived", 1);
-	wt_rec_set_str(r, "archive", path);
-	if (wt_rec_time(&m.doc, "archived_at", 0, &at) == 0)
-		wt_rec_set_time(r, "archived_at", at);
-	if ((s = wt_rec_str(&m.doc, "ref")))
-		wt_rec_set_str(r, "archive_ref", s);
-	free(s);
-	ret = 0;
-out:
-	if (a)
-		archive_read_free(a);
-	close(fd);
-	free(why);
-	wt_manifest_release(&m);
-	return ret;
-}
-
 static void
 check_orphans(struct orphans *o)
 {
@@ -1224,7 +1092,7 @@ check_orphans(struct orphans *o)
 		claim(p.s);
 		fixed = -1;
 		if (acting())
-			fixed = archive_record(p.s, &r) == 0 && register_rec(&r) == 0;
+			fixed = wt_archive_record(p.s, &r) == 0 && register_rec(&r) == 0;
 		problem("orphan_archive", NULL, p.s, "an archive that no record lists",
 			"register it as an archived record from its manifest", fixed);
 	}
@@ -1457,59 +1325,6 @@ rebuild_find(const char *dir, struct orphans *o, int depth)
 	return 0;
 }
 
-/* MoAI-ADK keeps its registry in the worktree root: ~/.moai/worktrees/PROJECT, or older places. */
-static char *
-moai_default(void)
-{
-	struct wt_buf b = WT_BUF_INIT;
-	git_repository *repo = NULL;
-	const char *home = getenv("HOME");
-	char *proj = NULL, *parent = NULL, *s;
-	static const char *const where[] = {
-		"%s/.moai/worktrees/%s", "%s/moai/worktrees/%s", "%s/moai/worktrees",
-		"%s/worktrees/%s", "%s/worktrees",
-	};
-	size_t i;
-
-	if (git_repository_open_ext(&repo, ".", 0, NULL) == 0) {
-		/* The project is the main worktree's directory name. */
-		s = wt_xstrdup(git_repository_commondir(repo));
-		if (strlen(s) > 6 && strcmp(s + strlen(s) - 6, "/.git/") == 0) {
-			s[strlen(s) - 6] = '\0';
-			parent = wt_xstrdup(s);
-			proj = wt_xstrdup(strrchr(s, '/') ? strrchr(s, '/') + 1 : s);
-			if (strrchr(parent, '/'))
-				*strrchr(parent, '/') = '\0';
-		}
-		free(s);
-		git_repository_free(repo);
-	}
-	for (i = 0; home && i < sizeof(where) / sizeof(where[0]) + 1; i++) {
-		wt_buf_reset(&b);
-		if (i == sizeof(where) / sizeof(where[0])) {
-			if (!parent)
-				break;
-			wt_buf_addf(&b, "%s/worktrees", parent);
-		} else if (strstr(where[i] + 3, "%s")) {
-			if (!proj)
-				continue;
-			wt_buf_addf(&b, where[i], home, proj);
-		} else {
-			wt_buf_addf(&b, where[i], home);
-		}
-		wt_buf_adds(&b, "/.moai-worktree-registry.json");
-		if (access(b.s, R_OK) == 0)
-			break;
-	}
-	free(proj);
-	free(parent);
-	if (!b.len || access(b.s, R_OK) < 0) {
-		wt_buf_release(&b);
-		return NULL;
-	}
-	return wt_buf_detach(&b);
-}
-
 static int
 import_cb(struct wt_rec *r, void *arg)
 {
@@ -1622,6 +1437,69 @@ static const struct {
 	{ "protect_refs", check_protect_refs },
 };
 
+/* --import [file]: a MoAI-ADK registry's records into the batch. */
+static void
+run_import(const char *name)
+{
+	char *file = name ? wt_xstrdup(name) : wt_moai_default();
+
+	if (!file)
+		errx(WT_EXIT_FATAL, "no MoAI-ADK registry found; name it");
+	if (wt_moai_each(file, import_cb, NULL) < 0)
+		err(WT_EXIT_FATAL, "cannot read '%s'", file);
+	free(file);
+}
+
+/* The checks (and their repairs), after what an action does first. */
+static void
+run_checks(int argc, char **argv, int have, int restore, int rebuild, int fromstdin)
+{
+	size_t i;
+
+	if (rebuild) {
+		if (nents)
+			errx(WT_EXIT_FATAL, "'%s' has records: use --repair, or --restore-backup",
+			     reg.path);
+		for (i = 0; i < (size_t)argc; i++)
+			rebuild_find(argv[i], &orph, 0);
+	}
+	/*
+	 * A journal a killed run left is replayed first (its own commit), so the
+	 * checks see the registry with its patches, and the line numbers the
+	 * repair's drops name are those of the registry its commit reads.
+	 */
+	if (acting() && have) {
+		wt_registry_leftovers(&reg, leftover, NULL);
+		replayed = 1;
+		load();
+	}
+	if (restore)
+		restore_backup();
+	if (fromstdin) {
+		check_stdin();
+		return;
+	}
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		checks[i].fn();
+}
+
+static void
+release_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < orph.nrepos; i++)
+		free(orph.repos[i]);
+	free(orph.repos);
+	for (i = 0; i < nclaimed; i++)
+		free(claimed[i]);
+	free(claimed);
+	ents_release();
+	free(archdir);
+	wt_registry_release(&reg);
+	wt_config_release(&cfg);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1635,9 +1513,7 @@ main(int argc, char *argv[])
 	};
 	const char *ropt = NULL;
 	struct stat st;
-	size_t i;
 	int c, restore = 0, rebuild = 0, import = 0, have, fromstdin, actions;
-	char *file = NULL;
 
 	wt_setprogname(argv[0]);
 	while ((c = getopt_long(argc, argv, "hnr:v", longopts, NULL)) != -1)
@@ -1678,58 +1554,19 @@ main(int argc, char *argv[])
 		     (S_ISREG(st.st_mode) && st.st_size > 0));
 
 	load();
-	if (import) {
-		if (!(file = argc ? wt_xstrdup(argv[0]) : moai_default()))
-			errx(WT_EXIT_FATAL, "no MoAI-ADK registry found; name it");
-		if (wt_moai_each(file, import_cb, NULL) < 0)
-			err(WT_EXIT_FATAL, "cannot read '%s'", file);
-		goto done;
-	}
-	if (rebuild) {
-		if (nents)
-			errx(WT_EXIT_FATAL, "'%s' has records: use --repair, or --restore-backup",
-			     reg.path);
-		for (i = 0; i < (size_t)argc; i++)
-			rebuild_find(argv[i], &orph, 0);
-	}
-	/*
-	 * A journal a killed run left is replayed first (its own commit), so the
-	 * checks see the registry with its patches, and the line numbers the
-	 * repair's drops name are those of the registry its commit reads.
-	 */
-	if (acting() && have) {
-		wt_registry_leftovers(&reg, leftover, NULL);
-		replayed = 1;
-		load();
-	}
-	if (restore)
-		restore_backup();
-	if (fromstdin) {
-		check_stdin();
-		goto done;
-	}
-	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
-		checks[i].fn();
-done:
+	if (import)
+		run_import(argc ? argv[0] : NULL);
+	else
+		run_checks(argc, argv, have, restore, rebuild, fromstdin);
 	if (wt_batch_failed(batch))
 		unrepaired++;
-	/* A check writes nothing: not even the journal a killed run left. */
-	if (!acting() && !import)
+	/* A check and a dry run write nothing: not even the journal a killed run left. */
+	if (!acting() && !(import && !dry))
 		wt_batch_abandon(batch);
 	else if (wt_batch_commit(batch, cfg.lock_timeout) < 0)
 		errx(WT_EXIT_FATAL, "cannot update the registry '%s': its journal keeps "
 		     "the repairs for the next run", reg.path);
 	wt_flush_stdout();
-	for (i = 0; i < orph.nrepos; i++)
-		free(orph.repos[i]);
-	free(orph.repos);
-	for (i = 0; i < nclaimed; i++)
-		free(claimed[i]);
-	free(claimed);
-	ents_release();
-	free(file);
-	free(archdir);
-	wt_registry_release(&reg);
-	wt_config_release(&cfg);
+	release_all();
 	return unrepaired > 0 ? WT_EXIT_RECORDS : WT_EXIT_OK;
 }

@@ -504,6 +504,33 @@ int wt_registry_leftovers(const struct wt_registry *reg, wt_leftover_fn fn, void
  * carries SPEC-AUTH-001. A new string, or NULL when it carries none.
  */
 char *wt_spec_id(const char *name);
+/*
+ * Git's two pointers of a linked worktree: <admin>/gitdir names the
+ * worktree's .git, whose "gitdir: " line names admin. admin_of: the admin
+ * entry of repo (a common directory) whose gitdir names path/.git, or NULL
+ * (a new string). names_admin: 1 when dir's .git file names admin (as
+ * written or resolved). repair_pointer: git worktree repair's fix after a
+ * move, only once dir's own .git names admin: admin's gitdir is rewritten
+ * (a temporary, fsync, rename) to name dir/.git, and the result must then
+ * verify as a linked worktree of repo (wt_target_verify). 0 or -1.
+ */
+char *wt_worktree_admin_of(const char *repo, const char *path);
+int wt_worktree_names_admin(const char *dir, const char *admin);
+int wt_worktree_repair_pointer(const char *admin, const char *dir, const char *repo);
+/*
+ * The record an archive describes, from its manifest (r cleared first): id,
+ * path, repo, branch, head, status archived, archived, archive (path),
+ * archived_at and archive_ref. 0, or -1 when it is no readable wt archive.
+ */
+int wt_archive_record(const char *path, struct wt_rec *r);
+/*
+ * Where MoAI-ADK keeps the registry of the project of the repository around
+ * the current directory: ~/.moai/worktrees/PROJECT/.moai-worktree-registry.json,
+ * then its legacy places (~/moai/worktrees/PROJECT, ~/moai/worktrees,
+ * ~/worktrees/PROJECT, ~/worktrees, the worktrees directory beside the
+ * repository). The first readable one (a new string), or NULL.
+ */
+char *wt_moai_default(void);
 
 /* index.c: registry.idx, find by id in O(1) and records by status */
 /*
