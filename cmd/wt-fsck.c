@@ -32,7 +32,7 @@ enum { OPT_REPAIR = 0x200, OPT_RESTORE, OPT_REBUILD, OPT_IMPORT };
 static struct wt_config cfg;
 static struct wt_registry reg;
 static struct wt_batch *batch;
-static int repair, dry, verbose, rewriting;
+static int repair, dry, verbose, replayed;
 static long problems, unrepaired;
 static char *archdir;
 
@@ -45,7 +45,14 @@ struct ent {
 };
 static struct ent *ents;
 static size_t nents;
-static long *badlines;
+/* The registry's lines that are no record: number and bytes, as a drop names them. */
+struct badline {
+	long lineno;
+	char *text;
+	size_t len;
+	int toolong;
+};
+static struct badline *badlines;
 static size_t nbad;
 
 /* Admin entries (resolved) that a record accounts for: not orphans. */
@@ -81,10 +88,10 @@ is_claimed(const char *admin)
  * asked (or -n), 1 repaired, 0 the repair failed.
  */
 static void
-problem(const char *kind, const char *id, const char *path, const char *detail,
-	const char *how, int fixed)
+problem_would(const char *kind, const char *id, const char *path, const char *detail,
+	      const char *how, int fixed, struct wt_obj *would)
 {
-	struct wt_obj o;
+	struct wt_obj o, w;
 	size_t n;
 	const char *t;
 
@@ -96,10 +103,14 @@ problem(const char *kind, const char *id, const char *path, const char *detail,
 		wt_obj_str(&o, "path", path);
 	wt_obj_str(&o, "detail", detail);
 	wt_obj_str(&o, "repair", how);
-	if (dry && (repair || fixed >= 0)) {
-		wt_obj_open(&o, "would");
-		wt_obj_str(&o, "action", "repair");
-		wt_obj_close(&o);
+	if (dry && would) {
+		t = wt_obj_text(would, &n);
+		wt_obj_raw(&o, "would", t, n);
+	} else if (dry && (repair || fixed >= 0)) {
+		wt_would_init(&w, "repair");
+		t = wt_obj_text(&w, &n);
+		wt_obj_raw(&o, "would", t, n);
+		wt_obj_release(&w);
 	} else if (fixed >= 0) {
 		wt_obj_bool(&o, "repaired", fixed);
 	}
@@ -110,6 +121,13 @@ problem(const char *kind, const char *id, const char *path, const char *detail,
 	problems++;
 	if (fixed != 1)
 		unrepaired++;
+}
+
+static void
+problem(const char *kind, const char *id, const char *path, const char *detail,
+	const char *how, int fixed)
+{
+	problem_would(kind, id, path, detail, how, fixed, NULL);
 }
 
 /* What a finding's repair does now: 1 to act, 0 to report only. */
@@ -169,11 +187,9 @@ load_cb(struct wt_rec *r, void *arg)
 	struct ent *e;
 
 	(void)arg;
-	if (wt_rec_has_error(r)) {
-		badlines = wt_xrealloc(badlines, (nbad + 1) * sizeof(*badlines));
-		badlines[nbad++] = r->lineno;
+	/* Lines that are no record are the bad line walk's (load). */
+	if (wt_rec_has_error(r))
 		return 0;
-	}
 	ents = wt_xrealloc(ents, (nents + 1) * sizeof(*ents));
 	e = &ents[nents++];
 	memset(e, 0, sizeof(*e));
@@ -201,26 +217,49 @@ ents_release(void)
 	free(ents);
 	ents = NULL;
 	nents = 0;
+	for (i = 0; i < nbad; i++)
+		free(badlines[i].text);
 	free(badlines);
 	badlines = NULL;
 	nbad = 0;
 }
 
+static int
+badline_cb(long lineno, const char *line, size_t n, int toolong, void *arg)
+{
+	struct badline *b;
+
+	(void)arg;
+	badlines = wt_xrealloc(badlines, (nbad + 1) * sizeof(*badlines));
+	b = &badlines[nbad++];
+	b->lineno = lineno;
+	b->text = wt_xstrndup(line, n);
+	b->len = n;
+	b->toolong = toolong;
+	return 0;
+}
+
+/*
+ * The registry's records, and its lines that are no record as a commit
+ * sees them (batch.c decides what is a record, for both).
+ */
 static void
 load(void)
 {
 	ents_release();
-	if (access(reg.path, F_OK) == 0 && wt_registry_each(&reg, load_cb, NULL) < 0)
+	if (access(reg.path, F_OK) == 0 && (wt_registry_each(&reg, load_cb, NULL) < 0 ||
+					    wt_registry_each_bad_line(&reg, badline_cb, NULL) < 0))
 		err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
 }
 
-/* Counts the lines of an NDJSON file that are no record; -1 when it cannot be read. */
+/* Counts the lines of a registry file (its .bak) that are no record; -1 when it cannot be read. */
 static int
-bad_cb(struct wt_rec *r, void *arg)
+bad_cb(long lineno, const char *line, size_t n, int toolong, void *arg)
 {
-	long *n = arg;
+	long *nb = arg;
 
-	*n += wt_rec_has_error(r);
+	(void)lineno, (void)line, (void)n, (void)toolong;
+	++*nb;
 	return 0;
 }
 
@@ -234,7 +273,7 @@ bad_lines_of(const char *path)
 	b.path = (char *)path;
 	if (access(path, F_OK) < 0)
 		return -1;
-	if (wt_registry_each(&b, bad_cb, &n) < 0)
+	if (wt_registry_each_bad_line(&b, bad_cb, &n) < 0)
 		return -1;
 	return n;
 }
@@ -265,89 +304,6 @@ fresh_id(const char *base)
 	return wt_buf_detach(&b);
 }
 
-/*
- * A registry that does not parse is rewritten from records: the file as it
- * was is kept beside it (registry.damaged), the records go in through the
- * batch (journaled first, so a writer that comes between the rename and the
- * commit merges them), and .bak stays the backup it was.
- */
-static int
-rewrite_from(struct wt_rec *recs, size_t n)
-{
-	char *damaged = wt_registry_file(&reg, "damaged"), *bak = wt_registry_file(&reg, "bak");
-	char *keep = wt_registry_file(&reg, "bak.keep");
-	struct wt_buf b = WT_BUF_INIT;
-	size_t i;
-	int lock, k, ret = -1;
-
-	for (i = 0; i < n; i++)
-		if (wt_batch_put(batch, &recs[i]) < 0) {
-			warn("cannot journal the records of '%s'", reg.path);
-			goto out;
-		}
-	wt_buf_adds(&b, damaged);
-	for (k = 2; access(b.s, F_OK) == 0; k++) {
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s.%d", damaged, k);
-	}
-	if ((lock = wt_registry_lock(&reg, cfg.lock_timeout)) < 0)
-		goto out;
-	unlink(keep);
-	if (link(bak, keep) < 0 && errno != ENOENT)
-		warn("cannot keep '%s'", bak);
-	if (rename(reg.path, b.s) < 0) {
-		warn("cannot move '%s' aside", reg.path);
-		close(lock);
-		goto out;
-	}
-	wt_sync_dir(reg.dir);
-	close(lock);
-	warnx("kept the registry as it was in '%s'", b.s);
-	if (wt_batch_commit(batch, cfg.lock_timeout) < 0) {
-		batch = wt_batch_open(&reg);
-		goto out;
-	}
-	batch = wt_batch_open(&reg);
-	if (access(keep, F_OK) == 0 && rename(keep, bak) < 0)
-		warn("cannot put back '%s'", bak);
-	ret = 0;
-out:
-	free(damaged);
-	free(bak);
-	free(keep);
-	wt_buf_release(&b);
-	return ret;
-}
-
-/* Records of a file beside the registry (its .bak), appended to recs. */
-struct recs {
-	struct wt_rec *v;
-	size_t n;
-};
-
-static int
-recs_cb(struct wt_rec *r, void *arg)
-{
-	struct recs *rs = arg;
-
-	if (wt_rec_has_error(r))
-		return 0;
-	rs->v = wt_xrealloc(rs->v, (rs->n + 1) * sizeof(*rs->v));
-	memset(&rs->v[rs->n], 0, sizeof(*rs->v));
-	wt_rec_copy(&rs->v[rs->n++], r);
-	return 0;
-}
-
-static void
-recs_release(struct recs *rs)
-{
-	size_t i;
-
-	for (i = 0; i < rs->n; i++)
-		wt_rec_release(&rs->v[i]);
-	free(rs->v);
-}
-
 static int
 is_error(const struct ent *e)
 {
@@ -372,21 +328,24 @@ is_worktree(const struct ent *e)
 	return ok;
 }
 
-/* 1 when two records share an id. */
+/*
+ * A loser of a duplicate id goes in under its new id, and its old line goes
+ * by a drop (a patch by id would reach the winner's line): the winner's line
+ * stays as it is, and the id's patches are its own.
+ */
 static int
-dup_ids(void)
+rename_loser(struct ent *e, const char *nid, const char *reason)
 {
-	size_t i, j;
-
-	for (i = 0; i < nents; i++)
-		for (j = i + 1; ents[i].id && j < nents; j++)
-			if (ents[j].id && strcmp(ents[i].id, ents[j].id) == 0)
-				return 1;
-	return 0;
+	if (wt_batch_drop_line(batch, e->r.lineno, e->r.line, e->r.len) < 0)
+		return -1;
+	wt_rec_set_str(&e->r, "id", nid);
+	wt_rec_set_str(&e->r, "status", "error");
+	wt_rec_set_str(&e->r, "status_reason", reason);
+	return wt_batch_put(batch, &e->r);
 }
 
 static void
-check_ids(int rewrite)
+check_ids(void)
 {
 	struct wt_buf d = WT_BUF_INIT;
 	size_t i, j, win;
@@ -411,12 +370,7 @@ check_ids(int rewrite)
 				    "match the worktree", ents[j].id, ents[win].path ? ents[win].path : "");
 			fixed = -1;
 			if (acting()) {
-				wt_rec_set_str(&ents[j].r, "id", nid);
-				wt_rec_set_str(&ents[j].r, "status", "error");
-				wt_rec_set_str(&ents[j].r, "status_reason", d.s);
-				/* A put of the id replaces all its lines: the winner's goes in whole. */
-				fixed = rewrite || (wt_batch_put(batch, &ents[win].r) == 0 &&
-						      wt_batch_put(batch, &ents[j].r) == 0);
+				fixed = rename_loser(&ents[j], nid, d.s) == 0;
 				free(ents[j].id);
 				ents[j].id = wt_xstrdup(nid);
 			}
@@ -463,33 +417,78 @@ check_paths(void)
 	wt_buf_release(&d);
 }
 
+/* A known state, no problem: listed with -v. */
+static void
+known_state(const char *kind, const char *id, const char *path, const char *detail)
+{
+	struct wt_obj o;
+
+	if (!verbose)
+		return;
+	wt_obj_init(&o);
+	wt_obj_str(&o, "known", kind);
+	if (id)
+		wt_obj_str(&o, "id", id);
+	if (path)
+		wt_obj_str(&o, "path", path);
+	wt_obj_str(&o, "detail", detail);
+	fputs(wt_obj_text(&o, NULL), stdout);
+	putchar('\n');
+	wt_obj_release(&o);
+}
+
+/* The line's repair: a drop of exactly it (its number and bytes), in this run's one commit. */
+static void
+bad_line(const struct badline *b)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	int fixed = -1;
+
+	wt_buf_addf(&d, "registry line %ld is not a record", b->lineno);
+	if (b->toolong) {
+		wt_buf_addf(&d, " (over %d MiB)", 64);
+		problem("bad_line", NULL, reg.path, d.s, "none: too long to name; cut it by hand",
+			acting() ? 0 : -1);
+	} else {
+		/* What goes is said, not dropped silently; the .bak keeps it whole. */
+		wt_buf_addf(&d, ": '%.*s%s'", (int)(b->len > 80 ? 80 : b->len), b->text,
+			    b->len > 80 ? "..." : "");
+		if (acting())
+			fixed = wt_batch_drop_line(batch, b->lineno, b->text, b->len) == 0;
+		problem("bad_line", NULL, reg.path, d.s,
+			"drop exactly this line (its number and bytes) from the registry; "
+			"the commit keeps the registry as it was as the .bak", fixed);
+	}
+	wt_buf_release(&d);
+}
+
 static void
 check_file(void)
 {
 	struct wt_buf d = WT_BUF_INIT;
 	char *bak = wt_registry_file(&reg, "bak");
-	long nb;
+	long nb = bad_lines_of(bak);
 	size_t i;
 
-	for (i = 0; i < nbad; i++) {
-		wt_buf_reset(&d);
-		wt_buf_addf(&d, "registry line %ld is not a record", badlines[i]);
-		problem("bad_line", NULL, reg.path, d.s,
-			"keep the registry as it was in registry.damaged and rewrite it "
-			"with its records", repair && !dry ? 1 : -1);
+	for (i = 0; i < nbad; i++)
+		bad_line(&badlines[i]);
+	if (nb <= 0)
+		goto out;
+	wt_buf_addf(&d, "%ld line%s of the backup %s not a record", nb, nb > 1 ? "s" : "",
+		    nb > 1 ? "are" : "is");
+	/*
+	 * A backup that does not parse matters when the registry needs it: while
+	 * the registry parses, it is the generation before (also the one a
+	 * repair's drops left) and the next write replaces it.
+	 */
+	if (!nbad) {
+		known_state("backup", NULL, bak, d.s);
+		goto out;
 	}
-	/* Once the registry parses, a backup that does not is replaced by it. */
-	if (!(acting() && nbad) && (nb = bad_lines_of(bak)) > 0) {
-		int fixed = -1;
-
-		wt_buf_reset(&d);
-		wt_buf_addf(&d, "%ld line%s of the backup %s not a record", nb,
-			    nb > 1 ? "s" : "", nb > 1 ? "are" : "is");
-		if (acting())
-			fixed = (unlink(bak) == 0 || errno == ENOENT) && link(reg.path, bak) == 0;
-		problem("bad_backup", NULL, bak, d.s,
-			"replace the backup with the registry as it is now", fixed);
-	}
+	wt_buf_adds(&d, ", and the registry does not parse either: --restore-backup cannot help");
+	problem("bad_backup", NULL, bak, d.s, "replaced, by the commit that drops the "
+		"registry's bad lines, with the registry as it was", acting() ? 1 : -1);
+out:
 	free(bak);
 	wt_buf_release(&d);
 }
@@ -502,9 +501,11 @@ leftover(int what, const char *path, void *arg)
 	(void)arg;
 	switch (what) {
 	case WT_LEFT_JOURNAL:
-		/* A rewrite's commit replays it: see main. */
+		/* Replayed first (see main): what the journal holds now is this run's. */
+		if (replayed)
+			break;
 		if (acting())
-			fixed = rewriting || wt_registry_replay(&reg, cfg.lock_timeout) >= 0;
+			fixed = wt_registry_replay(&reg, cfg.lock_timeout) >= 0;
 		problem("journal", NULL, path, "a journal holds patches not in the registry",
 			"replay the journal into the registry", fixed);
 		break;
@@ -523,37 +524,29 @@ leftover(int what, const char *path, void *arg)
 	}
 }
 
-/* Temporary archives of runs that died, in the archive directory. */
+/* Temporary archives of runs that died, in the archive directory (archwrite.c's rule). */
 static void
 check_archive_tmp(void)
 {
 	struct wt_buf p = WT_BUF_INIT;
 	struct dirent *de;
-	size_t n = strlen(WT_ARCHIVE_TMP_PREFIX);
-	int found = 0, fd;
+	int fd, fixed;
 	DIR *d = opendir(archdir);
 
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, WT_ARCHIVE_TMP_PREFIX, n) != 0)
+		if ((fd = wt_archive_tmp_dead(dirfd(d), de->d_name)) < 0)
 			continue;
-		/* A live run holds its temporary locked. */
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			wt_buf_reset(&p);
-			wt_buf_addf(&p, "%s/%s", archdir, de->d_name);
-			problem("archive_tmp", NULL, p.s, "a partial archive of a run that died",
-				"remove it", acting() ? 1 : -1);
-			found = 1;
-		}
+		wt_buf_reset(&p);
+		wt_buf_addf(&p, "%s/%s", archdir, de->d_name);
+		/* Removed while its lock is held: no run can have taken it up since. */
+		fixed = acting() ? unlinkat(dirfd(d), de->d_name, 0) == 0 : -1;
 		close(fd);
+		problem("archive_tmp", NULL, p.s, "a partial archive of a run that died",
+			"remove it", fixed);
 	}
 	closedir(d);
-	if (found && acting())
-		wt_archive_clean(archdir);
 	wt_buf_release(&p);
 }
 
@@ -648,58 +641,6 @@ check_head(const struct ent *e, const char *admin)
 	wt_buf_release(&d);
 }
 
-/* git's admin entry of repo whose gitdir names path/.git, or NULL. A new string. */
-static char *
-admin_of(const char *repo, const char *path)
-{
-	struct wt_buf b = WT_BUF_INIT, want = WT_BUF_INIT;
-	struct dirent *de;
-	char *s, *found = NULL;
-	DIR *d;
-
-	wt_buf_addf(&b, "%s/worktrees", repo);
-	wt_buf_addf(&want, "%s/.git", path);
-	if (!(d = opendir(b.s)))
-		goto out;
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s/worktrees/%s/gitdir", repo, de->d_name);
-		if ((s = wt_read_small(b.s, 4096)) && strcmp(s, want.s) == 0) {
-			wt_buf_reset(&b);
-			wt_buf_addf(&b, "%s/worktrees/%s", repo, de->d_name);
-			found = wt_buf_detach(&b);
-		}
-		free(s);
-	}
-	closedir(d);
-out:
-	wt_buf_release(&b);
-	wt_buf_release(&want);
-	return found;
-}
-
-/* 1 when the directory dir's .git file names the admin entry admin (both as written or resolved). */
-static int
-names_admin(const char *dir, const char *admin)
-{
-	struct wt_buf b = WT_BUF_INIT;
-	char *s, *r1 = NULL, *r2 = NULL;
-	int same = 0;
-
-	wt_buf_addf(&b, "%s/.git", dir);
-	if ((s = wt_read_small(b.s, 4096)) && strncmp(s, "gitdir: ", 8) == 0 && s[8] == '/')
-		same = strcmp(s + 8, admin) == 0 ||
-		       ((r1 = realpath(s + 8, NULL)) && (r2 = realpath(admin, NULL)) &&
-			strcmp(r1, r2) == 0);
-	free(s);
-	free(r1);
-	free(r2);
-	wt_buf_release(&b);
-	return same;
-}
-
 /*
  * Where a worktree went whose admin entry still names its old path: a
  * directory beside the old one, or beside another record's, whose .git
@@ -727,7 +668,7 @@ find_moved(const char *oldpath, const char *admin)
 					continue;
 				wt_buf_reset(&b);
 				wt_buf_addf(&b, "%s/%s", parent, de->d_name);
-				if (names_admin(b.s, admin))
+				if (wt_worktree_names_admin(b.s, admin))
 					found = wt_buf_detach(&b);
 			}
 			closedir(d);
@@ -736,57 +677,6 @@ find_moved(const char *oldpath, const char *admin)
 	}
 	wt_buf_release(&b);
 	return found;
-}
-
-/* Writes text and a newline to path through a temporary and a rename. */
-static int
-write_small(const char *path, const char *text)
-{
-	struct wt_buf t = WT_BUF_INIT;
-	int fd, ret = -1;
-	size_t n = strlen(text);
-
-	wt_buf_addf(&t, "%s.wt-fsck.%ld", path, (long)getpid());
-	if ((fd = open(t.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		goto out;
-	if (write(fd, text, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0 &&
-	    close(fd) == 0) {
-		fd = -1;
-		ret = rename(t.s, path);
-	}
-	if (fd >= 0)
-		close(fd);
-	if (ret < 0)
-		unlink(t.s);
-out:
-	wt_buf_release(&t);
-	return ret;
-}
-
-/*
- * git worktree repair's pointer fix after a move: git's admin entry names
- * the worktree's new .git. Only once the moved directory's own .git names
- * that admin entry; then the result must verify as the record's worktree.
- */
-static int
-repair_pointer(const char *admin, const char *dir, const char *repo)
-{
-	struct wt_buf b = WT_BUF_INIT, g = WT_BUF_INIT;
-	struct wt_target t;
-	const char *why;
-	int ret = -1;
-
-	if (!names_admin(dir, admin))
-		return -1;
-	wt_buf_addf(&b, "%s/gitdir", admin);
-	wt_buf_addf(&g, "%s/.git", dir);
-	if (write_small(b.s, g.s) == 0 && wt_target_verify(&t, dir, repo, &why) == 0) {
-		wt_target_release(&t);
-		ret = 0;
-	}
-	wt_buf_release(&b);
-	wt_buf_release(&g);
-	return ret;
 }
 
 /* An archived record: its archive verifies against its manifest, its ref holds. */
@@ -892,107 +782,112 @@ out:
 	free(path);
 }
 
+/* A record whose directory is gone: moved (git's entry still names it and it is found), prunable, or missing. */
+static void
+check_gone(struct ent *e)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	char *admin, *moved;
+	int fixed = -1;
+
+	if (!e->repo || !(admin = wt_worktree_admin_of(e->repo, e->path))) {
+		error_problem("missing", e, "the directory is gone and not archived");
+		return;
+	}
+	claim(admin);
+	if (!(moved = find_moved(e->path, admin))) {
+		error_problem("prunable", e, "the directory is gone and not archived; git's "
+			      "admin entry still names it");
+		free(admin);
+		return;
+	}
+	if (acting())
+		fixed = wt_worktree_repair_pointer(admin, moved, e->repo) == 0 &&
+			set_field(e->id, "path", moved) == 0;
+	wt_buf_addf(&d, "the worktree moved to '%s'", moved);
+	problem("moved", e->id, e->path, d.s, "repair git's two pointers, as git worktree "
+		"repair does, and update the path", fixed);
+	free(admin);
+	free(moved);
+	wt_buf_release(&d);
+}
+
+/*
+ * A record whose directory is there, its .git naming an admin entry of the
+ * record's repository whose gitdir names a path that is gone: moved here,
+ * only git's pointer is stale. 1 when that was it (reported), else 0.
+ */
+static int
+check_pointer(struct ent *e)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	char *gitfile, *admin = NULL, *back = NULL, *r = NULL;
+	struct stat st;
+	size_t n;
+	int fixed = -1, hit = 0;
+
+	wt_buf_addf(&d, "%s/.git", e->path);
+	gitfile = wt_read_small(d.s, 4096);
+	if (!gitfile || strncmp(gitfile, "gitdir: ", 8) != 0 || !e->repo ||
+	    !(admin = realpath(gitfile + 8, NULL)))
+		goto out;
+	wt_buf_reset(&d);
+	wt_buf_addf(&d, "%s/gitdir", admin);
+	back = wt_read_small(d.s, 4096);
+	if (!back || lstat(back, &st) == 0 || errno != ENOENT ||
+	    !wt_worktree_names_admin(e->path, admin) || !(r = realpath(e->repo, NULL)))
+		goto out;
+	n = strlen(r);
+	if (strncmp(admin, r, n) != 0 || strncmp(admin + n, "/worktrees/", 11) != 0)
+		goto out;
+	claim(admin);
+	if (acting())
+		fixed = wt_worktree_repair_pointer(admin, e->path, e->repo) == 0;
+	wt_buf_reset(&d);
+	wt_buf_addf(&d, "git's admin entry names '%s', which is gone", back);
+	problem("pointer", e->id, e->path, d.s, "point git's admin entry back at the "
+		"worktree, as git worktree repair does", fixed);
+	hit = 1;
+out:
+	free(gitfile);
+	free(admin);
+	free(back);
+	free(r);
+	wt_buf_release(&d);
+	return hit;
+}
+
 static void
 check_worktree(struct ent *e)
 {
-	struct wt_buf d = WT_BUF_INIT;
 	struct wt_target t;
 	const char *why;
-	char *admin = NULL, *moved = NULL, *gitfile = NULL, *back = NULL;
 	struct stat st;
-	int fixed = -1;
 
 	if (wt_target_verify(&t, e->path, e->repo, &why) == 0) {
 		claim(t.admin);
 		check_head(e, t.admin);
 		check_trash(&t, e->id);
 		wt_target_release(&t);
-		goto out;
+	} else if (lstat(e->path, &st) < 0) {
+		check_gone(e);
+	} else if (!check_pointer(e)) {
+		if (strcmp(wt_target_rule(why), "foreign") == 0)
+			error_problem("foreign", e, why);
+		else if (strstr(why, "admin directory is missing"))
+			error_problem("admin_missing", e, why);
+		else
+			error_problem("not_linked", e, why);
 	}
-	if (lstat(e->path, &st) < 0) {
-		/* Gone: moved (git's entry still names it and it is found), prunable, or missing. */
-		if (e->repo && (admin = admin_of(e->repo, e->path))) {
-			claim(admin);
-			if ((moved = find_moved(e->path, admin))) {
-				if (acting())
-					fixed = repair_pointer(admin, moved, e->repo) == 0 &&
-						set_field(e->id, "path", moved) == 0;
-				wt_buf_addf(&d, "the worktree moved to '%s'", moved);
-				problem("moved", e->id, e->path, d.s, "repair git's two pointers, "
-					"as git worktree repair does, and update the path", fixed);
-				goto out;
-			}
-			error_problem("prunable", e, "the directory is gone and not archived; git's "
-				      "admin entry still names it");
-			goto out;
-		}
-		error_problem("missing", e, "the directory is gone and not archived");
-		goto out;
-	}
-	/*
-	 * There, but not verified. Its .git names an admin entry of the record's
-	 * repository whose gitdir names a path that is gone: moved here, only
-	 * git's pointer is stale.
-	 */
-	wt_buf_addf(&d, "%s/.git", e->path);
-	gitfile = wt_read_small(d.s, 4096);
-	if (gitfile && strncmp(gitfile, "gitdir: ", 8) == 0 && e->repo &&
-	    (admin = realpath(gitfile + 8, NULL))) {
-		wt_buf_reset(&d);
-		wt_buf_addf(&d, "%s/gitdir", admin);
-		back = wt_read_small(d.s, 4096);
-		if (back && lstat(back, &st) < 0 && errno == ENOENT && names_admin(e->path, admin)) {
-			char *r = realpath(e->repo, NULL);
-			size_t n = r ? strlen(r) : 0;
-
-			if (r && strncmp(admin, r, n) == 0 && strncmp(admin + n, "/worktrees/", 11) == 0) {
-				claim(admin);
-				if (acting())
-					fixed = repair_pointer(admin, e->path, e->repo) == 0;
-				wt_buf_reset(&d);
-				wt_buf_addf(&d, "git's admin entry names '%s', which is gone", back);
-				problem("pointer", e->id, e->path, d.s, "point git's admin entry back "
-					"at the worktree, as git worktree repair does", fixed);
-				free(r);
-				goto out;
-			}
-			free(r);
-		}
-	}
-	wt_buf_reset(&d);
-	wt_buf_addf(&d, "%s", why);
-	if (strcmp(wt_target_rule(why), "foreign") == 0)
-		error_problem("foreign", e, d.s);
-	else if (strstr(why, "admin directory is missing"))
-		error_problem("admin_missing", e, d.s);
-	else
-		error_problem("not_linked", e, d.s);
-out:
-	free(admin);
-	free(moved);
-	free(gitfile);
-	free(back);
-	wt_buf_release(&d);
 }
 
 /* Records a repair marked: a known state, listed with -v. */
 static void
 known(const struct ent *e)
 {
-	struct wt_obj o;
 	char *why = wt_rec_str(&e->r, "status_reason");
 
-	if (verbose) {
-		wt_obj_init(&o);
-		wt_obj_str(&o, "known", "error");
-		wt_obj_str(&o, "id", e->id);
-		if (e->path)
-			wt_obj_str(&o, "path", e->path);
-		wt_obj_str(&o, "detail", why ? why : "status error");
-		fputs(wt_obj_text(&o, NULL), stdout);
-		putchar('\n');
-		wt_obj_release(&o);
-	}
+	known_state("error", e->id, e->path, why ? why : "status error");
 	free(why);
 }
 
@@ -1055,11 +950,13 @@ static int
 register_rec(struct wt_rec *r)
 {
 	char *id = wt_rec_str(r, "id"), *nid;
-	int ret;
+	int ret = 0;
 
 	nid = fresh_id(id ? id : "worktree");
 	wt_rec_set_str(r, "id", nid);
-	ret = wt_batch_put(batch, r);
+	/* A dry run takes the id too, so it says the ids the run would give. */
+	if (!dry)
+		ret = wt_batch_put(batch, r);
 	/* Later orphans must not take its id. */
 	if (ret == 0)
 		load_cb(r, NULL);
@@ -1068,13 +965,63 @@ register_rec(struct wt_rec *r)
 	return ret;
 }
 
+/*
+ * The id an unregistered worktree gets: the MoAI SPEC ID its directory's name
+ * or its branch carries, else the name git gave its admin entry (name, as
+ * wt-ls gives it): the directory's name when it was made, which a move does
+ * not change. A new string.
+ */
+static char *
+orphan_id(const char *path, const char *branch, const char *name)
+{
+	const char *base = strrchr(path, '/');
+	char *id;
+
+	base = base ? base + 1 : path;
+	if ((id = wt_spec_id(base)) || (id = wt_spec_id(branch)))
+		return id;
+	return wt_xstrdup(name && *name ? name : *base ? base : "worktree");
+}
+
+/* The record of t, a verified worktree git lists (r: wt_git_list_worktrees's) that no record has. */
+static void
+orphan_record(const struct wt_rec *r, const struct wt_target *t, struct wt_rec *nr)
+{
+	char *branch = wt_rec_str(r, "branch"), *head = wt_rec_str(r, "head"), *id, *p, *dir;
+	char *name = wt_rec_str(r, "id");
+
+	wt_rec_clear(nr);
+	id = orphan_id(t->path, branch, name);
+	free(name);
+	wt_rec_set_str(nr, "id", id);
+	wt_rec_set_str(nr, "path", t->path);
+	wt_rec_set_str(nr, "repo", t->common);
+	if (branch)
+		wt_rec_set_str(nr, "branch", branch);
+	else
+		wt_rec_set_null(nr, "branch");
+	if (head)
+		wt_rec_set_str(nr, "head", head);
+	wt_rec_set_str(nr, "status", "active");
+	set_created(nr, t->admin);
+	/* The project: the directory of a repository whose common directory is its .git. */
+	if ((p = strrchr(t->common, '/')) && strcmp(p, "/.git") == 0) {
+		dir = wt_xstrndup(t->common, (size_t)(p - t->common));
+		if ((p = strrchr(dir, '/')))
+			wt_rec_set_str(nr, "project", p + 1);
+		free(dir);
+	}
+	free(id);
+	free(branch);
+	free(head);
+}
+
 static int
 orphan_wt(struct wt_rec *r, void *arg)
 {
 	struct wt_target t;
 	const char *why;
 	char *path = wt_rec_str(r, "path"), *repo = wt_rec_str(r, "repo");
-	char *p, *rec = NULL;
 	int m = 0, fixed = -1;
 	struct wt_rec nr = WT_REC_INIT;
 
@@ -1088,27 +1035,7 @@ orphan_wt(struct wt_rec *r, void *arg)
 	}
 	claim(t.admin);
 	if (acting()) {
-		wt_rec_clear(&nr);
-		p = wt_rec_str(r, "id");
-		wt_rec_set_str(&nr, "id", p);
-		free(p);
-		wt_rec_set_str(&nr, "path", t.path);
-		wt_rec_set_str(&nr, "repo", t.common);
-		if ((p = wt_rec_str(r, "branch")))
-			wt_rec_set_str(&nr, "branch", p);
-		else
-			wt_rec_set_null(&nr, "branch");
-		free(p);
-		if ((p = wt_rec_str(r, "head")))
-			wt_rec_set_str(&nr, "head", p);
-		free(p);
-		wt_rec_set_str(&nr, "status", "active");
-		set_created(&nr, t.admin);
-		if ((p = strrchr(t.common, '/'))) {
-			rec = wt_xstrndup(t.common, (size_t)(p - t.common));
-			if (strcmp(p, "/.git") == 0 && (p = strrchr(rec, '/')))
-				wt_rec_set_str(&nr, "project", p + 1);
-		}
+		orphan_record(r, &t, &nr);
 		fixed = register_rec(&nr) == 0;
 	}
 	problem("orphan_worktree", NULL, t.path, "a linked worktree of a registered "
@@ -1116,7 +1043,6 @@ orphan_wt(struct wt_rec *r, void *arg)
 	wt_target_release(&t);
 out:
 	wt_rec_release(&nr);
-	free(rec);
 	free(path);
 	free(repo);
 	return 0;
@@ -1132,51 +1058,6 @@ is_archive_name(const char *s)
 		if (n > (k = strlen(ext[i])) && strcmp(s + n - k, ext[i]) == 0)
 			return 1;
 	return 0;
-}
-
-/* An archive's record from its manifest: archived, with its archive and ref. */
-static int
-archive_record(const char *path, struct wt_rec *r)
-{
-	struct wt_manifest m;
-	struct archive *a = NULL;
-	char *why = NULL, *s;
-	int fd, ret = -1;
-	time_t at;
-
-	memset(&m, 0, sizeof(m));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	if (!(a = wt_archive_read_fd(fd)) || wt_archive_read_manifest(a, &m, NULL, NULL, &why) < 0 ||
-	    !m.id || !m.path)
-		goto out;
-	wt_rec_clear(r);
-	wt_rec_set_str(r, "id", m.id);
-	wt_rec_set_str(r, "path", m.path);
-	if (m.repo)
-		wt_rec_set_str(r, "repo", m.repo);
-	if (m.branch)
-		wt_rec_set_str(r, "branch", m.branch);
-	else
-		wt_rec_set_null(r, "branch");
-	if (m.head)
-		wt_rec_set_str(r, "head", m.head);
-	wt_rec_set_str(r, "status", "archived");
-	wt_rec_set_bool(r, "archived", 1);
-	wt_rec_set_str(r, "archive", path);
-	if (wt_rec_time(&m.doc, "archived_at", 0, &at) == 0)
-		wt_rec_set_time(r, "archived_at", at);
-	if ((s = wt_rec_str(&m.doc, "ref")))
-		wt_rec_set_str(r, "archive_ref", s);
-	free(s);
-	ret = 0;
-out:
-	if (a)
-		archive_read_free(a);
-	close(fd);
-	free(why);
-	wt_manifest_release(&m);
-	return ret;
 }
 
 static void
@@ -1211,7 +1092,7 @@ check_orphans(struct orphans *o)
 		claim(p.s);
 		fixed = -1;
 		if (acting())
-			fixed = archive_record(p.s, &r) == 0 && register_rec(&r) == 0;
+			fixed = wt_archive_record(p.s, &r) == 0 && register_rec(&r) == 0;
 		problem("orphan_archive", NULL, p.s, "an archive that no record lists",
 			"register it as an archived record from its manifest", fixed);
 	}
@@ -1221,18 +1102,159 @@ out:
 	wt_buf_release(&p);
 }
 
+/* ---- protection refs ---- */
+
+/*
+ * wt-sync's lock of the worktree of record id, when it has one: held, a
+ * sync is running and its backup is in use; *busy then says why. The fd
+ * of the lock (held to the end of the decision), or -1 with *busy NULL
+ * when the record has no worktree to lock.
+ */
+static int
+sync_lock(const char *id, const char **busy)
+{
+	struct wt_target t;
+	struct wt_move m;
+	const char *why;
+	int k = find_ent(id), fd = -1;
+
+	*busy = NULL;
+	if (k < 0 || !ents[k].path || wt_target_verify(&t, ents[k].path, ents[k].repo, &why) < 0)
+		return -1;
+	if ((fd = open(t.admin, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
+	    flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		*busy = "a wt-sync is syncing its worktree";
+	} else if (fd >= 0 && wt_git_move_pending(t.admin, &m) != 0) {
+		/* A killed sync's way back is the backup: wt-sync recovers with it. */
+		*busy = "an interrupted sync's marker names it; wt-sync recovers with it";
+	}
+	wt_target_release(&t);
+	return fd;
+}
+
+/* One refs/wt/removed/ or refs/wt/backup/ ref of repo: deleted only when every commit it holds is elsewhere. */
+static void
+check_protect_ref(git_repository *repo, const char *common, const char *name)
+{
+	struct wt_buf d = WT_BUF_INIT;
+	const char *kind = wt_protect_ref_kind(name), *id, *busy = NULL;
+	char *by = NULL, hex[WT_OID_HEX];
+	git_oid oid;
+	int lock = -1, rc, k, fixed = -1;
+
+	id = name + strlen(strcmp(kind, "removed") == 0 ? "refs/wt/removed/" : "refs/wt/backup/");
+	k = find_ent(id);
+	if (strcmp(kind, "backup") == 0)
+		lock = sync_lock(id, &busy);
+	if ((rc = wt_protect_ref_redundant(repo, name, &oid, &by)) < 0)
+		goto out;
+	git_oid_tostr(hex, sizeof(hex), &oid);
+	wt_buf_addf(&d, "%s holds %.12s", name, hex);
+	if (k < 0)
+		wt_buf_addf(&d, "; no record is '%s'", id);
+	if (busy) {
+		wt_buf_addf(&d, "; kept: %s", busy);
+		known_state("protect_ref", k >= 0 ? id : NULL, common, d.s);
+		goto out;
+	}
+	if (!rc) {
+		/* The only keeper of work: never deleted, never a problem. */
+		wt_buf_adds(&d, ", which no branch or other ref reaches: it keeps that work");
+		known_state("protect_ref", k >= 0 ? id : NULL, common, d.s);
+		goto out;
+	}
+	wt_buf_addf(&d, ", which %s reaches: its work is safe there", by);
+	if (acting())
+		fixed = wt_protect_ref_delete(repo, name, &oid) == 0;
+	problem("protect_ref", k >= 0 ? id : NULL, common, d.s,
+		"delete the ref, only while it still holds that commit", fixed);
+out:
+	if (lock >= 0)
+		close(lock);
+	free(by);
+	wt_buf_release(&d);
+}
+
+/* The protection refs of the registry's repositories. */
+static void
+check_protect_refs(void)
+{
+	struct orphans o = { NULL, 0 };
+	git_reference_iterator *it;
+	git_repository *repo;
+	char **names = NULL;
+	size_t i, j, n;
+
+	for (i = 0; i < nents; i++)
+		if (ents[i].repo)
+			add_repo(&o, ents[i].repo);
+	for (i = 0; i < o.nrepos; i++) {
+		if (git_repository_open_bare(&repo, o.repos[i]) < 0)
+			continue;
+		n = 0;
+		/* Names first: a deletion while iterating would disturb the iterator. */
+		if (git_reference_iterator_glob_new(&it, repo, "refs/wt/*") == 0) {
+			git_reference *r;
+
+			while (git_reference_next(&r, it) == 0) {
+				if (wt_protect_ref_kind(git_reference_name(r))) {
+					names = wt_xrealloc(names, (n + 1) * sizeof(*names));
+					names[n++] = wt_xstrdup(git_reference_name(r));
+				}
+				git_reference_free(r);
+			}
+			git_reference_iterator_free(it);
+		}
+		for (j = 0; j < n; j++) {
+			check_protect_ref(repo, o.repos[i], names[j]);
+			free(names[j]);
+		}
+		git_repository_free(repo);
+		free(o.repos[i]);
+	}
+	free(names);
+	free(o.repos);
+}
+
 /* ---- actions ---- */
 
-/* --restore-backup: the registry does not parse; its .bak does and comes back. */
+/* A record of the backup that the registry lost goes back in (a put), and is checked with the rest. */
+static int
+restore_cb(struct wt_rec *r, void *arg)
+{
+	long *n = arg;
+	char *id;
+	int lost;
+
+	if (wt_rec_has_error(r) || !(id = wt_rec_str(r, "id")))
+		return 0;
+	lost = find_ent(id) < 0;
+	free(id);
+	if (!lost)
+		return 0;
+	if (!dry && wt_batch_put(batch, r) < 0) {
+		warn("cannot journal a record of the backup");
+		*n = -1;
+		return 1;
+	}
+	/* Not a line of the registry: nothing of it may be dropped by its number. */
+	r->lineno = 0;
+	load_cb(r, NULL);
+	(*n)++;
+	return 0;
+}
+
+/*
+ * --restore-backup: the registry does not parse; the records of its .bak that
+ * it lost come back, and its bad lines go (check_file), in the run's commit.
+ */
 static void
 restore_backup(void)
 {
+	struct wt_buf d = WT_BUF_INIT;
 	char *bak = wt_registry_file(&reg, "bak");
-	struct recs rs = { NULL, 0 };
 	struct wt_registry b;
-	long nb = bad_lines_of(bak);
-	size_t i;
-	char *id;
+	long nb = bad_lines_of(bak), n = 0;
 
 	if (!nbad) {
 		warnx("'%s' parses: nothing to restore; repairing", reg.path);
@@ -1242,30 +1264,16 @@ restore_backup(void)
 		errx(WT_EXIT_FATAL, "the backup '%s' %s: use --rebuild", bak,
 		     nb < 0 ? "cannot be read" : "does not parse either");
 	/* The registry's records that parse are newer; the backup gives the rest. */
-	for (i = 0; i < nents; i++)
-		recs_cb(&ents[i].r, &rs);
 	memset(&b, 0, sizeof(b));
 	b.path = bak;
-	{
-		struct recs old = { NULL, 0 };
-
-		wt_registry_each(&b, recs_cb, &old);
-		for (i = 0; i < old.n; i++) {
-			id = wt_rec_str(&old.v[i], "id");
-			if (id && find_ent(id) < 0)
-				recs_cb(&old.v[i], &rs);
-			free(id);
-		}
-		recs_release(&old);
-	}
-	problem("bad_registry", NULL, reg.path, "the registry does not parse",
+	if (wt_registry_each(&b, restore_cb, &n) < 0 || n < 0)
+		errx(WT_EXIT_FATAL, "cannot restore '%s' from '%s'", reg.path, bak);
+	wt_buf_addf(&d, "the registry does not parse; the backup has %ld record%s it lost",
+		    n, n == 1 ? "" : "s");
+	problem("bad_registry", NULL, reg.path, d.s,
 		"restore the records of the backup that the registry lost", dry ? -1 : 1);
-	if (!dry && rewrite_from(rs.v, rs.n) < 0)
-		errx(WT_EXIT_FATAL, "cannot restore '%s'", reg.path);
-	if (!dry)
-		load();
 out:
-	recs_release(&rs);
+	wt_buf_release(&d);
 	free(bak);
 }
 
@@ -1317,63 +1325,11 @@ rebuild_find(const char *dir, struct orphans *o, int depth)
 	return 0;
 }
 
-/* MoAI-ADK keeps its registry in the worktree root: ~/.moai/worktrees/PROJECT, or older places. */
-static char *
-moai_default(void)
-{
-	struct wt_buf b = WT_BUF_INIT;
-	git_repository *repo = NULL;
-	const char *home = getenv("HOME");
-	char *proj = NULL, *parent = NULL, *s;
-	static const char *const where[] = {
-		"%s/.moai/worktrees/%s", "%s/moai/worktrees/%s", "%s/moai/worktrees",
-		"%s/worktrees/%s", "%s/worktrees",
-	};
-	size_t i;
-
-	if (git_repository_open_ext(&repo, ".", 0, NULL) == 0) {
-		/* The project is the main worktree's directory name. */
-		s = wt_xstrdup(git_repository_commondir(repo));
-		if (strlen(s) > 6 && strcmp(s + strlen(s) - 6, "/.git/") == 0) {
-			s[strlen(s) - 6] = '\0';
-			parent = wt_xstrdup(s);
-			proj = wt_xstrdup(strrchr(s, '/') ? strrchr(s, '/') + 1 : s);
-			if (strrchr(parent, '/'))
-				*strrchr(parent, '/') = '\0';
-		}
-		free(s);
-		git_repository_free(repo);
-	}
-	for (i = 0; home && i < sizeof(where) / sizeof(where[0]) + 1; i++) {
-		wt_buf_reset(&b);
-		if (i == sizeof(where) / sizeof(where[0])) {
-			if (!parent)
-				break;
-			wt_buf_addf(&b, "%s/worktrees", parent);
-		} else if (strstr(where[i] + 3, "%s")) {
-			if (!proj)
-				continue;
-			wt_buf_addf(&b, where[i], home, proj);
-		} else {
-			wt_buf_addf(&b, where[i], home);
-		}
-		wt_buf_adds(&b, "/.moai-worktree-registry.json");
-		if (access(b.s, R_OK) == 0)
-			break;
-	}
-	free(proj);
-	free(parent);
-	if (!b.len || access(b.s, R_OK) < 0) {
-		wt_buf_release(&b);
-		return NULL;
-	}
-	return wt_buf_detach(&b);
-}
-
 static int
 import_cb(struct wt_rec *r, void *arg)
 {
-	char *id = wt_rec_str(r, "id"), *path = wt_rec_str(r, "path");
+	char *id = wt_rec_str(r, "id"), *path = wt_rec_str(r, "path"), *nid;
+	struct wt_obj would;
 	int k, fixed = -1;
 
 	(void)arg;
@@ -1387,14 +1343,24 @@ import_cb(struct wt_rec *r, void *arg)
 	k = find_ent(id);
 	if (k >= 0 && ents[k].path && path && strcmp(ents[k].path, path) == 0)
 		goto out;
-	if (!dry)
-		fixed = register_rec(r) == 0;
-	problem("import", id, path, k >= 0 ? "a MoAI-ADK record whose id the registry has "
-		"for another worktree" : "a MoAI-ADK record the registry does not have",
-		"register it (times converted from local time)", fixed);
-	/* An import is asked for: what it did is no problem left. */
+	fixed = register_rec(r) == 0;
+	if (dry) {
+		/* What would change: the record as it would go in, under the id it would get. */
+		wt_would_init(&would, "import");
+		nid = wt_rec_str(r, "id");
+		wt_obj_str(&would, "id", nid);
+		wt_obj_raw(&would, "record", r->line, r->len);
+		free(nid);
+	}
+	problem_would("import", id, path, k >= 0 ? "a MoAI-ADK record whose id the registry "
+		      "has for another worktree" : "a MoAI-ADK record the registry does not have",
+		      "register it (times converted from local time)", dry ? -1 : fixed,
+		      dry ? &would : NULL);
+	/* An import is asked for: what it did, or would do, is no problem left. */
 	if (fixed == 1)
 		unrepaired--;
+	if (dry)
+		wt_obj_release(&would);
 out:
 	free(id);
 	free(path);
@@ -1427,7 +1393,6 @@ check_stdin(void)
 /* The checks of the whole registry, in order: add one here. */
 static void check_registry_file(void) { check_file(); }
 static void check_leftovers(void) { wt_registry_leftovers(&reg, leftover, NULL); check_archive_tmp(); }
-static void check_ids_only(void) { check_ids(0); }
 /* What the records account for (also those marked error) is no orphan. */
 static void
 check_claims(void)
@@ -1464,12 +1429,76 @@ static const struct {
 	{ "registry", check_registry_file },
 	{ "leftovers", check_leftovers },
 	{ "claims", check_claims },
-	{ "ids", check_ids_only },
+	{ "ids", check_ids },
 	{ "paths", check_paths },
 	{ "records", check_records },
 	{ "partial", check_partial },
 	{ "orphans", check_orphans_all },
+	{ "protect_refs", check_protect_refs },
 };
+
+/* --import [file]: a MoAI-ADK registry's records into the batch. */
+static void
+run_import(const char *name)
+{
+	char *file = name ? wt_xstrdup(name) : wt_moai_default();
+
+	if (!file)
+		errx(WT_EXIT_FATAL, "no MoAI-ADK registry found; name it");
+	if (wt_moai_each(file, import_cb, NULL) < 0)
+		err(WT_EXIT_FATAL, "cannot read '%s'", file);
+	free(file);
+}
+
+/* The checks (and their repairs), after what an action does first. */
+static void
+run_checks(int argc, char **argv, int have, int restore, int rebuild, int fromstdin)
+{
+	size_t i;
+
+	if (rebuild) {
+		if (nents)
+			errx(WT_EXIT_FATAL, "'%s' has records: use --repair, or --restore-backup",
+			     reg.path);
+		for (i = 0; i < (size_t)argc; i++)
+			rebuild_find(argv[i], &orph, 0);
+	}
+	/*
+	 * A journal a killed run left is replayed first (its own commit), so the
+	 * checks see the registry with its patches, and the line numbers the
+	 * repair's drops name are those of the registry its commit reads.
+	 */
+	if (acting() && have) {
+		wt_registry_leftovers(&reg, leftover, NULL);
+		replayed = 1;
+		load();
+	}
+	if (restore)
+		restore_backup();
+	if (fromstdin) {
+		check_stdin();
+		return;
+	}
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		checks[i].fn();
+}
+
+static void
+release_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < orph.nrepos; i++)
+		free(orph.repos[i]);
+	free(orph.repos);
+	for (i = 0; i < nclaimed; i++)
+		free(claimed[i]);
+	free(claimed);
+	ents_release();
+	free(archdir);
+	wt_registry_release(&reg);
+	wt_config_release(&cfg);
+}
 
 int
 main(int argc, char *argv[])
@@ -1484,9 +1513,7 @@ main(int argc, char *argv[])
 	};
 	const char *ropt = NULL;
 	struct stat st;
-	size_t i;
 	int c, restore = 0, rebuild = 0, import = 0, have, fromstdin, actions;
-	char *file = NULL;
 
 	wt_setprogname(argv[0]);
 	while ((c = getopt_long(argc, argv, "hnr:v", longopts, NULL)) != -1)
@@ -1527,75 +1554,19 @@ main(int argc, char *argv[])
 		     (S_ISREG(st.st_mode) && st.st_size > 0));
 
 	load();
-	if (import) {
-		if (!(file = argc ? wt_xstrdup(argv[0]) : moai_default()))
-			errx(WT_EXIT_FATAL, "no MoAI-ADK registry found; name it");
-		if (wt_moai_each(file, import_cb, NULL) < 0)
-			err(WT_EXIT_FATAL, "cannot read '%s'", file);
-		goto done;
-	}
-	if (rebuild) {
-		if (nents)
-			errx(WT_EXIT_FATAL, "'%s' has records: use --repair, or --restore-backup",
-			     reg.path);
-		for (i = 0; i < (size_t)argc; i++)
-			rebuild_find(argv[i], &orph, 0);
-	}
-	if (restore)
-		restore_backup();
-	if (fromstdin) {
-		check_stdin();
-		goto done;
-	}
-	/*
-	 * A registry with lines that are no record, or with an id twice, is
-	 * rewritten from its records first (the losers of an id renamed), and
-	 * only then is a leftover journal replayed: a patch of an id that two
-	 * lines share keeps only one of them (batch.c).
-	 */
-	rewriting = acting() && dup_ids();
-	if (acting() && have) {
-		wt_registry_leftovers(&reg, leftover, NULL);
-		load();
-	}
-	if (acting() && (nbad || dup_ids())) {
-		rewriting = 1;
-		check_file();
-		check_ids(1);
-		{
-			struct recs rs = { NULL, 0 };
-
-			for (i = 0; i < nents; i++)
-				recs_cb(&ents[i].r, &rs);
-			if (rewrite_from(rs.v, rs.n) < 0)
-				errx(WT_EXIT_FATAL, "cannot rewrite '%s'", reg.path);
-			recs_release(&rs);
-		}
-		load();
-		rewriting = 0;
-	}
-	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
-		checks[i].fn();
-done:
+	if (import)
+		run_import(argc ? argv[0] : NULL);
+	else
+		run_checks(argc, argv, have, restore, rebuild, fromstdin);
 	if (wt_batch_failed(batch))
 		unrepaired++;
-	/* A check writes nothing: not even the journal a killed run left. */
-	if (!acting() && !import)
+	/* A check and a dry run write nothing: not even the journal a killed run left. */
+	if (!acting() && !(import && !dry))
 		wt_batch_abandon(batch);
 	else if (wt_batch_commit(batch, cfg.lock_timeout) < 0)
 		errx(WT_EXIT_FATAL, "cannot update the registry '%s': its journal keeps "
 		     "the repairs for the next run", reg.path);
 	wt_flush_stdout();
-	for (i = 0; i < orph.nrepos; i++)
-		free(orph.repos[i]);
-	free(orph.repos);
-	for (i = 0; i < nclaimed; i++)
-		free(claimed[i]);
-	free(claimed);
-	ents_release();
-	free(file);
-	free(archdir);
-	wt_registry_release(&reg);
-	wt_config_release(&cfg);
+	release_all();
 	return unrepaired > 0 ? WT_EXIT_RECORDS : WT_EXIT_OK;
 }

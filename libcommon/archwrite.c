@@ -357,27 +357,42 @@ out:
 	return ret;
 }
 
+int
+wt_archive_tmp_dead(int dfd, const char *name)
+{
+	size_t n = strlen(WT_ARCHIVE_TMP_PREFIX);
+	long pid;
+	int fd;
+
+	if (strncmp(name, WT_ARCHIVE_TMP_PREFIX, n) != 0)
+		return -1;
+	/* The writer's pid is in the name: a live one is still writing it. */
+	pid = strtol(name + n, NULL, 10);
+	if (pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) == 0)
+		return -1;
+	/* And it holds the file locked while it writes (a pid reused is no writer). */
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 void
 wt_archive_clean(const char *dir)
 {
 	struct dirent *de;
 	DIR *d = opendir(dir);
-	size_t n = strlen(WT_ARCHIVE_TMP_PREFIX);
-	long pid;
 	int fd;
 
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, WT_ARCHIVE_TMP_PREFIX, n) != 0)
+		if ((fd = wt_archive_tmp_dead(dirfd(d), de->d_name)) < 0)
 			continue;
-		pid = strtol(de->d_name + n, NULL, 10);
-		if (pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) == 0)
-			continue;
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && unlinkat(dirfd(d), de->d_name, 0) == 0)
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
 			warnx("removed the partial archive '%s/%s' of a run that died", dir,
 			      de->d_name);
 		close(fd);

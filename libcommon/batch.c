@@ -36,11 +36,20 @@ struct patch {
 	int applied;
 };
 
+/* A drop: the registry's line lineno goes, when its bytes have the sum sha. */
+struct drop {
+	long lineno;
+	char sha[WT_SHA256_HEXLEN + 1];
+	int applied;
+};
+
 struct patches {
 	struct patch *v;
 	long n, cap;
 	long *slots;        /* first patch index + 1 per slot */
 	size_t nslots;
+	struct drop *drops; /* in line order */
+	size_t ndrops;
 };
 
 int
@@ -253,6 +262,79 @@ wt_batch_del(struct wt_batch *b, const char *id)
 	return ret;
 }
 
+/* The sum of a registry line's bytes, as a drop names it. */
+static void
+line_sum(const char *line, size_t n, char hex[WT_SHA256_HEXLEN + 1])
+{
+	unsigned char sum[WT_SHA256_LEN];
+
+	wt_sha256(line, n, sum);
+	wt_sha256_hex(sum, hex);
+}
+
+int
+wt_batch_drop_line(struct wt_batch *b, long lineno, const char *line, size_t n)
+{
+	struct wt_obj patch;
+	char hex[WT_SHA256_HEXLEN + 1];
+	int ret;
+
+	if (lineno <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	line_sum(line, n, hex);
+	wt_obj_init(&patch);
+	wt_obj_str(&patch, "op", "drop");
+	wt_obj_int(&patch, "line", lineno);
+	wt_obj_str(&patch, "sha256", hex);
+	ret = journal(b, &patch);
+	wt_obj_release(&patch);
+	return ret;
+}
+
+/* 1 when a registry line is no record: it does not parse, or has no id (r: scratch). */
+static int
+not_record(struct wt_rec *r, const char *line, size_t n, char **id)
+{
+	char *s;
+
+	if (wt_rec_parse(r, line, n, NULL) < 0 || !(s = wt_rec_str(r, "id")))
+		return 1;
+	if (id)
+		*id = s;
+	else
+		free(s);
+	return 0;
+}
+
+int
+wt_registry_each_bad_line(const struct wt_registry *reg, wt_bad_line_fn fn, void *arg)
+{
+	struct wt_reader *rd;
+	struct wt_rec r = WT_REC_INIT;
+	const char *line;
+	size_t n;
+	int fd, toolong, rc, stop = 0;
+
+	if (reg->moai)
+		return 0;
+	if ((fd = open(reg->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : -1;
+	/* The reader of a commit's rewrite, so both see the same lines. */
+	rd = wt_reader_new(fd, 64 * WT_MAX_LINE_DEFAULT);
+	while (!stop && (rc = wt_reader_line(rd, &line, &n, &toolong)) > 0) {
+		if (!n && !toolong)
+			continue;
+		if (toolong || not_record(&r, line, n, NULL))
+			stop = fn(wt_reader_lineno(rd), line, n, toolong, arg);
+	}
+	wt_reader_free(rd);
+	wt_rec_release(&r);
+	close(fd);
+	return rc < 0 ? -1 : 0;
+}
+
 void
 wt_batch_abandon(struct wt_batch *b)
 {
@@ -280,6 +362,31 @@ patch_lookup(const struct patches *ps, const char *id)
 	return -1;
 }
 
+/* A drop patch of the journal (r) added to ps, kept in line order. 0 or -1. */
+static int
+add_drop(struct patches *ps, const struct wt_rec *r)
+{
+	char *sha = wt_rec_str(r, "sha256");
+	double v;
+	size_t i;
+	int ret = -1;
+
+	if (!sha || strlen(sha) != WT_SHA256_HEXLEN || wt_rec_num(r, "line", &v) < 0 ||
+	    v < 1 || v > 1e15)
+		goto out;
+	ps->drops = wt_xrealloc(ps->drops, (ps->ndrops + 1) * sizeof(*ps->drops));
+	for (i = ps->ndrops; i > 0 && ps->drops[i - 1].lineno > (long)v; i--)
+		ps->drops[i] = ps->drops[i - 1];
+	ps->drops[i].lineno = (long)v;
+	memcpy(ps->drops[i].sha, sha, sizeof(ps->drops[i].sha));
+	ps->drops[i].applied = 0;
+	ps->ndrops++;
+	ret = 0;
+out:
+	free(sha);
+	return ret;
+}
+
 /* Reads the journal's patches (a torn last line from a crash is skipped). */
 static int
 load_journal(int jfd, struct patches *ps, const char *jpath)
@@ -303,6 +410,13 @@ load_journal(int jfd, struct patches *ps, const char *jpath)
 			      wt_reader_lineno(rd));
 			continue;
 		}
+		t = wt_rec_find(&r, "op");
+		if (t >= 0 && wt_rec_tokeq(&r, t, "drop")) {
+			if (add_drop(ps, &r) < 0)
+				warnx("%s: line %ld: not a drop, skipped", jpath,
+				      wt_reader_lineno(rd));
+			continue;
+		}
 		if (ps->n == ps->cap) {
 			ps->cap = ps->cap ? ps->cap * 2 : 64;
 			ps->v = wt_xrealloc(ps->v, (size_t)ps->cap * sizeof(*ps->v));
@@ -310,7 +424,6 @@ load_journal(int jfd, struct patches *ps, const char *jpath)
 		p = &ps->v[ps->n];
 		memset(p, 0, sizeof(*p));
 		p->next = -1;
-		t = wt_rec_find(&r, "op");
 		if (t >= 0 && wt_rec_tokeq(&r, t, "set") &&
 		    (t = wt_rec_find(&r, "fields")) >= 0 && r.tok[t].type == JSMN_OBJECT) {
 			p->op = OP_SET;
@@ -386,6 +499,29 @@ patches_release(struct patches *ps)
 	}
 	free(ps->v);
 	free(ps->slots);
+	free(ps->drops);
+}
+
+/*
+ * 1 when a drop names line lineno with these bytes. Lines come in order, so
+ * *at walks the sorted drops once; two drops of one line are one.
+ */
+static int
+dropped(struct patches *ps, size_t *at, long lineno, const char *line, size_t n)
+{
+	char hex[WT_SHA256_HEXLEN + 1];
+	size_t i;
+	int hit = 0;
+
+	while (*at < ps->ndrops && ps->drops[*at].lineno < lineno)
+		(*at)++;
+	if (*at >= ps->ndrops || ps->drops[*at].lineno != lineno)
+		return 0;
+	line_sum(line, n, hex);
+	for (i = *at; i < ps->ndrops && ps->drops[i].lineno == lineno; i++)
+		if (strcmp(ps->drops[i].sha, hex) == 0)
+			hit = ps->drops[i].applied = 1;
+	return hit;
 }
 
 /*
@@ -485,7 +621,7 @@ rewrite(const struct wt_registry *reg, struct patches *ps, const char *tmp)
 	struct patch **fresh = NULL;
 	struct wt_reader *rd = NULL;
 	const char *line;
-	size_t n, nfresh = 0, fi = 0;
+	size_t n, nfresh = 0, fi = 0, di = 0;
 	long k;
 	int fd = -1, in = -1, toolong, rc = 0, live, wfd;
 	char *id;
@@ -514,9 +650,16 @@ rewrite(const struct wt_registry *reg, struct patches *ps, const char *tmp)
 		while ((rc = wt_reader_line(rd, &line, &n, &toolong)) > 0) {
 			if (!n && !toolong)
 				continue;
+			/*
+			 * The one line a drop names, by its number and its bytes, as
+			 * the registry is under the lock: a line that moved or changed
+			 * since the drop was made stays.
+			 */
+			if (!toolong && ps->ndrops &&
+			    dropped(ps, &di, wt_reader_lineno(rd), line, n))
+				continue;
 			/* A line we cannot read is kept as it is: never lose data. */
-			if (toolong || wt_rec_parse(&r, line, n, NULL) < 0 ||
-			    !(id = wt_rec_str(&r, "id"))) {
+			if (toolong || not_record(&r, line, n, &id)) {
 				if (toolong) {
 					warnx("'%s': line %ld too long to rewrite",
 					      reg->path, wt_reader_lineno(rd));
@@ -598,6 +741,7 @@ commit_locked(const struct wt_registry *reg)
 	char *tmp = NULL, *bak = NULL, *target = NULL, *slash;
 	int jfd, fd = -1, ret = -1;
 	struct wt_buf t = WT_BUF_INIT;
+	size_t i;
 
 	memset(&ps, 0, sizeof(ps));
 	jfd = open(jpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -609,7 +753,7 @@ commit_locked(const struct wt_registry *reg)
 		warn("cannot read '%s'", jpath);
 		goto out;
 	}
-	if (ps.n == 0) {
+	if (ps.n == 0 && ps.ndrops == 0) {
 		ret = 0;
 		goto out;
 	}
@@ -622,6 +766,10 @@ commit_locked(const struct wt_registry *reg)
 		unlink(tmp);
 		goto out;
 	}
+	for (i = 0; i < ps.ndrops; i++)
+		if (!ps.drops[i].applied)
+			warnx("'%s': line %ld is not the line a drop named (it changed or "
+			      "moved); kept", reg->path, ps.drops[i].lineno);
 	bak = wt_registry_file(reg, "bak");
 	if (strcmp(bak, reg->path) != 0) {
 		unlink(bak);
@@ -643,7 +791,7 @@ commit_locked(const struct wt_registry *reg)
 	/* Only now may the journal go: its patches are in the registry. */
 	if (ftruncate(jfd, 0) < 0 || fsync(jfd) < 0)
 		warn("cannot truncate '%s'", jpath);
-	ret = (int)ps.n;
+	ret = (int)(ps.n + (long)ps.ndrops);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -504,6 +504,40 @@ typedef void (*wt_leftover_fn)(int what, const char *path, void *arg);
  * wt-ls names them, wt-fsck --repair removes them. A MoAI-ADK registry has none.
  */
 int wt_registry_leftovers(const struct wt_registry *reg, wt_leftover_fn fn, void *arg);
+/*
+ * The MoAI-ADK SPEC ID a name carries (a directory name, a branch such as
+ * feature/SPEC-123): "SPEC-" and segments of capitals and digits joined by
+ * '-', starting the name or after a '/', '-', '_' or '.'; SPEC-AUTH-001-login
+ * carries SPEC-AUTH-001. A new string, or NULL when it carries none.
+ */
+char *wt_spec_id(const char *name);
+/*
+ * Git's two pointers of a linked worktree: <admin>/gitdir names the
+ * worktree's .git, whose "gitdir: " line names admin. admin_of: the admin
+ * entry of repo (a common directory) whose gitdir names path/.git, or NULL
+ * (a new string). names_admin: 1 when dir's .git file names admin (as
+ * written or resolved). repair_pointer: git worktree repair's fix after a
+ * move, only once dir's own .git names admin: admin's gitdir is rewritten
+ * (a temporary, fsync, rename) to name dir/.git, and the result must then
+ * verify as a linked worktree of repo (wt_target_verify). 0 or -1.
+ */
+char *wt_worktree_admin_of(const char *repo, const char *path);
+int wt_worktree_names_admin(const char *dir, const char *admin);
+int wt_worktree_repair_pointer(const char *admin, const char *dir, const char *repo);
+/*
+ * The record an archive describes, from its manifest (r cleared first): id,
+ * path, repo, branch, head, status archived, archived, archive (path),
+ * archived_at and archive_ref. 0, or -1 when it is no readable wt archive.
+ */
+int wt_archive_record(const char *path, struct wt_rec *r);
+/*
+ * Where MoAI-ADK keeps the registry of the project of the repository around
+ * the current directory: ~/.moai/worktrees/PROJECT/.moai-worktree-registry.json,
+ * then its legacy places (~/moai/worktrees/PROJECT, ~/moai/worktrees,
+ * ~/worktrees/PROJECT, ~/worktrees, the worktrees directory beside the
+ * repository). The first readable one (a new string), or NULL.
+ */
+char *wt_moai_default(void);
 
 /* index.c: registry.idx, find by id in O(1) and records by status */
 /*
@@ -559,6 +593,25 @@ int wt_batch_set_del(struct wt_batch *b, const char *id, const char *fields,
 		     const char *const *del);
 int wt_batch_put(struct wt_batch *b, const struct wt_rec *rec);
 int wt_batch_del(struct wt_batch *b, const char *id);
+/*
+ * A patch that removes a line of the registry that is no record (it does
+ * not parse, or has no id), which no patch by id can reach: the line
+ * numbered lineno (from 1, as wt_registry_each_bad_line counts) whose bytes
+ * (without the newline, or a CR before it) are line[0..n). The commit drops
+ * exactly that line of the registry as it is under the lock, matched by
+ * number and SHA-256 of its bytes; a line that moved or changed since
+ * stays, with a warning. Dropping one line of an id written twice leaves
+ * the id's patches to the other. The old file is the .bak, as always.
+ */
+int wt_batch_drop_line(struct wt_batch *b, long lineno, const char *line, size_t n);
+/*
+ * Calls fn for each line of the registry that is no record, with its number,
+ * its bytes (borrowed until fn returns) and toolong (its bytes then cut),
+ * read as a commit reads them. Return nonzero from fn to stop. 0 or -1.
+ */
+typedef int (*wt_bad_line_fn)(long lineno, const char *line, size_t n, int toolong,
+			      void *arg);
+int wt_registry_each_bad_line(const struct wt_registry *reg, wt_bad_line_fn fn, void *arg);
 /*
  * Takes the lock (waiting up to timeout seconds with backoff), applies every
  * journaled patch to the registry as it is, writes it through a temporary
@@ -1211,7 +1264,14 @@ struct wt_compression;
  */
 int wt_archive_make(const char *dir, const char *id, time_t now, const struct wt_compression *z,
 		    const struct wt_archive_src *src, char **final, char **why);
-/* Removes the temporaries of runs that died (no live process holds them), saying so. */
+/*
+ * The one rule of a temporary archive left by a run that died: name (in the
+ * directory open at dfd) has the temporary prefix, the pid in it is not a
+ * live process, and no one holds it locked. Returns an fd of it holding its
+ * lock (remove it, then close), or -1 when it is no such file.
+ */
+int wt_archive_tmp_dead(int dfd, const char *name);
+/* Removes the temporaries of runs that died (wt_archive_tmp_dead), saying so. */
 void wt_archive_clean(const char *dir);
 /*
  * Opens rel below the directory open at top (flags: O_RDONLY, O_DIRECTORY,
@@ -1397,6 +1457,30 @@ char *wt_git_head_id(const char *admin, char **head);
  * when admin has no commondir: it is a repository's own git directory.
  */
 char *wt_git_common_dir(const char *admin);
+
+/* protect.c: whether a protection ref still protects any work */
+/*
+ * The refs that keep commits from gc for work that left its worktree and
+ * that a repair may delete: "removed" for refs/wt/removed/ID (wt-rm -f's),
+ * "backup" for refs/wt/backup/ID (wt-sync's); NULL for any other name
+ * (refs/wt/archived/ is an archive's, which lives as long as the archive).
+ */
+const char *wt_protect_ref_kind(const char *name);
+struct git_repository;
+struct git_oid;
+/*
+ * 1 when the commit the ref name holds (*oid) is reachable from a ref that
+ * is not of those kinds (a branch, a tag, a remote-tracking branch, an
+ * archive's ref, the stash): every commit it protects is safe elsewhere,
+ * and *by (when not NULL) is that ref's name, a new string. 0 when no such
+ * ref reaches it: it is the only keeper of work, never to be deleted. -1
+ * when the ref cannot be read.
+ */
+int wt_protect_ref_redundant(struct git_repository *repo, const char *name,
+			     struct git_oid *oid, char **by);
+/* Deletes the ref name only while it still holds oid. 0 or -1. */
+int wt_protect_ref_delete(struct git_repository *repo, const char *name,
+			  const struct git_oid *oid);
 
 /* git.c: helpers around libgit2 (a program using none links no libgit2) */
 struct git_repository;

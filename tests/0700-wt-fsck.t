@@ -2,7 +2,7 @@
 # wt-fsck: every check on a registry broken on purpose, then --repair, -n, .bak, rebuild, MoAI import.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-archive.sh"
-plan 34
+plan 38
 
 R="$WT_HOME/registry.ndjson"
 mkrepo "$T/r"
@@ -51,7 +51,7 @@ check_same "every kind is found" \
 	"admin_missing archive_corrupt archive_missing archive_tmp bad_line duplicate_id foreign head journal moved orphan_worktree prunable stale_index trash" \
 	"$(kinds "$T/out")"
 check_same "the garbage line is named by its number" \
-	"registry line $(grep -n garbage "$R" | cut -d: -f1) is not a record" \
+	"registry line $(grep -n garbage "$R" | cut -d: -f1) is not a record: 'this is garbage'" \
 	"$(jq -r 'select(.problem == "bad_line") | .detail' < "$T/out")"
 check_same "the moved worktree is found where it went" "the worktree moved to '$T/moved-here'" \
 	"$(jq -r 'select(.problem == "moved") | .detail' < "$T/out")"
@@ -90,10 +90,27 @@ check_same "what cannot be mended is status error with the reason" \
 	"arch2:error arch:error foreign:error gone:error good~2:error noadmin:error" \
 	"$(jq -r 'select(.status == "error") | "\(.id):\(.status)"' "$R" | sort | tr '\n' ' ' | sed 's/ $//')"
 check_same "the foreign checkout is untouched" "gitdir: $T/other/.git/worktrees/foreignwt" "$(cat "$T/foreignwt/.git")"
-check_same "-v lists them as known" 6 "$(wt-fsck -v | jq -c 'select(.known)' | wc -l | tr -d ' ')"
+wt-fsck -v > "$T/outv"
+check_same "-v lists them as known" 6 "$(jq -c 'select(.known == "error")' "$T/outv" | wc -l | tr -d ' ')"
+check_same "and the .bak, which holds the dropped line, as a known state" "1 line of the backup is not a record" \
+	"$(jq -r 'select(.known == "backup") | .detail' "$T/outv")"
 check_same "the trash is empty, the partial archive gone" "0 no" \
 	"$(ls -A "$T/r/.git/worktrees/good/wt-trash" | wc -l | tr -d ' ') $(test -e "$A/.wt-tmp.999999.arch-x.tar.zst" && echo yes || echo no)"
-check "the registry as it was is kept beside it" grep -q garbage "$WT_HOME/registry.damaged"
+check_same "the garbage line is gone from the registry, kept in the .bak, nothing beside them" \
+	"0 1 registry.idx registry.journal registry.lock registry.ndjson registry.ndjson.bak" \
+	"$(grep -c garbage "$R") $(grep -c garbage "$R.bak") $(ls "$WT_HOME" | grep '^registry' | tr '\n' ' ' | sed 's/ $//')"
+check_same "the leftover journal's patch is in, on the record it named" "from the journal" \
+	"$(jq -r 'select(.id == "moved") | .note' "$R")"
+check_same "the duplicate id is one record of the worktree, its loser renamed" \
+	"good $T/good|good~2 $T/nowhere" \
+	"$(jq -r 'select(.id | startswith("good")) | "\(.id) \(.path)"' "$R" | sort | tr '\n' '|' | sed 's/|$//')"
+
+# A temporary archive whose writer is alive (this shell's pid) is no leftover, as wt-archive's clean-up says.
+echo writing > "$A/.wt-tmp.$$.1.live.tar.zst"
+wt-fsck > "$T/outl" 2>&1
+check_same "a live run's temporary archive is left alone" "0 yes" \
+	"$(jq -c 'select(.problem == "archive_tmp")' "$T/outl" | wc -l | tr -d ' ') $(wt-fsck --repair > /dev/null 2>&1; test -e "$A/.wt-tmp.$$.1.live.tar.zst" && echo yes)"
+rm -f "$A/.wt-tmp.$$.1.live.tar.zst"
 
 # wt-ls names a leftover journal once.
 printf '{"op":"set","id":"good","fields":{"x":1},"del":[]}\n' > "$WT_HOME/registry.journal"

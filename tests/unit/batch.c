@@ -581,6 +581,124 @@ test_duplicate(void)
 	free(got);
 }
 
+/* wt_registry_each_bad_line's finds, collected. */
+struct bad {
+	long line[8];
+	char *text[8];
+	int n;
+};
+
+static int
+bad_cb(long lineno, const char *line, size_t n, int toolong, void *arg)
+{
+	struct bad *b = arg;
+
+	(void)toolong;
+	if (b->n < 8) {
+		b->line[b->n] = lineno;
+		b->text[b->n++] = wt_xstrndup(line, n);
+	}
+	return 0;
+}
+
+static void
+bad_release(struct bad *b)
+{
+	while (b->n > 0)
+		free(b->text[--b->n]);
+}
+
+static void
+test_drop(void)
+{
+	struct wt_batch *b;
+	struct bad bad;
+	char *got, *s;
+	int n;
+
+	memset(&bad, 0, sizeof(bad));
+	fresh("drop", "{\"id\":\"a\",\"path\":\"/a\"}\ngarbage one\r\n\n{\"path\":\"/no-id\"}\n"
+		      "{\"id\":\"c\",\"path\":\"/c\"}\ngarbage one\n");
+	ok(wt_registry_each_bad_line(&reg, bad_cb, &bad) == 0 && bad.n == 3 &&
+	   bad.line[0] == 2 && bad.line[1] == 4 && bad.line[2] == 6 &&
+	   strcmp(bad.text[0], "garbage one") == 0 && strcmp(bad.text[1], "{\"path\":\"/no-id\"}") == 0,
+	   "the lines that are no record, by number (blank lines counted) and bytes (no CR)");
+	b = wt_batch_open(&reg);
+	n = !wt_batch_drop_line(b, bad.line[0], bad.text[0], strlen(bad.text[0])) +
+	    !wt_batch_drop_line(b, bad.line[1], bad.text[1], strlen(bad.text[1])) +
+	    !wt_batch_set(b, "c", "{\"x\":1}");
+	is_int(n, 3, "two drops and a set journaled");
+	is_int(wt_batch_drop_line(b, 0, "x", 1), -1, "a drop names a line from 1");
+	s = file("journal");
+	ok(s && strstr(s, "\"op\":\"drop\",\"line\":2,\"sha256\":\""), "a drop is journaled by line and sum");
+	free(s);
+	is_int(wt_batch_commit(b, 5), 3, "the commit applies the drops and the set");
+	got = content();
+	is_str(got, "{\"id\":\"a\",\"path\":\"/a\"}\n{\"id\":\"c\",\"path\":\"/c\",\"x\":1}\ngarbage one\n",
+	       "exactly the lines named go; the same bytes at another line stay");
+	free(got);
+	got = file("bak");
+	ok(got && strstr(got, "garbage one\r\n") && strstr(got, "no-id"), "the old file is the .bak");
+	free(got);
+	bad_release(&bad);
+
+	/* The registry changed between the drop and the commit: nothing it names is there. */
+	fresh("drop2", "bad\n{\"id\":\"a\",\"path\":\"/a\"}\nworse\n");
+	b = wt_batch_open(&reg);
+	wt_batch_drop_line(b, 1, "bad", 3);
+	wt_batch_drop_line(b, 3, "worse", 5);
+	write_str(reg.path, "{\"id\":\"0\",\"path\":\"/0\"}\nbad\nworse\n{\"id\":\"a\",\"path\":\"/a\"}\n");
+	stderr_begin();
+	wt_batch_commit(b, 5);
+	s = stderr_end();
+	got = content();
+	is_str(got, "{\"id\":\"0\",\"path\":\"/0\"}\nbad\n{\"id\":\"a\",\"path\":\"/a\"}\n",
+	       "a line that moved stays; one still at its number with its bytes goes");
+	ok(s && strstr(s, "line 1 is not the line a drop named"), "the drop that found nothing says so");
+	free(s);
+	free(got);
+
+	/* The second line of an id dropped, the first patched: one record left. */
+	fresh("drop3", "{\"id\":\"a\",\"path\":\"/a\"}\n{\"id\":\"a\",\"path\":\"/elsewhere\"}\n");
+	b = wt_batch_open(&reg);
+	wt_batch_drop_line(b, 1, "{\"id\":\"a\",\"path\":\"/a\"}", 22);
+	wt_batch_set(b, "a", "{\"kept\":true}");
+	wt_batch_put(b, rec("{\"id\":\"a~2\",\"path\":\"/a\"}"));
+	wt_batch_commit(b, 5);
+	got = content();
+	is_str(got, "{\"id\":\"a\",\"path\":\"/elsewhere\",\"kept\":true}\n{\"id\":\"a~2\",\"path\":\"/a\"}\n",
+	       "a duplicate's first line dropped: the id's patches go to its other line");
+	free(got);
+
+	/* A journal a killed run left: drops, sets and a torn line replayed together. */
+	fresh("drop4", "{\"id\":\"a\",\"path\":\"/a\"}\n{\"id\":\"a\",\"path\":\"/a2\"}\nnope\n");
+	s = wt_registry_file(&reg, "journal");
+	b = wt_batch_open(&reg);
+	wt_batch_set(b, "a", "{\"j\":1}");
+	wt_batch_drop_line(b, 3, "nope", 4);
+	wt_batch_drop_line(b, 2, "{\"id\":\"a\",\"path\":\"/a2\"}", 23);
+	wt_batch_put(b, rec("{\"id\":\"a~2\",\"path\":\"/a2\"}"));
+	wt_batch_abandon(b);
+	{
+		FILE *f = fopen(s, "a");
+
+		fputs("{\"op\":\"drop\",\"line\":1,\"sha", f);
+		fclose(f);
+	}
+	stderr_begin();
+	n = wt_registry_replay(&reg, 5);
+	free(stderr_end());
+	is_int(n, 4, "the replay applies the four whole patches, skips the torn one");
+	got = content();
+	is_str(got, "{\"id\":\"a\",\"path\":\"/a\",\"j\":1}\n{\"id\":\"a~2\",\"path\":\"/a2\"}\n",
+	       "duplicate, garbage and journal together: every patch in, the lines named out");
+	free(got);
+	got = file("journal");
+	is_str(got, "", "the journal is empty after");
+	free(got);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -596,6 +714,7 @@ main(void)
 	test_threads();
 	test_symlink();
 	test_duplicate();
+	test_drop();
 	wt_registry_release(&reg);
 	return done_testing();
 }
