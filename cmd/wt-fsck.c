@@ -1121,8 +1121,7 @@ sync_lock(const char *id, const char **busy)
 	*busy = NULL;
 	if (k < 0 || !ents[k].path || wt_target_verify(&t, ents[k].path, ents[k].repo, &why) < 0)
 		return -1;
-	if ((fd = open(t.admin, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
-	    flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	if ((fd = wt_git_sync_lock(t.admin)) < 0 && errno == EWOULDBLOCK) {
 		*busy = "a wt-sync is syncing its worktree";
 	} else if (fd >= 0 && wt_git_move_pending(t.admin, &m) != 0) {
 		/* A killed sync's way back is the backup: wt-sync recovers with it. */

@@ -782,9 +782,8 @@ sync_one(size_t i)
 	 * on git's admin directory is held to the end, so a marker found while
 	 * holding it is a dead run's.
 	 */
-	if ((lockfd = open(j->t.admin, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
-		if (lockfd >= 0 && errno == EWOULDBLOCK) {
+	if ((lockfd = wt_git_sync_lock(j->t.admin)) < 0) {
+		if (errno == EWOULDBLOCK) {
 			skip(j, "sync_running", "not synced: another wt-sync is syncing it");
 			goto done;
 		}

@@ -522,3 +522,18 @@ out:
 	git_reference_free(ref);
 	return rc;
 }
+
+int
+wt_git_sync_lock(const char *admin)
+{
+	int fd = open(admin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}

@@ -1691,6 +1691,15 @@ int wt_git_move_pending(const char *admin, struct wt_move *m);
  */
 int wt_git_move_recover(struct git_repository *repo, const char *admin, struct wt_move *m,
 			char *msg, size_t msgsz);
+/*
+ * The lock of one sync of the worktree whose admin directory is admin, for
+ * every process that changes or judges its branch and its backup: a flock
+ * on the admin directory itself (nothing is left behind). Returns the fd
+ * holding it (close to release), or -1 with errno (EWOULDBLOCK: a sync
+ * runs). A marker (wt_git_move_pending) found while holding it is a dead
+ * run's.
+ */
+int wt_git_sync_lock(const char *admin);
 /* git reset --hard to: HEAD's branch, the index and the files. 0 or -1. */
 struct git_oid;
 int wt_git_reset_hard(struct git_repository *repo, const struct git_oid *to);
