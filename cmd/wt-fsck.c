@@ -790,7 +790,7 @@ check_gone(struct ent *e)
 	char *admin, *moved;
 	int fixed = -1;
 
-	if (!e->repo || !(admin = wt_worktree_admin_of(e->repo, e->path))) {
+	if (!e->repo || wt_admin_of_path(e->repo, e->path, &admin, NULL) != 1) {
 		error_problem("missing", e, "the directory is gone and not archived");
 		return;
 	}

@@ -868,3 +868,48 @@ wt_manifest_covers(const struct wt_manifest *m, const struct wt_snapshot *s, con
 	free(idx);
 	return ok;
 }
+
+/* An archive's record from its manifest: archived, with its archive and ref. */
+int
+wt_archive_record(const char *path, struct wt_rec *r)
+{
+	struct wt_manifest m;
+	struct archive *a = NULL;
+	char *why = NULL, *s;
+	int fd, ret = -1;
+	time_t at;
+
+	memset(&m, 0, sizeof(m));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (!(a = wt_archive_read_fd(fd)) || wt_archive_read_manifest(a, &m, NULL, NULL, &why) < 0 ||
+	    !m.id || !m.path)
+		goto out;
+	wt_rec_clear(r);
+	wt_rec_set_str(r, "id", m.id);
+	wt_rec_set_str(r, "path", m.path);
+	if (m.repo)
+		wt_rec_set_str(r, "repo", m.repo);
+	if (m.branch)
+		wt_rec_set_str(r, "branch", m.branch);
+	else
+		wt_rec_set_null(r, "branch");
+	if (m.head)
+		wt_rec_set_str(r, "head", m.head);
+	wt_rec_set_str(r, "status", "archived");
+	wt_rec_set_bool(r, "archived", 1);
+	wt_rec_set_str(r, "archive", path);
+	if (wt_rec_time(&m.doc, "archived_at", 0, &at) == 0)
+		wt_rec_set_time(r, "archived_at", at);
+	if ((s = wt_rec_str(&m.doc, "ref")))
+		wt_rec_set_str(r, "archive_ref", s);
+	free(s);
+	ret = 0;
+out:
+	if (a)
+		archive_read_free(a);
+	close(fd);
+	free(why);
+	wt_manifest_release(&m);
+	return ret;
+}

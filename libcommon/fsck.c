@@ -1,8 +1,6 @@
 /*
- * fsck.c: what wt-fsck decides that others may ask too: what a registry's
- * directory holds that a finished run would not leave, git's two pointers
- * after a move, the record an archive describes, where MoAI-ADK keeps its
- * registry, the SPEC ID a name carries.
+ * fsck.c: what wt-fsck decides that others may ask too: git's two pointers
+ * after a move, where MoAI-ADK keeps its registry, the SPEC ID a name carries.
  */
 #include <archive.h>
 #include <dirent.h>
@@ -16,78 +14,6 @@
 #include <unistd.h>
 
 #include "wt.h"
-
-/* 1 when name is base.tmp.PID of a process that is gone. */
-static int
-dead_tmp(const char *name, const char *base)
-{
-	size_t n = strlen(base);
-	char *end;
-	long pid;
-
-	if (strncmp(name, base, n) != 0 || strncmp(name + n, ".tmp.", 5) != 0)
-		return 0;
-	pid = strtol(name + n + 5, &end, 10);
-	if (*end || pid <= 0)
-		return 0;
-	return pid != (long)getpid() && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-}
-
-int
-wt_registry_leftovers(const struct wt_registry *reg, wt_leftover_fn fn, void *arg)
-{
-	struct wt_buf b = WT_BUF_INIT;
-	struct stat st;
-	struct dirent *de;
-	const char *base;
-	char *p, *real = NULL;
-	int what = 0;
-	DIR *d;
-
-	if (reg->moai)
-		return 0;
-	p = wt_registry_file(reg, "journal");
-	if (stat(p, &st) == 0 && st.st_size > 0) {
-		what |= WT_LEFT_JOURNAL;
-		if (fn)
-			fn(WT_LEFT_JOURNAL, p, arg);
-	}
-	free(p);
-	p = wt_registry_file(reg, "idx");
-	if (access(reg->path, F_OK) == 0 && access(p, F_OK) == 0 &&
-	    !wt_registry_index_valid(reg)) {
-		what |= WT_LEFT_INDEX;
-		if (fn)
-			fn(WT_LEFT_INDEX, p, arg);
-	}
-	free(p);
-	/* A writer writes PATH.tmp.PID beside the file the registry is (a link's target). */
-	real = realpath(reg->path, NULL);
-	p = real ? real : reg->path;
-	wt_buf_adds(&b, p);
-	base = strrchr(b.s, '/');
-	if (base) {
-		b.s[base - b.s] = '\0';
-		base++;
-	}
-	if ((d = opendir(base ? (*b.s ? b.s : "/") : "."))) {
-		while ((de = readdir(d))) {
-			struct wt_buf q = WT_BUF_INIT;
-
-			if (!dead_tmp(de->d_name, base ? base : b.s))
-				continue;
-			what |= WT_LEFT_TMP;
-			wt_buf_addf(&q, "%s/%s", base ? (*b.s ? b.s : "") : ".", de->d_name);
-			if (fn)
-				fn(WT_LEFT_TMP, q.s, arg);
-			wt_buf_release(&q);
-		}
-		closedir(d);
-	}
-	free(real);
-	wt_buf_release(&b);
-	return what;
-}
 
 /* Length of the SPEC ID at s ("SPEC-" and segments of A-Z, 0-9 joined by '-'), or 0. */
 static size_t
@@ -130,38 +56,6 @@ wt_spec_id(const char *name)
 }
 
 /* ---- git's two pointers, as git worktree repair mends them ---- */
-
-/* git's admin entry of repo whose gitdir names path/.git, or NULL. A new string. */
-char *
-wt_worktree_admin_of(const char *repo, const char *path)
-{
-	struct wt_buf b = WT_BUF_INIT, want = WT_BUF_INIT;
-	struct dirent *de;
-	char *s, *found = NULL;
-	DIR *d;
-
-	wt_buf_addf(&b, "%s/worktrees", repo);
-	wt_buf_addf(&want, "%s/.git", path);
-	if (!(d = opendir(b.s)))
-		goto out;
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		wt_buf_reset(&b);
-		wt_buf_addf(&b, "%s/worktrees/%s/gitdir", repo, de->d_name);
-		if ((s = wt_read_small(b.s, 4096)) && strcmp(s, want.s) == 0) {
-			wt_buf_reset(&b);
-			wt_buf_addf(&b, "%s/worktrees/%s", repo, de->d_name);
-			found = wt_buf_detach(&b);
-		}
-		free(s);
-	}
-	closedir(d);
-out:
-	wt_buf_release(&b);
-	wt_buf_release(&want);
-	return found;
-}
 
 /* 1 when the directory dir's .git file names the admin entry admin (both as written or resolved). */
 int
@@ -234,50 +128,6 @@ wt_worktree_repair_pointer(const char *admin, const char *dir, const char *repo)
 	return ret;
 }
 
-/* An archive's record from its manifest: archived, with its archive and ref. */
-int
-wt_archive_record(const char *path, struct wt_rec *r)
-{
-	struct wt_manifest m;
-	struct archive *a = NULL;
-	char *why = NULL, *s;
-	int fd, ret = -1;
-	time_t at;
-
-	memset(&m, 0, sizeof(m));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	if (!(a = wt_archive_read_fd(fd)) || wt_archive_read_manifest(a, &m, NULL, NULL, &why) < 0 ||
-	    !m.id || !m.path)
-		goto out;
-	wt_rec_clear(r);
-	wt_rec_set_str(r, "id", m.id);
-	wt_rec_set_str(r, "path", m.path);
-	if (m.repo)
-		wt_rec_set_str(r, "repo", m.repo);
-	if (m.branch)
-		wt_rec_set_str(r, "branch", m.branch);
-	else
-		wt_rec_set_null(r, "branch");
-	if (m.head)
-		wt_rec_set_str(r, "head", m.head);
-	wt_rec_set_str(r, "status", "archived");
-	wt_rec_set_bool(r, "archived", 1);
-	wt_rec_set_str(r, "archive", path);
-	if (wt_rec_time(&m.doc, "archived_at", 0, &at) == 0)
-		wt_rec_set_time(r, "archived_at", at);
-	if ((s = wt_rec_str(&m.doc, "ref")))
-		wt_rec_set_str(r, "archive_ref", s);
-	free(s);
-	ret = 0;
-out:
-	if (a)
-		archive_read_free(a);
-	close(fd);
-	free(why);
-	wt_manifest_release(&m);
-	return ret;
-}
 
 /* MoAI-ADK keeps its registry in the worktree root: ~/.moai/worktrees/PROJECT, or older places. */
 char *

@@ -484,13 +484,7 @@ int wt_registry_index_valid(const struct wt_registry *reg);
 /* A file beside the registry: registry.NAME (or PATH.NAME). A new string. */
 char *wt_registry_file(const struct wt_registry *reg, const char *name);
 
-/* moai.c: the MoAI-ADK registry file, read as records */
-/* Converts a MoAI-ADK registry file at path to records (sorted by id). */
-int wt_moai_each(const char *path, wt_rec_fn fn, void *arg);
-/* 1 when a file's first line says it is a MoAI-ADK registry, not NDJSON. */
-int wt_moai_detect(const char *line, size_t n);
-
-/* fsck.c: what a registry's directory holds that a finished run would not leave */
+/* What a registry's directory holds that a finished run would not leave. */
 enum {
 	WT_LEFT_JOURNAL = 1,    /* registry.journal with patches not merged */
 	WT_LEFT_INDEX = 2,      /* an index that does not match the registry (edited since) */
@@ -504,6 +498,14 @@ typedef void (*wt_leftover_fn)(int what, const char *path, void *arg);
  * wt-ls names them, wt-fsck --repair removes them. A MoAI-ADK registry has none.
  */
 int wt_registry_leftovers(const struct wt_registry *reg, wt_leftover_fn fn, void *arg);
+
+/* moai.c: the MoAI-ADK registry file, read as records */
+/* Converts a MoAI-ADK registry file at path to records (sorted by id). */
+int wt_moai_each(const char *path, wt_rec_fn fn, void *arg);
+/* 1 when a file's first line says it is a MoAI-ADK registry, not NDJSON. */
+int wt_moai_detect(const char *line, size_t n);
+
+/* fsck.c: what wt-fsck decides that others may ask too */
 /*
  * The MoAI-ADK SPEC ID a name carries (a directory name, a branch such as
  * feature/SPEC-123): "SPEC-" and segments of capitals and digits joined by
@@ -513,23 +515,15 @@ int wt_registry_leftovers(const struct wt_registry *reg, wt_leftover_fn fn, void
 char *wt_spec_id(const char *name);
 /*
  * Git's two pointers of a linked worktree: <admin>/gitdir names the
- * worktree's .git, whose "gitdir: " line names admin. admin_of: the admin
- * entry of repo (a common directory) whose gitdir names path/.git, or NULL
- * (a new string). names_admin: 1 when dir's .git file names admin (as
+ * worktree's .git, whose "gitdir: " line names admin (wt_admin_of_path finds
+ * admin from the path). names_admin: 1 when dir's .git file names admin (as
  * written or resolved). repair_pointer: git worktree repair's fix after a
  * move, only once dir's own .git names admin: admin's gitdir is rewritten
  * (a temporary, fsync, rename) to name dir/.git, and the result must then
  * verify as a linked worktree of repo (wt_target_verify). 0 or -1.
  */
-char *wt_worktree_admin_of(const char *repo, const char *path);
 int wt_worktree_names_admin(const char *dir, const char *admin);
 int wt_worktree_repair_pointer(const char *admin, const char *dir, const char *repo);
-/*
- * The record an archive describes, from its manifest (r cleared first): id,
- * path, repo, branch, head, status archived, archived, archive (path),
- * archived_at and archive_ref. 0, or -1 when it is no readable wt archive.
- */
-int wt_archive_record(const char *path, struct wt_rec *r);
 /*
  * Where MoAI-ADK keeps the registry of the project of the repository around
  * the current directory: ~/.moai/worktrees/PROJECT/.moai-worktree-registry.json,
@@ -1160,6 +1154,12 @@ int wt_manifest_has_git_state(const struct wt_manifest *m, const struct wt_git_s
  */
 int wt_manifest_covers(const struct wt_manifest *m, const struct wt_snapshot *s,
 		       const char **at);
+/*
+ * The record an archive describes, from its manifest (r cleared first): id,
+ * path, repo, branch, head, status archived, archived, archive (path),
+ * archived_at and archive_ref. 0, or -1 when it is no readable wt archive.
+ */
+int wt_archive_record(const char *path, struct wt_rec *r);
 /* snapshot.c: a worktree as an archive holds it, to write it and to compare */
 #include <sys/stat.h>
 /* An entry of the worktree, as the walk saw it. */

@@ -5,7 +5,7 @@
 top=$(cd "$(dirname "$0")/.." && pwd)
 progs=$(cd "$top/cmd" && ls *.c | sed 's/\.c$//')
 nprogs=$(printf '%s\n' $progs | wc -l)
-plan $((nprogs * 8 + 7 + 10))
+plan $((nprogs * 8 + 7 + 11))
 version=$(sed -n 's/^VERSION = //p' "$top/Makefile")
 
 # man_synopsis PROG: the SYNOPSIS of PROG's page, one form a line.
@@ -97,7 +97,10 @@ check_same "the same key written once with an escape is the same key" \
 if command -v ldd > /dev/null; then
 	check_same "wt-stale and wt-fmt do not link libgit2" "" \
 		"$(ldd "$WT_BUILD/bin/wt-stale" "$WT_BUILD/bin/wt-fmt" | grep libgit2)"
+	# wt-ls -r and -i are the registry's readers: no archive library (and its own) to load.
+	check_same "wt-ls does not link libarchive" "" "$(ldd "$WT_BUILD/bin/wt-ls" | grep libarchive)"
 else
+	skip "no ldd"
 	skip "no ldd"
 fi
 done_testing
