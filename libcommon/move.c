@@ -265,20 +265,53 @@ static int only_the_move(git_repository *repo, const struct wt_move *m, char *ms
 			 size_t msgsz);
 
 /*
+ * The move's paths back as the branch's commit has them, index and files,
+ * the branch not touched: a second writer moved it while the files were
+ * being checked out, and a reset to m->from would take its commits off the
+ * branch and its files off the disk. ttree is what the move wrote (the
+ * baseline, so that files it created go again).
+ */
+static int
+put_back_paths(git_repository *repo, git_tree *ttree, const git_strarray *paths)
+{
+	git_checkout_options co;
+	git_object *head = NULL;
+	int rc;
+
+	if (git_revparse_single(&head, repo, "HEAD^{tree}") < 0)
+		return -1;
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+	co.baseline = ttree;
+	co.paths = *paths;
+	rc = git_checkout_tree(repo, head, &co);
+	git_object_free(head);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
  * After a move failed midway: back at m->from when every change in the
  * worktree is the move's own; else nothing is touched and the marker stays,
- * so that what was written meanwhile is not lost (res->msg says so).
+ * so that what was written meanwhile is not lost (res->msg says so). When
+ * the branch is no longer at m->from, someone else moved it: only the
+ * move's paths go back, to the branch's commit.
  */
 static void
 undo(git_repository *repo, const char *admin, const struct wt_move *m, const git_oid *fid,
-     struct wt_move_result *res)
+     git_tree *ttree, const git_strarray *paths, struct wt_move_result *res)
 {
 	char why[512];
 	size_t n = strlen(res->msg);
+	git_oid now;
+	int moved;
 
-	if (only_the_move(repo, m, why, sizeof(why)) && wt_git_reset_hard(repo, fid) == 0) {
-		marker_remove(admin);
-		return;
+	moved = git_reference_name_to_id(&now, repo, m->ref) < 0 || !git_oid_equal(&now, fid);
+	if (only_the_move(repo, m, why, sizeof(why))) {
+		if ((moved ? put_back_paths(repo, ttree, paths) : wt_git_reset_hard(repo, fid)) == 0) {
+			marker_remove(admin);
+			return;
+		}
+		snprintf(why, sizeof(why), "%s", wt_git_errmsg());
 	}
 	snprintf(res->msg + n, sizeof(res->msg) - n, "; left as it is (%s): '%s/%s' names the "
 		 "way back", why, admin, WT_MOVE_MARKER);
@@ -383,7 +416,7 @@ wt_git_move(git_repository *repo, const char *admin, const struct wt_move *m,
 		if (res->nconflicts || e == GIT_ECONFLICT)
 			marker_remove(admin);
 		else
-			undo(repo, admin, m, &fid, res);
+			undo(repo, admin, m, &fid, ttree, &paths, res);
 		goto out;
 	}
 	wt_test_pause("ref");
@@ -391,7 +424,7 @@ wt_git_move(git_repository *repo, const char *admin, const struct wt_move *m,
 	if (git_reference_create_matching(&moved, repo, m->ref, &tid, 1, &fid, why) < 0) {
 		snprintf(res->msg, sizeof(res->msg), "cannot move '%s': %s", m->ref,
 			 wt_git_errmsg());
-		undo(repo, admin, m, &fid, res);
+		undo(repo, admin, m, &fid, ttree, &paths, res);
 		goto out;
 	}
 	marker_remove(admin);

@@ -1673,8 +1673,11 @@ struct wt_move_result {
  * Checks the files out (safe: a file in the way, untracked or changed,
  * stops it before anything is written, named in res->conflicts), then
  * moves the branch (only when it is still at m->from), with why in the
- * reflog. On a failure after files changed, resets to m->from. 0, or -1
- * with res->msg. Release res either way.
+ * reflog. On a failure after files changed, when every change is its own,
+ * resets to m->from; when another writer moved the branch meanwhile, puts
+ * only its paths back as the branch's commit has them, the branch left where
+ * that writer put it. Otherwise the marker stays. 0, or -1 with res->msg.
+ * Release res either way.
  */
 int wt_git_move(struct git_repository *repo, const char *admin, const struct wt_move *m,
 		const char *why, struct wt_move_result *res);
