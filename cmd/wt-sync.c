@@ -904,20 +904,6 @@ sync_one(size_t i)
 		goto done;
 	}
 	backed = 1;
-	if (ch.modified) {
-		git_signature *me = NULL;
-
-		s.step = "stash";
-		if (wt_git_ident(&me, repo, "COMMITTER") < 0 ||
-		    git_stash_save(&stash, repo, me, "wt-sync: before syncing", GIT_STASH_DEFAULT) < 0) {
-			sync_error(j, &s, "cannot stash the changes of '%s': %s", j->t.path,
-				   wt_git_errmsg());
-			git_signature_free(me);
-			goto done;
-		}
-		git_signature_free(me);
-		stashed = 1;
-	}
 	s.step = opt.how == REBASE && ahead ? "rebase" : opt.how == MERGE && ahead ? "merge" :
 		 "fast-forward";
 	tip = upid;
@@ -932,11 +918,29 @@ sync_one(size_t i)
 			set_sync(r, "conflict", NULL, from, NULL, j->upstream, (long)ahead,
 				 (long)behind, bytes);
 		/* Made in memory: the worktree was not touched. */
-		roll_back(j, repo, &head, stashed ? &stash : NULL, bname.s, 0);
+		roll_back(j, repo, &head, NULL, bname.s, 0);
 		sync_error(j, &s, "%s; nothing changed, the backup is %s", msg, bname.s);
 		count(j, conflict, 0);
 		registry_patch(j, conflict, 0);
 		goto done;
+	}
+	/*
+	 * Stashed only now, after the rebase or merge made in memory: a run killed
+	 * while it made them leaves the changes where they are, not in a stash.
+	 */
+	if (ch.modified) {
+		git_signature *me = NULL;
+
+		s.step = "stash";
+		if (wt_git_ident(&me, repo, "COMMITTER") < 0 ||
+		    git_stash_save(&stash, repo, me, "wt-sync: before syncing", GIT_STASH_DEFAULT) < 0) {
+			sync_error(j, &s, "cannot stash the changes of '%s': %s", j->t.path,
+				   wt_git_errmsg());
+			git_signature_free(me);
+			goto done;
+		}
+		git_signature_free(me);
+		stashed = 1;
 	}
 	memset(&m, 0, sizeof(m));
 	snprintf(m.ref, sizeof(m.ref), "%s", j->branch);

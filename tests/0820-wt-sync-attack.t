@@ -55,5 +55,59 @@ for step in checkout ref; do
 	check "second writer at $step: no marker left" test ! -e "$T/r/.git/worktrees/$w/wt-sync"
 done
 
+# The changes of every kind --stash must keep: staged and unstaged on one
+# file, a new untracked file, a deleted file, a mode change, a staged new file.
+dirty() {
+	(cd "$T/$1" && printf 'staged\n' >> a.txt && git add a.txt && printf 'unstaged\n' >> a.txt &&
+	 echo "untracked" > untracked.txt && git rm -q k.txt && chmod +x up.txt 2>/dev/null;
+	 echo "new" > new.txt && git add new.txt)
+}
+# state NAME: everything about a worktree's uncommitted work, for comparing.
+state() {
+	(cd "$T/$1" && git status --porcelain && git diff && git diff --cached &&
+	 cat a.txt untracked.txt && git stash list)
+}
+
+# 2. --stash with every kind of change: all of them back as they were.
+
+wt st2 && (cd "$T/st2" && echo base > up.txt && git add up.txt && git commit -q -m base &&
+	   git push -q origin st2) && upstream st2 other.txt "theirs"
+dirty st2
+state st2 > "$T/before"
+lsd_rec st2 | wt-sync --stash > "$T/out" 2> "$T/err"
+check_same "--stash, every kind of change: fast-forward" "0 fast-forward" "$? $(res .sync.result)"
+state st2 > "$T/after"
+check_same "--stash, every kind of change: status, both diffs and the files as before, no stash" \
+	"$(cat "$T/before")" "$(cat "$T/after")"
+check_same "--stash: the mode change kept" "100755" \
+	"$(git -C "$T/st2" diff --raw -- up.txt | awk '{print $2}')"
+
+# 3. Killed -9 at each step of a --stash sync: the stashed changes are back
+# in the worktree (or still in git stash list), never lost.
+for step in rebase checkout ref; do
+	w=ks$step
+	wt $w && (cd "$T/$w" && echo base > up.txt && git add up.txt && git commit -q -m base &&
+		  git push -q origin $w) && upstream $w other.txt "theirs" &&
+		local_commit $w mine.txt "ours"
+	dirty $w
+	state $w > "$T/before"
+	old=$(head_of $w)
+	lsd_rec $w > "$T/in"
+	WT_TEST_PAUSE=$step wt-sync --stash --rebase < "$T/in" > "$T/out" 2> "$T/err" &
+	pid=$!
+	wait_stopped $pid && grep -q "paused at $step" "$T/err"
+	check_same "--stash, paused at $step" 0 $?
+	kill -9 $pid; wait $pid 2>/dev/null
+	wt-sync < "$T/in" > "$T/out" 2> "$T/err"
+	rc=$?
+	state $w > "$T/after"
+	check_same "--stash killed at $step: the next run (--ff-only) leaves the branch where it was" \
+		"0 $old diverged" "$rc $(head_of $w) $(res .sync.result)"
+	check_same "--stash killed at $step: every change back as it was, no stash left" \
+		"$(cat "$T/before")" "$(cat "$T/after")"
+	wt-sync --stash --rebase < "$T/in" > "$T/out" 2> "$T/err"
+	check_same "--stash killed at $step: then it syncs" "0 rebased" "$? $(res .sync.result)"
+done
+
 plan $_n
 done_testing
