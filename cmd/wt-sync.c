@@ -953,13 +953,29 @@ sync_one(size_t i)
 	s.step = "checkout";
 	snprintf(msg, sizeof(msg), "wt-sync: %s %s", result, short_ref(j->upstream));
 	if (wt_git_move(repo, j->t.admin, &m, msg, &res) < 0) {
+		struct wt_move left;
+		int half = wt_git_move_pending(j->t.admin, &left) != 0;
+
 		s.conflicts = res.conflicts;
 		s.nconflicts = res.nconflicts;
-		/* wt_git_move put back what it wrote, or left the way back. */
-		roll_back(j, repo, &head, stashed ? &stash : NULL, bname.s, 0);
-		sync_error(j, &s, "cannot update the worktree: %s%s%s; nothing changed, the "
-			   "backup is %s", res.msg, res.nconflicts ? ": " : "",
-			   res.nconflicts ? res.conflicts[0] : "", bname.s);
+		/*
+		 * wt_git_move put back what it wrote, or, when it could not tell
+		 * its writes from others' (a file it wrote half, a full disk),
+		 * left the files half updated with the marker naming the way
+		 * back. The stash is not applied over such a tree: the way back
+		 * (git reset --hard) would discard it. It stays in git stash list.
+		 */
+		if (half)
+			fprintf(stderr, "%s: '%s': %s left half updated%s\n", wt_progname, id,
+				j->t.path, stashed ? "; the stashed changes stay in git stash "
+				"list: git stash pop puts them back after going back" : "");
+		else
+			roll_back(j, repo, &head, stashed ? &stash : NULL, bname.s, 0);
+		sync_error(j, &s, "cannot update the worktree: %s%s%s; %s, the backup is %s",
+			   res.msg, res.nconflicts ? ": " : "",
+			   res.nconflicts ? res.conflicts[0] : "", half ? "the files are half "
+			   "updated, git reset --hard to the backup goes back" : "nothing changed",
+			   bname.s);
 		s.conflicts = NULL;
 		s.nconflicts = 0;
 		count(j, 0, 0);

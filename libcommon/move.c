@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -360,6 +361,45 @@ free_paths(git_strarray *a)
 	a->count = 0;
 }
 
+/*
+ * 1 when the new blobs of the move's paths fit on the worktree's filesystem,
+ * each rounded up to a block; checked before anything is written, because
+ * a checkout stopped by a full disk leaves files half written that no undo
+ * can tell from work. A filesystem that cannot say is given the benefit.
+ */
+static int
+room_for(git_repository *repo, git_tree *ttree, const git_strarray *paths, char *msg,
+	 size_t msgsz)
+{
+	struct statvfs vfs;
+	git_odb *odb = NULL;
+	unsigned long long need = 0, avail, bs;
+	size_t i, len;
+	git_object_t type;
+	int ok = 1;
+
+	if (statvfs(git_repository_workdir(repo), &vfs) < 0 || git_repository_odb(&odb, repo) < 0)
+		return 1;
+	bs = vfs.f_bsize ? vfs.f_bsize : 4096;
+	avail = (unsigned long long)vfs.f_bavail * (vfs.f_frsize ? vfs.f_frsize : bs);
+	for (i = 0; i < paths->count; i++) {
+		git_tree_entry *e = NULL;
+
+		if (git_tree_entry_bypath(&e, ttree, paths->strings[i]) == 0 &&
+		    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+		    git_odb_read_header(&len, &type, odb, git_tree_entry_id(e)) == 0)
+			need += (len + bs - 1) / bs * bs;
+		git_tree_entry_free(e);
+	}
+	if (need > avail) {
+		snprintf(msg, msgsz, "no room for the new files: %llu bytes needed, %llu free on "
+			 "the worktree's filesystem", need, avail);
+		ok = 0;
+	}
+	git_odb_free(odb);
+	return ok;
+}
+
 int
 wt_git_move(git_repository *repo, const char *admin, const struct wt_move *m,
 	    const char *why, struct wt_move_result *res)
@@ -408,6 +448,10 @@ wt_git_move(git_repository *repo, const char *admin, const struct wt_move *m,
 	}
 	co.paths = paths;
 	co.checkout_strategy |= GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+	if (!room_for(repo, ttree, &paths, res->msg, sizeof(res->msg))) {
+		marker_remove(admin);
+		goto out;
+	}
 	wt_test_pause("checkout");
 	if (paths.count && (e = git_checkout_tree(repo, (git_object *)ttree, &co)) < 0) {
 		snprintf(res->msg, sizeof(res->msg), "%s", res->nconflicts || e == GIT_ECONFLICT ?

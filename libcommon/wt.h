@@ -1671,7 +1671,8 @@ struct wt_move_result {
 };
 /*
  * Checks the files out (safe: a file in the way, untracked or changed,
- * stops it before anything is written, named in res->conflicts), then
+ * stops it before anything is written, named in res->conflicts; so does a
+ * filesystem without room for the new files' blocks), then
  * moves the branch (only when it is still at m->from), with why in the
  * reflog. On a failure after files changed, when every change is its own,
  * resets to m->from; when another writer moved the branch meanwhile, puts

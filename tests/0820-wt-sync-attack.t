@@ -109,5 +109,44 @@ for step in rebase checkout ref; do
 	check_same "--stash killed at $step: then it syncs" "0 rebased" "$? $(res .sync.result)"
 done
 
+# 4. A full disk during the checkout: a worktree on a small tmpfs, the
+# upstream adding a file bigger than it. The room is checked before anything
+# is written: the worktree stays exactly as it was, its stash applied back.
+mkdir -p "$T/small-plain" "$T/small-stash"
+if mount -t tmpfs -o size=512k tmpfs "$T/small-plain" 2>/dev/null &&
+   mount -t tmpfs -o size=512k tmpfs "$T/small-stash" 2>/dev/null; then
+	trap 'umount "$T/small-plain" "$T/small-stash" 2>/dev/null; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
+	for how in plain stash; do
+		w=full$how
+		small=$T/small-$how
+		wt $w "$small/$w" &&
+		(cd "$T/up" && git fetch -q origin && git checkout -q -B $w origin/$w &&
+		 echo "changed" >> a.txt && head -c 1048576 /dev/urandom > big.bin &&
+		 git add a.txt big.bin && git commit -q -m big && git push -q origin $w)
+		flag=
+		if [ $how = stash ]; then
+			flag=--stash
+			# A deletion: applying it needs no room on the full disk.
+			rm "$small/$w/k.txt"
+		fi
+		old=$(git -C "$small/$w" rev-parse HEAD)
+		(cd "$small/$w" && git status --porcelain && git diff) > "$T/before"
+		wt-ls -d "$small" | jq -c --arg id $w 'select(.id == $id)' > "$T/in"
+		wt-sync $flag < "$T/in" > "$T/out" 2> "$T/err"
+		rc=$?
+		check_same "full disk ($how): exit 1, a SynchronizationError at the checkout saying no room, branch not moved" \
+			"1 SynchronizationError checkout true $old" \
+			"$rc $(res '"\(.error.kind) \(.error.context.sync_state.step) \(.error.message | test("no room"))"') $(git -C "$small/$w" rev-parse HEAD)"
+		check "full disk ($how): no marker left" test ! -e "$T/r/.git/worktrees/$w/wt-sync"
+		(cd "$small/$w" && git status --porcelain && git diff) > "$T/after"
+		check_same "full disk ($how): the worktree exactly as before, no file half written" \
+			"$(cat "$T/before")" "$(cat "$T/after")"
+		check_same "full disk ($how): no stash left behind" "" "$(git -C "$small/$w" stash list)"
+	done
+else
+	umount "$T/small-plain" 2>/dev/null
+	for k in 1 2 3 4 5 6 7 8; do skip "full disk: cannot mount a tmpfs"; done
+fi
+
 plan $_n
 done_testing
