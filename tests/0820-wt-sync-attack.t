@@ -148,5 +148,31 @@ else
 	for k in 1 2 3 4 5 6 7 8; do skip "full disk: cannot mount a tmpfs"; done
 fi
 
+# 5. A record whose repo names another repository: refused, nothing touched.
+mkrepo "$T/other"
+wt fr && upstream fr up.txt "theirs"
+old=$(head_of fr)
+lsd_rec fr | jq -c --arg o "$T/other/.git" '.repo = $o' | wt-sync > "$T/out" 2> "$T/err"
+check_same "repo naming another repository: exit 1, a WorktreeError, branch not moved" \
+	"1 WorktreeError $old" "$? $(res .error.kind) $(head_of fr)"
+
+# 6. An upstream rewound by a force push: the branch is ahead, nothing is reset.
+wt rw && upstream rw up.txt "theirs"
+git -C "$T/rw" pull -q --ff-only
+ahead=$(head_of rw)
+(cd "$T/up" && git reset -q --hard HEAD~1 && git push -q -f origin rw)
+lsd_rec rw | wt-sync --rebase > "$T/out" 2> "$T/err"
+check_same "rewound upstream: up-to-date, 1 ahead, the branch keeps its commit" \
+	"0 up-to-date 1 $ahead" "$? $(res .sync.result) $(res .sync.ahead) $(head_of rw)"
+
+# 7. An upstream that is a local branch (branch.X.remote = "."): no fetch, a fast-forward.
+git -C "$T/r" branch -q localbase origin/main
+wt lu && git -C "$T/r" branch -q --set-upstream-to=localbase lu
+(cd "$T/r" && git checkout -q localbase && echo base >> base.txt && git add base.txt &&
+ git commit -q -m base && git checkout -q main)
+lsd_rec lu | wt-sync > "$T/out" 2> "$T/err"
+check_same "local upstream: fast-forward to it" "0 fast-forward localbase $(git -C "$T/r" rev-parse localbase)" \
+	"$? $(res .sync.result) $(res .sync.upstream) $(head_of lu)"
+
 plan $_n
 done_testing
