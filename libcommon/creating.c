@@ -329,6 +329,157 @@ only_dotgit(const char *path)
 	return only;
 }
 
+/* 1 when the entries name in fda and fdb are the same: type, bytes, link target, tree below. */
+static int
+same_entry(int fda, int fdb, const char *name, int depth)
+{
+	struct stat sa, sb;
+	struct dirent *de;
+	char ba[8192], bb[8192];
+	ssize_t na, nb;
+	DIR *d;
+	int a = -1, b = -1, same = 0;
+
+	if (depth > 64 || fstatat(fda, name, &sa, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fstatat(fdb, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (sa.st_mode & S_IFMT) != (sb.st_mode & S_IFMT))
+		return 0;
+	if (S_ISLNK(sa.st_mode)) {
+		na = readlinkat(fda, name, ba, sizeof(ba));
+		nb = readlinkat(fdb, name, bb, sizeof(bb));
+		return na >= 0 && na == nb && memcmp(ba, bb, (size_t)na) == 0;
+	}
+	if (!S_ISREG(sa.st_mode) && !S_ISDIR(sa.st_mode))
+		return 0;
+	if (S_ISREG(sa.st_mode) && sa.st_size != sb.st_size)
+		return 0;
+	if ((a = openat(fda, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (b = openat(fdb, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		goto out;
+	if (S_ISREG(sa.st_mode)) {
+		do {
+			na = read(a, ba, sizeof(ba));
+			nb = read(b, bb, sizeof(bb));
+		} while (na > 0 && na == nb && memcmp(ba, bb, (size_t)na) == 0);
+		same = na == 0 && nb == 0;
+		goto out;
+	}
+	/* A directory: everything in the copy is the main worktree's (a cut-short copy has less). */
+	if (!(d = fdopendir(b)))
+		goto out;
+	b = -1;
+	same = 1;
+	while (same && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			same = same_entry(a, dirfd(d), de->d_name, depth + 1);
+	closedir(d);
+out:
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	return same;
+}
+
+/*
+ * 1 when the ignored path rel of the worktree top is what -c copied: it,
+ * and everything below it, as it is in the main worktree main. A copy
+ * edited since is work (a .env is precious), and so is a file added to it.
+ */
+static int
+copy_intact(const char *main, const char *top, const char *rel)
+{
+	char buf[4096], *s;
+	const char *name = buf;
+	int fm, ft, dm = -1, dt = -1, same = 0;
+	size_t n = strlen(rel);
+
+	if (!main || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, rel, n + 1);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	if ((fm = open(main, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	if ((ft = open(top, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		goto out;
+	if ((s = strrchr(buf, '/'))) {
+		*s = '\0';
+		name = s + 1;
+		if ((dm = wt_open_beneath(fm, buf, O_RDONLY | O_DIRECTORY)) < 0 ||
+		    (dt = wt_open_beneath(ft, buf, O_RDONLY | O_DIRECTORY)) < 0)
+			goto out;
+	}
+	same = same_entry(s ? dm : fm, s ? dt : ft, name, 0);
+out:
+	if (dm >= 0)
+		close(dm);
+	if (dt >= 0)
+		close(dt);
+	if (ft >= 0)
+		close(ft);
+	close(fm);
+	return same;
+}
+
+/*
+ * 1 when the file at path (st its lstat) holds a beginning of the blob id:
+ * a write cut short (a full disk, a kill), which holds nothing git has not.
+ */
+static int
+blob_prefix(git_repository *repo, const char *path, const struct stat *st, const git_oid *id)
+{
+	git_blob *blob = NULL;
+	const char *want;
+	char buf[8192];
+	off_t off = 0;
+	ssize_t n = 0;
+	int fd = -1, same = 0;
+
+	if (git_blob_lookup(&blob, repo, id) < 0 ||
+	    (git_object_size_t)st->st_size > git_blob_rawsize(blob) ||
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		goto out;
+	want = git_blob_rawcontent(blob);
+	while ((n = read(fd, buf, sizeof(buf))) > 0 &&
+	       (git_object_size_t)(off + n) <= git_blob_rawsize(blob) &&
+	       memcmp(buf, want + off, (size_t)n) == 0)
+		off += n;
+	same = n == 0 && off == st->st_size;
+out:
+	if (fd >= 0)
+		close(fd);
+	git_blob_free(blob);
+	return same;
+}
+
+/* 1 when the file rel of the worktree repo is the blob of the tree entry te, as a checkout writes it. */
+static int
+as_checked_out(git_repository *repo, const char *top, const char *rel, const git_tree_entry *te)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct stat st;
+	char link[4096];
+	ssize_t n;
+	git_oid oid;
+	int link_entry = git_tree_entry_filemode(te) == GIT_FILEMODE_LINK, same = 0;
+
+	wt_buf_addf(&b, "%s/%s", top, rel);
+	if (lstat(b.s, &st) < 0 || (link_entry ? !S_ISLNK(st.st_mode) : !S_ISREG(st.st_mode)))
+		goto out;
+	if (link_entry)
+		same = (n = readlink(b.s, link, sizeof(link))) >= 0 &&
+		       git_odb_hash(&oid, link, (size_t)n, GIT_OBJECT_BLOB) == 0 &&
+		       git_oid_equal(&oid, git_tree_entry_id(te));
+	else
+		same = (git_repository_hashfile(&oid, repo, b.s, GIT_OBJECT_BLOB, rel) == 0 &&
+			git_oid_equal(&oid, git_tree_entry_id(te))) ||
+		       blob_prefix(repo, b.s, &st, git_tree_entry_id(te));
+out:
+	wt_buf_release(&b);
+	return same;
+}
+
 /*
  * 0 when the worktree at t holds nothing but what the checkout (and the
  * copies of in's globs) made: HEAD at the base commit, no untracked or other
@@ -348,7 +499,14 @@ only_checkout(const struct wt_intent *in, const struct wt_target *t, struct wt_b
 	int done = strcmp(in->step, "begin") != 0 && strcmp(in->step, "branch") != 0 &&
 		   strcmp(in->step, "worktree") != 0;
 	int ret = -1;
+	git_repository *common = NULL;
+	char *main = NULL;
 
+	/* The main worktree, which -c copied from. */
+	if (in->nglobs && git_repository_open(&common, in->repo) == 0 &&
+	    git_repository_workdir(common))
+		main = wt_xstrdup(git_repository_workdir(common));
+	git_repository_free(common);
 	if (git_repository_open(&repo, t->path) < 0) {
 		/* git was cut short before its HEAD: a directory of nothing but .git is its own. */
 		if (!done && only_dotgit(t->path))
@@ -381,13 +539,25 @@ only_checkout(const struct wt_intent *in, const struct wt_target *t, struct wt_b
 
 		if (e->status == GIT_STATUS_CURRENT)
 			continue;
-		if (e->status == GIT_STATUS_IGNORED && wt_intent_copies(in, p))
+		if (e->status == GIT_STATUS_IGNORED && wt_intent_copies(in, p) &&
+		    copy_intact(main, t->path, p))
 			continue;
-		if (!done && !(e->status & (GIT_STATUS_WT_NEW | GIT_STATUS_IGNORED)))
-			continue;   /* a checkout cut short */
-		if (tree && (e->status & GIT_STATUS_WT_NEW) && git_tree_entry_bypath(&te, tree, p) == 0) {
+		/*
+		 * A checkout cut short wrote files and no index: a file it has not
+		 * yet written is deleted in the index, one it wrote is new with the
+		 * tree's bytes. Anything else (a staged or changed file, a file
+		 * with other bytes) was made since the checkout: the step written
+		 * last is "worktree" also once the checkout is complete.
+		 */
+		if (!done && e->status == GIT_STATUS_INDEX_DELETED)
+			continue;
+		if (!done && tree && !(e->status & ~(GIT_STATUS_WT_NEW | GIT_STATUS_INDEX_DELETED)) &&
+		    (e->status & GIT_STATUS_WT_NEW) && git_tree_entry_bypath(&te, tree, p) == 0) {
+			int same = as_checked_out(repo, t->path, p, te);
+
 			git_tree_entry_free(te);
-			continue;   /* written by that checkout, not yet indexed */
+			if (same)
+				continue;
 		}
 		wt_buf_addf(why, "it holds work the checkout did not make: '%s'", p);
 		goto out;
@@ -398,6 +568,7 @@ out:
 	git_tree_free(tree);
 	git_commit_free(commit);
 	git_repository_free(repo);
+	free(main);
 	return ret;
 }
 

@@ -705,8 +705,10 @@ int wt_intent_each_dead(const struct wt_registry *reg,
  * - the worktree at in->path: verified (wt_target_verify against in->repo,
  *   admin entry name in->name, device and inode when known), then refused
  *   when it holds work: HEAD not at base, an untracked or ignored file not
- *   matching a -c glob, or (from step checked_out on) a changed tracked
- *   file; else removed with wt_rmtree_verified. A directory that does not
+ *   matching a -c glob, a copy (a -c match) not as it is in the main
+ *   worktree, a staged or changed tracked file; before step checked_out
+ *   (no index written yet) only a file not yet written or holding a
+ *   beginning of its blob passes; else removed with wt_rmtree_verified. A directory that does not
  *   verify (git cut short before writing .git) is removed only when empty;
  * - git's admin entry <repo>/worktrees/<name> when its gitdir names
  *   in->path/.git or it has none;

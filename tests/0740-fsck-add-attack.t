@@ -1,0 +1,91 @@
+#!/bin/sh
+# wt-add's undo and wt-fsck --repair attacked: forged and stale intents, work made since, moves, duplicates, writers.
+. "$(dirname "$0")/lib.sh"
+plan 8
+
+R="$WT_HOME/registry.ndjson"
+C="$WT_HOME/creating"
+W="$HOME/worktrees/r"
+mkrepo "$T/r"
+cd "$T/r"
+printf '.env\nnode_modules/\n' > .gitignore
+mkdir sub && echo in-sub > sub/s.txt
+git add .gitignore sub && git commit -q -m ignores && git push -q
+echo secret > .env
+base=$(git rev-parse HEAD)
+
+# killed STEP ID [ARG...]: a wt-add of ID killed -9 where it stopped itself, at STEP.
+killed() {
+	_s=$1 _id=$2
+	shift 2
+	WT_TEST_PAUSE=$_s wt-add "$@" "$_id" < /dev/null > /dev/null 2> "$T/$_id.err" &
+	_p=$!
+	wait_stopped $_p
+	kill -9 $_p
+	wait $_p 2> /dev/null
+}
+# undo: the undo of every dead run's creation, through wt-fsck --repair.
+undo() { wt-fsck --repair > "$T/undo.out" 2> "$T/undo.err"; }
+# kept ID: the intent file of ID stays and its directory is there.
+kept() { [ -f "$C/$1.json" ] && [ -d "$W/$1" ]; }
+
+# ---- wt-add's undo: work made in a dead run's worktree before the undo ----
+
+# Killed after the checkout, before its step was written: then a tracked file is changed.
+killed worktree U-mod
+echo mine >> "$W/U-mod/a.txt"
+undo
+check_same "a tracked file changed after a dead checkout is work: kept" "one
+mine" "$(cat "$W/U-mod/a.txt" 2>&1)"
+
+# The same with a new file staged (no untracked file: git add made it tracked).
+killed worktree U-staged
+echo staged > "$W/U-staged/new.txt"
+git -C "$W/U-staged" add new.txt
+undo
+check_same "a file staged after a dead checkout is work: kept" "staged" \
+	"$(cat "$W/U-staged/new.txt" 2>&1)"
+
+# A commit in it.
+killed worktree U-commit
+git -C "$W/U-commit" commit -q --allow-empty -m mine
+undo
+check "a commit made after a dead checkout: kept" kept U-commit
+
+# An ignored file that is no copy.
+killed worktree U-ign
+echo local > "$W/U-ign/.env"
+undo
+check_same "an ignored file written after a dead checkout: kept" "local" \
+	"$(cat "$W/U-ign/.env" 2>&1)"
+
+# A copy (-c .env) that was edited since.
+killed copied U-copy -c .env
+echo edited > "$W/U-copy/.env"
+undo
+check_same "a copied file edited after a dead run: kept" "edited" \
+	"$(cat "$W/U-copy/.env" 2>&1)"
+
+# A nested repository.
+killed worktree U-nest
+git init -q "$W/U-nest/inner" && echo x > "$W/U-nest/inner/x" &&
+	git -C "$W/U-nest/inner" add x && git -C "$W/U-nest/inner" commit -q -m inner
+undo
+check "a nested repository made after a dead checkout: kept" has_commit "$W/U-nest/inner"
+
+# The control: copies as they were made (a file and a directory) and a
+# checkout with nothing since are undone, all of them.
+mkdir -p node_modules/pkg && echo dep > node_modules/pkg/index.js
+killed copied U-clean1 -c .env -c node_modules
+killed worktree U-clean2
+undo
+check_same "unchanged copies and checkouts of dead runs are undone" "" \
+	"$(ls -d "$W/U-clean1" "$W/U-clean2" "$C/U-clean1.json" "$C/U-clean2.json" 2>/dev/null)"
+# A file added to a copied directory is work.
+killed copied U-copydir -c node_modules
+echo mine > "$W/U-copydir/node_modules/pkg/mine.js"
+undo
+check_same "a file added to a copied directory after a dead run: kept" "mine" \
+	"$(cat "$W/U-copydir/node_modules/pkg/mine.js" 2>&1)"
+
+done_testing
