@@ -686,6 +686,47 @@ registered(const struct wt_intent *in, const struct wt_registry *reg)
 	return rc < 0 ? -1 : rc == WT_REG_SAME;
 }
 
+/* A record of the registry at in's path that is not in's own journaled one. */
+struct at_path {
+	const struct wt_intent *in;
+	const char *top;
+	char *id;
+};
+
+static int
+at_path_cb(struct wt_rec *r, void *arg)
+{
+	struct at_path *a = arg;
+	char *p = wt_rec_str(r, "path"), *id;
+	int hit = p && (strcmp(p, a->in->path) == 0 || (a->top && strcmp(p, a->top) == 0));
+
+	free(p);
+	if (!hit)
+		return 0;
+	id = wt_rec_str(r, "id");
+	if (id && strcmp(a->in->step, "journaled") == 0 && strcmp(id, a->in->id) == 0) {
+		free(id);
+		return 0;
+	}
+	a->id = id ? id : wt_xstrdup("");
+	return 1;
+}
+
+/* The step names wt-add writes, in order. */
+static int
+known_step(const char *step)
+{
+	static const char *const steps[] = {
+		"begin", "branch", "worktree", "checked_out", "copied", "journaled",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (strcmp(step, steps[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int
 wt_intent_undo(struct wt_intent *in, const struct wt_registry *reg, double timeout,
 	       struct wt_obj *done, struct wt_buf *why)
@@ -704,6 +745,34 @@ wt_intent_undo(struct wt_intent *in, const struct wt_registry *reg, double timeo
 		/* Killed before its first line was written: nothing was made. */
 		ret = 0;
 		goto finish;
+	}
+	/*
+	 * wt-add writes the worktree's name and a step in every line: an intent
+	 * without them is not one wt-add wrote (forged, or another version's),
+	 * and nothing it names is known to be this run's.
+	 */
+	if (!in->name || !*in->name || !known_step(in->step)) {
+		wt_buf_addf(why, "the intent file names no worktree and step of wt-add's; "
+			    "nothing it names is known to be this run's");
+		goto out;
+	}
+	/*
+	 * A worktree the registry lists is not a creation under way (a stale or
+	 * forged intent naming it): only this run's own journaled record is.
+	 */
+	{
+		struct at_path a = { in, NULL, NULL };
+		char *top = realpath(in->path, NULL);
+
+		a.top = top;
+		wt_registry_each(reg, at_path_cb, &a);
+		free(top);
+		if (a.id) {
+			wt_buf_addf(why, "'%s' is the registry's worktree '%s', not one this run "
+				    "made", in->path, a.id);
+			free(a.id);
+			goto out;
+		}
 	}
 	journaled = strcmp(in->step, "journaled") == 0;
 	if (journaled && wt_registry_replay(reg, timeout) < 0) {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-add's undo and wt-fsck --repair attacked: forged and stale intents, work made since, moves, duplicates, writers.
 . "$(dirname "$0")/lib.sh"
-plan 8
+plan 11
 
 R="$WT_HOME/registry.ndjson"
 C="$WT_HOME/creating"
@@ -87,5 +87,29 @@ echo mine > "$W/U-copydir/node_modules/pkg/mine.js"
 undo
 check_same "a file added to a copied directory after a dead run: kept" "mine" \
 	"$(cat "$W/U-copydir/node_modules/pkg/mine.js" 2>&1)"
+
+# ---- wt-add's undo: forged and stale intent files ----
+
+# forge ID JSON: an intent file no run holds, as a dead run's would be.
+forge() { mkdir -p "$C" && printf '%s\n' "$2" > "$C/$1.json"; }
+# A registered worktree, clean, at the base commit, on its own branch.
+git worktree add -q "$T/victim" -b victim
+rec victim "$T/victim" | wt-add --adopt > /dev/null 2>&1
+forge F-bare '{"id":"F-bare","path":"'"$T/victim"'","repo":"'"$T/r/.git"'"}'
+undo
+check "a forged intent naming no step or worktree name removes nothing" has_commit "$T/victim"
+git worktree add -q "$T/victim2" -b victim2
+rec victim2 "$T/victim2" | wt-add --adopt > /dev/null 2>&1
+forge F-named '{"id":"F-named","path":"'"$T/victim2"'","repo":"'"$T/r/.git"'","name":"victim2","branch":"victim2","made_branch":true,"base":"'"$base"'","step":"worktree"}'
+undo
+check_same "a forged intent naming a registered worktree as its own removes nothing" "$base $base" \
+	"$(git -C "$T/victim2" rev-parse HEAD 2>&1) $(git rev-parse -q --verify refs/heads/victim2)"
+rm -f "$C"/F-*.json
+forge F-main '{"id":"F-main","path":"'"$T/r"'","repo":"'"$T/r/.git"'","name":"r","step":"checked_out"}'
+forge F-home '{"id":"F-home","path":"'"$HOME"'","repo":"'"$T/r/.git"'","name":"home","step":"worktree"}'
+undo
+check "forged intents naming the main worktree or \$HOME remove nothing" \
+	sh -c "has_commit() { git -C \"\$1\" rev-parse -q --verify HEAD > /dev/null; }; has_commit '$T/r' && [ -f '$HOME/.gitconfig' ]"
+rm -f "$C"/F-*.json
 
 done_testing
