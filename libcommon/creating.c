@@ -615,6 +615,67 @@ out:
 	return ret;
 }
 
+/* The message of the reflog entry that creates in's branch: this run's, no other's. */
+static void
+branch_msg(const struct wt_intent *in, struct wt_buf *b)
+{
+	char ts[32];
+
+	wt_buf_addf(b, "wt-add: branch of '%s', process %ld, started %s", in->id, in->pid,
+		    wt_time_fmt(in->started_at, ts));
+}
+
+int
+wt_intent_make_branch(const struct wt_intent *in, git_repository *repo, const git_oid *at,
+		      git_reference **ref)
+{
+	struct wt_buf name = WT_BUF_INIT, msg = WT_BUF_INIT;
+	git_reflog *log = NULL;
+	git_signature *sig = NULL;
+	int rc;
+
+	wt_buf_addf(&name, "refs/heads/%s", in->branch);
+	branch_msg(in, &msg);
+	if ((rc = git_reference_create(ref, repo, name.s, at, 0, msg.s)) < 0)
+		goto out;
+	/* Where git keeps no reflog (a bare repository), this branch gets one. */
+	if (git_reflog_read(&log, repo, name.s) == 0 && git_reflog_entrycount(log) == 0 &&
+	    (git_signature_default(&sig, repo) == 0 ||
+	     git_signature_now(&sig, "wt-add", "wt-add@localhost") == 0) &&
+	    git_reflog_append(log, at, sig, msg.s) == 0)
+		git_reflog_write(log);
+out:
+	git_signature_free(sig);
+	git_reflog_free(log);
+	wt_buf_release(&name);
+	wt_buf_release(&msg);
+	return rc;
+}
+
+/*
+ * 1 when the branch ref is the one in's run made: its reflog's first entry
+ * is that run's creation. The intent says made_branch before the branch is
+ * made, and a name can be made again by hand: the name alone is no proof.
+ */
+static int
+branch_ours(const struct wt_intent *in, git_repository *repo, const char *ref)
+{
+	struct wt_buf msg = WT_BUF_INIT;
+	git_reflog *log = NULL;
+	const git_reflog_entry *e;
+	const char *m;
+	size_t n;
+	int ours = 0;
+
+	branch_msg(in, &msg);
+	if (git_reflog_read(&log, repo, ref) == 0 && (n = git_reflog_entrycount(log)) > 0 &&
+	    (e = git_reflog_entry_byindex(log, n - 1)) && (m = git_reflog_entry_message(e)))
+		ours = strncmp(m, msg.s, msg.len) == 0 && (!m[msg.len] || m[msg.len] == '\n');
+	git_reflog_free(log);
+	wt_buf_release(&msg);
+	return ours;
+}
+
 /* The branch, when in made it and it is still at the base commit. */
 static int
 remove_branch(const struct wt_intent *in, struct wt_obj *done, struct wt_buf *why)
@@ -630,8 +691,9 @@ remove_branch(const struct wt_intent *in, struct wt_obj *done, struct wt_buf *wh
 		wt_buf_addf(why, "cannot open '%s': %s", in->repo, wt_git_errmsg());
 		goto out;
 	}
-	if (git_branch_lookup(&ref, repo, in->branch, GIT_BRANCH_LOCAL) < 0) {
-		ret = 0;    /* not made yet, or gone */
+	if (git_branch_lookup(&ref, repo, in->branch, GIT_BRANCH_LOCAL) < 0 ||
+	    !branch_ours(in, repo, git_reference_name(ref))) {
+		ret = 0;    /* not made yet, or gone, or another's of the same name */
 		goto out;
 	}
 	if (!in->base || git_oid_fromstr(&base, in->base) < 0 || !git_reference_target(ref) ||

@@ -714,7 +714,8 @@ int wt_intent_each_dead(const struct wt_registry *reg,
  *   verify (git cut short before writing .git) is removed only when empty;
  * - git's admin entry <repo>/worktrees/<name> when its gitdir names
  *   in->path/.git or it has none;
- * - the branch, when made_branch and it still points at base;
+ * - the branch, when made_branch, its first reflog entry is this run's
+ *   creation (wt_intent_make_branch) and it still points at base;
  * - the empty parent directories up to made_parent;
  * - at step journaled, the registry record of the worktree (one batch);
  * - then the intent file.
@@ -723,6 +724,17 @@ int wt_intent_each_dead(const struct wt_registry *reg,
  * why says what), or -1 when only the intent file could not be removed. done, when not NULL, gets a member true for
  * what went: directory, admin, branch, record (or completed).
  */
+/*
+ * Makes in->branch at the commit at (no branch of that name there) with a
+ * reflog entry naming in's run (its id, pid and start), written also where
+ * git keeps no reflog: the undo deletes a branch only when its first reflog
+ * entry is that one. 0 with *ref set (free it), or libgit2's error.
+ */
+struct git_repository;
+struct git_oid;
+struct git_reference;
+int wt_intent_make_branch(const struct wt_intent *in, struct git_repository *repo,
+			  const struct git_oid *at, struct git_reference **ref);
 int wt_intent_undo(struct wt_intent *in, const struct wt_registry *reg, double timeout,
 		   struct wt_obj *done, struct wt_buf *why);
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-add's undo and wt-fsck --repair attacked: forged and stale intents, work made since, moves, duplicates, writers.
 . "$(dirname "$0")/lib.sh"
-plan 11
+plan 16
 
 R="$WT_HOME/registry.ndjson"
 C="$WT_HOME/creating"
@@ -111,5 +111,45 @@ undo
 check "forged intents naming the main worktree or \$HOME remove nothing" \
 	sh -c "has_commit() { git -C \"\$1\" rev-parse -q --verify HEAD > /dev/null; }; has_commit '$T/r' && [ -f '$HOME/.gitconfig' ]"
 rm -f "$C"/F-*.json
+
+# The path replaced by a symbolic link, after the intent was written: to another worktree, or to itself moved.
+git worktree add -q "$T/victim3" -b victim3
+killed copied S-link -c .env
+mv "$W/S-link" "$T/S-moved"
+ln -s "$T/victim3" "$W/S-link"
+undo
+check_same "a dead run's path now a link to another worktree: both kept" "$base $base" \
+	"$(git -C "$T/victim3" rev-parse HEAD 2>&1) $(git -C "$T/S-moved" rev-parse HEAD 2>&1)"
+rm "$W/S-link"
+ln -s "$T/S-moved" "$W/S-link"
+undo
+check "a dead run's path now a link to its own moved directory: not followed" has_commit "$T/S-moved"
+rm "$W/S-link"
+mv "$T/S-moved" "$W/S-link"
+undo
+
+# A branch of the same name that someone else made: killed at step branch
+# (the intent says made_branch before the branch exists), or the run's own
+# worktree and branch removed by hand and the name made again.
+killed branch B-other
+git branch -q -D feature/B-other
+git branch -q feature/B-other main
+killed worktree B-again
+git worktree remove --force "$W/B-again"
+git branch -q -D feature/B-again
+git branch -q feature/B-again main
+undo
+check_same "someone else's branch of the run's name is not deleted" "$base $base" \
+	"$(git rev-parse -q --verify refs/heads/feature/B-other) $(git rev-parse -q --verify refs/heads/feature/B-again)"
+killed branch B-own
+undo
+check_same "the run's own branch is" "" "$(git rev-parse -q --verify refs/heads/feature/B-own)"
+
+# In a bare repository, which keeps no reflogs, the run's branch is still known as its own.
+git clone -q --bare "$T/r" "$T/bare.git"
+(cd "$T/bare.git" && killed branch B-bare)
+undo
+check_same "a bare repository: the run's own branch is undone" "" \
+	"$(git -C "$T/bare.git" rev-parse -q --verify refs/heads/feature/B-bare)$(ls "$C" | grep B-bare)"
 
 done_testing
