@@ -866,6 +866,22 @@ wt_intent_undo(struct wt_intent *in, const struct wt_registry *reg, double timeo
 			wt_target_release(&t);
 			goto out;
 		}
+		/*
+		 * The removal never enters a mount, but would remove all around it
+		 * first: a worktree with a mount inside is refused whole.
+		 */
+		{
+			char *mnt = NULL;
+			int m = wt_path_has_mounts(t.path, &mnt);
+
+			if (m != 0) {
+				wt_buf_addf(why, m > 0 ? "a filesystem is mounted at '%s' inside it" :
+					    "cannot read the mount table%s", m > 0 ? mnt : "");
+				free(mnt);
+				wt_target_release(&t);
+				goto out;
+			}
+		}
 		if (wt_rmtree_verified(&t, &rs) < 0) {
 			wt_buf_addf(why, "cannot remove '%s': %s", in->path, strerror(errno));
 			wt_target_release(&t);

@@ -710,7 +710,8 @@ int wt_intent_each_dead(const struct wt_registry *reg,
  *   matching a -c glob, a copy (a -c match) not as it is in the main
  *   worktree, a staged or changed tracked file; before step checked_out
  *   (no index written yet) only a file not yet written or holding a
- *   beginning of its blob passes; else removed with wt_rmtree_verified. A directory that does not
+ *   beginning of its blob passes; refused whole when a filesystem is
+ *   mounted inside it; else removed with wt_rmtree_verified. A directory that does not
  *   verify (git cut short before writing .git) is removed only when empty;
  * - git's admin entry <repo>/worktrees/<name> when its gitdir names
  *   in->path/.git or it has none;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-add's undo and wt-fsck --repair attacked: forged and stale intents, work made since, moves, duplicates, writers.
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 19
 
 R="$WT_HOME/registry.ndjson"
 C="$WT_HOME/creating"
@@ -151,5 +151,36 @@ git clone -q --bare "$T/r" "$T/bare.git"
 undo
 check_same "a bare repository: the run's own branch is undone" "" \
 	"$(git -C "$T/bare.git" rev-parse -q --verify refs/heads/feature/B-bare)$(ls "$C" | grep B-bare)"
+
+# A bind mount inside the dead run's worktree, over a tracked directory with
+# the same files (so git sees no change): the mounted files are another
+# worktree's, and the dead run's worktree stays whole, not half removed.
+killed worktree M-bind
+if mount --bind "$T/victim3/sub" "$W/M-bind/sub" 2> /dev/null; then
+	undo
+	check_same "a bind mount inside: nothing removed through it, nor around it" "in-sub one" \
+		"$(cat "$T/victim3/sub/s.txt" 2>&1) $(cat "$W/M-bind/a.txt" 2>&1)"
+	umount "$W/M-bind/sub"
+else
+	skip "cannot bind mount here"
+fi
+undo
+
+# A live run (stopped, holding its intent's lock) is not undone, and goes on to finish.
+WT_TEST_PAUSE=worktree wt-add L-live < /dev/null > "$T/live.out" 2> "$T/live.err" &
+pid=$!
+wait_stopped $pid
+undo
+kill -CONT $pid
+wait $pid
+check_same "a live run's creation is not undone; it finishes" "0 active" \
+	"$? $(jq -r 'select(.id == "L-live") | .status' "$R")"
+
+# A dead run whose pid is now a live process's: the lock, not the pid, says it died.
+killed worktree P-reuse
+tail -n 1 "$C/P-reuse.json" | jq -c ".pid = $$" >> "$C/P-reuse.json"
+undo
+check_same "a dead run's intent whose pid was reused is undone" "" \
+	"$(ls -d "$W/P-reuse" "$C/P-reuse.json" 2>/dev/null)"
 
 done_testing
