@@ -644,10 +644,12 @@ check_head(const struct ent *e, const char *admin)
 /*
  * Where a worktree went whose admin entry still names its old path: a
  * directory beside the old one, or beside another record's, whose .git
- * names that admin entry. A new string, or NULL.
+ * names that admin entry. A new string, or NULL; *other is a second one
+ * (a new string) when two directories name it: a copy of the worktree
+ * beside it, and which one is the worktree cannot be told.
  */
 static char *
-find_moved(const char *oldpath, const char *admin)
+find_moved(const char *oldpath, const char *admin, char **other)
 {
 	struct wt_buf b = WT_BUF_INIT;
 	struct dirent *de;
@@ -655,7 +657,8 @@ find_moved(const char *oldpath, const char *admin)
 	size_t i;
 	DIR *d;
 
-	for (i = 0; !found && i <= nents; i++) {
+	*other = NULL;
+	for (i = 0; !*other && i <= nents; i++) {
 		parent = wt_xstrdup(i == nents ? oldpath : ents[i].path ? ents[i].path : "");
 		if (!(s = strrchr(parent, '/')) || s == parent || (i < nents && !*parent)) {
 			free(parent);
@@ -663,12 +666,17 @@ find_moved(const char *oldpath, const char *admin)
 		}
 		*s = '\0';
 		if ((d = opendir(parent))) {
-			while (!found && (de = readdir(d))) {
+			while (!*other && (de = readdir(d))) {
 				if (de->d_name[0] == '.' && (!de->d_name[1] || de->d_name[1] == '.'))
 					continue;
 				wt_buf_reset(&b);
 				wt_buf_addf(&b, "%s/%s", parent, de->d_name);
-				if (wt_worktree_names_admin(b.s, admin))
+				if (!wt_worktree_names_admin(b.s, admin) ||
+				    (found && strcmp(found, b.s) == 0))
+					continue;
+				if (found)
+					*other = wt_buf_detach(&b);
+				else
 					found = wt_buf_detach(&b);
 			}
 			closedir(d);
@@ -787,7 +795,7 @@ static void
 check_gone(struct ent *e)
 {
 	struct wt_buf d = WT_BUF_INIT;
-	char *admin, *moved;
+	char *admin, *moved, *other;
 	int fixed = -1;
 
 	if (!e->repo || wt_admin_of_path(e->repo, e->path, &admin, NULL) != 1) {
@@ -795,10 +803,21 @@ check_gone(struct ent *e)
 		return;
 	}
 	claim(admin);
-	if (!(moved = find_moved(e->path, admin))) {
+	if (!(moved = find_moved(e->path, admin, &other))) {
 		error_problem("prunable", e, "the directory is gone and not archived; git's "
 			      "admin entry still names it");
 		free(admin);
+		return;
+	}
+	if (other) {
+		/* A guess would point git at a copy: the worktree's work would go on in the wrong one. */
+		wt_buf_addf(&d, "the worktree moved, and two directories name its admin entry: "
+			    "'%s' and '%s'", moved, other);
+		error_problem("moved", e, d.s);
+		free(other);
+		free(admin);
+		free(moved);
+		wt_buf_release(&d);
 		return;
 	}
 	if (acting())

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-add's undo and wt-fsck --repair attacked: forged and stale intents, work made since, moves, duplicates, writers.
 . "$(dirname "$0")/lib.sh"
-plan 19
+plan 22
 
 R="$WT_HOME/registry.ndjson"
 C="$WT_HOME/creating"
@@ -182,5 +182,29 @@ tail -n 1 "$C/P-reuse.json" | jq -c ".pid = $$" >> "$C/P-reuse.json"
 undo
 check_same "a dead run's intent whose pid was reused is undone" "" \
 	"$(ls -d "$W/P-reuse" "$C/P-reuse.json" 2>/dev/null)"
+
+# ---- wt-fsck --repair: moves, duplicates, garbage, writers ----
+
+export WT_HOME="$T/wt2"
+R="$WT_HOME/registry.ndjson"
+mkrepo "$T/f"
+cd "$T/f"
+for w in sw1 sw2 cp mv d1 d2; do
+	git worktree add -q "$T/fw/$w" -b "$w"
+	rec "$w" "$T/fw/$w" | wt-add --adopt > /dev/null 2>&1
+done
+gitdir() { cat "$T/f/.git/worktrees/$1/gitdir"; }
+
+# Two worktrees moved into each other's paths.
+mv "$T/fw/sw1" "$T/fw/tmp" && mv "$T/fw/sw2" "$T/fw/sw1" && mv "$T/fw/tmp" "$T/fw/sw2"
+# One copied beside itself, then moved: two directories name its admin entry.
+cp -a "$T/fw/cp" "$T/fw/cp-copy" && mv "$T/fw/cp" "$T/fw/cp-moved"
+wt-fsck --repair > "$T/f.out" 2> "$T/f.err"
+check_same "swapped worktrees: git's pointers are not rewritten" "$T/fw/sw1/.git $T/fw/sw2/.git" \
+	"$(gitdir sw1) $(gitdir sw2)"
+check_same "a worktree with a copy beside it: git's pointer names neither (which is it?)" \
+	"$T/fw/cp/.git" "$(gitdir cp)"
+check_same "and every record stays" "cp d1 d2 mv sw1 sw2" \
+	"$(jq -r .id "$R" | sort | tr '\n' ' ' | sed 's/ $//')"
 
 done_testing
