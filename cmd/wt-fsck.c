@@ -339,8 +339,11 @@ rename_loser(struct ent *e, const char *nid, const char *reason)
 	if (wt_batch_drop_line(batch, e->r.lineno, e->r.line, e->r.len) < 0)
 		return -1;
 	wt_rec_set_str(&e->r, "id", nid);
-	wt_rec_set_str(&e->r, "status", "error");
-	wt_rec_set_str(&e->r, "status_reason", reason);
+	/* A loser that is the worktree at its path too is a true record under its new id. */
+	if (reason) {
+		wt_rec_set_str(&e->r, "status", "error");
+		wt_rec_set_str(&e->r, "status_reason", reason);
+	}
 	return wt_batch_put(batch, &e->r);
 }
 
@@ -350,7 +353,7 @@ check_ids(void)
 	struct wt_buf d = WT_BUF_INIT;
 	size_t i, j, win;
 	char *nid;
-	int fixed;
+	int fixed, both;
 
 	for (i = 0; i < nents; i++) {
 		if (!ents[i].id || ents[i].loser)
@@ -365,19 +368,21 @@ check_ids(void)
 				continue;
 			ents[j].loser = 1;
 			nid = fresh_id(ents[j].id);
+			both = is_worktree(&ents[j]);
 			wt_buf_reset(&d);
 			wt_buf_addf(&d, "id '%s' is also the record of '%s'; this one does not "
 				    "match the worktree", ents[j].id, ents[win].path ? ents[win].path : "");
 			fixed = -1;
 			if (acting()) {
-				fixed = rename_loser(&ents[j], nid, d.s) == 0;
+				fixed = rename_loser(&ents[j], nid, both ? NULL : d.s) == 0;
 				free(ents[j].id);
 				ents[j].id = wt_xstrdup(nid);
 			}
 			wt_buf_reset(&d);
 			wt_buf_addf(&d, "id '%s' is also the record of '%s'", ents[win].id,
 				    ents[win].path ? ents[win].path : "");
-			problem("duplicate_id", ents[win].id, ents[j].path, d.s,
+			problem("duplicate_id", ents[win].id, ents[j].path, d.s, both ?
+				"give this record, of a worktree too, a new unique id" :
 				"give this record a new unique id and status error", fixed);
 			free(nid);
 		}

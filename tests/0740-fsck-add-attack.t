@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-add's undo and wt-fsck --repair attacked: forged and stale intents, work made since, moves, duplicates, writers.
 . "$(dirname "$0")/lib.sh"
-plan 22
+plan 24
 
 R="$WT_HOME/registry.ndjson"
 C="$WT_HOME/creating"
@@ -206,5 +206,20 @@ check_same "a worktree with a copy beside it: git's pointer names neither (which
 	"$T/fw/cp/.git" "$(gitdir cp)"
 check_same "and every record stays" "cp d1 d2 mv sw1 sw2" \
 	"$(jq -r .id "$R" | sort | tr '\n' ' ' | sed 's/ $//')"
+
+# A foreign checkout (a clone) at the old place of a moved worktree.
+mv "$T/fw/mv" "$T/fw/mv-new"
+git clone -q "$T/f" "$T/fw/mv"
+wt-fsck --repair > "$T/f.out" 2> "$T/f.err"
+check_same "a clone at a moved worktree's old place: untouched, no pointer written, the record an error" \
+	"directory $T/fw/mv/.git gitdir: $T/f/.git/worktrees/mv error not_linked" \
+	"$(stat -c %F "$T/fw/mv/.git") $(gitdir mv) $(cat "$T/fw/mv-new/.git") $(jq -r 'select(.id == "mv") | .status' "$R") $(jq -r 'select(.id == "mv") | .problem' "$T/f.out")"
+
+# A duplicate id where both records are real worktrees: neither record goes.
+jq -c 'if .id == "d2" then .id = "d1" else . end' "$R" > "$R.new" && mv "$R.new" "$R"
+wt-fsck --repair > "$T/f.out" 2> "$T/f.err"
+check_same "a duplicate id of two real worktrees: both records stay, one renamed, neither marked an error" \
+	"d1 $T/fw/d1 active|d1~2 $T/fw/d2 active" \
+	"$(jq -r 'select(.path | test("/fw/d[12]$")) | "\(.id) \(.path) \(.status)"' "$R" | sort | tr '\n' '|' | sed 's/|$//')"
 
 done_testing
