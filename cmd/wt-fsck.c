@@ -397,7 +397,8 @@ check_paths(void)
 	size_t i, j;
 
 	for (i = 0; i < nents; i++) {
-		if (is_error(&ents[i]) || ents[i].loser)
+		/* A line with no id is a bad_line, dropped: no patch can name it. */
+		if (!ents[i].id || is_error(&ents[i]) || ents[i].loser)
 			continue;
 		if (!ents[i].path || ents[i].path[0] != '/') {
 			error_problem("relative_path", &ents[i], ents[i].path ?
@@ -405,7 +406,7 @@ check_paths(void)
 			continue;
 		}
 		for (j = 0; j < i; j++)
-			if (ents[j].path && strcmp(ents[i].path, ents[j].path) == 0 &&
+			if (ents[j].id && ents[j].path && strcmp(ents[i].path, ents[j].path) == 0 &&
 			    !is_error(&ents[j]) && !wt_rec_is_archived(&ents[i].r) &&
 			    !wt_rec_is_archived(&ents[j].r)) {
 				/* The record that is not the worktree's loses; else the later one. */

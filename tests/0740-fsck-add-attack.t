@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-add's undo and wt-fsck --repair attacked: forged and stale intents, work made since, moves, duplicates, writers.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 26
 
 R="$WT_HOME/registry.ndjson"
 C="$WT_HOME/creating"
@@ -221,5 +221,22 @@ wt-fsck --repair > "$T/f.out" 2> "$T/f.err"
 check_same "a duplicate id of two real worktrees: both records stay, one renamed, neither marked an error" \
 	"d1 $T/fw/d1 active|d1~2 $T/fw/d2 active" \
 	"$(jq -r 'select(.path | test("/fw/d[12]$")) | "\(.id) \(.path) \(.status)"' "$R" | sort | tr '\n' '|' | sed 's/|$//')"
+
+# Lines that are almost records: a CRLF end, a byte-order mark, trailing
+# garbage, cut short, an id that is a number.
+cp "$R" "$T/reg.good"
+{
+	printf '{"id":"crlf","path":"%s"}\r\n' "$T/fw/gone"
+	printf '\357\273\277{"id":"bom","path":"%s"}\n' "$T/fw/sw1"
+	printf '{"id":"trail","path":"%s"} x\n' "$T/fw/sw1"
+	printf '{"id":"cut","path":"%s"\n' "$T/fw/sw1"
+	printf '{"id":5,"path":"%s"}\n' "$T/fw/d1"
+} >> "$R"
+wt-fsck --repair > "$T/f.out" 2> "$T/f.err"
+check_same "almost-records: each a bad_line, repaired" "4 true" \
+	"$(jq -r 'select(.problem == "bad_line") | .repaired' "$T/f.out" | wc -l | tr -d ' ') $(jq -r 'select(.problem == "bad_line") | .repaired' "$T/f.out" | sort -u)"
+check_same "only those lines went (a CRLF line is a record), kept in the .bak; no patch names an id-less line" \
+	"0 5 missing " \
+	"$(jq -c 'select(.id != "crlf")' "$R" | cmp -s "$T/reg.good" -; echo $?) $(grep -c -a 'crlf\|bom\|trail\|cut\|"id":5' "$R.bak") $(jq -r 'select(.id == "crlf") | .problem' "$T/f.out") $(grep 'not a patch' "$T/f.err")"
 
 done_testing
