@@ -130,6 +130,61 @@ problem(const char *kind, const char *id, const char *path, const char *detail,
 	problem_would(kind, id, path, detail, how, fixed, NULL);
 }
 
+/*
+ * A repair by a drop of a registry line is done only if the line is still
+ * there at the commit, under the lock: another writer may have moved it
+ * since. Its problem waits for the commit to say.
+ */
+struct pending {
+	char *kind, *id, *path, *detail, *how;
+	long lineno;
+};
+static struct pending *pend;
+static size_t npend;
+
+static void
+problem_drop(const char *kind, const char *id, const char *path, const char *detail,
+	     const char *how, int fixed, long lineno)
+{
+	struct pending *p;
+
+	if (fixed != 1) {
+		problem(kind, id, path, detail, how, fixed);
+		return;
+	}
+	pend = wt_xrealloc(pend, (npend + 1) * sizeof(*pend));
+	p = &pend[npend++];
+	p->kind = wt_xstrdup(kind);
+	p->id = id ? wt_xstrdup(id) : NULL;
+	p->path = path ? wt_xstrdup(path) : NULL;
+	p->detail = wt_xstrdup(detail);
+	p->how = wt_xstrdup(how);
+	p->lineno = lineno;
+}
+
+/* The problems of the drops, once the commit said which were done (committed: it succeeded). */
+static void
+flush_drops(int committed)
+{
+	const long *kept;
+	size_t i, k, n = committed ? wt_batch_kept_drops(&kept) : 0;
+	int done;
+
+	for (i = 0; i < npend; i++) {
+		for (done = committed, k = 0; done && k < n; k++)
+			done = kept[k] != pend[i].lineno;
+		problem(pend[i].kind, pend[i].id, pend[i].path, pend[i].detail, pend[i].how, done);
+		free(pend[i].kind);
+		free(pend[i].id);
+		free(pend[i].path);
+		free(pend[i].detail);
+		free(pend[i].how);
+	}
+	free(pend);
+	pend = NULL;
+	npend = 0;
+}
+
 /* What a finding's repair does now: 1 to act, 0 to report only. */
 static int
 acting(void)
@@ -381,9 +436,10 @@ check_ids(void)
 			wt_buf_reset(&d);
 			wt_buf_addf(&d, "id '%s' is also the record of '%s'", ents[win].id,
 				    ents[win].path ? ents[win].path : "");
-			problem("duplicate_id", ents[win].id, ents[j].path, d.s, both ?
-				"give this record, of a worktree too, a new unique id" :
-				"give this record a new unique id and status error", fixed);
+			problem_drop("duplicate_id", ents[win].id, ents[j].path, d.s, both ?
+				     "give this record, of a worktree too, a new unique id" :
+				     "give this record a new unique id and status error", fixed,
+				     ents[j].r.lineno);
 			free(nid);
 		}
 	}
@@ -461,9 +517,9 @@ bad_line(const struct badline *b)
 			    b->len > 80 ? "..." : "");
 		if (acting())
 			fixed = wt_batch_drop_line(batch, b->lineno, b->text, b->len) == 0;
-		problem("bad_line", NULL, reg.path, d.s,
-			"drop exactly this line (its number and bytes) from the registry; "
-			"the commit keeps the registry as it was as the .bak", fixed);
+		problem_drop("bad_line", NULL, reg.path, d.s,
+			     "drop exactly this line (its number and bytes) from the registry; "
+			     "the commit keeps the registry as it was as the .bak", fixed, b->lineno);
 	}
 	wt_buf_release(&d);
 }
@@ -1587,9 +1643,12 @@ main(int argc, char *argv[])
 	/* A check and a dry run write nothing: not even the journal a killed run left. */
 	if (!acting() && !(import && !dry))
 		wt_batch_abandon(batch);
-	else if (wt_batch_commit(batch, cfg.lock_timeout) < 0)
+	else if (wt_batch_commit(batch, cfg.lock_timeout) < 0) {
+		flush_drops(0);
 		errx(WT_EXIT_FATAL, "cannot update the registry '%s': its journal keeps "
 		     "the repairs for the next run", reg.path);
+	}
+	flush_drops(1);
 	wt_flush_stdout();
 	release_all();
 	return unrepaired > 0 ? WT_EXIT_RECORDS : WT_EXIT_OK;

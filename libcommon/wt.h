@@ -599,6 +599,13 @@ int wt_batch_del(struct wt_batch *b, const char *id);
  */
 int wt_batch_drop_line(struct wt_batch *b, long lineno, const char *line, size_t n);
 /*
+ * The line numbers of the drops that the last commit of this process kept
+ * (the line moved or changed since): *lines borrowed until the next commit.
+ * Returns how many; a drop is done when its commit succeeded and it is not
+ * among them.
+ */
+size_t wt_batch_kept_drops(const long **lines);
+/*
  * Calls fn for each line of the registry that is no record, with its number,
  * its bytes (borrowed until fn returns) and toolong (its bytes then cut),
  * read as a commit reads them. Return nonzero from fn to stop. 0 or -1.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-add's undo and wt-fsck --repair attacked: forged and stale intents, work made since, moves, duplicates, writers.
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 30
 
 R="$WT_HOME/registry.ndjson"
 C="$WT_HOME/creating"
@@ -238,5 +238,60 @@ check_same "almost-records: each a bad_line, repaired" "4 true" \
 check_same "only those lines went (a CRLF line is a record), kept in the .bak; no patch names an id-less line" \
 	"0 5 missing " \
 	"$(jq -c 'select(.id != "crlf")' "$R" | cmp -s "$T/reg.good" -; echo $?) $(grep -c -a 'crlf\|bom\|trail\|cut\|"id":5' "$R.bak") $(jq -r 'select(.id == "crlf") | .problem' "$T/f.out") $(grep 'not a patch' "$T/f.err")"
+
+# A writer holding the registry's lock while --repair runs: it writes a
+# record that sorts first, so the garbage line moves one line down before
+# --repair's commit; --repair waits for the lock, then drops nothing that
+# moved, loses no record, and says what it did not do.
+# wait_for FILE PATTERN: waits, 5 s at most, until FILE has a line matching PATTERN.
+wait_for() {
+	_i=0
+	while [ $_i -lt 500 ]; do
+		grep -q -- "$2" "$1" 2> /dev/null && return 0
+		sleep 0.01
+		_i=$((_i + 1))
+	done
+	echo "# wait_for: no '$2' in '$1'"
+	return 1
+}
+# under_writer ID: wt-fsck --repair while a writer holds the lock; once
+# --repair has journaled its drop, the writer puts the record ID first.
+under_writer() {
+	rm -f "$T/held" "$T/go" && mkfifo "$T/go"
+	flock "$WT_HOME/registry.lock" sh -c '
+		echo held > "$0/held"
+		read x < "$0/go"
+		{ printf "{\"id\":\"%s\",\"path\":\"%s\"}\n" "$2" "$0/fw/$2"; cat "$1"; } > "$1.w" &&
+			mv "$1.w" "$1"' "$T" "$R" "$1" &
+	_h=$!
+	wait_for "$T/held" held
+	WT_LOCK_TIMEOUT=30 wt-fsck --repair > "$T/f.out" 2> "$T/f.err" &
+	_f=$!
+	wait_for "$WT_HOME/registry.journal" '"drop"'
+	echo go > "$T/go"
+	wait $_h
+	wait $_f
+	rc=$?
+}
+echo 'garbage under a writer' >> "$R"
+# A commit of another run keeps the line and makes the index valid: --repair has nothing to lock before its commit.
+git worktree add -q "$T/fw/late" -b late
+rec late "$T/fw/late" | wt-add --adopt > /dev/null 2>&1
+under_writer aaa
+check_same "under a writer: the writer's record and every other stays, the moved line too" \
+	"aaa cp crlf d1 d1~2 late mv sw1 sw2|1" \
+	"$(jq -R -r 'fromjson? | .id' "$R" | sort | tr '\n' ' ' | sed 's/ $//')|$(grep -c 'garbage under a writer' "$R")"
+check_same "and the bad line is not reported repaired, exit 1" "1 false" \
+	"$rc $(jq -r 'select(.problem == "bad_line") | .repaired' "$T/f.out")"
+# The same for the line of a duplicate id's loser.
+wt-fsck --repair > /dev/null 2>&1
+git worktree add -q "$T/fw/dupb" -b dupb
+rec late "$T/fw/dupb" >> "$R"
+rec dupb "$T/fw/dupb" | wt-add --adopt > /dev/null 2>&1
+under_writer aab
+check_same "a duplicate id under a writer: not reported repaired, exit 1" "1 false" \
+	"$rc $(jq -r 'select(.problem == "duplicate_id") | .repaired' "$T/f.out")"
+check_same "and no record is lost" "late $T/fw/dupb|late $T/fw/late" \
+	"$(jq -r 'select(.id == "late") | "\(.id) \(.path)"' "$R" | sort | tr '\n' '|' | sed 's/|$//')"
 
 done_testing
