@@ -749,6 +749,24 @@ find_moved(const char *oldpath, const char *admin, char **other)
 	return found;
 }
 
+/*
+ * 1 when id is base with the suffix ~N that fresh_id gives a taken id: a
+ * second archive of one id that --rebuild or an orphan_archive repair
+ * registered is still that id's archive.
+ */
+static int
+renamed_from(const char *id, const char *base)
+{
+	size_t n = strlen(base);
+
+	if (strncmp(id, base, n) != 0 || id[n] != '~' || !id[n + 1])
+		return 0;
+	for (id += n + 1; *id; id++)
+		if (*id < '0' || *id > '9')
+			return 0;
+	return 1;
+}
+
 /* An archived record: its archive verifies against its manifest, its ref holds. */
 static void
 check_archived(struct ent *e)
@@ -779,7 +797,7 @@ check_archived(struct ent *e)
 		goto out;
 	}
 	close(fd);
-	if (m.id && strcmp(m.id, e->id) != 0) {
+	if (m.id && strcmp(m.id, e->id) != 0 && !renamed_from(e->id, m.id)) {
 		wt_buf_addf(&d, "the archive '%s' is of '%s'", e->archive, m.id);
 		error_problem("archive_corrupt", e, d.s);
 		goto out;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-add's undo and wt-fsck --repair attacked: forged and stale intents, work made since, moves, duplicates, writers.
 . "$(dirname "$0")/lib.sh"
-plan 30
+plan 35
 
 R="$WT_HOME/registry.ndjson"
 C="$WT_HOME/creating"
@@ -293,5 +293,58 @@ check_same "a duplicate id under a writer: not reported repaired, exit 1" "1 fal
 	"$rc $(jq -r 'select(.problem == "duplicate_id") | .repaired' "$T/f.out")"
 check_same "and no record is lost" "late $T/fw/dupb|late $T/fw/late" \
 	"$(jq -r 'select(.id == "late") | "\(.id) \(.path)"' "$R" | sort | tr '\n' '|' | sed 's/|$//')"
+
+# A writer that holds the lock past --repair's timeout: nothing is lost, the
+# journal keeps the repair, and the next --repair finishes it.
+wt-fsck --repair > /dev/null 2>&1
+echo 'garbage past the timeout' >> "$R"
+cp "$R" "$T/reg.held"
+rm -f "$T/held" "$T/go" && mkfifo "$T/go"
+flock "$WT_HOME/registry.lock" sh -c 'echo held > "$0/held"; read x < "$0/go"' "$T" &
+h=$!
+wait_for "$T/held" held
+WT_LOCK_TIMEOUT=0.2 wt-fsck --repair > "$T/f.out" 2> "$T/f.err"
+rc=$?
+echo go > "$T/go"
+wait $h
+check_same "the lock held past the timeout: exit 2, the registry untouched, the drop journaled" "2 0 1" \
+	"$rc $(cmp -s "$T/reg.held" "$R"; echo $?) $(grep -c '"drop"' "$WT_HOME/registry.journal")"
+wt-fsck --repair > "$T/f.out" 2> "$T/f.err"
+check_same "the next --repair finishes it" "0 0" \
+	"$(grep -c 'garbage past' "$R") $(wt-fsck > /dev/null 2>&1; echo $?)"
+
+# A registry that is a symbolic link (kept in a dotfiles directory): the
+# repair writes the file it names, and the link stays.
+mkdir "$T/dot"
+mv "$R" "$T/dot/registry.ndjson"
+ln -s "$T/dot/registry.ndjson" "$R"
+echo 'garbage behind a link' >> "$R"
+wt-fsck --repair > "$T/f.out" 2> "$T/f.err"
+check_same "a registry that is a link: still a link, its file repaired, no record lost" \
+	"symbolic link 0 $(jq -R -r "fromjson? | .id" "$T/reg.held" | sort | tr '\n' ' ')" \
+	"$(stat -c %F "$R") $(grep -c garbage "$T/dot/registry.ndjson") $(jq -R -r 'fromjson? | .id' "$T/dot/registry.ndjson" | sort | tr '\n' ' ')"
+
+# --rebuild with an archive directory that holds two archives of one id
+# (archived, restored, archived again): both are registered, neither lost.
+export WT_HOME="$T/wt3"
+R="$WT_HOME/registry.ndjson"
+git worktree add -q "$T/fw3/arc" -b arc
+rec arc "$T/fw3/arc" | wt-add --adopt > /dev/null 2>&1
+wt-ls -i arc | wt-archive > /dev/null 2>&1
+# The restore deletes the archive it verified: a copy of it kept by hand, put back after.
+mkdir "$T/keep" && cp "$WT_HOME"/archives/arc* "$T/keep/"
+wt-ls -i arc | wt-restore > /dev/null 2>&1
+echo later > "$T/fw3/arc/later.txt"
+wt-ls -i arc | WT_NOW=2026-07-01T00:00:00Z wt-archive > /dev/null 2>&1
+cp -n "$T"/keep/* "$WT_HOME/archives/"
+n=$(ls "$WT_HOME/archives" | grep -c '^arc')
+rm -f "$R" "$R.bak" "$WT_HOME/registry.idx"
+wt-fsck --rebuild "$T/fw3" > "$T/f.out" 2> "$T/f.err"
+check_same "--rebuild: two archives of one id, both registered under unique ids" \
+	"2 2 2" \
+	"$n $(jq -r 'select(.archived) | .archive' "$R" | sort -u | wc -l | tr -d ' ') $(jq -r 'select(.archived) | .id' "$R" | sort -u | wc -l | tr -d ' ')"
+wt-fsck --repair > "$T/f.out" 2>&1
+check_same "and neither is then taken for another id's archive (archive_corrupt), nor marked an error" "" \
+	"$(jq -r 'select(.problem | startswith("archive")) | .problem' "$T/f.out")$(jq -r 'select(.archived and .status == "error") | .id' "$R")"
 
 done_testing
