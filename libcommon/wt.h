@@ -1495,7 +1495,9 @@ struct git_oid;
 /*
  * 1 when the commit the ref name holds (*oid) is reachable from a ref that
  * is not of those kinds (a branch, a tag, a remote-tracking branch, an
- * archive's ref, the stash): every commit it protects is safe elsewhere,
+ * archive's ref, the stash; a symbolic ref is of the kind of the ref it
+ * ends at, so one naming a protection ref vouches for nothing): every
+ * commit it protects is safe elsewhere,
  * and *by (when not NULL) is that ref's name, a new string. 0 when no such
  * ref reaches it: it is the only keeper of work, never to be deleted. -1
  * when the ref cannot be read.

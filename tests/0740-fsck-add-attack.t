@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-add's undo and wt-fsck --repair attacked: forged and stale intents, work made since, moves, duplicates, writers.
 . "$(dirname "$0")/lib.sh"
-plan 35
+plan 36
 
 R="$WT_HOME/registry.ndjson"
 C="$WT_HOME/creating"
@@ -346,5 +346,21 @@ check_same "--rebuild: two archives of one id, both registered under unique ids"
 wt-fsck --repair > "$T/f.out" 2>&1
 check_same "and neither is then taken for another id's archive (archive_corrupt), nor marked an error" "" \
 	"$(jq -r 'select(.problem | startswith("archive")) | .problem' "$T/f.out")$(jq -r 'select(.archived and .status == "error") | .id' "$R")"
+
+# ---- protection refs ----
+
+# A commit only a protection ref holds, and a symbolic ref that names that
+# protection ref: it reaches the commit only through it, so it vouches for
+# nothing, and the protection ref stays.
+git -C "$T/f" worktree add -q "$T/fw3/solo" -b solo
+git -C "$T/fw3/solo" commit -q --allow-empty -m "only the protection ref has it"
+solo=$(git -C "$T/fw3/solo" rev-parse HEAD)
+git -C "$T/fw3/solo" checkout -q --detach HEAD~1
+git -C "$T/f" update-ref refs/wt/removed/solo "$solo"
+git -C "$T/f" branch -q -D solo
+git -C "$T/f" symbolic-ref refs/heads/alias refs/wt/removed/solo
+wt-fsck --repair > "$T/f.out" 2>&1
+check_same "a symbolic ref naming the protection ref does not vouch for it: kept" "$solo $solo" \
+	"$(git -C "$T/f" rev-parse -q --verify refs/wt/removed/solo) $(git -C "$T/f" rev-parse -q --verify refs/heads/main~0 > /dev/null && git -C "$T/f" cat-file -t "$solo" > /dev/null && echo "$solo")"
 
 done_testing
