@@ -518,9 +518,10 @@ char *wt_spec_id(const char *name);
  * worktree's .git, whose "gitdir: " line names admin (wt_admin_of_path finds
  * admin from the path). names_admin: 1 when dir's .git file names admin (as
  * written or resolved). repair_pointer: git worktree repair's fix after a
- * move, only once dir's own .git names admin: admin's gitdir is rewritten
- * (a temporary, fsync, rename) to name dir/.git, and the result must then
- * verify as a linked worktree of repo (wt_target_verify). 0 or -1.
+ * move, only once dir (a directory, not a symbolic link) has its own .git
+ * naming admin: admin's gitdir is rewritten (a temporary, fsync, rename) to
+ * name dir/.git, and the result must then verify as a linked worktree of
+ * repo (wt_target_verify), else the old gitdir is put back. 0 or -1.
  */
 int wt_worktree_names_admin(const char *dir, const char *admin);
 int wt_worktree_repair_pointer(const char *admin, const char *dir, const char *repo);

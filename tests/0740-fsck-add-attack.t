@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-add's undo and wt-fsck --repair attacked: forged and stale intents, work made since, moves, duplicates, writers.
 . "$(dirname "$0")/lib.sh"
-plan 36
+plan 37
 
 R="$WT_HOME/registry.ndjson"
 C="$WT_HOME/creating"
@@ -346,6 +346,17 @@ check_same "--rebuild: two archives of one id, both registered under unique ids"
 wt-fsck --repair > "$T/f.out" 2>&1
 check_same "and neither is then taken for another id's archive (archive_corrupt), nor marked an error" "" \
 	"$(jq -r 'select(.problem | startswith("archive")) | .problem' "$T/f.out")$(jq -r 'select(.archived and .status == "error") | .id' "$R")"
+
+# A worktree moved elsewhere with a symbolic link to it beside its old place:
+# the link is no moved worktree, and git's pointer is not written through it.
+cd "$T/f"
+git worktree add -q "$T/fw3/lnk" -b lnk
+rec lnk "$T/fw3/lnk" | wt-add --adopt > /dev/null 2>&1
+mkdir "$T/elsewhere" && mv "$T/fw3/lnk" "$T/elsewhere/lnk" && ln -s "$T/elsewhere/lnk" "$T/fw3/lnk-link"
+wt-fsck --repair > "$T/f.out" 2>&1
+check_same "a link to a moved worktree beside its old place: git's pointer unchanged, the path too" \
+	"$T/fw3/lnk/.git $T/fw3/lnk" \
+	"$(cat "$T/f/.git/worktrees/lnk/gitdir") $(jq -r 'select(.id == "lnk") | .path' "$R")"
 
 # ---- protection refs ----
 
