@@ -278,6 +278,7 @@ wt_intent_each_dead(const struct wt_registry *reg, int (*fn)(struct wt_intent *i
 			in.id = wt_xstrndup(de->d_name, n - 5);
 		}
 		in.fd = fd;
+		in.dead = 1;
 		{
 			struct wt_buf b = WT_BUF_INIT;
 
@@ -819,10 +820,12 @@ wt_intent_undo(struct wt_intent *in, const struct wt_registry *reg, double timeo
 		goto out;
 	}
 	/*
-	 * A worktree the registry lists is not a creation under way (a stale or
-	 * forged intent naming it): only this run's own journaled record is.
+	 * A worktree the registry lists is not a dead run's creation (a stale or
+	 * forged intent naming it): only that run's own journaled record is. A
+	 * live run undoing its own failure made what is at its path (which was
+	 * free when it began), whatever stale record names the path.
 	 */
-	{
+	if (in->dead) {
 		struct at_path a = { in, NULL, NULL };
 		char *top = realpath(in->path, NULL);
 

@@ -668,6 +668,7 @@ struct wt_intent {
 	unsigned long long dev, ino;    /* 0: not known yet */
 	char *file;                 /* the intent file's path; NULL once removed */
 	int fd;                     /* the file, locked; -1 */
+	int dead;                   /* 1: a dead run's, read by wt_intent_each_dead */
 };
 /* <registry dir>/creating: a new string. */
 char *wt_intent_dir(const struct wt_registry *reg);
@@ -706,8 +707,8 @@ int wt_intent_each_dead(const struct wt_registry *reg,
  * The one undo of a creation, for wt-add on any failure of a step and for
  * wt-fsck --repair on a dead run's intent (from wt_intent_each_dead), in
  * this order, each only when it is this run's (an intent without a name and
- * one of wt-add's steps, or naming a path the registry lists that is not
- * its own journaled record, is refused: nothing is touched):
+ * one of wt-add's steps, or a dead run's naming a path the registry lists
+ * that is not its own journaled record, is refused: nothing is touched):
  * - at step journaled (the commit point) the registry's journal is replayed
  *   first; when the registry then has the record of the worktree (same id,
  *   path and repo) and the worktree verifies, the creation is complete: it

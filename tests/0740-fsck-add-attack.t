@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-add's undo and wt-fsck --repair attacked: forged and stale intents, work made since, moves, duplicates, writers.
 . "$(dirname "$0")/lib.sh"
-plan 37
+plan 38
 
 R="$WT_HOME/registry.ndjson"
 C="$WT_HOME/creating"
@@ -165,6 +165,21 @@ else
 	skip "cannot bind mount here"
 fi
 undo
+
+# A run's own failure at a path a stale record names (its worktree removed
+# by hand): the registry's record does not stop this run undoing its own.
+git init -q "$T/big" && head -c 3000000 /dev/urandom > "$T/big/big.bin" &&
+	git -C "$T/big" add big.bin && git -C "$T/big" commit -q -m big
+mkdir -p "$T/small"
+if mount -t tmpfs -o size=1m tmpfs "$T/small" 2> /dev/null; then
+	rec FULL "$T/small/W" | jq -c --arg r "$T/big/.git" '.repo = $r' >> "$WT_HOME/registry.ndjson"
+	(cd "$T/big" && wt-add --force -p "$T/small/W" FULL < /dev/null > "$T/out" 2> /dev/null)
+	check_same "a failure at a path a stale record names: this run's own creation undone" "1||" \
+		"$?|$(ls -A "$T/small")|$(ls "$C" | grep FULL)"
+	umount "$T/small"
+else
+	skip "cannot mount a tmpfs here"
+fi
 
 # A live run (stopped, holding its intent's lock) is not undone, and goes on to finish.
 WT_TEST_PAUSE=worktree wt-add L-live < /dev/null > "$T/live.out" 2> "$T/live.err" &
