@@ -584,8 +584,9 @@ create_one(struct wt_rec *r, int worker, void *arg)
 		git_commit *c = NULL;
 		int rc = git_commit_lookup(&c, repo, &base);
 
+		/* Its reflog names this run, so an undo deletes no branch of the same name made by another. */
 		if (rc == 0)
-			rc = git_branch_create(&ref, repo, in->branch, c, 0);
+			rc = wt_intent_make_branch(in, repo, git_commit_id(c), &ref);
 		git_commit_free(c);
 		if (rc < 0) {
 			in->made_branch = 0;

@@ -130,6 +130,61 @@ problem(const char *kind, const char *id, const char *path, const char *detail,
 	problem_would(kind, id, path, detail, how, fixed, NULL);
 }
 
+/*
+ * A repair by a drop of a registry line is done only if the line is still
+ * there at the commit, under the lock: another writer may have moved it
+ * since. Its problem waits for the commit to say.
+ */
+struct pending {
+	char *kind, *id, *path, *detail, *how;
+	long lineno;
+};
+static struct pending *pend;
+static size_t npend;
+
+static void
+problem_drop(const char *kind, const char *id, const char *path, const char *detail,
+	     const char *how, int fixed, long lineno)
+{
+	struct pending *p;
+
+	if (fixed != 1) {
+		problem(kind, id, path, detail, how, fixed);
+		return;
+	}
+	pend = wt_xrealloc(pend, (npend + 1) * sizeof(*pend));
+	p = &pend[npend++];
+	p->kind = wt_xstrdup(kind);
+	p->id = id ? wt_xstrdup(id) : NULL;
+	p->path = path ? wt_xstrdup(path) : NULL;
+	p->detail = wt_xstrdup(detail);
+	p->how = wt_xstrdup(how);
+	p->lineno = lineno;
+}
+
+/* The problems of the drops, once the commit said which were done (committed: it succeeded). */
+static void
+flush_drops(int committed)
+{
+	const long *kept;
+	size_t i, k, n = committed ? wt_batch_kept_drops(&kept) : 0;
+	int done;
+
+	for (i = 0; i < npend; i++) {
+		for (done = committed, k = 0; done && k < n; k++)
+			done = kept[k] != pend[i].lineno;
+		problem(pend[i].kind, pend[i].id, pend[i].path, pend[i].detail, pend[i].how, done);
+		free(pend[i].kind);
+		free(pend[i].id);
+		free(pend[i].path);
+		free(pend[i].detail);
+		free(pend[i].how);
+	}
+	free(pend);
+	pend = NULL;
+	npend = 0;
+}
+
 /* What a finding's repair does now: 1 to act, 0 to report only. */
 static int
 acting(void)
@@ -339,8 +394,11 @@ rename_loser(struct ent *e, const char *nid, const char *reason)
 	if (wt_batch_drop_line(batch, e->r.lineno, e->r.line, e->r.len) < 0)
 		return -1;
 	wt_rec_set_str(&e->r, "id", nid);
-	wt_rec_set_str(&e->r, "status", "error");
-	wt_rec_set_str(&e->r, "status_reason", reason);
+	/* A loser that is the worktree at its path too is a true record under its new id. */
+	if (reason) {
+		wt_rec_set_str(&e->r, "status", "error");
+		wt_rec_set_str(&e->r, "status_reason", reason);
+	}
 	return wt_batch_put(batch, &e->r);
 }
 
@@ -350,7 +408,7 @@ check_ids(void)
 	struct wt_buf d = WT_BUF_INIT;
 	size_t i, j, win;
 	char *nid;
-	int fixed;
+	int fixed, both;
 
 	for (i = 0; i < nents; i++) {
 		if (!ents[i].id || ents[i].loser)
@@ -365,20 +423,23 @@ check_ids(void)
 				continue;
 			ents[j].loser = 1;
 			nid = fresh_id(ents[j].id);
+			both = is_worktree(&ents[j]);
 			wt_buf_reset(&d);
 			wt_buf_addf(&d, "id '%s' is also the record of '%s'; this one does not "
 				    "match the worktree", ents[j].id, ents[win].path ? ents[win].path : "");
 			fixed = -1;
 			if (acting()) {
-				fixed = rename_loser(&ents[j], nid, d.s) == 0;
+				fixed = rename_loser(&ents[j], nid, both ? NULL : d.s) == 0;
 				free(ents[j].id);
 				ents[j].id = wt_xstrdup(nid);
 			}
 			wt_buf_reset(&d);
 			wt_buf_addf(&d, "id '%s' is also the record of '%s'", ents[win].id,
 				    ents[win].path ? ents[win].path : "");
-			problem("duplicate_id", ents[win].id, ents[j].path, d.s,
-				"give this record a new unique id and status error", fixed);
+			problem_drop("duplicate_id", ents[win].id, ents[j].path, d.s, both ?
+				     "give this record, of a worktree too, a new unique id" :
+				     "give this record a new unique id and status error", fixed,
+				     ents[j].r.lineno);
 			free(nid);
 		}
 	}
@@ -392,7 +453,8 @@ check_paths(void)
 	size_t i, j;
 
 	for (i = 0; i < nents; i++) {
-		if (is_error(&ents[i]) || ents[i].loser)
+		/* A line with no id is a bad_line, dropped: no patch can name it. */
+		if (!ents[i].id || is_error(&ents[i]) || ents[i].loser)
 			continue;
 		if (!ents[i].path || ents[i].path[0] != '/') {
 			error_problem("relative_path", &ents[i], ents[i].path ?
@@ -400,7 +462,7 @@ check_paths(void)
 			continue;
 		}
 		for (j = 0; j < i; j++)
-			if (ents[j].path && strcmp(ents[i].path, ents[j].path) == 0 &&
+			if (ents[j].id && ents[j].path && strcmp(ents[i].path, ents[j].path) == 0 &&
 			    !is_error(&ents[j]) && !wt_rec_is_archived(&ents[i].r) &&
 			    !wt_rec_is_archived(&ents[j].r)) {
 				/* The record that is not the worktree's loses; else the later one. */
@@ -455,9 +517,9 @@ bad_line(const struct badline *b)
 			    b->len > 80 ? "..." : "");
 		if (acting())
 			fixed = wt_batch_drop_line(batch, b->lineno, b->text, b->len) == 0;
-		problem("bad_line", NULL, reg.path, d.s,
-			"drop exactly this line (its number and bytes) from the registry; "
-			"the commit keeps the registry as it was as the .bak", fixed);
+		problem_drop("bad_line", NULL, reg.path, d.s,
+			     "drop exactly this line (its number and bytes) from the registry; "
+			     "the commit keeps the registry as it was as the .bak", fixed, b->lineno);
 	}
 	wt_buf_release(&d);
 }
@@ -644,10 +706,12 @@ check_head(const struct ent *e, const char *admin)
 /*
  * Where a worktree went whose admin entry still names its old path: a
  * directory beside the old one, or beside another record's, whose .git
- * names that admin entry. A new string, or NULL.
+ * names that admin entry. A new string, or NULL; *other is a second one
+ * (a new string) when two directories name it: a copy of the worktree
+ * beside it, and which one is the worktree cannot be told.
  */
 static char *
-find_moved(const char *oldpath, const char *admin)
+find_moved(const char *oldpath, const char *admin, char **other)
 {
 	struct wt_buf b = WT_BUF_INIT;
 	struct dirent *de;
@@ -655,7 +719,8 @@ find_moved(const char *oldpath, const char *admin)
 	size_t i;
 	DIR *d;
 
-	for (i = 0; !found && i <= nents; i++) {
+	*other = NULL;
+	for (i = 0; !*other && i <= nents; i++) {
 		parent = wt_xstrdup(i == nents ? oldpath : ents[i].path ? ents[i].path : "");
 		if (!(s = strrchr(parent, '/')) || s == parent || (i < nents && !*parent)) {
 			free(parent);
@@ -663,12 +728,17 @@ find_moved(const char *oldpath, const char *admin)
 		}
 		*s = '\0';
 		if ((d = opendir(parent))) {
-			while (!found && (de = readdir(d))) {
+			while (!*other && (de = readdir(d))) {
 				if (de->d_name[0] == '.' && (!de->d_name[1] || de->d_name[1] == '.'))
 					continue;
 				wt_buf_reset(&b);
 				wt_buf_addf(&b, "%s/%s", parent, de->d_name);
-				if (wt_worktree_names_admin(b.s, admin))
+				if (!wt_worktree_names_admin(b.s, admin) ||
+				    (found && strcmp(found, b.s) == 0))
+					continue;
+				if (found)
+					*other = wt_buf_detach(&b);
+				else
 					found = wt_buf_detach(&b);
 			}
 			closedir(d);
@@ -677,6 +747,24 @@ find_moved(const char *oldpath, const char *admin)
 	}
 	wt_buf_release(&b);
 	return found;
+}
+
+/*
+ * 1 when id is base with the suffix ~N that fresh_id gives a taken id: a
+ * second archive of one id that --rebuild or an orphan_archive repair
+ * registered is still that id's archive.
+ */
+static int
+renamed_from(const char *id, const char *base)
+{
+	size_t n = strlen(base);
+
+	if (strncmp(id, base, n) != 0 || id[n] != '~' || !id[n + 1])
+		return 0;
+	for (id += n + 1; *id; id++)
+		if (*id < '0' || *id > '9')
+			return 0;
+	return 1;
 }
 
 /* An archived record: its archive verifies against its manifest, its ref holds. */
@@ -709,7 +797,7 @@ check_archived(struct ent *e)
 		goto out;
 	}
 	close(fd);
-	if (m.id && strcmp(m.id, e->id) != 0) {
+	if (m.id && strcmp(m.id, e->id) != 0 && !renamed_from(e->id, m.id)) {
 		wt_buf_addf(&d, "the archive '%s' is of '%s'", e->archive, m.id);
 		error_problem("archive_corrupt", e, d.s);
 		goto out;
@@ -787,7 +875,7 @@ static void
 check_gone(struct ent *e)
 {
 	struct wt_buf d = WT_BUF_INIT;
-	char *admin, *moved;
+	char *admin, *moved, *other;
 	int fixed = -1;
 
 	if (!e->repo || wt_admin_of_path(e->repo, e->path, &admin, NULL) != 1) {
@@ -795,10 +883,21 @@ check_gone(struct ent *e)
 		return;
 	}
 	claim(admin);
-	if (!(moved = find_moved(e->path, admin))) {
+	if (!(moved = find_moved(e->path, admin, &other))) {
 		error_problem("prunable", e, "the directory is gone and not archived; git's "
 			      "admin entry still names it");
 		free(admin);
+		return;
+	}
+	if (other) {
+		/* A guess would point git at a copy: the worktree's work would go on in the wrong one. */
+		wt_buf_addf(&d, "the worktree moved, and two directories name its admin entry: "
+			    "'%s' and '%s'", moved, other);
+		error_problem("moved", e, d.s);
+		free(other);
+		free(admin);
+		free(moved);
+		wt_buf_release(&d);
 		return;
 	}
 	if (acting())
@@ -1562,9 +1661,12 @@ main(int argc, char *argv[])
 	/* A check and a dry run write nothing: not even the journal a killed run left. */
 	if (!acting() && !(import && !dry))
 		wt_batch_abandon(batch);
-	else if (wt_batch_commit(batch, cfg.lock_timeout) < 0)
+	else if (wt_batch_commit(batch, cfg.lock_timeout) < 0) {
+		flush_drops(0);
 		errx(WT_EXIT_FATAL, "cannot update the registry '%s': its journal keeps "
 		     "the repairs for the next run", reg.path);
+	}
+	flush_drops(1);
 	wt_flush_stdout();
 	release_all();
 	return unrepaired > 0 ? WT_EXIT_RECORDS : WT_EXIT_OK;

@@ -262,6 +262,17 @@ wt_batch_del(struct wt_batch *b, const char *id)
 	return ret;
 }
 
+/* The drops the last commit of this process kept: their lines moved or changed since. */
+static long *kept_lines;
+static size_t nkept;
+
+size_t
+wt_batch_kept_drops(const long **lines)
+{
+	*lines = kept_lines;
+	return nkept;
+}
+
 /* The sum of a registry line's bytes, as a drop names it. */
 static void
 line_sum(const char *line, size_t n, char hex[WT_SHA256_HEXLEN + 1])
@@ -766,10 +777,14 @@ commit_locked(const struct wt_registry *reg)
 		unlink(tmp);
 		goto out;
 	}
+	nkept = 0;
 	for (i = 0; i < ps.ndrops; i++)
-		if (!ps.drops[i].applied)
+		if (!ps.drops[i].applied) {
 			warnx("'%s': line %ld is not the line a drop named (it changed or "
 			      "moved); kept", reg->path, ps.drops[i].lineno);
+			kept_lines = wt_xrealloc(kept_lines, (nkept + 1) * sizeof(*kept_lines));
+			kept_lines[nkept++] = ps.drops[i].lineno;
+		}
 	bak = wt_registry_file(reg, "bak");
 	if (strcmp(bak, reg->path) != 0) {
 		unlink(bak);

@@ -278,6 +278,7 @@ wt_intent_each_dead(const struct wt_registry *reg, int (*fn)(struct wt_intent *i
 			in.id = wt_xstrndup(de->d_name, n - 5);
 		}
 		in.fd = fd;
+		in.dead = 1;
 		{
 			struct wt_buf b = WT_BUF_INIT;
 
@@ -329,6 +330,157 @@ only_dotgit(const char *path)
 	return only;
 }
 
+/* 1 when the entries name in fda and fdb are the same: type, bytes, link target, tree below. */
+static int
+same_entry(int fda, int fdb, const char *name, int depth)
+{
+	struct stat sa, sb;
+	struct dirent *de;
+	char ba[8192], bb[8192];
+	ssize_t na, nb;
+	DIR *d;
+	int a = -1, b = -1, same = 0;
+
+	if (depth > 64 || fstatat(fda, name, &sa, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fstatat(fdb, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (sa.st_mode & S_IFMT) != (sb.st_mode & S_IFMT))
+		return 0;
+	if (S_ISLNK(sa.st_mode)) {
+		na = readlinkat(fda, name, ba, sizeof(ba));
+		nb = readlinkat(fdb, name, bb, sizeof(bb));
+		return na >= 0 && na == nb && memcmp(ba, bb, (size_t)na) == 0;
+	}
+	if (!S_ISREG(sa.st_mode) && !S_ISDIR(sa.st_mode))
+		return 0;
+	if (S_ISREG(sa.st_mode) && sa.st_size != sb.st_size)
+		return 0;
+	if ((a = openat(fda, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (b = openat(fdb, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		goto out;
+	if (S_ISREG(sa.st_mode)) {
+		do {
+			na = read(a, ba, sizeof(ba));
+			nb = read(b, bb, sizeof(bb));
+		} while (na > 0 && na == nb && memcmp(ba, bb, (size_t)na) == 0);
+		same = na == 0 && nb == 0;
+		goto out;
+	}
+	/* A directory: everything in the copy is the main worktree's (a cut-short copy has less). */
+	if (!(d = fdopendir(b)))
+		goto out;
+	b = -1;
+	same = 1;
+	while (same && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			same = same_entry(a, dirfd(d), de->d_name, depth + 1);
+	closedir(d);
+out:
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	return same;
+}
+
+/*
+ * 1 when the ignored path rel of the worktree top is what -c copied: it,
+ * and everything below it, as it is in the main worktree main. A copy
+ * edited since is work (a .env is precious), and so is a file added to it.
+ */
+static int
+copy_intact(const char *main, const char *top, const char *rel)
+{
+	char buf[4096], *s;
+	const char *name = buf;
+	int fm, ft, dm = -1, dt = -1, same = 0;
+	size_t n = strlen(rel);
+
+	if (!main || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, rel, n + 1);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	if ((fm = open(main, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	if ((ft = open(top, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		goto out;
+	if ((s = strrchr(buf, '/'))) {
+		*s = '\0';
+		name = s + 1;
+		if ((dm = wt_open_beneath(fm, buf, O_RDONLY | O_DIRECTORY)) < 0 ||
+		    (dt = wt_open_beneath(ft, buf, O_RDONLY | O_DIRECTORY)) < 0)
+			goto out;
+	}
+	same = same_entry(s ? dm : fm, s ? dt : ft, name, 0);
+out:
+	if (dm >= 0)
+		close(dm);
+	if (dt >= 0)
+		close(dt);
+	if (ft >= 0)
+		close(ft);
+	close(fm);
+	return same;
+}
+
+/*
+ * 1 when the file at path (st its lstat) holds a beginning of the blob id:
+ * a write cut short (a full disk, a kill), which holds nothing git has not.
+ */
+static int
+blob_prefix(git_repository *repo, const char *path, const struct stat *st, const git_oid *id)
+{
+	git_blob *blob = NULL;
+	const char *want;
+	char buf[8192];
+	off_t off = 0;
+	ssize_t n = 0;
+	int fd = -1, same = 0;
+
+	if (git_blob_lookup(&blob, repo, id) < 0 ||
+	    (git_object_size_t)st->st_size > git_blob_rawsize(blob) ||
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		goto out;
+	want = git_blob_rawcontent(blob);
+	while ((n = read(fd, buf, sizeof(buf))) > 0 &&
+	       (git_object_size_t)(off + n) <= git_blob_rawsize(blob) &&
+	       memcmp(buf, want + off, (size_t)n) == 0)
+		off += n;
+	same = n == 0 && off == st->st_size;
+out:
+	if (fd >= 0)
+		close(fd);
+	git_blob_free(blob);
+	return same;
+}
+
+/* 1 when the file rel of the worktree repo is the blob of the tree entry te, as a checkout writes it. */
+static int
+as_checked_out(git_repository *repo, const char *top, const char *rel, const git_tree_entry *te)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	struct stat st;
+	char link[4096];
+	ssize_t n;
+	git_oid oid;
+	int link_entry = git_tree_entry_filemode(te) == GIT_FILEMODE_LINK, same = 0;
+
+	wt_buf_addf(&b, "%s/%s", top, rel);
+	if (lstat(b.s, &st) < 0 || (link_entry ? !S_ISLNK(st.st_mode) : !S_ISREG(st.st_mode)))
+		goto out;
+	if (link_entry)
+		same = (n = readlink(b.s, link, sizeof(link))) >= 0 &&
+		       git_odb_hash(&oid, link, (size_t)n, GIT_OBJECT_BLOB) == 0 &&
+		       git_oid_equal(&oid, git_tree_entry_id(te));
+	else
+		same = (git_repository_hashfile(&oid, repo, b.s, GIT_OBJECT_BLOB, rel) == 0 &&
+			git_oid_equal(&oid, git_tree_entry_id(te))) ||
+		       blob_prefix(repo, b.s, &st, git_tree_entry_id(te));
+out:
+	wt_buf_release(&b);
+	return same;
+}
+
 /*
  * 0 when the worktree at t holds nothing but what the checkout (and the
  * copies of in's globs) made: HEAD at the base commit, no untracked or other
@@ -348,7 +500,14 @@ only_checkout(const struct wt_intent *in, const struct wt_target *t, struct wt_b
 	int done = strcmp(in->step, "begin") != 0 && strcmp(in->step, "branch") != 0 &&
 		   strcmp(in->step, "worktree") != 0;
 	int ret = -1;
+	git_repository *common = NULL;
+	char *main = NULL;
 
+	/* The main worktree, which -c copied from. */
+	if (in->nglobs && git_repository_open(&common, in->repo) == 0 &&
+	    git_repository_workdir(common))
+		main = wt_xstrdup(git_repository_workdir(common));
+	git_repository_free(common);
 	if (git_repository_open(&repo, t->path) < 0) {
 		/* git was cut short before its HEAD: a directory of nothing but .git is its own. */
 		if (!done && only_dotgit(t->path))
@@ -381,13 +540,25 @@ only_checkout(const struct wt_intent *in, const struct wt_target *t, struct wt_b
 
 		if (e->status == GIT_STATUS_CURRENT)
 			continue;
-		if (e->status == GIT_STATUS_IGNORED && wt_intent_copies(in, p))
+		if (e->status == GIT_STATUS_IGNORED && wt_intent_copies(in, p) &&
+		    copy_intact(main, t->path, p))
 			continue;
-		if (!done && !(e->status & (GIT_STATUS_WT_NEW | GIT_STATUS_IGNORED)))
-			continue;   /* a checkout cut short */
-		if (tree && (e->status & GIT_STATUS_WT_NEW) && git_tree_entry_bypath(&te, tree, p) == 0) {
+		/*
+		 * A checkout cut short wrote files and no index: a file it has not
+		 * yet written is deleted in the index, one it wrote is new with the
+		 * tree's bytes. Anything else (a staged or changed file, a file
+		 * with other bytes) was made since the checkout: the step written
+		 * last is "worktree" also once the checkout is complete.
+		 */
+		if (!done && e->status == GIT_STATUS_INDEX_DELETED)
+			continue;
+		if (!done && tree && !(e->status & ~(GIT_STATUS_WT_NEW | GIT_STATUS_INDEX_DELETED)) &&
+		    (e->status & GIT_STATUS_WT_NEW) && git_tree_entry_bypath(&te, tree, p) == 0) {
+			int same = as_checked_out(repo, t->path, p, te);
+
 			git_tree_entry_free(te);
-			continue;   /* written by that checkout, not yet indexed */
+			if (same)
+				continue;
 		}
 		wt_buf_addf(why, "it holds work the checkout did not make: '%s'", p);
 		goto out;
@@ -398,6 +569,7 @@ out:
 	git_tree_free(tree);
 	git_commit_free(commit);
 	git_repository_free(repo);
+	free(main);
 	return ret;
 }
 
@@ -444,6 +616,67 @@ out:
 	return ret;
 }
 
+/* The message of the reflog entry that creates in's branch: this run's, no other's. */
+static void
+branch_msg(const struct wt_intent *in, struct wt_buf *b)
+{
+	char ts[32];
+
+	wt_buf_addf(b, "wt-add: branch of '%s', process %ld, started %s", in->id, in->pid,
+		    wt_time_fmt(in->started_at, ts));
+}
+
+int
+wt_intent_make_branch(const struct wt_intent *in, git_repository *repo, const git_oid *at,
+		      git_reference **ref)
+{
+	struct wt_buf name = WT_BUF_INIT, msg = WT_BUF_INIT;
+	git_reflog *log = NULL;
+	git_signature *sig = NULL;
+	int rc;
+
+	wt_buf_addf(&name, "refs/heads/%s", in->branch);
+	branch_msg(in, &msg);
+	if ((rc = git_reference_create(ref, repo, name.s, at, 0, msg.s)) < 0)
+		goto out;
+	/* Where git keeps no reflog (a bare repository), this branch gets one. */
+	if (git_reflog_read(&log, repo, name.s) == 0 && git_reflog_entrycount(log) == 0 &&
+	    (git_signature_default(&sig, repo) == 0 ||
+	     git_signature_now(&sig, "wt-add", "wt-add@localhost") == 0) &&
+	    git_reflog_append(log, at, sig, msg.s) == 0)
+		git_reflog_write(log);
+out:
+	git_signature_free(sig);
+	git_reflog_free(log);
+	wt_buf_release(&name);
+	wt_buf_release(&msg);
+	return rc;
+}
+
+/*
+ * 1 when the branch ref is the one in's run made: its reflog's first entry
+ * is that run's creation. The intent says made_branch before the branch is
+ * made, and a name can be made again by hand: the name alone is no proof.
+ */
+static int
+branch_ours(const struct wt_intent *in, git_repository *repo, const char *ref)
+{
+	struct wt_buf msg = WT_BUF_INIT;
+	git_reflog *log = NULL;
+	const git_reflog_entry *e;
+	const char *m;
+	size_t n;
+	int ours = 0;
+
+	branch_msg(in, &msg);
+	if (git_reflog_read(&log, repo, ref) == 0 && (n = git_reflog_entrycount(log)) > 0 &&
+	    (e = git_reflog_entry_byindex(log, n - 1)) && (m = git_reflog_entry_message(e)))
+		ours = strncmp(m, msg.s, msg.len) == 0 && (!m[msg.len] || m[msg.len] == '\n');
+	git_reflog_free(log);
+	wt_buf_release(&msg);
+	return ours;
+}
+
 /* The branch, when in made it and it is still at the base commit. */
 static int
 remove_branch(const struct wt_intent *in, struct wt_obj *done, struct wt_buf *why)
@@ -459,8 +692,9 @@ remove_branch(const struct wt_intent *in, struct wt_obj *done, struct wt_buf *wh
 		wt_buf_addf(why, "cannot open '%s': %s", in->repo, wt_git_errmsg());
 		goto out;
 	}
-	if (git_branch_lookup(&ref, repo, in->branch, GIT_BRANCH_LOCAL) < 0) {
-		ret = 0;    /* not made yet, or gone */
+	if (git_branch_lookup(&ref, repo, in->branch, GIT_BRANCH_LOCAL) < 0 ||
+	    !branch_ours(in, repo, git_reference_name(ref))) {
+		ret = 0;    /* not made yet, or gone, or another's of the same name */
 		goto out;
 	}
 	if (!in->base || git_oid_fromstr(&base, in->base) < 0 || !git_reference_target(ref) ||
@@ -515,6 +749,47 @@ registered(const struct wt_intent *in, const struct wt_registry *reg)
 	return rc < 0 ? -1 : rc == WT_REG_SAME;
 }
 
+/* A record of the registry at in's path that is not in's own journaled one. */
+struct at_path {
+	const struct wt_intent *in;
+	const char *top;
+	char *id;
+};
+
+static int
+at_path_cb(struct wt_rec *r, void *arg)
+{
+	struct at_path *a = arg;
+	char *p = wt_rec_str(r, "path"), *id;
+	int hit = p && (strcmp(p, a->in->path) == 0 || (a->top && strcmp(p, a->top) == 0));
+
+	free(p);
+	if (!hit)
+		return 0;
+	id = wt_rec_str(r, "id");
+	if (id && strcmp(a->in->step, "journaled") == 0 && strcmp(id, a->in->id) == 0) {
+		free(id);
+		return 0;
+	}
+	a->id = id ? id : wt_xstrdup("");
+	return 1;
+}
+
+/* The step names wt-add writes, in order. */
+static int
+known_step(const char *step)
+{
+	static const char *const steps[] = {
+		"begin", "branch", "worktree", "checked_out", "copied", "journaled",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (strcmp(step, steps[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int
 wt_intent_undo(struct wt_intent *in, const struct wt_registry *reg, double timeout,
 	       struct wt_obj *done, struct wt_buf *why)
@@ -533,6 +808,36 @@ wt_intent_undo(struct wt_intent *in, const struct wt_registry *reg, double timeo
 		/* Killed before its first line was written: nothing was made. */
 		ret = 0;
 		goto finish;
+	}
+	/*
+	 * wt-add writes the worktree's name and a step in every line: an intent
+	 * without them is not one wt-add wrote (forged, or another version's),
+	 * and nothing it names is known to be this run's.
+	 */
+	if (!in->name || !*in->name || !known_step(in->step)) {
+		wt_buf_addf(why, "the intent file names no worktree and step of wt-add's; "
+			    "nothing it names is known to be this run's");
+		goto out;
+	}
+	/*
+	 * A worktree the registry lists is not a dead run's creation (a stale or
+	 * forged intent naming it): only that run's own journaled record is. A
+	 * live run undoing its own failure made what is at its path (which was
+	 * free when it began), whatever stale record names the path.
+	 */
+	if (in->dead) {
+		struct at_path a = { in, NULL, NULL };
+		char *top = realpath(in->path, NULL);
+
+		a.top = top;
+		wt_registry_each(reg, at_path_cb, &a);
+		free(top);
+		if (a.id) {
+			wt_buf_addf(why, "'%s' is the registry's worktree '%s', not one this run "
+				    "made", in->path, a.id);
+			free(a.id);
+			goto out;
+		}
 	}
 	journaled = strcmp(in->step, "journaled") == 0;
 	if (journaled && wt_registry_replay(reg, timeout) < 0) {
@@ -563,6 +868,22 @@ wt_intent_undo(struct wt_intent *in, const struct wt_registry *reg, double timeo
 		if (only_checkout(in, &t, why) < 0) {
 			wt_target_release(&t);
 			goto out;
+		}
+		/*
+		 * The removal never enters a mount, but would remove all around it
+		 * first: a worktree with a mount inside is refused whole.
+		 */
+		{
+			char *mnt = NULL;
+			int m = wt_path_has_mounts(t.path, &mnt);
+
+			if (m != 0) {
+				wt_buf_addf(why, m > 0 ? "a filesystem is mounted at '%s' inside it" :
+					    "cannot read the mount table%s", m > 0 ? mnt : "");
+				free(mnt);
+				wt_target_release(&t);
+				goto out;
+			}
 		}
 		if (wt_rmtree_verified(&t, &rs) < 0) {
 			wt_buf_addf(why, "cannot remove '%s': %s", in->path, strerror(errno));

@@ -4,6 +4,7 @@
  */
 #include <archive.h>
 #include <dirent.h>
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
@@ -112,17 +113,27 @@ wt_worktree_repair_pointer(const char *admin, const char *dir, const char *repo)
 {
 	struct wt_buf b = WT_BUF_INIT, g = WT_BUF_INIT;
 	struct wt_target t;
+	struct stat st;
 	const char *why;
+	char *old = NULL;
 	int ret = -1;
 
-	if (!wt_worktree_names_admin(dir, admin))
+	/* A symbolic link is never a worktree's top: git's pointer is not written through one. */
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || !wt_worktree_names_admin(dir, admin))
 		return -1;
 	wt_buf_addf(&b, "%s/gitdir", admin);
 	wt_buf_addf(&g, "%s/.git", dir);
-	if (write_small(b.s, g.s) == 0 && wt_target_verify(&t, dir, repo, &why) == 0) {
-		wt_target_release(&t);
-		ret = 0;
+	old = wt_read_small(b.s, 8192);
+	if (write_small(b.s, g.s) == 0) {
+		if (wt_target_verify(&t, dir, repo, &why) == 0) {
+			wt_target_release(&t);
+			ret = 0;
+		} else if (old && write_small(b.s, old) < 0) {
+			/* A repair that does not verify leaves git's pointer as it was. */
+			warn("cannot put back '%s'", b.s);
+		}
 	}
+	free(old);
 	wt_buf_release(&b);
 	wt_buf_release(&g);
 	return ret;

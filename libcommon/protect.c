@@ -15,6 +15,24 @@ wt_protect_ref_kind(const char *name)
 	return NULL;
 }
 
+/*
+ * The name of the direct ref a ref ends at (symbolic ones followed), a new
+ * string, or NULL (a dangling one).
+ */
+static char *
+final_name(git_reference *ref)
+{
+	git_reference *res = NULL;
+	char *s = NULL;
+
+	if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+		return wt_xstrdup(git_reference_name(ref));
+	if (git_reference_resolve(&res, ref) == 0)
+		s = wt_xstrdup(git_reference_name(res));
+	git_reference_free(res);
+	return s;
+}
+
 /* The commit a ref (symbolic ones followed) holds; 0 or -1 (not a commit, unborn). */
 static int
 ref_commit(git_reference *ref, git_oid *oid)
@@ -51,13 +69,22 @@ wt_protect_ref_redundant(struct git_repository *repo, const char *name, struct g
 	 * other and both go.
 	 */
 	while (ret == 0 && (rc = git_reference_next(&r, it)) == 0) {
+		/*
+		 * A symbolic ref is what it ends at: one that names this ref or
+		 * another of the kinds a repair deletes vouches for nothing (it
+		 * dangles once that ref goes).
+		 */
+		char *fin = final_name(r);
+
 		rn = git_reference_name(r);
-		if (strcmp(rn, name) != 0 && !wt_protect_ref_kind(rn) && ref_commit(r, &tip) == 0 &&
+		if (fin && strcmp(fin, name) != 0 && !wt_protect_ref_kind(fin) &&
+		    ref_commit(r, &tip) == 0 &&
 		    (git_oid_equal(&tip, oid) || git_graph_descendant_of(repo, &tip, oid) == 1)) {
 			ret = 1;
 			if (by)
 				*by = wt_xstrdup(rn);
 		}
+		free(fin);
 		git_reference_free(r);
 	}
 	if (ret == 0 && rc != GIT_ITEROVER)

@@ -518,9 +518,10 @@ char *wt_spec_id(const char *name);
  * worktree's .git, whose "gitdir: " line names admin (wt_admin_of_path finds
  * admin from the path). names_admin: 1 when dir's .git file names admin (as
  * written or resolved). repair_pointer: git worktree repair's fix after a
- * move, only once dir's own .git names admin: admin's gitdir is rewritten
- * (a temporary, fsync, rename) to name dir/.git, and the result must then
- * verify as a linked worktree of repo (wt_target_verify). 0 or -1.
+ * move, only once dir (a directory, not a symbolic link) has its own .git
+ * naming admin: admin's gitdir is rewritten (a temporary, fsync, rename) to
+ * name dir/.git, and the result must then verify as a linked worktree of
+ * repo (wt_target_verify), else the old gitdir is put back. 0 or -1.
  */
 int wt_worktree_names_admin(const char *dir, const char *admin);
 int wt_worktree_repair_pointer(const char *admin, const char *dir, const char *repo);
@@ -599,6 +600,13 @@ int wt_batch_del(struct wt_batch *b, const char *id);
  */
 int wt_batch_drop_line(struct wt_batch *b, long lineno, const char *line, size_t n);
 /*
+ * The line numbers of the drops that the last commit of this process kept
+ * (the line moved or changed since): *lines borrowed until the next commit.
+ * Returns how many; a drop is done when its commit succeeded and it is not
+ * among them.
+ */
+size_t wt_batch_kept_drops(const long **lines);
+/*
  * Calls fn for each line of the registry that is no record, with its number,
  * its bytes (borrowed until fn returns) and toolong (its bytes then cut),
  * read as a commit reads them. Return nonzero from fn to stop. 0 or -1.
@@ -660,6 +668,7 @@ struct wt_intent {
 	unsigned long long dev, ino;    /* 0: not known yet */
 	char *file;                 /* the intent file's path; NULL once removed */
 	int fd;                     /* the file, locked; -1 */
+	int dead;                   /* 1: a dead run's, read by wt_intent_each_dead */
 };
 /* <registry dir>/creating: a new string. */
 char *wt_intent_dir(const struct wt_registry *reg);
@@ -697,7 +706,9 @@ int wt_intent_each_dead(const struct wt_registry *reg,
 /*
  * The one undo of a creation, for wt-add on any failure of a step and for
  * wt-fsck --repair on a dead run's intent (from wt_intent_each_dead), in
- * this order, each only when it is this run's:
+ * this order, each only when it is this run's (an intent without a name and
+ * one of wt-add's steps, or a dead run's naming a path the registry lists
+ * that is not its own journaled record, is refused: nothing is touched):
  * - at step journaled (the commit point) the registry's journal is replayed
  *   first; when the registry then has the record of the worktree (same id,
  *   path and repo) and the worktree verifies, the creation is complete: it
@@ -705,12 +716,16 @@ int wt_intent_each_dead(const struct wt_registry *reg,
  * - the worktree at in->path: verified (wt_target_verify against in->repo,
  *   admin entry name in->name, device and inode when known), then refused
  *   when it holds work: HEAD not at base, an untracked or ignored file not
- *   matching a -c glob, or (from step checked_out on) a changed tracked
- *   file; else removed with wt_rmtree_verified. A directory that does not
+ *   matching a -c glob, a copy (a -c match) not as it is in the main
+ *   worktree, a staged or changed tracked file; before step checked_out
+ *   (no index written yet) only a file not yet written or holding a
+ *   beginning of its blob passes; refused whole when a filesystem is
+ *   mounted inside it; else removed with wt_rmtree_verified. A directory that does not
  *   verify (git cut short before writing .git) is removed only when empty;
  * - git's admin entry <repo>/worktrees/<name> when its gitdir names
  *   in->path/.git or it has none;
- * - the branch, when made_branch and it still points at base;
+ * - the branch, when made_branch, its first reflog entry is this run's
+ *   creation (wt_intent_make_branch) and it still points at base;
  * - the empty parent directories up to made_parent;
  * - at step journaled, the registry record of the worktree (one batch);
  * - then the intent file.
@@ -719,6 +734,17 @@ int wt_intent_each_dead(const struct wt_registry *reg,
  * why says what), or -1 when only the intent file could not be removed. done, when not NULL, gets a member true for
  * what went: directory, admin, branch, record (or completed).
  */
+/*
+ * Makes in->branch at the commit at (no branch of that name there) with a
+ * reflog entry naming in's run (its id, pid and start), written also where
+ * git keeps no reflog: the undo deletes a branch only when its first reflog
+ * entry is that one. 0 with *ref set (free it), or libgit2's error.
+ */
+struct git_repository;
+struct git_oid;
+struct git_reference;
+int wt_intent_make_branch(const struct wt_intent *in, struct git_repository *repo,
+			  const struct git_oid *at, struct git_reference **ref);
 int wt_intent_undo(struct wt_intent *in, const struct wt_registry *reg, double timeout,
 		   struct wt_obj *done, struct wt_buf *why);
 
@@ -1471,7 +1497,9 @@ struct git_oid;
 /*
  * 1 when the commit the ref name holds (*oid) is reachable from a ref that
  * is not of those kinds (a branch, a tag, a remote-tracking branch, an
- * archive's ref, the stash): every commit it protects is safe elsewhere,
+ * archive's ref, the stash; a symbolic ref is of the kind of the ref it
+ * ends at, so one naming a protection ref vouches for nothing): every
+ * commit it protects is safe elsewhere,
  * and *by (when not NULL) is that ref's name, a new string. 0 when no such
  * ref reaches it: it is the only keeper of work, never to be deleted. -1
  * when the ref cannot be read.
