@@ -17,28 +17,9 @@ URL="git://127.0.0.1:$DAEMON_PORT/p.git"
 git clone -q "$URL" "$T/r" || exit 1
 git clone -q "$URL" "$T/up" || exit 1
 
-# wt NAME: a linked worktree $T/NAME on branch NAME, pushed, tracking origin/NAME.
-wt() {
-	git -C "$T/r" branch -q "$1" origin/main &&
-	git -C "$T/r" push -q origin "$1" &&
-	git -C "$T/r" branch -q --set-upstream-to="origin/$1" "$1" &&
-	git -C "$T/r" worktree add -q "$T/$1" "$1"
-}
-# upstream NAME FILE TEXT: a commit on NAME pushed from the other clone.
-# (Straight into the served repository, so that it works with the daemon stopped too.)
-upstream() {
-	(cd "$T/up" && git fetch -q "$T/srv/p.git" "+refs/heads/*:refs/remotes/origin/*" &&
-	 git checkout -q -B "$1" "origin/$1" &&
-	 printf '%s\n' "$3" >> "$2" && git add "$2" && git commit -q -m "up $1 $2" &&
-	 git push -q "$T/srv/p.git" "$1")
-}
-# local NAME FILE TEXT: a commit in the worktree NAME.
-local_commit() {
-	(cd "$T/$1" && printf '%s\n' "$3" >> "$2" && git add "$2" && git commit -q -m "local $1 $2")
-}
+SERVED=$T/srv/p.git
 recs() { for w in "$@"; do lsd_rec "$w"; done; }
 clean() { [ -z "$(git -C "$T/$1" status --porcelain)" ]; }
-head_of() { git -C "$T/$1" rev-parse HEAD; }
 
 for w in f1 f2 f3 f4; do wt $w && upstream $w "$w.txt" "new $w"; done
 

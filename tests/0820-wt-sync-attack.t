@@ -2,6 +2,7 @@
 # wt-sync attacked: kills, a second writer, a full disk, odd stashes and odd upstreams.
 # Every case on real repositories with a real remote (file://); nothing may be lost.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-remote.sh"
 
 git init -q --bare "$T/srv.git"
 git init -q "$T/seed"
@@ -11,23 +12,7 @@ URL="file://$T/srv.git"
 git clone -q "$URL" "$T/r" || exit 1
 git clone -q "$URL" "$T/up" || exit 1
 
-# wt NAME [DIR]: a linked worktree DIR (default $T/NAME) on branch NAME tracking origin/NAME.
-wt() {
-	git -C "$T/r" branch -q "$1" origin/main &&
-	git -C "$T/r" push -q origin "$1" &&
-	git -C "$T/r" branch -q --set-upstream-to="origin/$1" "$1" &&
-	git -C "$T/r" worktree add -q "${2:-$T/$1}" "$1"
-}
-# upstream NAME FILE TEXT: a commit on NAME pushed from the other clone.
-upstream() {
-	(cd "$T/up" && git fetch -q origin && git checkout -q -B "$1" "origin/$1" &&
-	 printf '%s\n' "$3" >> "$2" && git add "$2" && git commit -q -m "up $1 $2" &&
-	 git push -q origin "$1")
-}
-local_commit() {
-	(cd "$T/$1" && printf '%s\n' "$3" >> "$2" && git add "$2" && git commit -q -m "local $1 $2")
-}
-head_of() { git -C "$T/$1" rev-parse HEAD; }
+SERVED=$T/srv.git
 porc() { git -C "$T/$1" status --porcelain | tr '\n' '|'; }
 res() { jq -r "$1" < "$T/out" | tr '\n' ' ' | sed 's/ $//'; }
 

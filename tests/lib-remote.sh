@@ -37,3 +37,27 @@ stop_daemon() {
 fetches_of() {
 	grep -c "Request upload-pack for '/$1'" "$DAEMON_LOG"
 }
+
+# The fixtures of the sync tests: $T/r, a clone with linked worktrees, and
+# $T/up, a clone that pushes; SERVED is the served repository's path.
+# wt NAME [DIR]: a linked worktree DIR (default $T/NAME) on branch NAME, pushed,
+# tracking origin/NAME.
+wt() {
+	git -C "$T/r" branch -q "$1" origin/main &&
+	git -C "$T/r" push -q origin "$1" &&
+	git -C "$T/r" branch -q --set-upstream-to="origin/$1" "$1" &&
+	git -C "$T/r" worktree add -q "${2:-$T/$1}" "$1"
+}
+# upstream NAME FILE TEXT: a commit on NAME pushed from $T/up, straight into
+# the served repository (so that it works with the daemon stopped too).
+upstream() {
+	(cd "$T/up" && git fetch -q "$SERVED" "+refs/heads/*:refs/remotes/origin/*" &&
+	 git checkout -q -B "$1" "origin/$1" &&
+	 printf '%s\n' "$3" >> "$2" && git add "$2" && git commit -q -m "up $1 $2" &&
+	 git push -q "$SERVED" "$1")
+}
+# local_commit NAME FILE TEXT: a commit in the worktree NAME.
+local_commit() {
+	(cd "$T/$1" && printf '%s\n' "$3" >> "$2" && git add "$2" && git commit -q -m "local $1 $2")
+}
+head_of() { git -C "$T/$1" rev-parse HEAD; }
