@@ -139,19 +139,6 @@ why_set(char **why, int e, const char *fmt, const char *arg)
 	*why = wt_buf_detach(&b);
 }
 
-static int
-write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), ret = 0;
-	size_t n = strlen(s);
-
-	if (fd < 0)
-		return -1;
-	if (write(fd, s, n) != (ssize_t)n || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
-		ret = -1;
-	close(fd);
-	return ret;
-}
 
 /*
  * After an interrupted run: may the worktree's remains go? Only when the
@@ -578,6 +565,7 @@ dry_run(struct job *j, int resumed, struct wt_obj *o)
 static int
 write_step(struct job *j, const char *path, struct wt_obj *ctx)
 {
+	struct wt_buf mark = WT_BUF_INIT;
 	char *why = NULL;
 	int ret = -1;
 
@@ -593,7 +581,8 @@ write_step(struct job *j, const char *path, struct wt_obj *ctx)
 		unlink(j->final);
 		goto out;
 	}
-	if (!opt.keep && (write_file(j->marker, j->final) < 0 || wt_sync_dir(j->t.admin) < 0)) {
+	wt_buf_addf(&mark, "%s\n", j->final);
+	if (!opt.keep && wt_write_atomic(j->marker, mark.s, mark.len, 0644) < 0) {
 		why_set(&why, errno, "cannot write '%s'", j->marker);
 		wt_rec_error(j->r, WT_E_BASE, wt_ctx_at(ctx, "mark", path), "%s", why);
 		unlink(j->final);
@@ -603,6 +592,7 @@ write_step(struct job *j, const char *path, struct wt_obj *ctx)
 	wt_test_pause("marked");
 	ret = 0;
 out:
+	wt_buf_release(&mark);
 	free(why);
 	return ret;
 }

@@ -588,7 +588,7 @@ restore_git_state(struct job *j)
 	struct wt_buf p = WT_BUF_INIT, t = WT_BUF_INIT;
 	const char *name;
 	size_t i;
-	int fd, ret = 0;
+	int ret = 0;
 
 	for (i = 0; i < j->m.ngit && i < WT_GIT_STATE_MAX; i++) {
 		name = j->m.items[i].path + strlen(WT_GIT_PREFIX);
@@ -603,18 +603,9 @@ restore_git_state(struct job *j)
 			if (mkdir(t.s, 0755) < 0 && errno != EEXIST)
 				ret = -1;
 		}
-		wt_buf_reset(&t);
-		wt_buf_addf(&t, "%s.wt-restore", p.s);
-		fd = open(t.s, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 || write(fd, j->gitdata[i].s ? j->gitdata[i].s : "", j->gitdata[i].len) !=
-		    (ssize_t)j->gitdata[i].len || fsync(fd) < 0)
+		if (wt_write_atomic(p.s, j->gitdata[i].s ? j->gitdata[i].s : "",
+				    j->gitdata[i].len, 0644) < 0)
 			ret = -1;
-		if (fd >= 0 && close(fd) < 0)
-			ret = -1;
-		if (fd >= 0 && (ret < 0 || rename(t.s, p.s) < 0)) {
-			unlink(t.s);
-			ret = -1;
-		}
 	}
 	wt_buf_release(&p);
 	wt_buf_release(&t);

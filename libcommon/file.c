@@ -1,6 +1,7 @@
-/* file.c: small file system helpers: read a small file, mkdir -p, sync a directory. */
+/* file.c: small file system helpers: read or replace a small file, mkdir -p, sync a directory. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -73,5 +74,48 @@ wt_mkdirs_parent(const char *path)
 		rc = wt_mkdirs(p, 0755);
 	}
 	free(p);
+	return rc;
+}
+
+int
+wt_write_atomic(const char *path, const void *data, size_t n, mode_t mode)
+{
+	static atomic_uint seq;
+	struct wt_buf tmp = WT_BUF_INIT;
+	const char *p = data, *slash;
+	size_t done = 0;
+	ssize_t w;
+	int fd, e, rc = -1;
+
+	wt_buf_addf(&tmp, "%s.wt-tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&seq, 1));
+	/* A name of its own, made here: never a file or link someone put there. */
+	if ((fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0)
+		goto out;
+	while (done < n && ((w = write(fd, p + done, n - done)) > 0 || (w < 0 && errno == EINTR)))
+		if (w > 0)
+			done += (size_t)w;
+	if (done < n || fsync(fd) < 0) {
+		e = done < n && errno == 0 ? EIO : errno;
+		close(fd);
+		unlink(tmp.s);
+		errno = e;
+		goto out;
+	}
+	if (close(fd) < 0 || rename(tmp.s, path) < 0) {
+		e = errno;
+		unlink(tmp.s);
+		errno = e;
+		goto out;
+	}
+	/* The rename lasts once the directory holding it is synced. */
+	wt_buf_reset(&tmp);
+	slash = strrchr(path, '/');
+	if (slash)
+		wt_buf_add(&tmp, path, slash == path ? 1 : (size_t)(slash - path));
+	else
+		wt_buf_adds(&tmp, ".");
+	rc = wt_sync_dir(tmp.s);
+out:
+	wt_buf_release(&tmp);
 	return rc;
 }

@@ -78,27 +78,15 @@ wt_worktree_names_admin(const char *dir, const char *admin)
 	return same;
 }
 
-/* Writes text and a newline to path through a temporary and a rename. */
+/* Replaces path with text and a newline. */
 static int
 write_small(const char *path, const char *text)
 {
 	struct wt_buf t = WT_BUF_INIT;
-	int fd, ret = -1;
-	size_t n = strlen(text);
+	int ret;
 
-	wt_buf_addf(&t, "%s.wt-fsck.%ld", path, (long)getpid());
-	if ((fd = open(t.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		goto out;
-	if (write(fd, text, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0 &&
-	    close(fd) == 0) {
-		fd = -1;
-		ret = rename(t.s, path);
-	}
-	if (fd >= 0)
-		close(fd);
-	if (ret < 0)
-		unlink(t.s);
-out:
+	wt_buf_addf(&t, "%s\n", text);
+	ret = wt_write_atomic(path, t.s, t.len, 0644);
 	wt_buf_release(&t);
 	return ret;
 }

@@ -165,26 +165,14 @@ static int
 marker_write(const char *admin, const struct wt_move *m)
 {
 	char *p = marker_path(admin);
-	struct wt_buf t = WT_BUF_INIT, tmp = WT_BUF_INIT;
-	int fd = -1, rc = -1;
+	struct wt_buf t = WT_BUF_INIT;
+	int rc;
 
 	wt_buf_addf(&t, "%s %s %s%s%s\n", m->ref, m->from, m->to, m->has_stash ? " " : "",
 		    m->has_stash ? m->stash : "");
-	wt_buf_addf(&tmp, "%s.tmp", p);
-	if ((fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
-	    write(fd, t.s, t.len) != (ssize_t)t.len || fsync(fd) < 0 || close(fd) < 0) {
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp.s);
-		goto out;
-	}
-	if (rename(tmp.s, p) < 0 || wt_sync_dir(admin) < 0)
-		goto out;
-	rc = 0;
-out:
+	rc = wt_write_atomic(p, t.s, t.len, 0644);
 	free(p);
 	wt_buf_release(&t);
-	wt_buf_release(&tmp);
 	return rc;
 }
 

@@ -62,6 +62,13 @@ char *wt_read_small(const char *path, size_t max);
 int wt_mkdirs(const char *dir, mode_t mode);
 /* mkdir -p of the directory that holds path (mode 0755). */
 int wt_mkdirs_parent(const char *path);
+/*
+ * Replaces the file path with n bytes of data, whole or not at all: written
+ * to a temporary of its own beside it (O_EXCL, not following links, with
+ * mode), synced, renamed over path, and the directory synced. 0, or -1 with
+ * errno and no temporary left.
+ */
+int wt_write_atomic(const char *path, const void *data, size_t n, mode_t mode);
 /* fsync of a directory, so a rename in it lasts; 0 or -1. */
 int wt_sync_dir(const char *dir);
 
