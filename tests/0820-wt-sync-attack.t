@@ -43,7 +43,8 @@ done
 # The changes of every kind --stash must keep: staged and unstaged on one
 # file, a new untracked file, a deleted file, a mode change, a staged new file.
 dirty() {
-	(cd "$T/$1" && printf 'staged\n' >> a.txt && git add a.txt && printf 'unstaged\n' >> a.txt &&
+	(cd "$T/$1" || exit 1
+	 printf 'staged\n' >> a.txt && git add a.txt && printf 'unstaged\n' >> a.txt &&
 	 echo "untracked" > untracked.txt && git rm -q k.txt && chmod +x up.txt 2>/dev/null;
 	 echo "new" > new.txt && git add new.txt)
 }
