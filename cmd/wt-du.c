@@ -197,7 +197,7 @@ want(const struct wt_rec *r, void *arg)
 	       !wt_rec_is_archived(r);
 }
 
-/* "mtime-ns:size" of a file, or "-" when it is not there. */
+/* "inode.mtime-ns:size" of a file, or "-" when it is not there. */
 static void
 stamp(struct wt_buf *b, const char *path)
 {
@@ -206,32 +206,33 @@ stamp(struct wt_buf *b, const char *path)
 	if (stat(path, &st) < 0)
 		wt_buf_adds(b, "-;");
 	else
-		wt_buf_addf(b, "%lld.%09ld:%lld;", (long long)st.st_mtim.tv_sec,
-			    st.st_mtim.tv_nsec, (long long)st.st_size);
+		wt_buf_addf(b, "%llu.%lld.%09ld:%lld;", (unsigned long long)st.st_ino,
+			    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			    (long long)st.st_size);
 }
 
 /*
- * What the cached answer depends on besides time: the worktree's HEAD, the
- * commit it resolves to (a commit moves the branch, not HEAD) and its index.
- * The commit is read by content: two commits within one mtime tick leave a
- * ref of the same mtime and size.
+ * What the cached answer depends on besides the files and time: which
+ * branch or commit the worktree has out (HEAD) and what git tracks in it
+ * (the index, which says which artifacts are recreatable). Both are taken
+ * by stat: git replaces either through a lock file and a rename, so every
+ * new version is a new inode, whatever the clock's tick. A commit that
+ * changes neither (an empty one, a reset --soft) changes nothing measured.
  */
 static void
 fingerprint(const char *admin, struct wt_buf *fp)
 {
 	struct wt_buf p = WT_BUF_INIT;
-	char *head, *id;
 
 	if (!admin) {
 		wt_buf_adds(fp, "no-git");
 		return;
 	}
-	id = wt_git_head_id(admin, &head);
-	wt_buf_addf(fp, "%s;%s;", head ? head : "-", id ? id : "-");
+	wt_buf_addf(&p, "%s/HEAD", admin);
+	stamp(fp, p.s);
+	wt_buf_reset(&p);
 	wt_buf_addf(&p, "%s/index", admin);
 	stamp(fp, p.s);
-	free(head);
-	free(id);
 	wt_buf_release(&p);
 }
 

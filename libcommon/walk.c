@@ -18,6 +18,8 @@
 #define DENTS (256 * 1024)
 #define OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define STRIPES 16
+/* Callers' getdents buffers a walker keeps: about one per caller thread. */
+#define SPARE_MAX 16
 /* Levels of ".." per openat when coming back up: 3000 bytes, under PATH_MAX. */
 #define UP_MAX 1000
 
@@ -77,6 +79,8 @@ struct wt_walker {
 	atomic_int hungry, queued;  /* read without the lock by donors */
 	int nthreads, quit, maxopen;
 	struct worker *ws;
+	char *spare[SPARE_MAX];     /* callers' getdents buffers, for the next walk */
+	int nspare;
 };
 
 /*
@@ -806,13 +810,42 @@ run(struct worker *wo, struct wt_walk *w, struct wt_walk_dir *d, int fd,
 }
 
 static void
-worker_init(struct worker *wo, struct wt_walker *wk, int id, int maxopen)
+worker_init(struct worker *wo, struct wt_walker *wk, int id, int maxopen, char *dents)
 {
 	memset(wo, 0, sizeof(*wo));
 	wo->wk = wk;
 	wo->id = id;
 	wo->maxopen = maxopen;
-	wo->dents = wt_xmalloc(DENTS);
+	wo->dents = dents ? dents : wt_xmalloc(DENTS);
+}
+
+/*
+ * A getdents buffer for a walk's caller, kept from the walk before: a
+ * fresh one each time costs its pages again (malloc gives that size back
+ * to the system when it is freed), more than a small tree's walk.
+ */
+static char *
+dents_take(struct wt_walker *wk)
+{
+	char *b = NULL;
+
+	pthread_mutex_lock(&wk->mu);
+	if (wk->nspare)
+		b = wk->spare[--wk->nspare];
+	pthread_mutex_unlock(&wk->mu);
+	return b;
+}
+
+static void
+dents_give(struct wt_walker *wk, char *b)
+{
+	pthread_mutex_lock(&wk->mu);
+	if (wk->nspare < SPARE_MAX) {
+		wk->spare[wk->nspare++] = b;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&wk->mu);
+	free(b);
 }
 
 static void
@@ -887,7 +920,7 @@ wt_walker_new(int threads)
 		return wk;
 	wk->ws = wt_xmalloc(sizeof(*wk->ws) * (size_t)wk->nthreads);
 	for (i = 0; i < wk->nthreads; i++) {
-		worker_init(&wk->ws[i], wk, i, wk->maxopen);
+		worker_init(&wk->ws[i], wk, i, wk->maxopen, NULL);
 		if ((errno = pthread_create(&wk->ws[i].th, NULL, worker_main, &wk->ws[i])))
 			err(WT_EXIT_FATAL, "pthread_create");
 	}
@@ -909,6 +942,8 @@ wt_walker_free(struct wt_walker *wk)
 		pthread_join(wk->ws[i].th, NULL);
 		worker_release(&wk->ws[i]);
 	}
+	while (wk->nspare)
+		free(wk->spare[--wk->nspare]);
 	free(wk->ws);
 	pthread_mutex_destroy(&wk->mu);
 	pthread_cond_destroy(&wk->work);
@@ -1035,8 +1070,11 @@ wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root)
 		 * hand-over (two wake-ups and a thread switch each way), a large
 		 * one is shared as before.
 		 */
-		worker_init(&self, wk->nthreads ? wk : NULL, wk->nthreads, wk->maxopen);
+		worker_init(&self, wk->nthreads ? wk : NULL, wk->nthreads, wk->maxopen,
+			    dents_take(wk));
 		run(&self, w, d, fd, NULL, 0);
+		dents_give(wk, self.dents);
+		self.dents = NULL;
 		worker_release(&self);
 		if (wk->nthreads) {
 			pthread_mutex_lock(&wk->mu);
