@@ -212,12 +212,14 @@ stamp(struct wt_buf *b, const char *path)
 }
 
 /*
- * What the cached answer depends on besides the files and time: which
- * branch or commit the worktree has out (HEAD) and what git tracks in it
- * (the index, which says which artifacts are recreatable). Both are taken
- * by stat: git replaces either through a lock file and a rename, so every
- * new version is a new inode, whatever the clock's tick. A commit that
- * changes neither (an empty one, a reset --soft) changes nothing measured.
+ * What the cached answer depends on besides the files and time: what git
+ * tracks in the worktree (its index), which says which artifacts are
+ * recreatable. Taken by stat: git replaces the index through a lock file
+ * and a rename, so every new version is a new inode, whatever the clock's
+ * tick. Nothing measured depends on HEAD or the commit: a checkout that
+ * changes files writes the index, a commit or branch switch that changes
+ * none (an empty commit, a reset --soft, a branch at the same tree)
+ * changes nothing measured.
  */
 static void
 fingerprint(const char *admin, struct wt_buf *fp)
@@ -228,9 +230,6 @@ fingerprint(const char *admin, struct wt_buf *fp)
 		wt_buf_adds(fp, "no-git");
 		return;
 	}
-	wt_buf_addf(&p, "%s/HEAD", admin);
-	stamp(fp, p.s);
-	wt_buf_reset(&p);
 	wt_buf_addf(&p, "%s/index", admin);
 	stamp(fp, p.s);
 	wt_buf_release(&p);
@@ -466,9 +465,12 @@ prog_del(struct du *du, long long files, long long bytes)
 	pthread_mutex_unlock(&prog.mu);
 }
 
-/* Measures a worktree with the walker; fills f with the fields. 0 or -1 (errno). */
+/*
+ * Measures a worktree, its top open at fd (the walk closes it), with the
+ * walker; fills f with the fields. 0 or -1 (errno).
+ */
 static int
-measure(struct du *du, struct wt_rec *f)
+measure(struct du *du, int fd, struct wt_rec *f)
 {
 	struct wt_walk_ops ops = { .entry = entry, .error = walk_error, .arg = du,
 				   .ctx_size = sizeof(struct counts), .flags = opt.walkflags,
@@ -487,7 +489,7 @@ measure(struct du *du, struct wt_rec *f)
 	du->all = wt_freed_new();
 	du->art = wt_freed_new();
 	prog_add(du);
-	rc = wt_walk_run(opt.wk, du->walk, du->root);
+	rc = wt_walk_run_fd(opt.wk, du->walk, du->root, fd);
 	e = errno;
 	for (i = 0; rc >= 0 && i < wt_walk_nslots(du->walk); i++) {
 		c = wt_walk_slot(du->walk, i);
@@ -625,7 +627,7 @@ work(struct wt_rec *r, int worker, void *arg)
 	struct wt_obj ctx;
 	struct stat st;
 	double size;
-	int cached = 0;
+	int cached = 0, fd, e;
 
 	(void)worker;
 	(void)arg;
@@ -635,15 +637,21 @@ work(struct wt_rec *r, int worker, void *arg)
 	du.id = wt_rec_str(r, "id");
 	wt_obj_init(&ctx);
 	wt_obj_str(&ctx, "path", du.root);
-	errno = 0;
-	if (lstat(du.root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	/* Opened once: its .git and its walk are looked up from here. */
+	if ((fd = open(du.root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) < 0) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
 		wt_rec_error(r, WT_E_BASE, &ctx, "cannot measure '%s': %s", du.root,
-			     errno ? strerror(errno) : S_ISLNK(st.st_mode) ?
-			     "a symbolic link" : "not a directory");
+			     e == ENOTDIR ? "not a directory" :
+			     e == ELOOP && lstat(du.root, &st) == 0 && S_ISLNK(st.st_mode) ?
+			     "a symbolic link" : strerror(e));
 		goto out;
 	}
-	du.admin = wt_git_admin_dir(du.root);
+	du.admin = wt_git_admin_dir_at(fd, du.root);
 	du.arts = wt_artifacts_new(du.root, NULL, NULL, WT_ART_OWN_NESTED);
+	wt_artifacts_admin(du.arts, du.admin);
 	/* Resolved by the walk if a checkout inside asks: most have no modules/. */
 	if (du.admin) {
 		wt_buf_addf(&fp, "%s/modules", du.admin);
@@ -652,7 +660,8 @@ work(struct wt_rec *r, int worker, void *arg)
 	fingerprint(du.admin, &fp);
 	if (!opt.nocache && opt.ttl > 0 && cache_get(&st, du.root, fp.s, &f)) {
 		cached = 1;
-	} else if (measure(&du, &f) < 0) {
+		close(fd);
+	} else if (measure(&du, fd, &f) < 0) {
 		wt_rec_error(r, WT_E_BASE, &ctx, "cannot measure '%s': %s", du.root,
 			     strerror(errno));
 		goto out;

@@ -13,9 +13,15 @@
 char *
 wt_read_small(const char *path, size_t max)
 {
+	return wt_read_small_at(AT_FDCWD, path, max);
+}
+
+char *
+wt_read_small_at(int dirfd, const char *path, size_t max)
+{
 	struct wt_buf b = WT_BUF_INIT;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return NULL;

@@ -11,18 +11,26 @@
 char *
 wt_git_admin_dir(const char *path)
 {
+	return wt_git_admin_dir_at(AT_FDCWD, path);
+}
+
+char *
+wt_git_admin_dir_at(int dirfd, const char *path)
+{
 	struct wt_buf b = WT_BUF_INIT;
 	struct stat st;
+	const char *name;
 	char *s;
 
 	wt_buf_addf(&b, "%s/.git", path);
-	if (lstat(b.s, &st) < 0) {
+	name = dirfd == AT_FDCWD ? b.s : ".git";
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		wt_buf_release(&b);
 		return NULL;
 	}
 	if (S_ISDIR(st.st_mode))
 		return wt_buf_detach(&b);
-	s = S_ISREG(st.st_mode) ? wt_read_small(b.s, 4096) : NULL;
+	s = S_ISREG(st.st_mode) ? wt_read_small_at(dirfd, name, 4096) : NULL;
 	wt_buf_reset(&b);
 	if (!s || strncmp(s, "gitdir: ", 8) != 0) {
 		free(s);

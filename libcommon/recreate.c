@@ -25,6 +25,7 @@ struct shared;
 struct wt_artifacts {
 	pthread_mutex_t mu;
 	char *top;
+	char *admin;                /* top's admin directory, when the caller knew it */
 	git_repository *repo;
 	git_index *idx;
 	int own_repo, own_idx;      /* opened here, freed here */
@@ -155,7 +156,8 @@ open_shared(struct wt_artifacts *a)
 	struct shared *sh = NULL;
 	git_index *idx = NULL;
 
-	if (!(admin = wt_git_admin_dir(a->top)) || !(common = wt_git_common_dir(admin)) ||
+	admin = a->admin ? wt_xstrdup(a->admin) : wt_git_admin_dir(a->top);
+	if (!admin || !(common = wt_git_common_dir(admin)) ||
 	    !(sh = shared_get(common)))
 		goto fail;
 	wt_buf_addf(&p, "%s/index", admin);
@@ -202,6 +204,13 @@ wt_artifacts_new(const char *top, git_repository *repo, git_index *idx, int flag
 }
 
 void
+wt_artifacts_admin(struct wt_artifacts *a, const char *admin)
+{
+	free(a->admin);
+	a->admin = admin ? wt_xstrdup(admin) : NULL;
+}
+
+void
 wt_artifacts_free(struct wt_artifacts *a)
 {
 	if (!a)
@@ -213,6 +222,7 @@ wt_artifacts_free(struct wt_artifacts *a)
 	shared_put(a->shared);
 	pthread_mutex_destroy(&a->mu);
 	free(a->top);
+	free(a->admin);
 	free(a);
 }
 

@@ -1030,17 +1030,29 @@ wt_walk_nested(const struct wt_walk *w)
 int
 wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root)
 {
+	int fd;
+
+	if (w->ran)
+		errx(WT_EXIT_FATAL, "internal error: a walk runs once");
+	if ((fd = open(root, OPEN_FLAGS)) < 0) {
+		w->ran = 1;
+		return -1;
+	}
+	return wt_walk_run_fd(wk, w, root, fd);
+}
+
+int
+wt_walk_run_fd(struct wt_walker *wk, struct wt_walk *w, const char *root, int fd)
+{
 	struct worker self;
 	struct wt_walk_dir *d;
 	struct stat st;
-	int fd, e;
+	int e;
 
 	if (w->ran)
 		errx(WT_EXIT_FATAL, "internal error: a walk runs once");
 	w->ran = 1;
-	if ((fd = open(root, OPEN_FLAGS)) < 0)
-		return -1;
-	if (wt_stat_mount(fd, "", &st, &w->mnt) < 0) {
+	if (wt_stat_mount(fd, "", &st, &w->mnt) < 0 || (!S_ISDIR(st.st_mode) && (errno = ENOTDIR))) {
 		e = errno;
 		close(fd);
 		errno = e;

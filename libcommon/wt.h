@@ -58,6 +58,8 @@ char *wt_xstrndup(const char *s, size_t n);
 /* file.c: small file system helpers */
 /* A small file's content without its final newline; a new string or NULL. */
 char *wt_read_small(const char *path, size_t max);
+/* The same for path relative to the directory open at dirfd (or AT_FDCWD). */
+char *wt_read_small_at(int dirfd, const char *path, size_t max);
 /* mkdir -p dir with mode for what it makes; 0 or -1 with errno. */
 int wt_mkdirs(const char *dir, mode_t mode);
 /* mkdir -p of the directory that holds path (mode 0755). */
@@ -884,6 +886,8 @@ void wt_walk_free(struct wt_walk *w);
  * on itself); a walk runs once.
  */
 int wt_walk_run(struct wt_walker *wk, struct wt_walk *w, const char *root);
+/* The same with root already open at fd (a directory), which the walk closes. */
+int wt_walk_run_fd(struct wt_walker *wk, struct wt_walk *w, const char *root, int fd);
 /*
  * Per-worker slots of a walk, zeroed, to merge after the run. While it runs
  * another thread may peek at them (progress): nslots is 0 until they exist.
@@ -1025,6 +1029,8 @@ struct git_index;
 struct wt_artifacts *wt_artifacts_new(const char *top, struct git_repository *repo,
 				      struct git_index *idx, int flags);
 void wt_artifacts_free(struct wt_artifacts *a);
+/* top's admin directory (wt_git_admin_dir), when the caller has read it: not read again. */
+void wt_artifacts_admin(struct wt_artifacts *a, const char *admin);
 /*
  * The kind of the walk entry e (a walk rooted at the worktree's top) when it
  * is a recreatable artifact: a directory or a link in its place, or a loose
@@ -1457,6 +1463,8 @@ int wt_trash_empty(int fd, int jobs, struct wt_rm_stats *rs);
  * entry at path. A new string, or NULL.
  */
 char *wt_git_admin_dir(const char *path);
+/* The same with path's directory open at dirfd: its .git is looked up there. */
+char *wt_git_admin_dir_at(int dirfd, const char *path);
 /*
  * The git operation waiting in the worktree whose admin directory is admin
  * (merge, rebase, cherry-pick, revert, bisect: its files there), or NULL.

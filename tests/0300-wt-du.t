@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-du: sizes as GNU du counts them, artifacts, the cache, order and pass-through.
 . "$(dirname "$0")/lib.sh"
-plan 63
+plan 64
 
 field() { jq -r ".$1"; }
 dub() { du -sB1 "$1" | cut -f1; }
@@ -217,10 +217,15 @@ check_same "the index replaced at the same size and mtime (a new inode): measure
 	"$(stat -c %s "$idx") $(stat -c %Y.%y "$idx") $(test "$(stat -c %i "$idx")" != "$ino1" &&
 		rec c "$T/c" | wt-du | field du_cached)"
 git commit -q -m same-size
+rec c "$T/c" | wt-du > /dev/null
 git -C "$T/c" checkout -q -b c-other
-check_same "another branch checked out (HEAD rewritten): measured again" false \
+check_same "a new branch at the same commit: git writes the index, measured again" false \
 	"$(rec c "$T/c" | wt-du | field du_cached)"
+git -C "$T/c" rm -q same-size-2 && git -C "$T/c" commit -q -m rm
+rec c "$T/c" | wt-du > /dev/null
 git -C "$T/c" checkout -q c
+check_same "a checkout that brings a file back (the index written): measured again" \
+	"x false" "$(cat "$T/c/same-size-2") $(rec c "$T/c" | wt-du | field du_cached)"
 
 # A checkout of the worktree's own submodule (its repository in the admin
 # directory's modules/) is part of the worktree, as du counts it.
@@ -281,7 +286,7 @@ check_same "-I (cold cache) measures the same" \
 	"$(wt-ls | wt-du -C -I 8 | jq -c '{size, files}')"
 
 # Many small worktrees (issue 10): what each costs besides its walk. HEAD is
-# not opened (the cache's fingerprint is HEAD's and the index's stat);
+# not opened (the cache's fingerprint is the index's stat);
 # modules/ is not looked for; the worktrees with an
 # artifact candidate share one repository (the common config opened once
 # per worker, not once per worktree); a small tree is walked by the worker
