@@ -1,5 +1,6 @@
 /* gitdir.c: git's own files, read directly: no libgit2 for who needs only these. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,4 +246,50 @@ char *
 wt_git_head_id(const char *admin, char **head)
 {
 	return ref_id(admin, "HEAD", head);
+}
+
+/*
+ * The variables by which git finds a repository other than the one around
+ * the directory it runs in, as git clears them itself before it runs in
+ * another repository (local_repo_env, git rev-parse --local-env-vars).
+ */
+static const char *const repo_env[] = {
+	"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_DIR",
+	"GIT_GRAFT_FILE", "GIT_IMPLICIT_WORK_TREE", "GIT_INDEX_FILE",
+	"GIT_NO_REPLACE_OBJECTS", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX",
+	"GIT_REPLACE_REF_BASE", "GIT_SHALLOW_FILE", "GIT_WORK_TREE", NULL
+};
+
+static struct {
+	pthread_once_t once;
+	char **env;
+} child = { PTHREAD_ONCE_INIT, NULL };
+
+static void
+child_env(void)
+{
+	extern char **environ;
+	size_t n = 0, k = 0, i, len;
+	int keep;
+
+	while (environ[n])
+		n++;
+	child.env = wt_xmalloc((n + 1) * sizeof(*child.env));
+	for (i = 0; i < n; i++) {
+		const char *const *v;
+
+		for (keep = 1, v = repo_env; keep && *v; v++)
+			keep = !((len = strlen(*v)) && strncmp(environ[i], *v, len) == 0 &&
+				 environ[i][len] == '=');
+		if (keep)
+			child.env[k++] = environ[i];
+	}
+	child.env[k] = NULL;
+}
+
+char *const *
+wt_git_env(void)
+{
+	pthread_once(&child.once, child_env);
+	return child.env;
 }

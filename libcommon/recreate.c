@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,20 +33,24 @@ struct wt_artifacts {
 	int own_repo, own_idx;      /* opened here, freed here */
 	int tried, failed, flags;
 	struct shared *shared;      /* repo is borrowed from it, till the free */
+	pid_t git;                  /* git check-ignore, asked on fd, answering on out */
+	int fd, gitfailed;
+	FILE *out;
 };
+
+static void git_stop(struct wt_artifacts *a);
 
 /*
  * Linked worktrees of one repository share its repository object: opening
  * a worktree (realpath of every path, three configuration files, the
  * index through the repository) costs more than measuring a small
- * worktree. What the rule asks of git depends on the common directory
- * (info/exclude, the configuration: core.excludesFile, core.ignorecase),
- * the worktree's top (its .gitignore files) and its own index, so one
- * repository opened on the common directory, pointed at the worktree's
- * top, with the worktree's index read on its own, answers as the
- * worktree's own would. Not when the worktrees have a configuration each
- * (extensions.worktreeConfig): those open their own. A shared repository
- * is lent to one wt_artifacts at a time; idle ones are kept for the next.
+ * worktree. What the rule asks of libgit2 is the worktree's own index,
+ * read with the common configuration's core.ignorecase, so one repository
+ * opened on the common directory, with the worktree's index read on its
+ * own, answers as the worktree's own would. Not when the worktrees have a
+ * configuration each (extensions.worktreeConfig): those open their own. A
+ * shared repository is lent to one wt_artifacts at a time; idle ones are
+ * kept for the next.
  */
 struct shared {
 	struct shared *next;
@@ -52,7 +58,28 @@ struct shared {
 	ino_t ino;
 	git_repository *repo;
 	int ignorecase;
+	struct answer *answers;     /* what git said, by what it read to say it */
+	size_t nanswers;
 };
+
+/*
+ * Asking git whether a path is ignored costs more than measuring a small
+ * worktree: a git process per worktree, which reads the configuration and
+ * every ignore file. Its answer is made of the common directory's part
+ * (info/exclude, core.excludesFile, core.ignorecase: one shared
+ * repository, one run), the path and its type, and the .gitignore files
+ * from the worktree's top down to the path. A shared repository remembers
+ * each answer by a digest of all of those, so the worktrees of one
+ * checkout ask git once, not once each; when a .gitignore on the way is
+ * not a plain file, or cannot be read, git is asked.
+ */
+struct answer {
+	unsigned char key[WT_SHA256_LEN];
+	int ignored;
+};
+
+/* Answers a shared repository keeps at most. */
+#define ANSWERS_MAX 256
 
 static struct {
 	pthread_mutex_t mu;
@@ -67,6 +94,7 @@ static void
 shared_free(struct shared *sh)
 {
 	git_repository_free(sh->repo);
+	free(sh->answers);
 	free(sh);
 }
 
@@ -144,7 +172,7 @@ wt_artifacts_release_shared(void)
 }
 
 /*
- * The shared repository of top's common directory pointed at top, and top's
+ * The shared repository of top's common directory, and top's
  * own index, in a; 0, or -1 when top is not a linked worktree or anything
  * fails (the caller opens top's own repository then).
  */
@@ -161,14 +189,7 @@ open_shared(struct wt_artifacts *a)
 	    !(sh = shared_get(common)))
 		goto fail;
 	wt_buf_addf(&p, "%s/index", admin);
-	/*
-	 * libgit2 keeps ignore files by their path relative to the workdir:
-	 * the last worktree's .gitignore would answer for this one's. Its
-	 * cache goes with the workdir it was read for.
-	 */
-	if (git_repository_set_workdir(sh->repo, a->top, 0) < 0 ||
-	    git_attr_cache_flush(sh->repo) < 0 ||
-	    git_index_open(&idx, p.s) < 0 ||
+	if (git_index_open(&idx, p.s) < 0 ||
 	    git_index_set_caps(idx, sh->ignorecase ? GIT_INDEX_CAPABILITY_IGNORE_CASE : 0) < 0)
 		goto fail;
 	a->shared = sh;
@@ -217,6 +238,7 @@ wt_artifacts_free(struct wt_artifacts *a)
 		return;
 	if (a->own_idx)
 		git_index_free(a->idx);
+	git_stop(a);
 	if (a->own_repo)
 		git_repository_free(a->repo);
 	shared_put(a->shared);
@@ -266,37 +288,197 @@ need_git(struct wt_artifacts *a)
 }
 
 /*
- * git matches a symbolic link as a file: "node_modules/" does not ignore a
- * link named node_modules. libgit2 looks through the link and says it does,
- * so for a link git itself is asked (git check-ignore, argv, no shell). 1
- * when git ignores it; 0 otherwise, also when git cannot be run.
+ * What git ignores is git's to say. libgit2's ignore rules are not git's
+ * where it matters most: a .gitignore deeper down that takes a rule back
+ * ("!node_modules" in pkg/.gitignore) goes unheard, and a link is looked
+ * through ("node_modules/" ignores no link); where they differ, work would
+ * be taken for an artifact. So git itself is asked, one
+ * "git check-ignore --no-index --stdin -z -v -n" per worktree, started at
+ * its first question and kept while the worktree is worked on: a path in,
+ * its last matching pattern out (none, or one that starts with "!": not
+ * ignored). What git tracks is the index's to say (wt_git_tracks_under).
  */
-static int
-git_ignores_link(const char *top, const char *rel)
+static void
+git_stop(struct wt_artifacts *a)
 {
-	char *argv[] = { "git", "-C", (char *)top, "check-ignore", "-q", "--", (char *)rel, NULL };
-	extern char **environ;
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int st, rc;
+	int st;
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawnp(&pid, "git", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0)
-		return 0;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return 0;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	if (a->out)
+		fclose(a->out);
+	a->out = NULL;
+	if (a->git > 0)
+		while (waitpid(a->git, &st, 0) < 0 && errno == EINTR)
+			;
+	a->git = 0;
 }
 
-/* kind when rel is ignored by git and holds nothing tracked, else NULL. */
+static int
+git_start(struct wt_artifacts *a)
+{
+	char *argv[] = { "git", "-C", a->top, "check-ignore", "--no-index", "--stdin",
+			 "-z", "-v", "-n", NULL };
+	posix_spawn_file_actions_t fa;
+	int sv[2], rc;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawnp(&a->git, "git", &fa, NULL, argv, wt_git_env());
+	posix_spawn_file_actions_destroy(&fa);
+	close(sv[1]);
+	if (rc != 0) {
+		a->git = 0;
+		close(sv[0]);
+		return -1;
+	}
+	if (!(a->out = fdopen(sv[0], "r"))) {
+		close(sv[0]);
+		git_stop(a);
+		return -1;
+	}
+	a->fd = sv[0];
+	return 0;
+}
+
+/* Whether git ignores rel in a's worktree: 1, 0, or -1 when git cannot say. */
+static int
+git_ignores(struct wt_artifacts *a, const char *rel)
+{
+	char *f[4] = { NULL, NULL, NULL, NULL };
+	size_t cap[4] = { 0, 0, 0, 0 }, len = strlen(rel) + 1;
+	int i, rc = -1;
+
+	if (a->gitfailed || (!a->git && git_start(a) < 0))
+		goto out;
+	if (send(a->fd, rel, len, MSG_NOSIGNAL) != (ssize_t)len)
+		goto out;
+	/* Source, line number, pattern and path, each ended by a NUL. */
+	for (i = 0; i < 4; i++)
+		if (getdelim(&f[i], &cap[i], '\0', a->out) < 0)
+			goto out;
+	if (strcmp(f[3], rel) == 0)
+		rc = f[2][0] && f[2][0] != '!';
+out:
+	if (rc < 0 && !a->gitfailed) {
+		a->gitfailed = 1;
+		git_stop(a);
+		warnx("'%s': cannot ask git what it ignores, no artifact is recreatable",
+		      a->top);
+	}
+	for (i = 0; i < 4; i++)
+		free(f[i]);
+	return rc;
+}
+
+/* Adds the .gitignore of directory dir (a path) to h; -1 when it is not a plain, readable file. */
+static int
+digest_gitignore(struct wt_sha256 *h, const char *dir)
+{
+	struct wt_buf p = WT_BUF_INIT;
+	struct stat st;
+	char buf[8192];
+	long long left;
+	ssize_t n;
+	int fd, rc = -1;
+
+	wt_buf_addf(&p, "%s/.gitignore", dir);
+	fd = open(p.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	wt_buf_release(&p);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			return -1;
+		wt_sha256_update(h, "-", 1);
+		return 0;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto out;
+	wt_sha256_update(h, "+", 1);
+	wt_sha256_update(h, &st.st_size, sizeof(st.st_size));
+	for (left = (long long)st.st_size; left > 0; left -= n) {
+		if ((n = read(fd, buf, left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf))) <= 0)
+			goto out;
+		wt_sha256_update(h, buf, (size_t)n);
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/*
+ * The digest of what git reads to say whether rel (of type, a DT_ value)
+ * is ignored in a's worktree: rel, its type and the .gitignore files from
+ * the top down to rel's directory, and rel's own when it is a directory.
+ * -1 when one of them is not a plain file that can be read.
+ */
+static int
+answer_key(struct wt_artifacts *a, const char *rel, int type, unsigned char key[WT_SHA256_LEN])
+{
+	struct wt_sha256 h;
+	struct wt_buf dir = WT_BUF_INIT;
+	const char *p = rel, *slash;
+	unsigned char t = (unsigned char)type;
+	int rc = 0;
+
+	wt_sha256_init(&h);
+	wt_sha256_update(&h, rel, strlen(rel) + 1);
+	wt_sha256_update(&h, &t, 1);
+	wt_buf_adds(&dir, a->top);
+	for (;;) {
+		if ((rc = digest_gitignore(&h, dir.s)) < 0)
+			break;
+		if (!(slash = strchr(p, '/'))) {
+			if (type != DT_DIR)
+				break;
+			slash = p + strlen(p);
+		}
+		wt_buf_addc(&dir, '/');
+		wt_buf_add(&dir, p, (size_t)(slash - p));
+		if (!*slash) {
+			rc = digest_gitignore(&h, dir.s);
+			break;
+		}
+		p = slash + 1;
+	}
+	wt_buf_release(&dir);
+	if (rc == 0)
+		wt_sha256_final(&h, key);
+	return rc;
+}
+
+/* Whether git ignores rel in a's worktree: 1, 0, or -1 when git cannot say. Under a->mu. */
+static int
+ignores(struct wt_artifacts *a, const char *rel, int type)
+{
+	unsigned char key[WT_SHA256_LEN];
+	struct shared *sh = a->shared;
+	int ignored = 0, keyed;
+	size_t i;
+
+	keyed = sh && type != DT_UNKNOWN && answer_key(a, rel, type, key) == 0;
+	for (i = 0; keyed && i < sh->nanswers; i++)
+		if (memcmp(sh->answers[i].key, key, sizeof(key)) == 0)
+			return sh->answers[i].ignored;
+	if ((ignored = git_ignores(a, rel)) < 0)
+		return -1;
+	if (keyed && sh->nanswers < ANSWERS_MAX) {
+		if (!sh->nanswers)
+			sh->answers = wt_xmalloc(ANSWERS_MAX * sizeof(*sh->answers));
+		memcpy(sh->answers[sh->nanswers].key, key, sizeof(key));
+		sh->answers[sh->nanswers++].ignored = ignored;
+	}
+	return ignored;
+}
+
+/*
+ * kind when rel (of type, a DT_ value, or DT_UNKNOWN) is ignored by git and
+ * holds nothing tracked, else NULL.
+ */
 static const char *
-decide(struct wt_artifacts *a, const char *kind, const char *rel, int link)
+decide(struct wt_artifacts *a, const char *kind, const char *rel, int type)
 {
 	int ignored = 0;
 
@@ -304,11 +486,9 @@ decide(struct wt_artifacts *a, const char *kind, const char *rel, int link)
 		return NULL;
 	pthread_mutex_lock(&a->mu);
 	if (need_git(a) < 0 || wt_git_tracks_under(a->idx, rel) ||
-	    git_ignore_path_is_ignored(&ignored, a->repo, rel) < 0)
+	    (ignored = ignores(a, rel, type)) < 0)
 		ignored = 0;
 	pthread_mutex_unlock(&a->mu);
-	if (ignored && link)
-		ignored = git_ignores_link(a->top, rel);
 	return ignored ? kind : NULL;
 }
 
@@ -351,7 +531,7 @@ wt_artifact_entry(struct wt_artifacts *a, const struct wt_walk_ent *e)
 	if (!kind)
 		return NULL;
 	wt_walk_relpath(e->dir, e->name, &rel);
-	kind = decide(a, kind, rel.s, e->type == DT_LNK);
+	kind = decide(a, kind, rel.s, e->type);
 	if (kind && e->type == DT_DIR && !(a->flags & WT_ART_OWN_NESTED) && holds_nested(a, rel.s))
 		kind = NULL;
 	wt_buf_release(&rel);
@@ -385,8 +565,9 @@ wt_artifact_path(struct wt_artifacts *a, int topfd, const char *path)
 		if (prefix.len)
 			wt_buf_addc(&prefix, '/');
 		wt_buf_adds(&prefix, comp);
-		if (decide(a, wt_artifact_dir(fd, dname, comp), prefix.s, is_link(fd, comp)) ||
-		    (!next && decide(a, wt_artifact_file_at(fd, dname, comp), prefix.s, 0)))
+		if (decide(a, wt_artifact_dir(fd, dname, comp), prefix.s,
+			   is_link(fd, comp) ? DT_LNK : DT_UNKNOWN) ||
+		    (!next && decide(a, wt_artifact_file_at(fd, dname, comp), prefix.s, DT_UNKNOWN)))
 			found = 1;
 		if (found || !next)
 			break;

@@ -179,6 +179,28 @@ wt_target_locked(const struct wt_target *t, char **reason)
 	return locked;
 }
 
+/* The parent of process pid (a /proc name), or -1. */
+static pid_t
+parent_of(const char *pid)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	char *stat, *p;
+	int ppid = -1;
+
+	wt_buf_addf(&b, "/proc/%s/stat", pid);
+	stat = wt_read_small(b.s, 4096);
+	wt_buf_release(&b);
+	/* "pid (comm) state ppid ...": comm may hold spaces and parentheses. */
+	if (stat && (p = strrchr(stat, ')')) && sscanf(p + 1, " %*c %d", &ppid) != 1)
+		ppid = -1;
+	free(stat);
+	return (pid_t)ppid;
+}
+
+/*
+ * Not ours: a git this process runs on the worktree (git check-ignore for
+ * the artifact rule works from its top) is no user's process inside it.
+ */
 pid_t
 wt_path_in_use(const char *path)
 {
@@ -200,7 +222,8 @@ wt_path_in_use(const char *path)
 		if ((k = readlink(b.s, link, sizeof(link) - 1)) < 0)
 			continue;
 		link[k] = '\0';
-		if (strncmp(link, path, n) == 0 && (link[n] == '\0' || link[n] == '/'))
+		if (strncmp(link, path, n) == 0 && (link[n] == '\0' || link[n] == '/') &&
+		    parent_of(de->d_name) != self)
 			pid = (pid_t)atoi(de->d_name);
 	}
 	closedir(d);

@@ -1371,7 +1371,7 @@ int wt_path_has_mounts(const char *path, char **first);
  * *name (new strings, when not NULL) set only when there is exactly one.
  */
 long wt_admin_of_path(const char *common, const char *path, char **admin, char **name);
-/* A process whose current directory is path or inside it, or 0. */
+/* A process whose current directory is path or inside it, or 0; not one this process started. */
 pid_t wt_path_in_use(const char *path);
 
 /* rmtree.c: the one removal of trees */
@@ -1465,6 +1465,13 @@ int wt_trash_empty(int fd, int jobs, struct wt_rm_stats *rs);
 char *wt_git_admin_dir(const char *path);
 /* The same with path's directory open at dirfd: its .git is looked up there. */
 char *wt_git_admin_dir_at(int dirfd, const char *path);
+/*
+ * The environment for a git run on a path of ours: this process's, less
+ * the variables that would send git to another repository (GIT_DIR,
+ * GIT_WORK_TREE, GIT_INDEX_FILE, GIT_OBJECT_DIRECTORY...), as git clears
+ * them itself. Built once; not to be freed.
+ */
+char *const *wt_git_env(void);
 /*
  * The git operation waiting in the worktree whose admin directory is admin
  * (merge, rebase, cherry-pick, revert, bisect: its files there), or NULL.

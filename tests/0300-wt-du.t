@@ -1,7 +1,7 @@
 #!/bin/sh
 # wt-du: sizes as GNU du counts them, artifacts, the cache, order and pass-through.
 . "$(dirname "$0")/lib.sh"
-plan 64
+plan 66
 
 field() { jq -r ".$1"; }
 dub() { du -sB1 "$1" | cut -f1; }
@@ -289,7 +289,9 @@ check_same "-I (cold cache) measures the same" \
 # not opened (the cache's fingerprint is the index's stat);
 # modules/ is not looked for; the worktrees with an
 # artifact candidate share one repository (the common config opened once
-# per worker, not once per worktree); a small tree is walked by the worker
+# per worker, not once per worktree) and git's answer for a path whose
+# .gitignore files are the same (info/exclude read once, not once per
+# worktree); a small tree is walked by the worker
 # that has the record, with no hand-over to the walker's threads (before:
 # some ten futex calls per worktree).
 mkrepo "$T/many"
@@ -303,12 +305,17 @@ while [ $i -le 40 ]; do
 done
 (cd "$T/many" && wt-ls) | jq -c 'select(.main | not)' > "$T/many.in"
 if command -v strace > /dev/null && strace -f -qq -o /dev/null true 2>/dev/null; then
-	strace -f -qq -e trace=openat,access,faccessat,faccessat2 -o "$T/many.st1" \
+	strace -f -qq -e trace=openat,access,faccessat,faccessat2,execve -o "$T/many.st0" \
 		wt-du -C -q -j 1 < "$T/many.in" > "$T/many.out1"
 	strace -f -qq -e trace=futex -o "$T/many.st2" wt-du -C -q -j 2 < "$T/many.in" > "$T/many.out2"
-	check_same "40 worktrees: HEAD not opened, modules/ not looked for, the common config once" \
-		"0 0 1" "$(grep -c '/worktrees/many-w[0-9]*/HEAD"' "$T/many.st1") $(grep -c '/modules"' "$T/many.st1") $(
-			grep -c "openat(AT_FDCWD, \"$T/many/.git/config\"" "$T/many.st1")"
+	# wt-du's own calls (st1), and the git processes it started (their pids).
+	gits=$(grep 'execve(.*"check-ignore"' "$T/many.st0" | cut -d' ' -f1 | sort -u)
+	printf '%s \n' $gits > "$T/many.gits"
+	grep -v -F -f "$T/many.gits" "$T/many.st0" > "$T/many.st1"
+	check_same "40 worktrees: HEAD not opened, modules/ not looked for, the common config once, git asked once" \
+		"0 0 1 1" "$(grep -c '/worktrees/many-w[0-9]*/HEAD"' "$T/many.st1") $(grep -c '/modules"' "$T/many.st1") $(
+			grep -c "openat(AT_FDCWD, \"$T/many/.git/config\"" "$T/many.st1") $(
+			printf '%s\n' $gits | grep -c .)"
 	check "40 small worktrees on 2 workers: under 2 futex calls a worktree ($(grep -c futex "$T/many.st2"))" \
 		test "$(grep -c futex "$T/many.st2")" -lt 80
 	check_same "the 10 node_modules counted, one run as in a run each" \
@@ -319,6 +326,25 @@ else
 	skip "per-worktree costs: no strace"
 	skip "per-worktree costs: no strace"
 fi
+# git's answer is kept by what it read: a worktree whose .gitignore says
+# otherwise, a .gitignore deeper down that takes the rule back, one that is a
+# symbolic link, and the same contents again, in one run as in a run each.
+printf 'other\n' > "$T/many-w4/.gitignore"
+printf 'other\n' > "$T/many-w24/.gitignore"
+mkdir -p "$T/many-w8/pkg/node_modules/d" && head -c 5000 /dev/urandom > "$T/many-w8/pkg/node_modules/d/big.js"
+printf '!node_modules\n' > "$T/many-w8/pkg/.gitignore" && echo '{}' > "$T/many-w8/pkg/package.json"
+mkdir -p "$T/many-w28/pkg/node_modules/d" && head -c 5000 /dev/urandom > "$T/many-w28/pkg/node_modules/d/big.js"
+printf 'node_modules\n' > "$T/many-w28/pkg/.gitignore" && echo '{}' > "$T/many-w28/pkg/package.json"
+printf 'nothing\n' > "$T/many-ign" && rm "$T/many-w12/.gitignore" && ln -s "$T/many-ign" "$T/many-w12/.gitignore"
+wt-du -C -q -j 1 < "$T/many.in" > "$T/many.out3"
+check_same "git's answers by their .gitignore files: one run as in a run each" \
+	"$(while read -r l; do printf '%s\n' "$l" | wt-du -C | jq -c '[.id, .artifacts]'; done < "$T/many.in")" \
+	"$(jq -c '[.id, .artifacts]' < "$T/many.out3")"
+check_same "... where node_modules is not ignored it is no artifact, nor pkg/node_modules taken back" \
+	"many-w12 {} many-w24 {} many-w28 $(du -sB1 -c "$T/many-w28/node_modules" "$T/many-w28/pkg/node_modules" |
+		tail -1 | cut -f1) many-w4 {} many-w8 $(du -sB1 "$T/many-w8/node_modules" | cut -f1)" \
+	"$(jq -r 'select(.id | test("^many-w(4|8|12|24|28)$")) | "\(.id) \(.artifacts.node_modules // {})"' \
+		< "$T/many.out3" | tr '\n' ' ' | sed 's/ $//')"
 
 # Progress goes to a terminal only, and -q silences it.
 if script -qec true /dev/null > /dev/null 2>&1; then

@@ -3,7 +3,7 @@
 # wt-prune would free, kind by kind, on a worktree that holds the cases the
 # rule decides (tracked, not ignored, a link in an artifact's place).
 . "$(dirname "$0")/lib.sh"
-plan 29
+plan 34
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -170,6 +170,11 @@ mk 7 && rm -f .gitignore
 mk 8 && echo node_modules > .gitignore && mkdir -p src && echo a > src/a && echo b > b &&
 	git add . ':!node_modules' && git commit -q -m sparse &&
 	git sparse-checkout init --cone --sparse-index 2>/dev/null && git sparse-checkout set src 2>/dev/null
+# s9: ignored at the top, taken back by sub/.gitignore: git does not ignore
+# sub/node_modules, though libgit2 says it does (it hears the top's rule
+# first). The rule is git's answer: it is no artifact, and never pruned.
+mk 9 && echo node_modules > .gitignore && mkdir -p sub && echo '{}' > sub/package.json &&
+	echo '!node_modules' > sub/.gitignore && blob sub/node_modules/n.js 20000
 cd "$T"
 # What git says: each candidate that git ignores and in which it tracks nothing.
 gitsays() {
@@ -178,8 +183,8 @@ gitsays() {
 		git -C "$1" check-ignore -q "$d" && [ -z "$(git -C "$1" ls-files "$d")" ] && echo "$d"
 	done | sort | tr '\n' ' '
 }
-srec() { for i in 1 2 3 4 5 6 7 8; do printf '{"id":"s%s","path":"%s"}\n' "$i" "$T/s$i"; done; }
-one=$(for i in 1 2 3 4 5 6 7 8; do printf '{"id":"s%s","path":"%s"}\n' "$i" "$T/s$i" | wt-du -C 2>/dev/null |
+srec() { for i in 1 2 3 4 5 6 7 8 9; do printf '{"id":"s%s","path":"%s"}\n' "$i" "$T/s$i"; done; }
+one=$(for i in 1 2 3 4 5 6 7 8 9; do printf '{"id":"s%s","path":"%s"}\n' "$i" "$T/s$i" | wt-du -C 2>/dev/null |
 	jq -c '{id, artifacts}'; done)
 for j in 1 3; do
 	got=$(srec | wt-du -C -j "$j" 2>/dev/null | jq -c '{id, artifacts}')
@@ -188,7 +193,7 @@ for j in 1 3; do
 done
 # The kinds found match git's answer where there is one per kind: node_modules
 # sizes are checked against du of the directories git says are recreatable.
-nmwant=$(for i in 1 2 3 4 5 6 7; do
+nmwant=$(for i in 1 2 3 4 5 6 7 9; do
 	t=0
 	for d in node_modules sub/node_modules; do
 		case " $(gitsays "$T/s$i")" in *" $d "*) t=$((t + $(du -sB1 "$T/s$i/$d" | cut -f1))) ;; esac
@@ -196,8 +201,25 @@ nmwant=$(for i in 1 2 3 4 5 6 7; do
 	echo "s$i $t $(case " $(gitsays "$T/s$i")" in *" .cache "*) echo cache;; *) echo -;; esac) $(
 		case " $(gitsays "$T/s$i")" in *" py/__pycache__ "*) echo pycache;; *) echo -;; esac)"
 done)
-check_same "as git check-ignore and ls-files say: negated, nested, tracked inside, index v4, info/exclude, core.excludesFile" \
-	"$nmwant" "$(printf '%s\n' "$got" | sed '$d' | jq -r '"\(.id) \(.artifacts.node_modules // 0) \(if .artifacts.cache then "cache" else "-" end) \(if .artifacts.pycache then "pycache" else "-" end)"')"
+check_same "as git check-ignore and ls-files say: negated, nested, tracked inside, index v4, info/exclude, core.excludesFile, taken back below" \
+	"$nmwant" "$(printf '%s\n' "$got" | grep -v '"s8"' | jq -r '"\(.id) \(.artifacts.node_modules // 0) \(if .artifacts.cache then "cache" else "-" end) \(if .artifacts.pycache then "pycache" else "-" end)"')"
+check_same "git ignores node_modules in s9, not sub/node_modules" "node_modules" \
+	"$(git -C "$T/s9" check-ignore node_modules sub/node_modules)"
+printf '{"id":"s9","path":"%s"}\n' "$T/s9" | wt-prune > /dev/null
+check "wt-prune removes s9's node_modules and keeps sub/node_modules, which git does not ignore" \
+	test ! -e "$T/s9/node_modules" -a -f "$T/s9/sub/node_modules/n.js"
+# git is asked about the worktree, not about a repository the caller's
+# GIT_DIR or GIT_WORK_TREE names; and where git cannot be run, nothing is
+# recreatable.
+check_same "GIT_DIR and GIT_WORK_TREE of another repository change nothing" \
+	"$(srec | wt-du -C | jq -c '{id, artifacts}')" \
+	"$(srec | GIT_DIR="$T/r/.git" GIT_WORK_TREE="$T/w" GIT_INDEX_FILE="$T/r/.git/index" wt-du -C |
+		jq -c '{id, artifacts}')"
+mkdir -p "$T/nogit" && for t in jq; do ln -sf "$(command -v $t)" "$T/nogit/$t"; done
+out=$(printf '{"id":"s1","path":"%s"}\n' "$T/s1" | PATH="$T/nogit" "$WT_BUILD/bin/wt-prune" 2> "$T/nogit.err")
+check_same "no git to ask: nothing pruned, and stderr says why" \
+	"0 1" "$(printf '%s\n' "$out" | jq -r '.freed // 0') $(grep -c 'cannot ask git what it ignores' "$T/nogit.err")"
+check "... s1's node_modules is there" test -f "$T/s1/node_modules/m/i.js"
 
 # With extensions.worktreeConfig each worktree may have a configuration of
 # its own (core.excludesFile here): such worktrees share no repository.

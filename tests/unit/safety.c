@@ -35,9 +35,8 @@ main(void)
 	char *reason = NULL, *s;
 	pid_t pid;
 	int p[2];
-	char c;
 
-	plan(17);
+	plan(18);
 	repo = wt_xstrdup(tpath("repo"));
 	wt = wt_xstrdup(tpath("wt"));
 	other = wt_xstrdup(tpath("other"));
@@ -94,27 +93,47 @@ main(void)
 	   "locked, with the reason");
 	free(reason);
 
-	/* In use: a process whose current directory is inside. */
+	/*
+	 * In use: a process whose current directory is inside; not one this
+	 * process started (a child here), but its child, which is no longer
+	 * ours once the child is gone.
+	 */
 	if (pipe(p) < 0)
 		return 2;
 	fflush(stdout);
 	if ((pid = fork()) == 0) {
-		char sub[4200];
+		pid_t g;
 
-		snprintf(sub, sizeof(sub), "%s/.git", wt);
 		if (chdir(wt) < 0)
 			_exit(1);
 		close(p[0]);
-		if (write(p[1], "x", 1) != 1)
+		if ((g = fork()) == 0) {
+			pause();
+			_exit(0);
+		}
+		if (g < 0 || write(p[1], &g, sizeof(g)) != sizeof(g))
 			_exit(1);
+		/* The grandchild's end, reaped here; then this one waits to be killed. */
+		waitpid(g, NULL, 0);
 		pause();
 		_exit(0);
 	}
 	close(p[1]);
-	if (read(p[0], &c, 1) != 1)
-		c = 0;
-	close(p[0]);
-	is_int(wt_path_in_use(t.path), pid, "a process with its directory inside is found");
+	{
+		pid_t g = 0;
+
+		/* Inside from its start: it was forked there. */
+		if (read(p[0], &g, sizeof(g)) != sizeof(g))
+			g = 0;
+		close(p[0]);
+		/* The grandchild's parent is the child: not ours, found. */
+		is_int(wt_path_in_use(t.path), g, "a process with its directory inside is found");
+		kill(g, SIGKILL);
+		/* Only the child is left, ours: no user's process is inside. */
+		while (g > 0 && kill(g, 0) == 0)
+			usleep(1000);
+	}
+	is_int(wt_path_in_use(t.path), 0, "a process this one started is not counted");
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	is_int(wt_path_in_use(t.path), 0, "once it is gone, none is");
