@@ -289,6 +289,28 @@ cache_path(struct wt_buf *b)
 	wt_buf_addf(b, "%s/du.ndjson", opt.cachedir);
 }
 
+/*
+ * A line's key and time from its start, {"dev":D,"ino":I,"at":A, as
+ * cache_put writes it: 0, or -1 when the line does not start so.
+ */
+static int
+line_key(const char *s, double *dev, double *ino, double *at)
+{
+	static const char *const names[] = { "{\"dev\":", ",\"ino\":", ",\"at\":" };
+	double *v[] = { dev, ino, at };
+	char *end;
+	size_t i, n;
+
+	for (i = 0; i < 3; i++) {
+		n = strlen(names[i]);
+		if (strncmp(s, names[i], n) != 0 || s[n] < '0' || s[n] > '9')
+			return -1;
+		*v[i] = (double)strtoull(s + n, &end, 10);
+		s = end;
+	}
+	return *s == ',' ? 0 : -1;
+}
+
 /* Reads the cache file into cache.old: its fresh lines, by key. */
 static void
 cache_load(void)
@@ -310,10 +332,12 @@ cache_load(void)
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
-		if (wt_rec_parse(&c, line, (size_t)n, NULL) < 0 ||
-		    wt_rec_num(&c, "dev", &dev) < 0 || wt_rec_num(&c, "ino", &ino) < 0 ||
-		    wt_rec_num(&c, "at", &at) < 0 || (time_t)at > opt.now ||
-		    opt.now - (time_t)at >= opt.ttl)
+		if (line_key(line, &dev, &ino, &at) < 0 &&
+		    (wt_rec_parse(&c, line, (size_t)n, NULL) < 0 ||
+		     wt_rec_num(&c, "dev", &dev) < 0 || wt_rec_num(&c, "ino", &ino) < 0 ||
+		     wt_rec_num(&c, "at", &at) < 0))
+			continue;
+		if ((time_t)at > opt.now || opt.now - (time_t)at >= opt.ttl)
 			continue;
 		e.dev = (unsigned long long)dev;
 		e.ino = (unsigned long long)ino;
@@ -372,10 +396,11 @@ cache_put(const struct stat *st, const char *path, const char *fp,
 	struct centry e;
 
 	wt_obj_init(&o);
+	/* The key and the time first: cache_load reads them without a parse. */
 	wt_obj_int(&o, "dev", (long long)st->st_dev);
 	wt_obj_int(&o, "ino", (long long)st->st_ino);
-	wt_obj_str(&o, "path", path);
 	wt_obj_int(&o, "at", (long long)opt.now);
+	wt_obj_str(&o, "path", path);
 	wt_obj_str(&o, "fp", fp);
 	wt_obj_raw(&o, "fields", f->line, f->len);
 	e.dev = (unsigned long long)st->st_dev;
@@ -417,11 +442,15 @@ cache_write(void)
 		}
 		goto out;
 	}
-	for (i = 0; i < cache.nnew; i++)
-		fprintf(f, "%s\n", cache.new[i].line);
+	for (i = 0; i < cache.nnew; i++) {
+		fputs(cache.new[i].line, f);
+		putc('\n', f);
+	}
 	for (i = 0; i < cache.nold; i++)
-		if (!bsearch(&cache.old[i], cache.new, cache.nnew, sizeof(*cache.new), by_key))
-			fprintf(f, "%s\n", cache.old[i].line);
+		if (!bsearch(&cache.old[i], cache.new, cache.nnew, sizeof(*cache.new), by_key)) {
+			fputs(cache.old[i].line, f);
+			putc('\n', f);
+		}
 	if (fflush(f) == EOF || ferror(f) || fclose(f) == EOF || rename(tmp.s, name.s) < 0) {
 		warn("cannot write the cache '%s'", name.s);
 		unlink(tmp.s);
