@@ -347,19 +347,22 @@ git_start(struct wt_artifacts *a)
 static int
 git_ignores(struct wt_artifacts *a, const char *rel)
 {
+	struct wt_buf q = WT_BUF_INIT;
 	char *f[4] = { NULL, NULL, NULL, NULL };
-	size_t cap[4] = { 0, 0, 0, 0 }, len = strlen(rel) + 1;
+	size_t cap[4] = { 0, 0, 0, 0 };
 	int i, rc = -1;
 
+	/* "./" first: a path is a pathspec to git, and ":(...)" at its start magic. */
+	wt_buf_addf(&q, "./%s", rel);
 	if (a->gitfailed || (!a->git && git_start(a) < 0))
 		goto out;
-	if (send(a->fd, rel, len, MSG_NOSIGNAL) != (ssize_t)len)
+	if (send(a->fd, q.s, q.len + 1, MSG_NOSIGNAL) != (ssize_t)(q.len + 1))
 		goto out;
 	/* Source, line number, pattern and path, each ended by a NUL. */
 	for (i = 0; i < 4; i++)
 		if (getdelim(&f[i], &cap[i], '\0', a->out) < 0)
 			goto out;
-	if (strcmp(f[3], rel) == 0)
+	if (strcmp(f[3], q.s) == 0)
 		rc = f[2][0] && f[2][0] != '!';
 out:
 	if (rc < 0 && !a->gitfailed) {
@@ -370,6 +373,7 @@ out:
 	}
 	for (i = 0; i < 4; i++)
 		free(f[i]);
+	wt_buf_release(&q);
 	return rc;
 }
 

@@ -3,7 +3,7 @@
 # wt-prune would free, kind by kind, on a worktree that holds the cases the
 # rule decides (tracked, not ignored, a link in an artifact's place).
 . "$(dirname "$0")/lib.sh"
-plan 34
+plan 35
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -208,6 +208,19 @@ check_same "git ignores node_modules in s9, not sub/node_modules" "node_modules"
 printf '{"id":"s9","path":"%s"}\n' "$T/s9" | wt-prune > /dev/null
 check "wt-prune removes s9's node_modules and keeps sub/node_modules, which git does not ignore" \
 	test ! -e "$T/s9/node_modules" -a -f "$T/s9/sub/node_modules/n.js"
+# Odd names go to git as paths: one that starts as pathspec magic, one with
+# a newline, one with a glob; each node_modules below is ignored by the top's
+# rule, and wt-du counts each, as git answers for it.
+git -C "$S" worktree add -q "$T/odd" -b odd && echo node_modules > "$T/odd/.gitignore"
+for d in ':(exclude)x' "$(printf 'new\nline')" 'gl*b'; do
+	mkdir -p "$T/odd/$d" && echo '{}' > "$T/odd/$d/package.json" && blob "$T/odd/$d/node_modules/m.js" 8000
+done
+check_same "odd names: every node_modules counted, and git ignores each" \
+	"$(du -sB1 -c "$T/odd/:(exclude)x/node_modules" "$T/odd/new
+line/node_modules" "$T/odd/gl*b/node_modules" | tail -1 | cut -f1) 3" \
+	"$(printf '{"id":"odd","path":"%s"}\n' "$T/odd" | wt-du -C | jq -r .artifacts.node_modules) $(
+		cd "$T/odd" && printf './%s/node_modules\0' ':(exclude)x' "$(printf 'new\nline')" 'gl*b' |
+		git check-ignore --no-index --stdin -z | tr -cd '\0' | wc -c)"
 # git is asked about the worktree, not about a repository the caller's
 # GIT_DIR or GIT_WORK_TREE names; and where git cannot be run, nothing is
 # recreatable.
