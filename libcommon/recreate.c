@@ -47,8 +47,9 @@ static void git_stop(struct wt_artifacts *a);
  * worktree. What the rule asks of libgit2 is the worktree's own index,
  * read with the common configuration's core.ignorecase, so one repository
  * opened on the common directory, with the worktree's index read on its
- * own, answers as the worktree's own would. Not when the worktrees have a
- * configuration each (extensions.worktreeConfig): those open their own. A
+ * own, answers as the worktree's own would. Not when the worktrees may have
+ * a configuration each (extensions.worktreeConfig, or an includeIf, which
+ * may hold for one worktree and not another): those open their own. A
  * shared repository is lent to one wt_artifacts at a time; idle ones are
  * kept for the next.
  */
@@ -104,6 +105,8 @@ shared_get(const char *common)
 {
 	struct shared **pp, *sh;
 	git_config *cfg = NULL;
+	git_config_iterator *it;
+	git_config_entry *e;
 	struct stat st;
 	int v = 0;
 
@@ -126,6 +129,13 @@ shared_get(const char *common)
 	    git_repository_config_snapshot(&cfg, sh->repo) < 0)
 		goto fail;
 	if (git_config_get_bool(&v, cfg, "extensions.worktreeconfig") == 0 && v)
+		goto fail;
+	/* includeIf may give each worktree its own (onbranch:, gitdir:). */
+	if (git_config_iterator_glob_new(&it, cfg, "^includeif\\.") < 0)
+		goto fail;
+	v = git_config_next(&e, it) == 0;
+	git_config_iterator_free(it);
+	if (v)
 		goto fail;
 	if (git_config_get_bool(&v, cfg, "core.ignorecase") == 0)
 		sh->ignorecase = v;

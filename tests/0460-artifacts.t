@@ -3,7 +3,7 @@
 # wt-prune would free, kind by kind, on a worktree that holds the cases the
 # rule decides (tracked, not ignored, a link in an artifact's place).
 . "$(dirname "$0")/lib.sh"
-plan 35
+plan 36
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -248,5 +248,19 @@ check_same "extensions.worktreeConfig: one run finds what a run per worktree fin
 	"$(for q in q1 q2 s1; do qrec "$q" | wt-du -C | jq -c '{id, artifacts}'; done)" \
 	"$( (qrec q1; qrec q2; qrec s1) | wt-du -C -j 1 | jq -c '{id, artifacts}')"
 git -C "$S" config --unset extensions.worktreeConfig
+# includeIf onbranch: gives one branch's worktree an excludes file of its
+# own: those worktrees share no answers either.
+echo node_modules > "$T/b2.excludes" && printf '[core]\n\texcludesFile = %s\n' "$T/b2.excludes" > "$T/b2.cfg"
+git -C "$S" config includeIf.onbranch:b2.path "$T/b2.cfg"
+for b in b1 b2 b3; do
+	git -C "$S" worktree add -q "$T/$b" -b "$b" && echo '{}' > "$T/$b/package.json" &&
+		blob "$T/$b/node_modules/x/i.js" 10000
+done
+check_same "includeIf: one run finds what a run per worktree finds (only b2 ignores node_modules)" \
+	"$(for b in b1 b2 b3; do qrec "$b" | wt-du -C | jq -c '{id, artifacts}'; done)
+b1 - b2 node_modules b3 -" \
+	"$( (qrec b1; qrec b2; qrec b3) | wt-du -C -j 1 | jq -c '{id, artifacts}')
+$(for b in b1 b2 b3; do printf '%s %s\n' "$b" "$(git -C "$T/$b" check-ignore node_modules || echo -)"; done | tr '\n' ' ' | sed 's/ $//')"
+git -C "$S" config --unset includeIf.onbranch:b2.path
 
 done_testing
