@@ -529,13 +529,18 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 	p.r = r;
 	p.top = t.path;
 	wt_buf_grow(&p.rel, 256);
+	/*
+	 * A real run looks for repositories inside once an artifact is in the
+	 * trash. git, which says what it ignores, starts while libgit2 does.
+	 */
+	p.arts = wt_artifacts_new(t.path, NULL, NULL, opt.dry ? 0 : WT_ART_OWN_NESTED);
+	wt_artifacts_start(p.arts);
 	if (git_repository_open(&p.repo, t.path) < 0 ||
 	    git_repository_index(&p.idx, p.repo) < 0) {
 		wt_rec_error(r, WT_E_BASE, NULL, "cannot open '%s': %s", t.path, wt_git_errmsg());
 		goto out;
 	}
-	/* A real run looks for repositories inside once an artifact is in the trash. */
-	p.arts = wt_artifacts_new(t.path, p.repo, p.idx, opt.dry ? 0 : WT_ART_OWN_NESTED);
+	wt_artifacts_lend(p.arts, p.repo, p.idx);
 	if (!opt.dry) {
 		p.trashfd = wt_trash_open(&t, 1);
 		p.trash = wt_trash_path(&t);
@@ -673,7 +678,8 @@ main(int argc, char *argv[])
 	if (wt_registry_open(&reg, &cfg, ropt) < 0)
 		err(WT_EXIT_FATAL, "cannot read '%s'", reg.path);
 	batch = wt_batch_open(&reg);
-	wt_git_init();
+	/* Meanwhile the first record is read and checked, and its git started. */
+	wt_git_init_soon();
 	serial = wt_walker_new(1);
 	sizer = wt_walker_new(opt.jobs);
 

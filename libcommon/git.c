@@ -28,6 +28,27 @@ wt_git_init(void)
 	pthread_once(&git_once, git_init_once);
 }
 
+static void *
+init_thread(void *arg)
+{
+	(void)arg;
+	wt_git_init();
+	return NULL;
+}
+
+void
+wt_git_init_soon(void)
+{
+	pthread_attr_t at;
+	pthread_t th;
+
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &at, init_thread, NULL) != 0)
+		wt_git_init();
+	pthread_attr_destroy(&at);
+}
+
 const char *
 wt_git_errmsg(void)
 {

@@ -38,6 +38,7 @@ struct wt_artifacts {
 	FILE *out;
 };
 
+static int git_start(struct wt_artifacts *a);
 static void git_stop(struct wt_artifacts *a);
 
 /*
@@ -235,6 +236,27 @@ wt_artifacts_new(const char *top, git_repository *repo, git_index *idx, int flag
 }
 
 void
+wt_artifacts_lend(struct wt_artifacts *a, git_repository *repo, git_index *idx)
+{
+	pthread_mutex_lock(&a->mu);
+	if (!a->tried && repo && idx) {
+		a->repo = repo;
+		a->idx = idx;
+		a->tried = 1;
+	}
+	pthread_mutex_unlock(&a->mu);
+}
+
+void
+wt_artifacts_start(struct wt_artifacts *a)
+{
+	pthread_mutex_lock(&a->mu);
+	if (!a->git && !a->gitfailed && git_start(a) < 0)
+		a->gitfailed = -1;
+	pthread_mutex_unlock(&a->mu);
+}
+
+void
 wt_artifacts_admin(struct wt_artifacts *a, const char *admin)
 {
 	free(a->admin);
@@ -364,7 +386,7 @@ git_ignores(struct wt_artifacts *a, const char *rel)
 
 	/* "./" first: a path is a pathspec to git, and ":(...)" at its start magic. */
 	wt_buf_addf(&q, "./%s", rel);
-	if (a->gitfailed || (!a->git && git_start(a) < 0))
+	if (a->gitfailed > 0 || (!a->git && git_start(a) < 0))
 		goto out;
 	if (send(a->fd, q.s, q.len + 1, MSG_NOSIGNAL) != (ssize_t)(q.len + 1))
 		goto out;
@@ -375,7 +397,7 @@ git_ignores(struct wt_artifacts *a, const char *rel)
 	if (strcmp(f[3], q.s) == 0)
 		rc = f[2][0] && f[2][0] != '!';
 out:
-	if (rc < 0 && !a->gitfailed) {
+	if (rc < 0 && a->gitfailed <= 0) {
 		a->gitfailed = 1;
 		git_stop(a);
 		warnx("'%s': cannot ask git what it ignores, no artifact is recreatable",

@@ -1029,6 +1029,15 @@ struct git_index;
 struct wt_artifacts *wt_artifacts_new(const char *top, struct git_repository *repo,
 				      struct git_index *idx, int flags);
 void wt_artifacts_free(struct wt_artifacts *a);
+/*
+ * A caller that will ask (a removal) may create its wt_artifacts before it
+ * opens the worktree's repository: wt_artifacts_start starts git's process
+ * now, to come up while the caller works, and wt_artifacts_lend gives the
+ * repository and index once open (before the first question).
+ */
+void wt_artifacts_start(struct wt_artifacts *a);
+void wt_artifacts_lend(struct wt_artifacts *a, struct git_repository *repo,
+		       struct git_index *idx);
 /* top's admin directory (wt_git_admin_dir), when the caller has read it: not read again. */
 void wt_artifacts_admin(struct wt_artifacts *a, const char *admin);
 /*
@@ -1537,6 +1546,12 @@ struct git_repository;
 struct git_worktree;
 /* libgit2 initialised once per process. */
 void wt_git_init(void);
+/*
+ * The same in a thread of its own, for a program that has other work first:
+ * libgit2's start (its TLS library reads the system's certificates) takes
+ * milliseconds. A wt_git_init meanwhile waits for it.
+ */
+void wt_git_init_soon(void);
 /* libgit2's last error message, never NULL. */
 const char *wt_git_errmsg(void);
 /*
