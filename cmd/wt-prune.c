@@ -89,7 +89,7 @@ static size_t ngcs;
 static int
 run_gc(const char *common, char *msg, size_t msgsz)
 {
-	char *argv[8];
+	char *argv[8], *const *env;
 	pid_t pid;
 	int status, i = 0, null;
 
@@ -103,6 +103,11 @@ run_gc(const char *common, char *msg, size_t msgsz)
 		argv[i++] = "--aggressive";
 	argv[i] = NULL;
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/*
+	 * Without the caller's GIT_OBJECT_DIRECTORY, GIT_INDEX_FILE...: gc
+	 * --prune=now would delete another repository's unreachable objects.
+	 */
+	env = wt_git_env();
 	fflush(stdout);
 	if ((pid = fork()) < 0) {
 		snprintf(msg, msgsz, "cannot run git gc: %s", strerror(errno));
@@ -115,7 +120,7 @@ run_gc(const char *common, char *msg, size_t msgsz)
 		if (null >= 0)
 			dup2(null, STDIN_FILENO);
 		dup2(STDERR_FILENO, STDOUT_FILENO);
-		execvp("git", argv);
+		execvpe("git", argv, env);
 		_exit(127);
 	}
 	if (null >= 0)

@@ -2,7 +2,7 @@
 # wt-prune: artifacts go, sources and anything tracked or precious stay; links are
 # not followed, mounts not entered; a killed run's trash is finished; gc once per repo.
 . "$(dirname "$0")/lib.sh"
-plan 58
+plan 59
 
 # tree DIR: every entry with its type, size, link target and content hash.
 tree() {
@@ -186,6 +186,18 @@ check_same "records of one repository report the same sizes" 1 \
 check_same "one of them ran it" 1 "$(jq 'select(.gc.repo == "'"$T/r/.git"'" and .gc.ran)' < "$T/out" | jq -s length)"
 check_same "no loose objects are left" "count: 0" "$(git -C "$T/r" count-objects | cut -d, -f1 | sed 's/ objects//;s/^/count: /')"
 check_same "stdout holds records only" 4 "$(jq -c . < "$T/out" | wc -l)"
+# The caller's GIT_OBJECT_DIRECTORY names another repository's objects: gc
+# runs on the record's repository all the same (before: git gc failed, on
+# objects it looked for in the other one), and the other one keeps its
+# unreachable objects.
+mkrepo "$T/other" > /dev/null 2>&1
+lost=$(echo "nobody refers to me" | git -C "$T/other" hash-object -w --stdin)
+touch -d '2 weeks ago' "$T/other/.git/objects/$(echo "$lost" | cut -c1-2)/$(echo "$lost" | cut -c3-)"
+ls_rec g > "$T/g1.rec"
+out=$(GIT_OBJECT_DIRECTORY="$T/other/.git/objects" GIT_INDEX_FILE="$T/other/.git/index" \
+	wt-prune --gc < "$T/g1.rec" 2> /dev/null)
+check_same "--gc with the caller's GIT_OBJECT_DIRECTORY elsewhere: gc ran here, the other keeps its objects" \
+	"true null blob" "$(printf '%s\n' "$out" | jq -r '"\(.gc.ran) \(.error)"') $(git -C "$T/other" cat-file -t "$lost" 2>&1)"
 wt-prune --aggressive < /dev/null > /dev/null 2>&1
 check_same "--aggressive without --gc is a usage error" 2 $?
 
