@@ -286,7 +286,8 @@ copy_globs(const struct wt_intent *in, const char *main, const char *top,
 		if (s)
 			*s = '\0';
 		/* Both parents opened beneath their tops, following no link. */
-		sdir = s ? wt_open_beneath(sfd, rel, O_RDONLY | O_DIRECTORY) : dup(sfd);
+		sdir = s ? wt_open_beneath(sfd, rel, O_RDONLY | O_DIRECTORY) :
+			   fcntl(sfd, F_DUPFD_CLOEXEC, 0);
 		if (s) {
 			char *c;
 
@@ -297,7 +298,8 @@ copy_globs(const struct wt_intent *in, const char *main, const char *top,
 			}
 			mkdirat(dfd, rel, 0755);
 		}
-		ddir = s ? wt_open_beneath(dfd, rel, O_RDONLY | O_DIRECTORY) : dup(dfd);
+		ddir = s ? wt_open_beneath(dfd, rel, O_RDONLY | O_DIRECTORY) :
+			   fcntl(dfd, F_DUPFD_CLOEXEC, 0);
 		reflinked = 1;
 		if (sdir < 0 || ddir < 0 || copy_at(sdir, ddir, name, sb.st_dev, &reflinked) < 0) {
 			wt_buf_addf(why, "cannot copy '%s': %s", p, strerror(errno));

@@ -215,11 +215,12 @@ stamp(struct wt_buf *b, const char *path)
  * What the cached answer depends on besides the files and time: what git
  * tracks in the worktree (its index), which says which artifacts are
  * recreatable. Taken by stat: git replaces the index through a lock file
- * and a rename, so every new version is a new inode, whatever the clock's
- * tick. Nothing measured depends on HEAD or the commit: a checkout that
- * changes files writes the index, a commit or branch switch that changes
- * none (an empty commit, a reset --soft, a branch at the same tree)
- * changes nothing measured.
+ * and a rename, so a new version is another inode, or has another
+ * modification time or size, but for two writes within one tick of the
+ * clock that leave the size and get back the inode freed by the first.
+ * Nothing measured depends on HEAD or the commit: a checkout that changes
+ * files writes the index, a commit that changes neither (an empty one, a
+ * reset --soft) changes nothing measured.
  */
 static void
 fingerprint(const char *admin, struct wt_buf *fp)
@@ -291,13 +292,14 @@ cache_path(struct wt_buf *b)
 
 /*
  * A line's key and time from its start, {"dev":D,"ino":I,"at":A, as
- * cache_put writes it: 0, or -1 when the line does not start so.
+ * cache_put writes it: 0, or -1 when the line does not start so (a line of
+ * an older wt-du, whose fingerprint would not match either).
  */
 static int
-line_key(const char *s, double *dev, double *ino, double *at)
+line_key(const char *s, unsigned long long *dev, unsigned long long *ino, long long *at)
 {
 	static const char *const names[] = { "{\"dev\":", ",\"ino\":", ",\"at\":" };
-	double *v[] = { dev, ino, at };
+	unsigned long long v[3];
 	char *end;
 	size_t i, n;
 
@@ -305,9 +307,15 @@ line_key(const char *s, double *dev, double *ino, double *at)
 		n = strlen(names[i]);
 		if (strncmp(s, names[i], n) != 0 || s[n] < '0' || s[n] > '9')
 			return -1;
-		*v[i] = (double)strtoull(s + n, &end, 10);
+		errno = 0;
+		v[i] = strtoull(s + n, &end, 10);
+		if (errno)
+			return -1;
 		s = end;
 	}
+	*dev = v[0];
+	*ino = v[1];
+	*at = (long long)v[2];
 	return *s == ',' ? 0 : -1;
 }
 
@@ -316,12 +324,12 @@ static void
 cache_load(void)
 {
 	struct wt_buf name = WT_BUF_INIT;
-	struct wt_rec c = WT_REC_INIT;
 	struct centry e;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	double at, dev, ino;
+	unsigned long long dev, ino;
+	long long at;
 	FILE *f;
 
 	cache_path(&name);
@@ -332,15 +340,11 @@ cache_load(void)
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
-		if (line_key(line, &dev, &ino, &at) < 0 &&
-		    (wt_rec_parse(&c, line, (size_t)n, NULL) < 0 ||
-		     wt_rec_num(&c, "dev", &dev) < 0 || wt_rec_num(&c, "ino", &ino) < 0 ||
-		     wt_rec_num(&c, "at", &at) < 0))
+		if (line_key(line, &dev, &ino, &at) < 0 ||
+		    (time_t)at > opt.now || opt.now - (time_t)at >= opt.ttl)
 			continue;
-		if ((time_t)at > opt.now || opt.now - (time_t)at >= opt.ttl)
-			continue;
-		e.dev = (unsigned long long)dev;
-		e.ino = (unsigned long long)ino;
+		e.dev = dev;
+		e.ino = ino;
 		e.line = wt_xstrndup(line, (size_t)n);
 		e.fresh = 0;
 		cache.old = wt_xrealloc(cache.old, (cache.nold + 1) * sizeof(*cache.old));
@@ -348,7 +352,6 @@ cache_load(void)
 	}
 	fclose(f);
 	free(line);
-	wt_rec_release(&c);
 	wt_buf_release(&name);
 	if (cache.nold)
 		qsort(cache.old, cache.nold, sizeof(*cache.old), by_key);
@@ -394,11 +397,14 @@ cache_put(const struct stat *st, const char *path, const char *fp,
 {
 	struct wt_obj o;
 	struct centry e;
+	char num[24];
 
 	wt_obj_init(&o);
 	/* The key and the time first: cache_load reads them without a parse. */
-	wt_obj_int(&o, "dev", (long long)st->st_dev);
-	wt_obj_int(&o, "ino", (long long)st->st_ino);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)st->st_dev);
+	wt_obj_raw(&o, "dev", num, strlen(num));
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)st->st_ino);
+	wt_obj_raw(&o, "ino", num, strlen(num));
 	wt_obj_int(&o, "at", (long long)opt.now);
 	wt_obj_str(&o, "path", path);
 	wt_obj_str(&o, "fp", fp);

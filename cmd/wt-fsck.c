@@ -851,7 +851,7 @@ check_trash(const struct wt_target *t, const char *id)
 		close(fd);
 		goto out;
 	}
-	if ((d = fdopendir(dup(fd)))) {
+	if ((d = fdopendir(fcntl(fd, F_DUPFD_CLOEXEC, 0)))) {
 		while ((de = readdir(d)))
 			n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
 		closedir(d);

@@ -403,7 +403,7 @@ list_trash(int fd, size_t *n)
 {
 	struct dirent *de;
 	char **v = NULL;
-	int dfd = dup(fd);
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	DIR *d;
 
 	*n = 0;
@@ -540,6 +540,7 @@ prune_one(struct wt_rec *r, int worker, void *arg)
 	 */
 	p.arts = wt_artifacts_new(t.path, NULL, NULL, opt.dry ? 0 : WT_ART_OWN_NESTED);
 	wt_artifacts_start(p.arts);
+	wt_git_init();
 	if (git_repository_open(&p.repo, t.path) < 0 ||
 	    git_repository_index(&p.idx, p.repo) < 0) {
 		wt_rec_error(r, WT_E_BASE, NULL, "cannot open '%s': %s", t.path, wt_git_errmsg());

@@ -640,7 +640,7 @@ rewrite(const struct wt_registry *reg, struct patches *ps, const char *tmp)
 
 	if ((wfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 		return -1;
-	if (!(f = fdopen(dup(wfd), "w"))) {
+	if (!(f = fdopen(fcntl(wfd, F_DUPFD_CLOEXEC, 0), "w"))) {
 		close(wfd);
 		return -1;
 	}

@@ -54,7 +54,7 @@ wt_trash_empty(int fd, int jobs, struct wt_rm_stats *rs)
 	struct dirent *de;
 	char **names = NULL;
 	size_t n = 0, i;
-	int dfd = dup(fd), ret;
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0), ret;
 	DIR *d;
 
 	if (dfd < 0 || !(d = fdopendir(dfd))) {
