@@ -73,7 +73,7 @@ struct shared {
  * from the worktree's top down to the path. A shared repository remembers
  * each answer by a digest of all of those, so the worktrees of one
  * checkout ask git once, not once each; when a .gitignore on the way is
- * not a plain file, or cannot be read, git is asked.
+ * a link, or cannot be read, git is asked (gitignore_at).
  */
 struct answer {
 	unsigned char key[WT_SHA256_LEN];
@@ -409,79 +409,101 @@ out:
 	return rc;
 }
 
-/* Adds the .gitignore of directory dir (a path) to h; -1 when it is not a plain, readable file. */
+/*
+ * What the .gitignore of the directory dir (its first len bytes, a path
+ * from the top; none: the top) lets git answer: 0 when it is absent or a
+ * plain file (added to h, when not NULL); 1 when git may be asked but its
+ * answer not remembered (a link, which git does not follow, or a file that
+ * cannot be read); -1 when git is not to be asked: anything but a plain
+ * file (a FIFO, which git would wait on for ever), or a file git's index
+ * marks skip-worktree (a sparse checkout) that cannot be opened, which git
+ * status reads from the index, and check-ignore --no-index does not.
+ */
 static int
-digest_gitignore(struct wt_sha256 *h, const char *dir)
+gitignore_at(struct wt_artifacts *a, struct wt_sha256 *h, const char *dir, size_t len)
 {
 	struct wt_buf p = WT_BUF_INIT;
+	const git_index_entry *ie;
 	struct stat st;
 	char buf[8192];
 	long long left;
 	ssize_t n;
-	int fd, rc = -1;
+	size_t at;
+	int fd, e, rc = -1;
 
-	wt_buf_addf(&p, "%s/.gitignore", dir);
-	fd = open(p.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	wt_buf_release(&p);
-	if (fd < 0) {
-		if (errno != ENOENT)
-			return -1;
-		wt_sha256_update(h, "-", 1);
-		return 0;
+	wt_buf_addf(&p, "%s/", a->top);
+	at = p.len;
+	wt_buf_addf(&p, "%.*s%s.gitignore", (int)len, dir, len ? "/" : "");
+	if ((fd = open(p.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		e = errno;
+		ie = git_index_get_bypath(a->idx, p.s + at, 0);
+		if (!ie || !(ie->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE))
+			rc = e == ENOENT ? 0 : 1;
+		if (rc == 0 && h)
+			wt_sha256_update(h, "-", 1);
+		goto out;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto out;
+	rc = 0;
+	if (!h)
 		goto out;
 	wt_sha256_update(h, "+", 1);
 	wt_sha256_update(h, &st.st_size, sizeof(st.st_size));
 	for (left = (long long)st.st_size; left > 0; left -= n) {
-		if ((n = read(fd, buf, left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf))) <= 0)
-			goto out;
+		if ((n = read(fd, buf, left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf))) <= 0) {
+			rc = 1;
+			break;
+		}
 		wt_sha256_update(h, buf, (size_t)n);
 	}
-	rc = 0;
 out:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	wt_buf_release(&p);
 	return rc;
 }
 
 /*
- * The digest of what git reads to say whether rel (of type, a DT_ value)
- * is ignored in a's worktree: rel, its type and the .gitignore files from
- * the top down to rel's directory, and rel's own when it is a directory.
- * -1 when one of them is not a plain file that can be read.
+ * The .gitignore files git reads to say whether rel (of type, a DT_ value)
+ * is ignored in a's worktree: from the top down to rel's directory, and
+ * rel's own when it is a directory. -1 when one of them says git is not to
+ * be asked (gitignore_at); 1 when its answer is not to be remembered; else
+ * 0, with the digest of rel, its type and those files in key (when not
+ * NULL), by which the answer is remembered.
  */
 static int
-answer_key(struct wt_artifacts *a, const char *rel, int type, unsigned char key[WT_SHA256_LEN])
+gitignores(struct wt_artifacts *a, const char *rel, int type, unsigned char *key)
 {
-	struct wt_sha256 h;
-	struct wt_buf dir = WT_BUF_INIT;
-	const char *p = rel, *slash;
+	struct wt_sha256 h, *hp = key ? &h : NULL;
 	unsigned char t = (unsigned char)type;
-	int rc = 0;
+	size_t len = 0, end = strlen(rel);
+	const char *slash;
+	int r, rc = 0;
 
-	wt_sha256_init(&h);
-	wt_sha256_update(&h, rel, strlen(rel) + 1);
-	wt_sha256_update(&h, &t, 1);
-	wt_buf_adds(&dir, a->top);
-	for (;;) {
-		if ((rc = digest_gitignore(&h, dir.s)) < 0)
-			break;
-		if (!(slash = strchr(p, '/'))) {
-			if (type != DT_DIR)
-				break;
-			slash = p + strlen(p);
-		}
-		wt_buf_addc(&dir, '/');
-		wt_buf_add(&dir, p, (size_t)(slash - p));
-		if (!*slash) {
-			rc = digest_gitignore(&h, dir.s);
-			break;
-		}
-		p = slash + 1;
+	if (hp) {
+		wt_sha256_init(hp);
+		wt_sha256_update(hp, rel, end + 1);
+		wt_sha256_update(hp, &t, 1);
 	}
-	wt_buf_release(&dir);
-	if (rc == 0)
-		wt_sha256_final(&h, key);
+	for (;;) {
+		if ((r = gitignore_at(a, hp, rel, len)) < 0)
+			return -1;
+		if (r > 0) {
+			rc = 1;
+			hp = NULL;
+		}
+		if (len == end)
+			break;
+		if ((slash = strchr(rel + len + (len > 0), '/')))
+			len = (size_t)(slash - rel);
+		else if (type == DT_DIR)
+			len = end;
+		else
+			break;
+	}
+	if (hp)
+		wt_sha256_final(hp, key);
 	return rc;
 }
 
@@ -489,21 +511,25 @@ answer_key(struct wt_artifacts *a, const char *rel, int type, unsigned char key[
 static int
 ignores(struct wt_artifacts *a, const char *rel, int type)
 {
-	unsigned char key[WT_SHA256_LEN];
+	unsigned char buf[WT_SHA256_LEN], *key;
 	struct shared *sh = a->shared;
-	int ignored = 0, keyed;
+	int way, ignored;
 	size_t i;
 
-	keyed = sh && type != DT_UNKNOWN && answer_key(a, rel, type, key) == 0;
-	for (i = 0; keyed && i < sh->nanswers; i++)
-		if (memcmp(sh->answers[i].key, key, sizeof(key)) == 0)
+	key = sh && type != DT_UNKNOWN ? buf : NULL;
+	if ((way = gitignores(a, rel, type, key)) < 0)
+		return -1;
+	if (way > 0)
+		key = NULL;
+	for (i = 0; key && i < sh->nanswers; i++)
+		if (memcmp(sh->answers[i].key, key, WT_SHA256_LEN) == 0)
 			return sh->answers[i].ignored;
 	if ((ignored = git_ignores(a, rel)) < 0)
 		return -1;
-	if (keyed && sh->nanswers < ANSWERS_MAX) {
+	if (key && sh->nanswers < ANSWERS_MAX) {
 		if (!sh->nanswers)
 			sh->answers = wt_xmalloc(ANSWERS_MAX * sizeof(*sh->answers));
-		memcpy(sh->answers[sh->nanswers].key, key, sizeof(key));
+		memcpy(sh->answers[sh->nanswers].key, key, WT_SHA256_LEN);
 		sh->answers[sh->nanswers++].ignored = ignored;
 	}
 	return ignored;

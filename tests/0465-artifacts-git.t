@@ -1,0 +1,43 @@
+#!/bin/sh
+# The artifact rule asks git what it ignores: attacks on it. What git reads
+# that the rule does not see (a .gitignore git's index holds for a sparse
+# checkout, a relative core.excludesFile), an environment that makes git
+# wait or refuse, a .gitignore git would wait on, and a process inside that
+# is not ours though its parent is this process.
+. "$(dirname "$0")/lib.sh"
+plan 7
+
+mkrepo "$T/r"
+cd "$T/r"
+echo node_modules > .gitignore && echo '{}' > package.json
+mkdir pkg && echo '!node_modules' > pkg/.gitignore && echo '{}' > pkg/package.json
+git add . && git commit -q -m layout && git push -q origin main
+add() { git -C "$T/r" worktree add -q "$T/$1" -b "$1"; }
+wrec() { printf '{"id":"%s","path":"%s"}\n' "$1" "$T/$1"; }
+dirs() { wrec "$1" | wt-prune -n 2> "$T/err" | jq -c '.would.pruned.dirs | sort'; }
+
+# A sparse checkout leaves pkg/.gitignore out (skip-worktree): git status
+# reads it from the index then, and pkg/node_modules is untracked work, but
+# check-ignore --no-index sees only the top's rule.
+add sp && mkdir -p "$T/sp/pkg/node_modules" && echo work > "$T/sp/pkg/node_modules/w.js"
+git -C "$T/sp" update-index --skip-worktree pkg/.gitignore && rm "$T/sp/pkg/.gitignore"
+check_same "sparse: git status shows pkg/node_modules as untracked" "?? pkg/node_modules/" \
+	"$(git -C "$T/sp" status --porcelain --ignored)"
+check_same "sparse: wt-prune -n frees none of it" '[]' "$(dirs sp)"
+check_same "sparse: wt-rm -n refuses (the work is not recreatable)" "1 precious" \
+	"$(ls_rec sp | wt-rm -n > "$T/out" 2> /dev/null; echo "$? $(jq -r .error.context.rule < "$T/out")")"
+check_same "sparse: wt-du counts no artifact" 0 \
+	"$(wrec sp | wt-du -C | jq -r '.artifacts.node_modules // 0')"
+wrec sp | wt-prune > /dev/null 2>&1
+check "sparse: wt-prune keeps it" test -f "$T/sp/pkg/node_modules/w.js"
+
+# A .gitignore that is a FIFO: git would wait on it for ever (git status
+# too); under it nothing is recreatable, and nobody waits.
+add fi && mkdir -p "$T/fi/node_modules" "$T/fi/sub/node_modules" && echo '{}' > "$T/fi/sub/package.json" &&
+	mkfifo "$T/fi/sub/.gitignore"
+check_same "a FIFO .gitignore: wt-prune -n does not wait, and frees only what is above it" \
+	'0 ["node_modules"]' "$(wrec fi | timeout 20 wt-prune -n > "$T/out"; echo "$? $(jq -c .would.pruned.dirs < "$T/out")")"
+check_same "... nor wt-du" "0 $(du -sB1 "$T/fi/node_modules" | cut -f1)" \
+	"$(wrec fi | timeout 20 wt-du -C > "$T/out"; echo "$? $(jq -r .artifacts.node_modules < "$T/out")")"
+
+done_testing
