@@ -249,15 +249,23 @@ wt_git_head_id(const char *admin, char **head)
 }
 
 /*
- * The variables by which git finds a repository other than the one around
- * the directory it runs in, as git clears them itself before it runs in
- * another repository (local_repo_env, git rev-parse --local-env-vars).
+ * The variables by which git finds a repository, or a configuration, other
+ * than the one around the directory it runs in, as git clears them itself
+ * before it runs in another repository (local_repo_env, git rev-parse
+ * --local-env-vars: GIT_CONFIG_PARAMETERS, which "git -c" sets, among
+ * them). And those by which git reads the paths it is given otherwise
+ * (GIT_LITERAL_PATHSPECS...: check-ignore refuses every path then) or
+ * holds its answers back (GIT_FLUSH=0: git check-ignore answered into its
+ * buffer while we waited).
  */
 static const char *const repo_env[] = {
-	"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_DIR",
-	"GIT_GRAFT_FILE", "GIT_IMPLICIT_WORK_TREE", "GIT_INDEX_FILE",
+	"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_CONFIG",
+	"GIT_CONFIG_COUNT", "GIT_CONFIG_PARAMETERS", "GIT_DIR", "GIT_GRAFT_FILE",
+	"GIT_IMPLICIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_INTERNAL_SUPER_PREFIX",
 	"GIT_NO_REPLACE_OBJECTS", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX",
-	"GIT_REPLACE_REF_BASE", "GIT_SHALLOW_FILE", "GIT_WORK_TREE", NULL
+	"GIT_REPLACE_REF_BASE", "GIT_SHALLOW_FILE", "GIT_WORK_TREE",
+	"GIT_FLUSH", "GIT_GLOB_PATHSPECS", "GIT_ICASE_PATHSPECS",
+	"GIT_LITERAL_PATHSPECS", "GIT_NOGLOB_PATHSPECS", NULL
 };
 
 static struct {

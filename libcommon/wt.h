@@ -1476,9 +1476,11 @@ char *wt_git_admin_dir(const char *path);
 char *wt_git_admin_dir_at(int dirfd, const char *path);
 /*
  * The environment for a git run on a path of ours: this process's, less
- * the variables that would send git to another repository (GIT_DIR,
- * GIT_WORK_TREE, GIT_INDEX_FILE, GIT_OBJECT_DIRECTORY...), as git clears
- * them itself. Built once; not to be freed.
+ * the variables that would send git to another repository or configuration
+ * (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, GIT_CONFIG_PARAMETERS...), as
+ * git clears them itself, and those that change how git reads paths or
+ * when it answers (GIT_LITERAL_PATHSPECS..., GIT_FLUSH). Built once; not
+ * to be freed.
  */
 char *const *wt_git_env(void);
 /*

@@ -5,7 +5,7 @@
 # wait or refuse, a .gitignore git would wait on, and a process inside that
 # is not ours though its parent is this process.
 . "$(dirname "$0")/lib.sh"
-plan 7
+plan 11
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -39,5 +39,27 @@ check_same "a FIFO .gitignore: wt-prune -n does not wait, and frees only what is
 	'0 ["node_modules"]' "$(wrec fi | timeout 20 wt-prune -n > "$T/out"; echo "$? $(jq -c .would.pruned.dirs < "$T/out")")"
 check_same "... nor wt-du" "0 $(du -sB1 "$T/fi/node_modules" | cut -f1)" \
 	"$(wrec fi | timeout 20 wt-du -C > "$T/out"; echo "$? $(jq -r .artifacts.node_modules < "$T/out")")"
+
+# The caller's environment: GIT_FLUSH=0 had git keep its answers in its
+# buffer (wt-prune waited for ever), GIT_*_PATHSPECS made check-ignore
+# refuse every path, and -c (GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT), which
+# git itself drops for another repository, made git ignore what git status
+# in the worktree does not.
+add ev && mkdir -p "$T/ev/node_modules" "$T/ev/py/__pycache__" && echo x > "$T/ev/py/__pycache__/m.pyc"
+check_same "GIT_FLUSH=0: wt-prune -n does not wait" '0 ["node_modules"]' \
+	"$(wrec ev | GIT_FLUSH=0 timeout 20 wt-prune -n > "$T/out"; echo "$? $(jq -c .would.pruned.dirs < "$T/out")")"
+got=$(for v in LITERAL GLOB NOGLOB ICASE; do
+	echo "$v $(wrec ev | env "GIT_${v}_PATHSPECS=1" wt-prune -n 2> "$T/err" |
+		jq -c .would.pruned.dirs) $(grep -c . "$T/err")"; done)
+check_same "GIT_*_PATHSPECS=1: git still answers, and no warning" \
+	"$(for v in LITERAL GLOB NOGLOB ICASE; do echo "$v [\"node_modules\"] 0"; done)" "$got"
+echo __pycache__ > "$T/pyc.excludes"
+check_same "-c core.excludesFile: git status in the worktree does not ignore py/" "?? py/" \
+	"$(git -C "$T/ev" status --porcelain --ignored py)"
+check_same "... and neither does the rule, by GIT_CONFIG_PARAMETERS or GIT_CONFIG_COUNT" \
+	'["node_modules"] ["node_modules"]' \
+	"$(wrec ev | GIT_CONFIG_PARAMETERS="'core.excludesfile'='$T/pyc.excludes'" wt-prune -n |
+		jq -c .would.pruned.dirs) $(wrec ev | GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.excludesFile \
+		GIT_CONFIG_VALUE_0="$T/pyc.excludes" wt-prune -n | jq -c .would.pruned.dirs)"
 
 done_testing
