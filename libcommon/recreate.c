@@ -60,6 +60,7 @@ struct shared {
 	ino_t ino;
 	git_repository *repo;
 	int ignorecase;
+	int remember;               /* answers may be kept (excludes_relative) */
 	struct answer *answers;     /* what git said, by what it read to say it */
 	size_t nanswers;
 };
@@ -69,7 +70,8 @@ struct shared {
  * worktree: a git process per worktree, which reads the configuration and
  * every ignore file. Its answer is made of the common directory's part
  * (info/exclude, core.excludesFile, core.ignorecase: one shared
- * repository, one run), the path and its type, and the .gitignore files
+ * repository, one run; not a core.excludesFile read from each worktree's
+ * top, excludes_relative), the path and its type, and the .gitignore files
  * from the worktree's top down to the path. A shared repository remembers
  * each answer by a digest of all of those, so the worktrees of one
  * checkout ask git once, not once each; when a .gitignore on the way is
@@ -91,6 +93,28 @@ static struct {
 
 /* Idle shared repositories kept at most: about one per worker. */
 #define IDLE_MAX 16
+
+/*
+ * 1 when the excludes file git reads (core.excludesFile, else
+ * $XDG_CONFIG_HOME/git/ignore, else $HOME/.config/git/ignore) may be named
+ * by a relative path: git reads it from each worktree's top, a file each,
+ * so no answer is kept for the others.
+ */
+static int
+excludes_relative(git_config *cfg)
+{
+	const char *home = getenv("HOME"), *f = getenv("XDG_CONFIG_HOME");
+	git_config_entry *e = NULL;
+	int rel;
+
+	if (!f || !*f)
+		f = home;
+	if (git_config_get_entry(&e, cfg, "core.excludesfile") == 0)
+		f = e->value[0] == '~' && e->value[1] == '/' ? home : e->value;
+	rel = f && *f && *f != '/';
+	git_config_entry_free(e);
+	return rel;
+}
 
 static void
 shared_free(struct shared *sh)
@@ -140,6 +164,7 @@ shared_get(const char *common)
 		goto fail;
 	if (git_config_get_bool(&v, cfg, "core.ignorecase") == 0)
 		sh->ignorecase = v;
+	sh->remember = !excludes_relative(cfg);
 	git_config_free(cfg);
 	sh->dev = st.st_dev;
 	sh->ino = st.st_ino;
@@ -516,7 +541,7 @@ ignores(struct wt_artifacts *a, const char *rel, int type)
 	int way, ignored;
 	size_t i;
 
-	key = sh && type != DT_UNKNOWN ? buf : NULL;
+	key = sh && sh->remember && type != DT_UNKNOWN ? buf : NULL;
 	if ((way = gitignores(a, rel, type, key)) < 0)
 		return -1;
 	if (way > 0)

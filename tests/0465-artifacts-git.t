@@ -5,7 +5,7 @@
 # wait or refuse, a .gitignore git would wait on, and a process inside that
 # is not ours though its parent is this process.
 . "$(dirname "$0")/lib.sh"
-plan 11
+plan 13
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -61,5 +61,22 @@ check_same "... and neither does the rule, by GIT_CONFIG_PARAMETERS or GIT_CONFI
 	"$(wrec ev | GIT_CONFIG_PARAMETERS="'core.excludesfile'='$T/pyc.excludes'" wt-prune -n |
 		jq -c .would.pruned.dirs) $(wrec ev | GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.excludesFile \
 		GIT_CONFIG_VALUE_0="$T/pyc.excludes" wt-prune -n | jq -c .would.pruned.dirs)"
+
+# A relative core.excludesFile is read from each worktree's top: one run of
+# wt-du over two worktrees, e1 with such a file, e2 without, gave both the
+# answer of the first.
+mkrepo "$T/r2"
+git -C "$T/r2" config core.excludesFile local.ignore
+for e in e1 e2; do
+	git -C "$T/r2" worktree add -q "$T/$e" -b "$e" && echo '{}' > "$T/$e/package.json" &&
+		mkdir -p "$T/$e/node_modules" && echo x > "$T/$e/node_modules/x.js"
+done
+echo node_modules > "$T/e1/local.ignore"
+nm=$(du -sB1 "$T/e1/node_modules" | cut -f1)
+check_same "relative core.excludesFile: git ignores e1's node_modules, not e2's" "node_modules -" \
+	"$(git -C "$T/e1" check-ignore node_modules) $(git -C "$T/e2" check-ignore node_modules || echo -)"
+check_same "... and one run of wt-du finds that, in either order" "e1 $nm e2 0 e2 0 e1 $nm" \
+	"$( (wrec e1; wrec e2; wrec e2; wrec e1) | wt-du -C -j 1 |
+		jq -r '"\(.id) \(.artifacts.node_modules // 0)"' | tr '\n' ' ' | sed 's/ $//')"
 
 done_testing
