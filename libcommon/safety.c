@@ -198,8 +198,42 @@ parent_of(const char *pid)
 }
 
 /*
- * Not ours: a git this process runs on the worktree (git check-ignore for
- * the artifact rule works from its top) is no user's process inside it.
+ * The children this process had when it began: the program that exec'd it
+ * started them ("cd wt; sleep 60 & exec wt-rm"), they are a user's. Noted
+ * before main, from the kernel's list (empty where it has none).
+ */
+static char *before;            /* " PID PID ... " */
+
+__attribute__((constructor)) static void
+note_children(void)
+{
+	struct wt_buf b = WT_BUF_INIT;
+	char *s;
+
+	wt_buf_addf(&b, "/proc/self/task/%ld/children", (long)getpid());
+	s = wt_read_small(b.s, 1 << 16);
+	wt_buf_reset(&b);
+	if (s && *s) {
+		wt_buf_addf(&b, " %s ", s);
+		before = wt_buf_detach(&b);
+	}
+	free(s);
+	wt_buf_release(&b);
+}
+
+/* Whether process pid (a /proc name) is one this process started. */
+static int
+started_here(const char *pid)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), " %ld ", atol(pid));
+	return parent_of(pid) == getpid() && !(before && strstr(before, want));
+}
+
+/*
+ * Not a user's: a process this one started, such as the git that says
+ * what the artifact rule ignores, from the worktree's top.
  */
 pid_t
 wt_path_in_use(const char *path)
@@ -223,7 +257,7 @@ wt_path_in_use(const char *path)
 			continue;
 		link[k] = '\0';
 		if (strncmp(link, path, n) == 0 && (link[n] == '\0' || link[n] == '/') &&
-		    parent_of(de->d_name) != self)
+		    !started_here(de->d_name))
 			pid = (pid_t)atoi(de->d_name);
 	}
 	closedir(d);

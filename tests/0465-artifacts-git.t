@@ -5,7 +5,7 @@
 # wait or refuse, a .gitignore git would wait on, and a process inside that
 # is not ours though its parent is this process.
 . "$(dirname "$0")/lib.sh"
-plan 13
+plan 16
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -78,5 +78,18 @@ check_same "relative core.excludesFile: git ignores e1's node_modules, not e2's"
 check_same "... and one run of wt-du finds that, in either order" "e1 $nm e2 0 e2 0 e1 $nm" \
 	"$( (wrec e1; wrec e2; wrec e2; wrec e1) | wt-du -C -j 1 |
 		jq -r '"\(.id) \(.artifacts.node_modules // 0)"' | tr '\n' ' ' | sed 's/ $//')"
+
+# In use: a process this one did not start is a user's, even when its
+# parent is this process: one a shell started in the worktree before it
+# exec'd wt-rm. Processes wt-rm starts (git check-ignore in the worktree)
+# are not; the other tests remove worktrees with one running.
+add ex
+sh -c 'cd "$1"; sleep 60 & echo $! > "$2"; cd / && exec wt-rm < "$3" > "$4" 2> /dev/null' sh \
+	"$T/ex" "$T/ex.pid" "$(ls_rec ex > "$T/ex.in"; echo "$T/ex.in")" "$T/out"
+check_same "a process started before the exec, inside: skipped as in use, by its pid" \
+	"in_use $(cat "$T/ex.pid")" "$(jq -r '"\(.skipped.reason) \(.skipped.pid)"' < "$T/out")"
+check "... and the worktree is there" test -d "$T/ex/pkg"
+kill "$(cat "$T/ex.pid")"
+check_same "without it, wt-rm removes the worktree" "true" "$(ls_rec ex | wt-rm | jq -r .removed)"
 
 done_testing
