@@ -110,7 +110,7 @@ excludes_relative(git_config *cfg)
 	if (!f || !*f)
 		f = home;
 	if (git_config_get_entry(&e, cfg, "core.excludesfile") == 0)
-		f = e->value[0] == '~' && e->value[1] == '/' ? home : e->value;
+		f = e->value && strncmp(e->value, "~/", 2) == 0 ? home : e->value;
 	rel = f && *f && *f != '/';
 	git_config_entry_free(e);
 	return rel;

@@ -5,7 +5,7 @@
 # wait or refuse, a .gitignore git would wait on, and a process inside that
 # is not ours though its parent is this process.
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 17
 
 mkrepo "$T/r"
 cd "$T/r"
@@ -78,6 +78,12 @@ check_same "relative core.excludesFile: git ignores e1's node_modules, not e2's"
 check_same "... and one run of wt-du finds that, in either order" "e1 $nm e2 0 e2 0 e1 $nm" \
 	"$( (wrec e1; wrec e2; wrec e2; wrec e1) | wt-du -C -j 1 |
 		jq -r '"\(.id) \(.artifacts.node_modules // 0)"' | tr '\n' ' ' | sed 's/ $//')"
+# One without a value: git refuses the configuration, and nothing is
+# recreatable (wt-du crashed on it).
+printf '[core]\n\texcludesFile\n' >> "$T/r2/.git/config"
+check_same "core.excludesFile without a value: wt-du measures, nothing recreatable" "0 0 0" \
+	"$( (wrec e1; wrec e2) | wt-du -C -j 1 2> /dev/null > "$T/out"; echo "$? $(jq -r '.artifact_size' < "$T/out" | tr '\n' ' ')" | sed 's/ $//')"
+git -C "$T/r2" config --unset core.excludesFile
 
 # In use: a process this one did not start is a user's, even when its
 # parent is this process: one a shell started in the worktree before it
