@@ -691,6 +691,8 @@ main(int argc, char *argv[])
 
 	rd = wt_reader_new(STDIN_FILENO, 0);
 	errors = wt_pool_run(rd, opt.jobs, want, prune_one, NULL, stdout);
+	/* libgit2's start, if no record waited for it, ends before the exit. */
+	wt_git_init();
 	wt_reader_free(rd);
 	wt_walker_free(serial);
 	wt_walker_free(sizer);

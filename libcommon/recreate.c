@@ -155,12 +155,16 @@ shared_get(const char *common)
 		goto fail;
 	if (git_config_get_bool(&v, cfg, "extensions.worktreeconfig") == 0 && v)
 		goto fail;
-	/* includeIf may give each worktree its own (onbranch:, gitdir:). */
-	if (git_config_iterator_glob_new(&it, cfg, "^includeif\\.") < 0)
+	/*
+	 * includeIf may give each worktree its own (onbranch:, gitdir:). By
+	 * name, not with a pattern: libgit2 keeps a pattern's match data.
+	 */
+	if (git_config_iterator_new(&it, cfg) < 0)
 		goto fail;
-	v = git_config_next(&e, it) == 0;
+	while ((v = git_config_next(&e, it)) == 0 && strncmp(e->name, "includeif.", 10) != 0)
+		;
 	git_config_iterator_free(it);
-	if (v)
+	if (v == 0)
 		goto fail;
 	if (git_config_get_bool(&v, cfg, "core.ignorecase") == 0)
 		sh->ignorecase = v;
@@ -363,6 +367,7 @@ git_stop(struct wt_artifacts *a)
 	if (a->out)
 		fclose(a->out);
 	a->out = NULL;
+	a->fd = -1;
 	if (a->git > 0)
 		while (waitpid(a->git, &st, 0) < 0 && errno == EINTR)
 			;
@@ -372,7 +377,9 @@ git_stop(struct wt_artifacts *a)
 static int
 git_start(struct wt_artifacts *a)
 {
-	char *argv[] = { "git", "-C", a->top, "check-ignore", "--no-index", "--stdin",
+	/* Whoever owns the repository, as libgit2 is told (wt_git_init). */
+	char *argv[] = { "git", "-c", "safe.directory=*", "-C", a->top, "check-ignore",
+			 "--no-index", "--stdin",
 			 "-z", "-v", "-n", NULL };
 	posix_spawn_file_actions_t fa;
 	int sv[2], rc;

@@ -1018,7 +1018,9 @@ int wt_artifact_in_mask(const char *kind, long long mask);
  * in which git tracks nothing. One wt_artifacts per worktree (top: its top
  * directory); repo and idx, when not NULL, are borrowed and must be the
  * worktree's own (git_repository_open of top), else they are opened from top
- * on the first question, so a worktree without candidates costs no git.
+ * on the first question, so a worktree without candidates costs no git
+ * (unless wt_artifacts_start starts git's process before). What git
+ * ignores is asked of git itself, one git check-ignore per worktree.
  * Safe to ask from several threads at once (they take turns on git).
  */
 struct wt_artifacts;
@@ -1060,9 +1062,11 @@ int wt_artifact_path(struct wt_artifacts *a, int topfd, const char *rel);
 /*
  * A linked worktree given no repo shares one repository object with the
  * other worktrees of its repository, opened once and kept between
- * wt_artifacts (it answers as the worktree's own: its top, its index, the
- * common configuration; a repository with extensions.worktreeConfig is
- * not shared). This frees the ones kept, at the end of a run.
+ * wt_artifacts, with git's answers by the .gitignore files they were made
+ * of (it answers as the worktree's own: its index, the common
+ * configuration; a repository with extensions.worktreeConfig or an
+ * includeIf is not shared, and none is remembered for an excludes file
+ * named by a relative path). This frees the ones kept, at the end of a run.
  */
 void wt_artifacts_release_shared(void);
 
