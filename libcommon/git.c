@@ -22,31 +22,45 @@ git_init_once(void)
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
 }
 
+/* The thread of wt_git_init_soon, joined by the first wt_git_init after it. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_t th;
+	int running;
+} soon = { PTHREAD_MUTEX_INITIALIZER, 0, 0 };
+
 void
 wt_git_init(void)
 {
 	pthread_once(&git_once, git_init_once);
+	/*
+	 * Joined, not left to end on its own: its thread-local state (the TLS
+	 * library's) is freed only as it ends, and an exit meanwhile would
+	 * find it neither freed nor held.
+	 */
+	pthread_mutex_lock(&soon.mu);
+	if (soon.running) {
+		pthread_join(soon.th, NULL);
+		soon.running = 0;
+	}
+	pthread_mutex_unlock(&soon.mu);
 }
 
 static void *
 init_thread(void *arg)
 {
 	(void)arg;
-	wt_git_init();
+	pthread_once(&git_once, git_init_once);
 	return NULL;
 }
 
 void
 wt_git_init_soon(void)
 {
-	pthread_attr_t at;
-	pthread_t th;
-
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&th, &at, init_thread, NULL) != 0)
-		wt_git_init();
-	pthread_attr_destroy(&at);
+	pthread_mutex_lock(&soon.mu);
+	if (!soon.running && pthread_create(&soon.th, NULL, init_thread, NULL) == 0)
+		soon.running = 1;
+	pthread_mutex_unlock(&soon.mu);
 }
 
 const char *

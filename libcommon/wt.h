@@ -1555,7 +1555,9 @@ void wt_git_init(void);
 /*
  * The same in a thread of its own, for a program that has other work first:
  * libgit2's start (its TLS library reads the system's certificates) takes
- * milliseconds. A wt_git_init meanwhile waits for it.
+ * milliseconds. A wt_git_init waits for it, and joins the thread: a program
+ * that calls this one calls wt_git_init before it uses libgit2 and before
+ * it exits.
  */
 void wt_git_init_soon(void);
 /* libgit2's last error message, never NULL. */
