@@ -27,17 +27,34 @@ struct creds {
 static int
 credential_helper(const char *action, const char *input, struct wt_buf *out)
 {
+	char *const *base = wt_git_env(), **env;
+	char *argv[] = { "git", "credential", (char *)action, NULL };
 	int in[2], res[2], status;
 	pid_t pid;
-	size_t len = strlen(input);
+	size_t len = strlen(input), i, k;
 	char buf[4096];
 	ssize_t n;
 
-	if (pipe2(in, O_CLOEXEC) < 0)
+	/*
+	 * The caller's GIT_DIR, GIT_CONFIG_PARAMETERS... would bring another
+	 * repository's helpers, and approve tells every helper the password.
+	 */
+	for (i = 0; base[i]; i++)
+		;
+	env = wt_xmalloc((i + 2) * sizeof(*env));
+	for (i = k = 0; base[i]; i++)
+		if (strncmp(base[i], "GIT_TERMINAL_PROMPT=", 20) != 0)
+			env[k++] = base[i];
+	env[k++] = "GIT_TERMINAL_PROMPT=0";
+	env[k] = NULL;
+	if (pipe2(in, O_CLOEXEC) < 0) {
+		free(env);
 		return -1;
+	}
 	if (pipe2(res, O_CLOEXEC) < 0) {
 		close(in[0]);
 		close(in[1]);
+		free(env);
 		return -1;
 	}
 	fflush(stdout);
@@ -46,15 +63,16 @@ credential_helper(const char *action, const char *input, struct wt_buf *out)
 		close(in[1]);
 		close(res[0]);
 		close(res[1]);
+		free(env);
 		return -1;
 	}
 	if (pid == 0) {
 		dup2(in[0], STDIN_FILENO);
 		dup2(res[1], STDOUT_FILENO);
-		setenv("GIT_TERMINAL_PROMPT", "0", 1);
-		execlp("git", "git", "credential", action, (char *)NULL);
+		execvpe("git", argv, env);
 		_exit(127);
 	}
+	free(env);
 	close(in[0]);
 	close(res[1]);
 	/* A helper reads the whole request before it answers: no deadlock. */

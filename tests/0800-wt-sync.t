@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib-remote.sh"
 trap 'stop_daemon; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
 
-plan 87
+plan 88
 
 # The served repository, a clone with worktrees, and a second clone that pushes.
 mkdir -p "$T/srv"
@@ -352,6 +352,16 @@ check_same "the helper's credentials: fast-forward over http" "0 fast-forward gu
 	"$? $(jq -r '"\(.sync.result) \(.sync.upstream)"' < "$T/out")"
 check_same "the helper was asked, then told they worked (approve: store)" "get store" \
 	"$(tr '\n' ' ' < "$T/helper.log" | sed 's/ $//')"
+# The caller's GIT_DIR names another repository with a helper of its own:
+# git credential would ask it too, and approve would tell it the password.
+git init -q "$T/other" && git -C "$T/other" config credential.helper \
+	"!f() { echo \"\$1\" >> '$T/other.log'; }; f"
+upstream f4 f4.txt "with GIT_DIR"
+: > "$T/helper.log" && : > "$T/other.log"
+GIT_DIR="$T/other/.git" timeout 30 wt-sync < "$T/in" > "$T/out" 2> "$T/err"
+check_same "the caller's GIT_DIR: synced, and the other repository's helper heard nothing" \
+	"0 fast-forward get store |" \
+	"$? $(jq -r .sync.result < "$T/out") $(tr '\n' ' ' < "$T/helper.log")|$(cat "$T/other.log")"
 upstream f4 f4.txt "again"
 : > "$T/helper.log"
 helper wrong
